@@ -1,0 +1,62 @@
+# scenario: Lua client for the Scenario API.
+#   make          build build/scenario/core.so
+#   make test     install missing Debian packages, build, run the specs
+#   make demo     create a model (local stand-in server without credentials)
+#   make install  PREFIX=/usr/local
+
+LUA        ?= lua5.4
+LUA_PC     ?= lua5.4
+LUA_V      ?= 5.4
+BUSTED     ?= busted
+PREFIX     ?= /usr/local
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN       := -std=c99 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+# Only the include path from pkg-config: the module must not link liblua.
+LUA_CFLAGS  = $(shell pkg-config --cflags $(LUA_PC))
+CURL_CFLAGS = $(shell pkg-config --cflags libcurl)
+CURL_LIBS   = $(shell pkg-config --libs libcurl)
+
+SO      := build/scenario/core.so
+CSRC    := $(wildcard csrc/*.c csrc/*.h)
+LUASRC  := $(wildcard lua/scenario/*.lua)
+DEB_PKGS := lua5.4 liblua5.4-dev libcurl4-openssl-dev pkg-config lua-cjson lua-busted lua-socket
+
+.PHONY: all test check deps demo install clean
+
+all: $(SO)
+
+$(SO): $(CSRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared $(LUA_CFLAGS) $(CURL_CFLAGS) \
+	  csrc/core.c -o $@ $(CURL_LIBS)
+
+# Installs what is missing, then re-enters make so that pkg-config is
+# asked only once the -dev packages exist.
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: $(SO)
+	@$(BUSTED) --lua=$(LUA) --run=default
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: deps
+	@$(MAKE) --no-print-directory $(SO)
+	@$(LUA) examples/run_demo.lua examples/create_model.lua
+
+install: $(SO)
+	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario
+	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario/core.so
+	install -d $(DESTDIR)$(PREFIX)/share/lua/$(LUA_V)/scenario
+	install -m 644 $(LUASRC) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_V)/scenario/
+
+clean:
+	rm -rf build

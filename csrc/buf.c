@@ -1,0 +1,61 @@
+/*
+ * Growable byte buffer. The memory is malloc'd and always owned by a
+ * userdata with __gc (client handle or scratch), so a Lua error raised
+ * while a buffer is live can never leak it.
+ */
+#include <stdlib.h>
+
+typedef struct sc_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+} sc_buf;
+
+/* Above this capacity a buffer is released after use rather than kept for
+ * the next call, so one huge response does not pin memory for the
+ * lifetime of a client. */
+#define SC_BUF_KEEP (1u << 20)
+
+static void buf_free(sc_buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+static void buf_reset(sc_buf *b) {
+  if (b->cap > SC_BUF_KEEP) buf_free(b);
+  b->len = 0;
+}
+
+/* Returns 0 when memory runs out; the buffer is left unchanged. */
+static int buf_reserve(sc_buf *b, size_t extra) {
+  size_t need, cap;
+  char *p;
+  if (extra <= b->cap - b->len) return 1;
+  if (extra > (size_t)-1 - b->len - 1) return 0;
+  need = b->len + extra;
+  cap = b->cap ? b->cap : 256;
+  while (cap < need) cap = cap > (size_t)-1 / 2 ? need : cap * 2;
+  p = (char *)realloc(b->data, cap);
+  if (p == NULL) return 0;
+  b->data = p;
+  b->cap = cap;
+  return 1;
+}
+
+static int buf_add(sc_buf *b, const char *s, size_t n) {
+  if (!buf_reserve(b, n)) return 0;
+  if (n) memcpy(b->data + b->len, s, n);
+  b->len += n;
+  return 1;
+}
+
+static int buf_addc(sc_buf *b, char c) {
+  if (b->len == b->cap && !buf_reserve(b, 1)) return 0;
+  b->data[b->len++] = c;
+  return 1;
+}
+
+static int buf_adds(sc_buf *b, const char *s) {
+  return buf_add(b, s, strlen(s));
+}

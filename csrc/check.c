@@ -1,0 +1,463 @@
+/*
+ * The request engine: walks a Lua value against an sc_type, recording
+ * every problem, and writes the JSON for it at the same time. Output stops
+ * at the first problem (the bytes would be thrown away) but checking goes
+ * on, so the caller hears about everything at once.
+ *
+ * Tables are untrusted: they are read raw, and a table with a metatable
+ * is refused, since a proxy read raw would silently lose its fields.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#define W_WRITING(w) ((w)->out != NULL && (w)->nerr == 0)
+
+static void check_value(sc_walk *w, int idx, const sc_type *t);
+static void check_generic(sc_walk *w, int idx);
+
+static void put(sc_walk *w, const char *s, size_t n) {
+  if (W_WRITING(w) && !buf_add(w->out, s, n)) luaL_error(w->L, "not enough memory");
+}
+static void putc1(sc_walk *w, char c) {
+  if (W_WRITING(w) && !buf_addc(w->out, c)) luaL_error(w->L, "not enough memory");
+}
+static void put_key(sc_walk *w, int *first, const char *k, size_t n) {
+  if (!W_WRITING(w)) return;
+  if (!*first) putc1(w, ',');
+  *first = 0;
+  if (!json_put_string(w->out, k, n) || !buf_addc(w->out, ':'))
+    luaL_error(w->L, "not enough memory");
+}
+
+static void expected(sc_walk *w, int idx, const char *what) {
+  walk_fail(w, "expected %s, got %s", what, describe(w->L, idx));
+}
+
+/* Checks what every table must satisfy and marks it open on the path.
+ * Returns 0 (after recording why) if the walk must not descend into it. */
+static int table_enter(sc_walk *w, int idx, const char *what) {
+  lua_State *L = w->L;
+  const void *p;
+  if (lua_type(L, idx) != LUA_TTABLE) {
+    expected(w, idx, what);
+    return 0;
+  }
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    walk_fail(w, "tables with a metatable are not accepted (they are read raw, "
+                 "so a proxy would lose its fields)");
+    return 0;
+  }
+  if (w->depth >= SC_MAX_DEPTH) {
+    walk_fail(w, "nested deeper than %d levels", SC_MAX_DEPTH);
+    return 0;
+  }
+  p = lua_topointer(L, idx);
+  for (int i = 0; i < w->depth; i++) {
+    if (w->open[i] == p) {
+      walk_fail(w, "this table contains itself (a cycle)");
+      return 0;
+    }
+  }
+  w->open[w->depth] = p;
+  return 1;
+}
+
+/* ---- scalars -------------------------------------------------------------- */
+
+static int enum_has_string(const sc_enum *e, const char *s, size_t len) {
+  for (int i = 0; i < e->count; i++)
+    if (strlen(e->strings[i]) == len && memcmp(e->strings[i], s, len) == 0) return 1;
+  return 0;
+}
+
+static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
+  lua_State *L = w->L;
+  size_t len, chars;
+  long bad, nul;
+  const char *s;
+  if (lua_type(L, idx) != LUA_TSTRING) {
+    if (t->enm)
+      walk_fail(w, "expected one of scenario.enums.%s, got %s", t->enm->name,
+                describe(L, idx));
+    else
+      expected(w, idx, "a string");
+    return;
+  }
+  s = lua_tolstring(L, idx, &len);
+  bad = utf8_scan(s, len, &chars, &nul);
+  if (bad >= 0) {
+    walk_fail(w, "is not valid UTF-8 (bad byte at offset %d)", (int)bad);
+    return;
+  }
+  if (nul >= 0 && !allow_nul) {
+    walk_fail(w, "contains a NUL byte at offset %d", (int)nul);
+    return;
+  }
+  if (t->max_length > 0 && chars > (size_t)t->max_length) {
+    walk_fail(w, "is %d characters long; the limit is %d", (int)chars, t->max_length);
+    return;
+  }
+  if (t->enm && !enum_has_string(t->enm, s, len)) {
+    const char *hint = suggest(s, len, t->enm->strings, t->enm->count);
+    if (len > SC_SUGGEST_MAX)
+      walk_fail(w, "unknown value (a %d-byte string; see scenario.enums.%s)", (int)len,
+                t->enm->name);
+    else if (hint)
+      walk_fail(w, "unknown value \"%s\" (did you mean \"%s\"?)", s, hint);
+    else
+      walk_fail(w, "unknown value \"%s\" (see scenario.enums.%s)", s, t->enm->name);
+    return;
+  }
+  if (W_WRITING(w) && !json_put_string(w->out, s, len)) luaL_error(L, "not enough memory");
+}
+
+static void fail_bound(sc_walk *w, const char *rel, double bound, int idx) {
+  char b[32];
+  fmt_double(bound, b);
+  walk_fail(w, "must be %s %s, got %s", rel, b, luaL_tolstring(w->L, idx, NULL));
+  lua_pop(w->L, 1);
+}
+
+static void check_number(sc_walk *w, int idx, const sc_type *t) {
+  lua_State *L = w->L;
+  int isint;
+  lua_Integer i = 0;
+  double d;
+  if (lua_type(L, idx) != LUA_TNUMBER) {
+    expected(w, idx, "a number");
+    return;
+  }
+  isint = lua_isinteger(L, idx);
+  if (isint) i = lua_tointeger(L, idx);
+  d = isint ? (double)i : (double)lua_tonumber(L, idx);
+  if (!isint && !isfinite(d)) {
+    walk_fail(w, "must be a finite number, got %s", luaL_tolstring(L, idx, NULL));
+    lua_pop(L, 1);
+    return;
+  }
+  if (t->bounds & SC_HAS_MIN) {
+    if ((t->bounds & SC_EXCL_MIN) ? !(d > t->min) : !(d >= t->min)) {
+      fail_bound(w, (t->bounds & SC_EXCL_MIN) ? "greater than" : "at least", t->min, idx);
+      return;
+    }
+  }
+  if ((t->bounds & SC_HAS_MAX) && !(d <= t->max)) {
+    fail_bound(w, "at most", t->max, idx);
+    return;
+  }
+  if (!W_WRITING(w)) return;
+  if (!(isint ? json_put_integer(w->out, i) : json_put_double(w->out, d)))
+    luaL_error(L, "not enough memory");
+}
+
+static void check_intenum(sc_walk *w, int idx, const sc_type *t) {
+  lua_State *L = w->L;
+  int ok = 0;
+  lua_Integer v = lua_tointegerx(L, idx, &ok);
+  if (lua_type(L, idx) != LUA_TNUMBER || !ok) {
+    walk_fail(w, "expected one of scenario.enums.%s, got %s", t->enm->name,
+              describe(L, idx));
+    return;
+  }
+  for (int k = 0; k < t->enm->count; k++) {
+    if (t->enm->ints[k] == v) {
+      if (W_WRITING(w) && !json_put_integer(w->out, v)) luaL_error(L, "not enough memory");
+      return;
+    }
+  }
+  walk_fail(w, "unknown value %I (see scenario.enums.%s)", (LUAI_UACINT)v, t->enm->name);
+}
+
+/* ---- arrays ---------------------------------------------------------------- */
+
+/* Verifies the table at idx is a proper sequence 1..n and returns n, or
+ * returns -1 after recording why not. */
+static lua_Integer sequence_length(sc_walk *w, int idx) {
+  lua_State *L = w->L;
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx), count = 0, max = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) { /* key value */
+    lua_pop(L, 1);
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
+      lua_Integer k = lua_tointeger(L, -1);
+      if (k > max) max = k;
+      count++;
+      continue;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      walk_fail(w, "expected an array, got a table with key \"%s\"", lua_tostring(L, -1));
+      lua_pop(L, 1);
+    } else {
+      walk_fail(w, "expected an array, got a table with key %s",
+                luaL_tolstring(L, -1, NULL));
+      lua_pop(L, 2);
+    }
+    return -1;
+  }
+  if (count != n || max != n) {
+    lua_Integer hole = 1;
+    while (hole <= max) {
+      int t = lua_rawgeti(L, idx, hole);
+      lua_pop(L, 1);
+      if (t == LUA_TNIL) break;
+      hole++;
+    }
+    walk_fail(w, "sparse array: index %I is nil but index %I is set", (LUAI_UACINT)hole,
+              (LUAI_UACINT)max);
+    return -1;
+  }
+  return n;
+}
+
+static void check_array(sc_walk *w, int idx, const sc_type *t) {
+  lua_State *L = w->L;
+  lua_Integer n;
+  if (!table_enter(w, idx, "an array (a sequence table)")) return;
+  n = sequence_length(w, idx);
+  if (n < 0) return;
+  putc1(w, '[');
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (i > 1) putc1(w, ',');
+    lua_rawgeti(L, idx, i);
+    path_index(w, i);
+    check_value(w, lua_gettop(L), t->items);
+    path_pop(w);
+    lua_pop(L, 1);
+  }
+  putc1(w, ']');
+}
+
+/* ---- objects --------------------------------------------------------------- */
+
+static const sc_field *find_field(const sc_type *t, const char *k, size_t len) {
+  for (int i = 0; i < t->nfields; i++) {
+    const char *name = t->fields[i].name;
+    if (strlen(name) == len && memcmp(name, k, len) == 0) return &t->fields[i];
+  }
+  return NULL;
+}
+
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Reports the keys of the table at idx that t does not know, in sorted
+ * order so the report is stable whatever the hash order. */
+static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
+  lua_State *L = w->L;
+  const char *names[SC_MAX_ERRORS];
+  const char *cands[64];
+  int n = 0, nc = t->nfields < 64 ? t->nfields : 64;
+  lua_newtable(L); /* keeps the unknown key strings alive while sorting */
+  lua_pushnil(L);
+  while (lua_next(L, idx)) { /* anchor key value */
+    lua_pop(L, 1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      size_t len;
+      const char *k = lua_tolstring(L, -1, &len);
+      if (find_field(t, k, len) != NULL) continue;
+      if (n == SC_MAX_ERRORS) {
+        w->nerr++; /* counted, not listed */
+        continue;
+      }
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, -3, n + 1);
+      names[n++] = k;
+    } else {
+      walk_fail(w, "unexpected key %s (fields are named by strings)",
+                luaL_tolstring(L, -1, NULL));
+      lua_pop(L, 1);
+    }
+  }
+  for (int i = 0; i < nc; i++) cands[i] = t->fields[i].name;
+  qsort(names, (size_t)n, sizeof names[0], cmp_cstr);
+  for (int i = 0; i < n; i++) {
+    const char *hint = suggest(names[i], strlen(names[i]), cands, nc);
+    path_key(w, names[i], strlen(names[i]));
+    if (hint)
+      walk_fail(w, "unknown field (did you mean \"%s\"?)", hint);
+    else
+      walk_fail(w, "unknown field");
+    path_pop(w);
+  }
+  lua_pop(L, 1);
+}
+
+/* Writes the pass-through fields of the table at extra into the open
+ * object, refusing any that the body sets as well. */
+static void put_extra(sc_walk *w, int body, int extra, int *first) {
+  lua_State *L = w->L;
+  path_key(w, "extra_body", 10);
+  if (!table_enter(w, extra, "a table of extra body fields")) {
+    path_pop(w);
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, extra)) { /* key value */
+    size_t len;
+    const char *k;
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      walk_fail(w, "unexpected key %s (fields are named by strings)",
+                luaL_tolstring(L, -2, NULL));
+      lua_pop(L, 2);
+      continue;
+    }
+    k = lua_tolstring(L, -2, &len);
+    path_key(w, k, len);
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, body) != LUA_TNIL) {
+      walk_fail(w, "is also set in the body; set it in one place");
+    } else {
+      put_key(w, first, k, len);
+      check_generic(w, lua_gettop(L) - 1);
+    }
+    lua_pop(L, 2);
+    path_pop(w);
+  }
+  path_pop(w);
+}
+
+/* extra: stack index of unvalidated fields to add, or 0. */
+static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
+  lua_State *L = w->L;
+  int first = 1, found = 0, total = 0;
+  if (!table_enter(w, idx, "a table")) return;
+  putc1(w, '{');
+  for (int i = 0; i < t->nfields; i++) {
+    const sc_field *f = &t->fields[i];
+    size_t nlen = strlen(f->name);
+    lua_pushlstring(L, f->name, nlen);
+    if (lua_rawget(L, idx) == LUA_TNIL) {
+      if (f->flags & SC_REQUIRED) {
+        path_key(w, f->name, nlen);
+        walk_fail(w, "is required");
+        path_pop(w);
+      }
+      lua_pop(L, 1);
+      continue;
+    }
+    found++;
+    path_key(w, f->name, nlen);
+    if (is_null(L, -1) && (f->flags & SC_NULLABLE)) {
+      put_key(w, &first, f->name, nlen);
+      put(w, "null", 4);
+    } else if (is_null(L, -1)) {
+      walk_fail(w, "may not be null");
+    } else {
+      put_key(w, &first, f->name, nlen);
+      check_value(w, lua_gettop(L), f->type);
+    }
+    path_pop(w);
+    lua_pop(L, 1);
+  }
+  if (extra) put_extra(w, idx, extra, &first);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    total++;
+  }
+  if (total != found) report_unknown_keys(w, idx, t);
+  putc1(w, '}');
+}
+
+static void check_map(sc_walk *w, int idx, const sc_type *t) {
+  lua_State *L = w->L;
+  int first = 1;
+  if (!table_enter(w, idx, "a table")) return;
+  putc1(w, '{');
+  lua_pushnil(L);
+  while (lua_next(L, idx)) { /* key value */
+    size_t len;
+    const char *k;
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      walk_fail(w, "unexpected key %s (keys must be strings)", luaL_tolstring(L, -2, NULL));
+      lua_pop(L, 2);
+      continue;
+    }
+    k = lua_tolstring(L, -2, &len);
+    path_key(w, k, len);
+    put_key(w, &first, k, len);
+    check_value(w, lua_gettop(L), t->items);
+    path_pop(w);
+    lua_pop(L, 1);
+  }
+  putc1(w, '}');
+}
+
+/* ---- values without a schema (SC_ANY, pass-through fields) ----------------- */
+
+static void check_generic(sc_walk *w, int idx) {
+  static const sc_type any_string = { .kind = SC_STRING };
+  static const sc_type any_number = { .kind = SC_NUMBER };
+  static const sc_type any_array = { .kind = SC_ARRAY, .items = NULL };
+  lua_State *L = w->L;
+  lua_Integer n = 0;
+  int only_index = 1, only_string = 1;
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING: check_string(w, idx, &any_string, 1); return;
+    case LUA_TNUMBER: check_number(w, idx, &any_number); return;
+    case LUA_TBOOLEAN:
+      if (lua_toboolean(L, idx)) put(w, "true", 4); else put(w, "false", 5);
+      return;
+    case LUA_TLIGHTUSERDATA:
+      if (is_null(L, idx)) { put(w, "null", 4); return; }
+      break;
+    case LUA_TTABLE: break;
+    default: break;
+  }
+  if (lua_type(L, idx) != LUA_TTABLE) {
+    walk_fail(w, "%s cannot be sent as JSON", describe(L, idx));
+    return;
+  }
+  if (!table_enter(w, idx, "a table")) return;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    n++;
+    if (lua_type(L, -1) != LUA_TSTRING) only_string = 0;
+    if (!lua_isinteger(L, -1)) only_index = 0;
+  }
+  if (n == 0) {
+    put(w, "{}", 2);  /* as lua-cjson: an untyped empty table is an object */
+  } else if (only_string) {
+    int first = 1;
+    putc1(w, '{');
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      size_t len;
+      const char *k = lua_tolstring(L, -2, &len);
+      path_key(w, k, len);
+      put_key(w, &first, k, len);
+      check_generic(w, lua_gettop(L));
+      path_pop(w);
+      lua_pop(L, 1);
+    }
+    putc1(w, '}');
+  } else if (only_index) {
+    check_array(w, idx, &any_array);
+  } else {
+    walk_fail(w, "a table mixing array items and named fields cannot be sent as JSON");
+  }
+}
+
+static void check_value(sc_walk *w, int idx, const sc_type *t) {
+  if (t == NULL) {  /* items of an untyped array */
+    check_generic(w, idx);
+    return;
+  }
+  switch (t->kind) {
+    case SC_STRING: check_string(w, idx, t, 0); break;
+    case SC_NUMBER: check_number(w, idx, t); break;
+    case SC_INTENUM: check_intenum(w, idx, t); break;
+    case SC_BOOLEAN:
+      if (lua_type(w->L, idx) != LUA_TBOOLEAN) expected(w, idx, "a boolean");
+      else if (lua_toboolean(w->L, idx)) put(w, "true", 4);
+      else put(w, "false", 5);
+      break;
+    case SC_ARRAY: check_array(w, idx, t); break;
+    case SC_OBJECT: check_object(w, idx, t, 0); break;
+    case SC_MAP: check_map(w, idx, t); break;
+    case SC_ANY: check_generic(w, idx); break;
+  }
+}

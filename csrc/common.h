@@ -1,0 +1,28 @@
+/*
+ * Shared declarations for the scenario.core unity build.
+ *
+ * core.c includes every other .c file of csrc/, so the module is one
+ * translation unit: all helpers stay static and only luaopen_scenario_core
+ * is exported (spec/core_spec.lua checks the symbol table).
+ */
+#ifndef SCENARIO_COMMON_H
+#define SCENARIO_COMMON_H
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <stddef.h>
+#include <string.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#define SC_VERSION "0.1.0"
+
+/* Deepest nesting the request walker accepts; the schema itself is 4 deep,
+ * so only unvalidated pass-through values can get near it. */
+#define SC_MAX_DEPTH 64
+
+/* Validation stops recording after this many problems; the count is kept. */
+#define SC_MAX_ERRORS 64
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * One HTTP exchange over a libcurl easy handle.
+ *
+ * No Lua code runs inside libcurl: the callbacks only append bytes to
+ * buffers and report trouble through flags, so a Lua error can never
+ * unwind through curl's frames. The Lua side reads the results after the
+ * transfer ends.
+ *
+ * An sc_request is self-contained (handle, buffers, flags), so the same
+ * struct can later be added to a curl_multi handle instead of being run
+ * by curl_easy_perform: req_prepare and the result readers stay as they
+ * are, only the driving loop changes.
+ */
+#include <curl/curl.h>
+
+/* Header bytes kept per response; beyond this the response is refused. */
+#define SC_MAX_HEADER_BYTES (256u * 1024u)
+
+typedef struct sc_request {
+  CURL *easy;
+  struct curl_slist *headers;
+  sc_buf body;  /* request body */
+  sc_buf url;   /* NUL-terminated */
+  sc_buf resp;  /* response body, decoded if it came compressed */
+  sc_buf head;  /* header lines of the final response */
+  size_t max_bytes;
+  int overflow; /* the response passed max_bytes (or the header cap) */
+  int nomem;
+  char errbuf[CURL_ERROR_SIZE];
+} sc_request;
+
+typedef struct sc_config {
+  const char *user;
+  const char *password;
+  const char *user_agent;
+  long timeout_ms;
+  long connect_timeout_ms;
+  size_t max_bytes;
+} sc_config;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud) {
+  sc_request *r = (sc_request *)ud;
+  size_t len = size * n;
+  if (len > r->max_bytes - r->resp.len) {
+    r->overflow = 1;
+    return 0;
+  }
+  if (!buf_add(&r->resp, p, len)) {
+    r->nomem = 1;
+    return 0;
+  }
+  return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+  sc_request *r = (sc_request *)ud;
+  size_t len = size * n;
+  /* A status line starts a new response (after a 100 Continue, say); only
+   * the last response's headers are the answer. */
+  if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) r->head.len = 0;
+  if (len > SC_MAX_HEADER_BYTES - r->head.len) {
+    r->overflow = 1;
+    return 0;
+  }
+  if (!buf_add(&r->head, p, len)) {
+    r->nomem = 1;
+    return 0;
+  }
+  return len;
+}
+
+#define SETOPT(o, v) \
+  do { if (curl_easy_setopt(r->easy, o, v) != CURLE_OK) return "cannot set " #o; } while (0)
+
+/* Returns NULL, or what went wrong. On failure the caller still owns r
+ * and releases it with req_free. */
+static const char *req_init(sc_request *r, const sc_config *c) {
+  static const char *const fixed[] = {
+    "Content-Type: application/json", "Accept: application/json",
+    "Expect:", /* no 100-continue round trip for larger bodies */
+  };
+  r->max_bytes = c->max_bytes;
+  r->easy = curl_easy_init();
+  if (r->easy == NULL) return "curl_easy_init failed";
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+    struct curl_slist *h = curl_slist_append(r->headers, fixed[i]);
+    if (h == NULL) return "not enough memory";
+    r->headers = h;
+  }
+  SETOPT(CURLOPT_NOSIGNAL, 1L);
+  SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+  SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
+  SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  SETOPT(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
+  SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+  SETOPT(CURLOPT_USERAGENT, c->user_agent);
+  SETOPT(CURLOPT_TIMEOUT_MS, c->timeout_ms);
+  SETOPT(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+  SETOPT(CURLOPT_HTTPHEADER, r->headers);
+  SETOPT(CURLOPT_WRITEFUNCTION, on_body);
+  SETOPT(CURLOPT_WRITEDATA, (void *)r);
+  SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(CURLOPT_HEADERDATA, (void *)r);
+  SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
+  if (c->user != NULL) {
+    SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    SETOPT(CURLOPT_USERNAME, c->user);
+    SETOPT(CURLOPT_PASSWORD, c->password != NULL ? c->password : "");
+  }
+  return NULL;
+}
+
+static void req_free(sc_request *r) {
+  if (r->easy != NULL) curl_easy_cleanup(r->easy);
+  r->easy = NULL;
+  curl_slist_free_all(r->headers);
+  r->headers = NULL;
+  buf_free(&r->body);
+  buf_free(&r->url);
+  buf_free(&r->resp);
+  buf_free(&r->head);
+}
+
+/* Points the handle at url/body for one exchange and clears the results
+ * of the last one. r->url must be NUL-terminated. */
+static const char *req_prepare(sc_request *r, const char *method) {
+  buf_reset(&r->resp);
+  buf_reset(&r->head);
+  r->overflow = r->nomem = 0;
+  r->errbuf[0] = '\0';
+  SETOPT(CURLOPT_URL, r->url.data);
+  SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+  SETOPT(CURLOPT_POSTFIELDS, r->body.data);
+  SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);
+  return NULL;
+}
+
+/* Pushes the final response's headers as a table: lower-case names,
+ * repeated headers joined with ", ". */
+static void push_headers(lua_State *L, const sc_request *r) {
+  const char *p = r->head.data, *end = p + r->head.len;
+  lua_newtable(L);
+  while (p < end) {
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    const char *line_end = eol ? eol : end, *colon, *v, *ve;
+    char name[128];
+    size_t nlen;
+    if (line_end > p && line_end[-1] == '\r') line_end--;
+    colon = memchr(p, ':', (size_t)(line_end - p));
+    int status_line = line_end - p >= 5 && memcmp(p, "HTTP/", 5) == 0;
+    if (colon != NULL && colon > p && (size_t)(colon - p) < sizeof name && !status_line) {
+      nlen = (size_t)(colon - p);
+      for (size_t i = 0; i < nlen; i++) {
+        char ch = p[i];
+        name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+      }
+      v = colon + 1;
+      while (v < line_end && (*v == ' ' || *v == '\t')) v++;
+      ve = line_end;
+      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      lua_pushlstring(L, name, nlen);
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, -3) == LUA_TSTRING) { /* headers name old */
+        lua_pushliteral(L, ", ");
+        lua_pushlstring(L, v, (size_t)(ve - v));
+        lua_concat(L, 3);
+      } else {
+        lua_pop(L, 1);
+        lua_pushlstring(L, v, (size_t)(ve - v));
+      }
+      lua_rawset(L, -3);
+    }
+    p = eol ? eol + 1 : end;
+  }
+}

@@ -1,0 +1,119 @@
+/*
+ * State shared by the two schema engines: the path from the root to the
+ * value being looked at, and the list of problems found so far. A walk
+ * never stops at the first problem; it records each one as
+ * {path = "concepts[2].scale", message = "..."} and goes on.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Responses may nest as deep as the JSON parser allows (see core.c). */
+#define SC_PATH_MAX 260
+
+typedef struct sc_seg {
+  const char *key;  /* NULL: an array index */
+  size_t keylen;
+  lua_Integer index;
+} sc_seg;
+
+typedef struct sc_walk {
+  lua_State *L;
+  sc_buf *out;      /* where JSON goes; NULL when only checking */
+  int errslot;      /* stack slot holding nil, then the problems table */
+  int nerr;
+  int depth;        /* number of segments in path */
+  int cache;        /* normalize.c: stack slot of the field-lookup cache */
+  sc_seg path[SC_PATH_MAX];
+  const void *open[SC_MAX_DEPTH + 1]; /* tables on the path, for cycles */
+} sc_walk;
+
+static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
+  w->L = L;
+  w->out = out;
+  lua_pushnil(L);
+  w->errslot = lua_gettop(L);
+  w->nerr = 0;
+  w->depth = 0;
+  w->cache = 0;
+}
+
+static void path_key(sc_walk *w, const char *key, size_t len) {
+  sc_seg *s = &w->path[w->depth++];
+  s->key = key;
+  s->keylen = len;
+  s->index = 0;
+}
+
+static void path_index(sc_walk *w, lua_Integer i) {
+  sc_seg *s = &w->path[w->depth++];
+  s->key = NULL;
+  s->keylen = 0;
+  s->index = i;
+}
+
+static void path_pop(sc_walk *w) { w->depth--; }
+
+/* Pushes the current path as a string: concepts[2].scale. */
+static void push_path(sc_walk *w) {
+  luaL_Buffer b;
+  luaL_buffinit(w->L, &b);
+  for (int i = 0; i < w->depth; i++) {
+    const sc_seg *s = &w->path[i];
+    if (s->key != NULL) {
+      if (i > 0) luaL_addchar(&b, '.');
+      luaL_addlstring(&b, s->key, s->keylen);
+    } else {
+      char tmp[32];
+      snprintf(tmp, sizeof tmp, "[" LUA_INTEGER_FMT "]", (LUAI_UACINT)s->index);
+      luaL_addstring(&b, tmp);
+    }
+  }
+  luaL_pushresult(&b);
+}
+
+/* Records a problem at the current path. fmt is lua_pushfstring's. */
+static void walk_fail(sc_walk *w, const char *fmt, ...) {
+  lua_State *L = w->L;
+  va_list ap;
+  if (++w->nerr > SC_MAX_ERRORS) return;
+  if (lua_isnil(L, w->errslot)) {
+    lua_createtable(L, 4, 0);
+    lua_replace(L, w->errslot);
+  }
+  lua_createtable(L, 0, 2);      /* problem */
+  push_path(w);
+  lua_setfield(L, -2, "path");
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_setfield(L, -2, "message");
+  lua_rawseti(L, w->errslot, w->nerr);
+}
+
+/* Pushes the problems table (or nil) and how many there were in all. */
+static int walk_push_errors(sc_walk *w) {
+  lua_pushvalue(w->L, w->errslot);
+  return w->nerr;
+}
+
+/* A short description of the value at idx for "got ..." messages. */
+static const char *describe(lua_State *L, int idx) {
+  switch (lua_type(L, idx)) {
+    case LUA_TLIGHTUSERDATA:
+      if (lua_touserdata(L, idx) == NULL) return "null";
+      return "light userdata";
+    case LUA_TNUMBER:
+      return lua_isinteger(L, idx) ? "an integer" : "a number";
+    case LUA_TSTRING: return "a string";
+    case LUA_TBOOLEAN: return "a boolean";
+    case LUA_TTABLE: return "a table";
+    case LUA_TFUNCTION: return "a function";
+    case LUA_TUSERDATA: return "a userdata";
+    case LUA_TTHREAD: return "a coroutine";
+    default: return luaL_typename(L, idx);
+  }
+}
+
+static int is_null(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
