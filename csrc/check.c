@@ -115,7 +115,7 @@ static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
 static void fail_bound(sc_walk *w, const char *rel, double bound, int idx) {
   char b[32];
   fmt_double(bound, b);
-  walk_fail(w, "must be %s %s, got %s", rel, b, luaL_tolstring(w->L, idx, NULL));
+  walk_fail(w, "must be %s %s, got %s", rel, b, push_text(w->L, idx));
   lua_pop(w->L, 1);
 }
 
@@ -132,8 +132,8 @@ static void check_number(sc_walk *w, int idx, const sc_type *t) {
   if (isint) i = lua_tointeger(L, idx);
   d = isint ? (double)i : (double)lua_tonumber(L, idx);
   if (!isint && !isfinite(d)) {
-    walk_fail(w, "must be a finite number, got %s", luaL_tolstring(L, idx, NULL));
-    lua_pop(L, 1);
+    walk_fail(w, "must be a finite number, got %s",
+              isnan(d) ? "nan" : (d > 0 ? "inf" : "-inf"));
     return;
   }
   if (t->bounds & SC_HAS_MIN) {
@@ -190,7 +190,7 @@ static lua_Integer sequence_length(sc_walk *w, int idx) {
       lua_pop(L, 1);
     } else {
       walk_fail(w, "expected an array, got a table with key %s",
-                luaL_tolstring(L, -1, NULL));
+                push_text(L, -1));
       lua_pop(L, 2);
     }
     return -1;
@@ -266,7 +266,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
       names[n++] = k;
     } else {
       walk_fail(w, "unexpected key %s (fields are named by strings)",
-                luaL_tolstring(L, -1, NULL));
+                push_text(L, -1));
       lua_pop(L, 1);
     }
   }
@@ -299,7 +299,7 @@ static void put_extra(sc_walk *w, int body, int extra, int *first) {
     const char *k;
     if (lua_type(L, -2) != LUA_TSTRING) {
       walk_fail(w, "unexpected key %s (fields are named by strings)",
-                luaL_tolstring(L, -2, NULL));
+                push_text(L, -2));
       lua_pop(L, 2);
       continue;
     }
@@ -371,7 +371,7 @@ static void check_map(sc_walk *w, int idx, const sc_type *t) {
     size_t len;
     const char *k;
     if (lua_type(L, -2) != LUA_TSTRING) {
-      walk_fail(w, "unexpected key %s (keys must be strings)", luaL_tolstring(L, -2, NULL));
+      walk_fail(w, "unexpected key %s (keys must be strings)", push_text(L, -2));
       lua_pop(L, 2);
       continue;
     }

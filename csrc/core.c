@@ -230,7 +230,8 @@ static int l_client_new(lua_State *L) {
   cfg.password = opt_string(L, 1, "api_secret");
   cfg.user_agent = opt_string(L, 1, "user_agent");
   if (cfg.user_agent == NULL) {
-    snprintf(ua, sizeof ua, "scenario-lua/%s %s", SC_VERSION, curl_version());
+    snprintf(ua, sizeof ua, "scenario-lua/%s libcurl/%s", SC_VERSION,
+             curl_version_info(CURLVERSION_NOW)->version);
     cfg.user_agent = ua;
   }
   cfg.timeout_ms = (long)(opt_seconds(L, 1, "timeout", 60) * 1000);

@@ -5,6 +5,7 @@
  * {path = "concepts[2].scale", message = "..."} and goes on.
  */
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 
 /* Responses may nest as deep as the JSON parser allows (see core.c). */
@@ -116,4 +117,28 @@ static const char *describe(lua_State *L, int idx) {
 
 static int is_null(lua_State *L, int idx) {
   return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
+
+/* Pushes a short text for a key or scalar value, for messages. Unlike
+ * luaL_tolstring it never calls a __tostring metamethod, so no user code
+ * runs in the middle of a walk. */
+static const char *push_text(lua_State *L, int idx) {
+  char tmp[32];
+  switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx))
+        return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
+      {
+        double d = (double)lua_tonumber(L, idx);
+        if (d != d) return lua_pushliteral(L, "nan");
+        if (d == HUGE_VAL) return lua_pushliteral(L, "inf");
+        if (d == -HUGE_VAL) return lua_pushliteral(L, "-inf");
+        fmt_double(d, tmp);
+        return lua_pushstring(L, tmp);
+      }
+    case LUA_TBOOLEAN:
+      return lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false");
+    default:
+      return lua_pushfstring(L, "(%s)", describe(L, idx));
+  }
 }

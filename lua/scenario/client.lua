@@ -1,0 +1,217 @@
+--- The client: defaults, retries and error values over scenario.core.
+-- @classmod scenario.Client
+local core = require "scenario.core"
+local errors = require "scenario.errors"
+local retry = require "scenario.retry"
+
+local Client = {}
+Client.__index = Client
+Client.__name = "scenario.Client"
+
+local DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
+
+-- Every option new() takes, with its check. Secrets are passed to the C
+-- handle and never stored on the Lua object.
+local option_types = {
+  api_key = "string", api_secret = "string", base_url = "string",
+  project_id = "string", user_agent = "string",
+  timeout = "number", connect_timeout = "number", max_retries = "number",
+  max_retry_after = "number", max_response_bytes = "number",
+  retry_unsafe = "boolean", allow_insecure = "boolean",
+  sleep = "function", random = "function", transport = "table",
+}
+local option_names = {}
+for name in pairs(option_types) do option_names[#option_names + 1] = name end
+table.sort(option_names)
+
+local function argerror(n, fname, msg, level)
+  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), (level or 1) + 1)
+end
+
+local function check_options(opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    argerror(1, "new", "table expected, got " .. type(opts), 3)
+  end
+  for k, v in pairs(opts) do
+    local want = option_types[k]
+    if want == nil then
+      local hint = type(k) == "string" and core.suggest(k, option_names)
+      argerror(1, "new", ("unknown option '%s'%s"):format(tostring(k),
+        hint and ("; did you mean '" .. hint .. "'?") or ""), 3)
+    end
+    if type(v) ~= want then
+      argerror(1, "new", ("option '%s' must be a %s, got %s"):format(k, want, type(v)), 3)
+    end
+  end
+  return opts
+end
+
+local function nonempty_env(name)
+  local v = os.getenv(name)
+  if v == nil or v == "" then return nil end
+  return v
+end
+
+local function is_loopback(host)
+  host = host:lower()
+  return host == "localhost" or host == "[::1]" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+local function check_base_url(url, allow_insecure)
+  if url:find("[%c%s]") then
+    argerror(1, "new", "base_url contains whitespace or a control character", 4)
+  end
+  local scheme, host = url:match("^(%a[%w+.-]*)://([^/?#]*)")
+  scheme = scheme and scheme:lower()
+  if scheme ~= "https" and scheme ~= "http" then
+    argerror(1, "new", "base_url must start with https://", 4)
+  end
+  if host:find("@", 1, true) then
+    argerror(1, "new", "base_url must not carry credentials; use api_key and api_secret", 4)
+  end
+  local hostname = host:match("^(%[[^%]]*%])") or host:match("^[^:]*")
+  if scheme == "http" and not allow_insecure and not is_loopback(hostname) then
+    argerror(1, "new", "base_url must be https unless its host is loopback "
+      .. "(or allow_insecure = true)", 4)
+  end
+end
+
+local function check_positive(opts, name, integer)
+  local v = opts[name]
+  if v == nil then return end
+  if v ~= v or v < 0 or v == math.huge or (integer and math.floor(v) ~= v) then
+    argerror(1, "new", ("option '%s' must be a %s"):format(name,
+      integer and "non-negative integer" or "positive number"), 4)
+  end
+end
+
+--- Creates a client. See @{scenario.new} for the options.
+function Client.new(opts)
+  opts = check_options(opts)
+  for _, name in ipairs { "timeout", "connect_timeout", "max_retry_after" } do
+    check_positive(opts, name, false)
+  end
+  check_positive(opts, "max_retries", true)
+  check_positive(opts, "max_response_bytes", true)
+
+  local base_url = opts.base_url or nonempty_env("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
+  check_base_url(base_url, opts.allow_insecure)
+  local api_key = opts.api_key or nonempty_env("SCENARIO_SDK_API_KEY")
+  local api_secret = opts.api_secret or nonempty_env("SCENARIO_SDK_API_SECRET")
+  if api_key == nil or api_secret == nil then
+    error("scenario.new: no credentials: pass api_key and api_secret, or set "
+      .. "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET", 3)
+  end
+  if api_key:find("[%c]") or api_secret:find("[%c]") then
+    error("scenario.new: api_key or api_secret contains a control character", 3)
+  end
+
+  local self = setmetatable({
+    base_url = base_url,
+    timeout = opts.timeout or 60,
+    max_retries = opts.max_retries or 2,
+    max_retry_after = opts.max_retry_after or retry.MAX_RETRY_AFTER,
+    project_id = opts.project_id,
+    retry_unsafe = opts.retry_unsafe == true,
+    _sleep = opts.sleep or core.sleep,
+    _random = opts.random or math.random,
+    _transport = opts.transport or core,
+  }, Client)
+  self._handle = core.new {
+    base_url = base_url,
+    api_key = api_key,
+    api_secret = api_secret,
+    timeout = self.timeout,
+    connect_timeout = opts.connect_timeout,
+    max_response_bytes = opts.max_response_bytes,
+    user_agent = opts.user_agent,
+  }
+  return self
+end
+
+function Client:__tostring()
+  return ("scenario.Client (%s)"):format(self.base_url)
+end
+
+local function check_self(self, fname)
+  if getmetatable(self) ~= Client then
+    argerror(1, fname, ("scenario client expected, got %s; call it as client:%s(...)")
+      :format(type(self), fname), 3)
+  end
+end
+
+--- Releases the connection and the C handle. Safe to call twice.
+function Client:close()
+  check_self(self, "close")
+  self._handle:close()
+end
+Client.__close = Client.close
+
+-- Adds the client's project_id to a query that does not set its own.
+function Client:_query(query)
+  if self.project_id == nil then return query end
+  if query == nil then return { projectId = self.project_id } end
+  if type(query) ~= "table" or getmetatable(query) ~= nil or query.projectId ~= nil then
+    return query -- the core reports what is wrong with it
+  end
+  local q = { projectId = self.project_id }
+  for k, v in next, query do q[k] = v end
+  return q
+end
+
+local call_options = { extra_body = "table" }
+
+local function check_call_options(fname, opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    argerror(3, fname, "table expected, got " .. type(opts), 3)
+  end
+  for k, v in pairs(opts) do
+    if call_options[k] == nil then
+      argerror(3, fname, ("unknown option '%s'"):format(tostring(k)), 3)
+    end
+    if type(v) ~= call_options[k] then
+      argerror(3, fname, ("option '%s' must be a %s"):format(k, call_options[k]), 3)
+    end
+  end
+  return opts
+end
+
+-- One call with the retry policy around it.
+function Client:_call(endpoint, idempotent, body, query, extra)
+  local send = self._transport[endpoint]
+  local attempts = 0
+  while true do
+    attempts = attempts + 1
+    local result, status, headers, raw = send(self._handle, body, query, extra)
+    if result ~= nil then
+      return result, { status = status, headers = headers, body = raw, attempts = attempts }
+    end
+    local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
+    if err.kind == "validation" or attempts > self.max_retries
+      or not retry.retryable(err, idempotent, self.retry_unsafe) then
+      return nil, err
+    end
+    local delay = retry.delay(attempts, err, self.max_retry_after, self._random)
+    if delay == nil then return nil, err end
+    self._sleep(delay)
+  end
+end
+
+--- Creates a model: POST /models.
+-- @tparam[opt] table body the create body, named as on the reference page
+--   (`name`, `type`, `concepts`, ...); nil sends `{}`
+-- @tparam[opt] table query `originalAssets` (boolean), `projectId` (string)
+-- @tparam[opt] table opts `extra_body`: fields sent as they are, unvalidated
+-- @treturn[1] table the created model
+-- @treturn[1] table meta: `status`, `headers`, `attempts`, raw `body`
+-- @return[2] nil
+-- @treturn[2] scenario.Error err
+function Client:create_model(body, query, opts)
+  check_self(self, "create_model")
+  opts = check_call_options("create_model", opts)
+  return self:_call("create_model", false, body, self:_query(query), opts.extra_body)
+end
+
+return Client

@@ -1,0 +1,167 @@
+--- Error values returned by the client: `nil, err` where `err` is a table
+-- with `kind`, `message` and a readable `__tostring`.
+-- @module scenario.errors
+local cjson = require "cjson"
+
+local M = {}
+
+-- A private instance: the host's settings on the shared cjson module must
+-- not change how error bodies are read.
+local json = cjson.new()
+json.decode_invalid_numbers(false)
+
+local Error = {}
+Error.__index = Error
+Error.__name = "scenario.Error"
+M.Error = Error
+
+--- Kinds by HTTP status; other non-2xx statuses are `http`, and every
+-- status from 500 up is `server`.
+M.status_kinds = {
+  [400] = "bad_request",
+  [401] = "authentication",
+  [403] = "permission_denied",
+  [404] = "not_found",
+  [409] = "conflict",
+  [422] = "unprocessable",
+  [429] = "rate_limit",
+}
+
+local reasons = {
+  [400] = "Bad Request", [401] = "Unauthorized", [403] = "Forbidden",
+  [404] = "Not Found", [408] = "Request Timeout", [409] = "Conflict",
+  [413] = "Payload Too Large", [422] = "Unprocessable Entity",
+  [429] = "Too Many Requests", [500] = "Internal Server Error",
+  [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
+}
+
+function Error:__tostring()
+  local head = "scenario: " .. tostring(self.kind)
+  if self.status then
+    head = head .. " (HTTP " .. self.status .. (self.code and (", " .. self.code) or "") .. ")"
+  end
+  if self.message and self.message ~= "" then
+    return head .. ": " .. self.message
+  end
+  return head
+end
+
+--- Makes an error value.
+-- @tparam string kind one of the documented kinds
+-- @tparam[opt] table fields other fields (`message`, `status`, ...)
+-- @treturn table the error, with the `scenario.Error` metatable
+function M.new(kind, fields)
+  local e = fields or {}
+  e.kind = kind
+  return setmetatable(e, Error)
+end
+
+--- Whether `v` is an error value made by this library.
+function M.is_error(v)
+  return getmetatable(v) == Error
+end
+
+local function kind_for_status(status)
+  if status >= 500 then return "server" end
+  return M.status_kinds[status] or "http"
+end
+M.kind_for_status = kind_for_status
+
+-- "concepts[2].scale: must be at most 2, got 3; name: ..."
+local function list_problems(errs, count)
+  local parts = {}
+  for i, p in ipairs(errs or {}) do
+    parts[i] = (p.path ~= "" and (p.path .. ": ") or "") .. p.message
+  end
+  local shown = #parts
+  local text = table.concat(parts, "; ")
+  if count > shown then
+    text = text .. ("; and %d more"):format(count - shown)
+  end
+  return text
+end
+
+local function plural(n, word)
+  return n == 1 and ("1 " .. word) or (n .. " " .. word .. "s")
+end
+
+-- Reads the message and code out of the documented error bodies:
+-- {status, code, message}, {statusCode, error, message} and {error, code}
+-- (AWS gateways also answer {"Message": ...}).
+local function read_error_body(body)
+  if type(body) ~= "string" or body == "" then return nil end
+  local ok, t = pcall(json.decode, body)
+  if not ok or type(t) ~= "table" then return nil end
+  local message = t.message
+  if message == nil then message = t.Message end
+  if type(message) == "table" then -- NestJS validation lists several
+    local parts = {}
+    for _, m in ipairs(message) do
+      if type(m) == "string" then parts[#parts + 1] = m end
+    end
+    message = #parts > 0 and table.concat(parts, "; ") or nil
+  end
+  if type(message) ~= "string" then message = nil end
+  local code = t.code
+  if type(code) == "number" then code = ("%d"):format(code) end
+  if type(code) ~= "string" then code = nil end
+  if message == nil and type(t.error) == "string" then message = t.error end
+  return message, code
+end
+M.read_error_body = read_error_body
+
+--- Seconds to wait from `Retry-After` (seconds or an HTTP date) or
+-- `retry-after-ms`, or nil if the headers carry neither.
+-- @tparam table headers response headers, lower-case names
+-- @tparam[opt] function parse_date HTTP date to epoch seconds
+-- @tparam[opt] number now current epoch seconds
+function M.retry_after(headers, parse_date, now)
+  if type(headers) ~= "table" then return nil end
+  local ms = tonumber(headers["retry-after-ms"])
+  if ms and ms >= 0 and ms < math.huge then return ms / 1000 end
+  local v = headers["retry-after"]
+  if type(v) ~= "string" then return nil end
+  local secs = v:match("^%s*(%d+%.?%d*)%s*$")
+  if secs then return tonumber(secs) end
+  local at = parse_date and parse_date(v)
+  if at then
+    return math.max(0, at - (now or os.time()))
+  end
+  return nil
+end
+
+--- Turns what scenario.core reported into an error value.
+-- @tparam table raw the core's error table
+-- @tparam table ctx `attempts`, `parse_date`
+function M.from_core(raw, ctx)
+  local e = raw
+  e.attempts = ctx.attempts
+  if e.kind == "validation" then
+    e.message = plural(e.error_count, "problem") .. " in the request: "
+      .. list_problems(e.errors, e.error_count)
+  elseif e.kind == "invalid_response" and e.errors then
+    e.message = "the response does not match the documented shape: "
+      .. list_problems(e.errors, e.error_count)
+  elseif e.kind == "http" then
+    local status = e.status
+    e.kind = kind_for_status(status)
+    local message, code = read_error_body(e.body)
+    local amzn = e.headers and e.headers["x-amzn-errortype"]
+    if code == nil and amzn then code = amzn:match("^[^:]+") end
+    e.code = code
+    if message == nil then
+      local ctype = e.headers and e.headers["content-type"]
+      message = reasons[status] or ("HTTP " .. status)
+      if e.body and #e.body > 0 then
+        message = ("%s (a %d-byte %s body)"):format(message, #e.body, ctype or "non-JSON")
+      end
+    end
+    e.message = message
+  end
+  if e.headers then
+    e.retry_after = M.retry_after(e.headers, ctx.parse_date)
+  end
+  return setmetatable(e, Error)
+end
+
+return M

@@ -1,0 +1,74 @@
+--- Drives spec/support/replay_server.lua from the specs: starts it once
+-- per busted process, queues responses, reads back what it received.
+local socket = require "socket"
+local cjson = require "cjson"
+
+local M = {}
+
+local server -- the one running server, started on first use
+
+local function my_pid()
+  local f = io.open("/proc/self/stat")
+  if not f then return nil end
+  local pid = f:read("*l"):match("^(%d+)")
+  f:close()
+  return pid
+end
+
+local function control(method, path, body)
+  local sock = assert(socket.connect("127.0.0.1", server.ctl_port))
+  sock:settimeout(10)
+  body = body or ""
+  assert(sock:send(("%s %s HTTP/1.1\r\nHost: replay\r\nContent-Length: %d\r\n\r\n%s")
+    :format(method, path, #body, body)))
+  local reply = sock:receive("*a")
+  sock:close()
+  local status, rest = reply:match("^HTTP/1%.1 (%d+).-\r\n\r\n(.*)$")
+  assert(status == "200", "replay control " .. path .. " failed: " .. tostring(reply))
+  return cjson.decode(rest)
+end
+
+--- Loads a recorded exchange from spec/fixtures/<name>.lua (pure data).
+function M.fixture(name)
+  return assert(loadfile("spec/fixtures/" .. name .. ".lua", "t", {}))()
+end
+
+--- The running server: url (ending in /v1), reset, enqueue, requests, stats.
+function M.server()
+  if server then return server end
+  local cmd = ("exec lua5.4 spec/support/replay_server.lua --parent %s"):format(my_pid() or "")
+  local proc = assert(io.popen(cmd, "r"))
+  local line = proc:read("*l")
+  local data_port, ctl_port = (line or ""):match("^READY (%d+) (%d+)$")
+  assert(data_port, "replay server did not start: " .. tostring(line))
+  server = {
+    port = tonumber(data_port),
+    ctl_port = tonumber(ctl_port),
+    url = "http://127.0.0.1:" .. data_port .. "/v1",
+    proc = proc,
+  }
+
+  function server.reset() control("POST", "/reset") end
+
+  --- Queues responses: fixture names, or response tables.
+  function server.enqueue(...)
+    local list = {}
+    for i, r in ipairs { ... } do
+      list[i] = type(r) == "string" and M.fixture(r).response or r
+    end
+    control("POST", "/enqueue", cjson.encode(list))
+  end
+
+  function server.requests() return control("GET", "/requests") end
+  function server.stats() return control("GET", "/stats") end
+
+  -- Stops the server before the popen handle is closed (closing waits for
+  -- the process); finalisers run in reverse order of creation.
+  server.guard = setmetatable({}, { __gc = function()
+    pcall(control, "POST", "/shutdown")
+    proc:close()
+  end })
+  return server
+end
+
+return M

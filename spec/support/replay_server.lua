@@ -1,0 +1,231 @@
+--[[
+Replay server: serves recorded responses on 127.0.0.1 so that the specs
+exercise the real libcurl path, and records the exact bytes it received.
+
+  lua5.4 spec/support/replay_server.lua [--parent PID] [--standin FIXTURE]
+
+Prints "READY <data-port> <control-port>" and then serves:
+  - the data port: the client under test. Each request takes the next
+    queued response (or, in stand-in mode, a model made from the request).
+  - the control port, driven by spec/support/replay.lua:
+      POST /enqueue   JSON array of responses:
+                      {status, headers, body, delay, close, raw}
+      GET  /requests  JSON array of recorded requests
+      GET  /stats     {connections = data connections accepted, queued}
+      POST /reset     forget queue, log and counters; drop data connections
+      POST /shutdown
+It exits by itself when the parent process is gone or after 10 idle minutes.
+]]
+local socket = require "socket"
+local cjson = require "cjson"
+
+local args = { ... }
+local parent, standin
+for i = 1, #args do
+  if args[i] == "--parent" then parent = args[i + 1] end
+  if args[i] == "--standin" then standin = args[i + 1] end
+end
+
+local data_srv = assert(socket.bind("127.0.0.1", 0))
+local ctl_srv = assert(socket.bind("127.0.0.1", 0))
+data_srv:settimeout(0)
+ctl_srv:settimeout(0)
+
+local queue, log, conns, timers = {}, {}, {}, {}
+local accepted = 0
+local last_activity = socket.gettime()
+
+local reasons = {
+  [200] = "OK", [201] = "Created", [302] = "Found", [400] = "Bad Request",
+  [401] = "Unauthorized", [403] = "Forbidden", [404] = "Not Found",
+  [408] = "Request Timeout", [409] = "Conflict", [422] = "Unprocessable Entity",
+  [429] = "Too Many Requests", [500] = "Internal Server Error",
+  [502] = "Bad Gateway", [503] = "Service Unavailable",
+}
+
+local function render(resp)
+  if resp.raw then return resp.raw end
+  local body = resp.body or ""
+  local lines = { ("HTTP/1.1 %d %s"):format(resp.status, reasons[resp.status] or "Status") }
+  local has_length = false
+  local names = {}
+  for k in pairs(resp.headers or {}) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    lines[#lines + 1] = k .. ": " .. resp.headers[k]
+    if k:lower() == "content-length" then has_length = true end
+  end
+  if not has_length then lines[#lines + 1] = "Content-Length: " .. #body end
+  if resp.close then lines[#lines + 1] = "Connection: close" end
+  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. body
+end
+
+local function drop(c)
+  c.sock:close()
+  for i, x in ipairs(conns) do
+    if x == c then table.remove(conns, i) break end
+  end
+end
+
+local function send_all(c, bytes)
+  c.sock:settimeout(30)
+  local ok = c.sock:send(bytes)
+  c.sock:settimeout(0)
+  return ok ~= nil
+end
+
+-- Parses one request off the front of c.buf, if it is complete.
+local function parse(c)
+  local head_end = c.buf:find("\r\n\r\n", 1, true)
+  if not head_end then return nil end
+  local head = c.buf:sub(1, head_end - 1)
+  local request_line = head:match("^[^\r\n]*")
+  local method, target = request_line:match("^(%S+) (%S+) HTTP/%d%.%d$")
+  local headers = {}
+  for line in head:gmatch("\r\n([^\r\n]*)") do
+    local k, v = line:match("^([^:]+):%s*(.-)%s*$")
+    if k then headers[k:lower()] = v end
+  end
+  local len = tonumber(headers["content-length"] or "0") or 0
+  if #c.buf < head_end + 3 + len then return nil end
+  local body = c.buf:sub(head_end + 4, head_end + 3 + len)
+  c.buf = c.buf:sub(head_end + 4 + len)
+  local path, query = (target or ""):match("^([^?]*)%??(.*)$")
+  return {
+    method = method, target = target, path = path, query = query,
+    headers = headers, head = head, body = body, connection = c.id,
+  }
+end
+
+local function json_response(status, value)
+  local body = cjson.encode(value)
+  return render { status = status, headers = { ["Content-Type"] = "application/json" }, body = body }
+end
+
+local function control(c, req)
+  local p = req.path
+  if p == "/enqueue" then
+    for _, r in ipairs(cjson.decode(req.body)) do queue[#queue + 1] = r end
+    return json_response(200, { queued = #queue })
+  elseif p == "/requests" then
+    return json_response(200, log)
+  elseif p == "/stats" then
+    return json_response(200, { connections = accepted, queued = #queue })
+  elseif p == "/reset" then
+    queue, log, accepted, timers = {}, {}, 0, {}
+    for i = #conns, 1, -1 do
+      if conns[i].kind == "data" then drop(conns[i]) end
+    end
+    return json_response(200, { ok = true })
+  elseif p == "/shutdown" then
+    send_all(c, json_response(200, { ok = true }))
+    os.exit(0)
+  end
+  return json_response(404, { error = "unknown control path " .. tostring(p) })
+end
+
+-- Stand-in mode (make demo): answers POST .../models with the fixture's
+-- model, carrying over what the request set.
+local function standin_response(req)
+  local fixture = assert(loadfile(standin, "t", {}))()
+  if req.method ~= "POST" or not req.path:match("/models$") then
+    return { status = 404, headers = { ["Content-Type"] = "application/json" },
+             body = '{"status":"error","code":"NOT_FOUND","message":"the stand-in serves POST /models only"}' }
+  end
+  local ok, body = pcall(cjson.decode, req.body)
+  local doc = cjson.decode(fixture.response.body)
+  if ok and type(body) == "table" then
+    for _, k in ipairs { "name", "shortDescription", "type", "collectionIds", "concepts" } do
+      if body[k] ~= nil then doc.model[k] = body[k] end
+    end
+  end
+  doc.model.id = ("model_standin%06d"):format(#log)
+  return { status = 200, headers = { ["Content-Type"] = "application/json" }, body = cjson.encode(doc) }
+end
+
+local function serve(c, req)
+  log[#log + 1] = req
+  local resp
+  if standin then
+    resp = standin_response(req)
+  else
+    resp = table.remove(queue, 1) or {
+      status = 500, headers = { ["Content-Type"] = "application/json" },
+      body = '{"status":"error","code":"REPLAY_EMPTY","message":"replay: no response queued"}',
+    }
+  end
+  c.busy = true
+  timers[#timers + 1] = { due = socket.gettime() + (resp.delay or 0), conn = c, resp = resp }
+end
+
+local function fire(t)
+  local c, resp = t.conn, t.resp
+  c.busy = false
+  if not c.sock:getfd() or c.sock:getfd() < 0 then return end
+  local ok = send_all(c, render(resp))
+  if not ok or resp.close or resp.raw then drop(c) end
+end
+
+local function on_readable(c)
+  local data, err, partial = c.sock:receive(65536)
+  local chunk = data or partial
+  if chunk and #chunk > 0 then c.buf = c.buf .. chunk end
+  if err == "closed" then
+    drop(c)
+    return
+  end
+  while not c.busy do
+    local req = parse(c)
+    if not req then break end
+    if c.kind == "ctl" then
+      send_all(c, control(c, req))
+      drop(c)
+      return
+    end
+    serve(c, req)
+  end
+end
+
+local function parent_alive()
+  if not parent then return true end
+  local f = io.open("/proc/" .. parent .. "/stat")
+  if f then f:close() return true end
+  return false
+end
+
+io.stdout:write(("READY %d %d\n"):format(select(2, data_srv:getsockname()),
+  select(2, ctl_srv:getsockname())))
+io.stdout:flush()
+
+local next_check = 0
+while true do
+  local now = socket.gettime()
+  table.sort(timers, function(a, b) return a.due < b.due end)
+  while timers[1] and timers[1].due <= now do fire(table.remove(timers, 1)) end
+  if now >= next_check then
+    if not parent_alive() or now - last_activity > 600 then os.exit(0) end
+    next_check = now + 1
+  end
+  local wait = 1
+  if timers[1] then wait = math.max(0, math.min(wait, timers[1].due - now)) end
+  local watch = { data_srv, ctl_srv }
+  for _, c in ipairs(conns) do watch[#watch + 1] = c.sock end
+  local readable = socket.select(watch, nil, wait)
+  for _, s in ipairs(readable) do
+    last_activity = socket.gettime()
+    if s == data_srv or s == ctl_srv then
+      local client = s:accept()
+      if client then
+        client:settimeout(0)
+        client:setoption("tcp-nodelay", true)
+        local kind = s == data_srv and "data" or "ctl"
+        if kind == "data" then accepted = accepted + 1 end
+        conns[#conns + 1] = { sock = client, buf = "", kind = kind, id = accepted, busy = false }
+      end
+    else
+      for _, c in ipairs(conns) do
+        if c.sock == s then on_readable(c) break end
+      end
+    end
+  end
+end
