@@ -248,7 +248,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
   const char *names[SC_MAX_ERRORS];
   const char *cands[64];
-  int n = 0, nc = t->nfields < 64 ? t->nfields : 64;
+  int n = 0, unlisted = 0, nc = t->nfields < 64 ? t->nfields : 64;
   lua_newtable(L); /* keeps the unknown key strings alive while sorting */
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* anchor key value */
@@ -258,7 +258,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
       const char *k = lua_tolstring(L, -1, &len);
       if (find_field(t, k, len) != NULL) continue;
       if (n == SC_MAX_ERRORS) {
-        w->nerr++; /* counted, not listed */
+        unlisted++;
         continue;
       }
       lua_pushvalue(L, -1);
@@ -281,6 +281,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
       walk_fail(w, "unknown field");
     path_pop(w);
   }
+  w->nerr += unlisted; /* counted, not listed */
   lua_pop(L, 1);
 }
 

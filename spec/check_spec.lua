@@ -1,0 +1,311 @@
+-- Validation and encoding of request bodies (csrc/check.c), through the
+-- public validate_create_model and the core's encoder.
+local scenario = require "scenario"
+local core = require "scenario.core"
+local cjson = require "cjson"
+
+local function encode(body, extra)
+  return core.encode("create_model", body, extra)
+end
+
+-- The problems of an invalid body, as "path: message" strings.
+local function problems(body, extra)
+  local ok, err = scenario.validate_create_model(body, { extra_body = extra })
+  assert.is_nil(ok, "expected the body to be refused")
+  assert.equal("validation", err.kind)
+  local out = {}
+  for i, p in ipairs(err.errors) do
+    out[i] = p.path ~= "" and (p.path .. ": " .. p.message) or p.message
+  end
+  return out, err
+end
+
+local function problem(body, extra)
+  local list = problems(body, extra)
+  assert.equal(1, #list, table.concat(list, "\n"))
+  return list[1]
+end
+
+describe("encoding", function()
+  it("writes the fields in the page's order", function()
+    assert.equal('{"baseModelId":"flux.1-dev","classSlug":"art-style","collectionIds":["c1","c2"],'
+      .. '"concepts":[{"modelId":"m1","scale":1,"modelEpoch":"000001"}],"name":"N",'
+      .. '"shortDescription":"S","type":"flux.1-lora"}',
+      encode { type = "flux.1-lora", shortDescription = "S", name = "N",
+        concepts = { { modelEpoch = "000001", scale = 1, modelId = "m1" } },
+        collectionIds = { "c1", "c2" }, classSlug = "art-style", baseModelId = "flux.1-dev" })
+  end)
+
+  it("sends {} for a nil or empty body", function()
+    assert.equal("{}", encode(nil))
+    assert.equal("{}", encode {})
+  end)
+
+  it("writes an empty table in an array field as []", function()
+    assert.equal('{"collectionIds":[],"concepts":[]}', encode { collectionIds = {}, concepts = {} })
+  end)
+
+  it("writes scenario.null as null where the page allows it", function()
+    assert.equal('{"classSlug":null}', encode { classSlug = scenario.null })
+  end)
+
+  it("writes integers exactly, including past 2^53", function()
+    assert.equal('{"concepts":[{"modelId":"m","scale":-2}]}',
+      encode { concepts = { { modelId = "m", scale = -2 } } })
+    assert.equal('{"seed":9007199254740993}', encode({}, { seed = 9007199254740993 }))
+    assert.equal('{"n":' .. math.maxinteger .. '}', encode({}, { n = math.maxinteger }))
+    assert.equal('{"n":' .. math.mininteger .. '}', encode({}, { n = math.mininteger }))
+  end)
+
+  it("writes integral floats without a fraction", function()
+    assert.equal('{"concepts":[{"modelId":"m","scale":2}]}',
+      encode { concepts = { { modelId = "m", scale = 2.0 } } })
+  end)
+
+  it("writes floats in their shortest form that reads back exactly", function()
+    assert.equal('{"concepts":[{"modelId":"m","scale":0.1}]}',
+      encode { concepts = { { modelId = "m", scale = 0.1 } } })
+    math.randomseed(7)
+    for _ = 1, 500 do
+      local x = math.random() * 4 - 2
+      local json = encode { concepts = { { modelId = "m", scale = x } } }
+      assert.equal(x, cjson.decode(json).concepts[1].scale)
+    end
+    for _, x in ipairs { 1e-300, 5e-324, 1.7976931348623157e308, 2 ^ 60 + 0.0, -1 / 3 } do
+      local json = encode({}, { x = x })
+      assert.equal(x, cjson.decode(json).x)
+    end
+  end)
+
+  it("escapes every string correctly", function()
+    local s = 'q"b\\s/n\nr\rt\tb\bf\fc\1\31del\127é漢🙂'
+    local json = encode { name = s }
+    assert.equal('{"name":"q\\"b\\\\s/n\\nr\\rt\\tb\\bf\\fc\\u0001\\u001fdel\127é漢🙂"}', json)
+    assert.equal(s, cjson.decode(json).name)
+  end)
+
+  it("writes pass-through values of every JSON type", function()
+    local json = encode({ name = "x" }, { flag = true, off = false, none = scenario.null,
+      list = { 1, "two", { 3 } }, obj = { k = "v" }, empty = {} })
+    local back = cjson.decode(json)
+    assert.equal("x", back.name)
+    assert.equal(true, back.flag)
+    assert.equal(false, back.off)
+    assert.equal(cjson.null, back.none)
+    assert.same({ 1, "two", { 3 } }, back.list)
+    assert.same({ k = "v" }, back.obj)
+    assert.truthy(json:find('"empty":{}', 1, true))
+  end)
+
+  it("is unaffected by the host's numeric locale", function()
+    -- A locale whose decimal point is ',' must not leak into the JSON.
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. " && localedef -i de_DE -f UTF-8 "
+      .. dir .. "/de_DE.UTF-8 2>/dev/null"))
+    local script = [[
+      assert(os.setlocale("de_DE.UTF-8", "numeric"), "locale not switched")
+      assert(tostring(1.5) == "1,5", "the locale does not use a decimal comma")
+      local core = require "scenario.core"
+      io.write(core.encode("create_model", { concepts = { { modelId = "m", scale = 1.5 } } }, { x = 0.25 }))
+    ]]
+    local p = io.popen(("LOCPATH=%s LUA_CPATH='./build/?.so;;' lua5.4 -e %q 2>&1"):format(dir, script))
+    local out = p:read("a")
+    p:close()
+    os.execute("rm -rf " .. dir)
+    assert.equal('{"concepts":[{"modelId":"m","scale":1.5}],"x":0.25}', out)
+  end)
+end)
+
+describe("validation", function()
+  it("accepts a full valid body and every model type", function()
+    for _, t in ipairs(scenario.enums.model_type) do
+      assert.is_true(scenario.validate_create_model {
+        baseModelId = "flux.1-dev", classSlug = "characters-npcs-mobs-characters",
+        collectionIds = { "c" }, concepts = { { modelId = "m", scale = 0.5, modelEpoch = "000002" } },
+        name = "Cinematic Realism", shortDescription = "Detailed scenes.", type = t,
+      })
+    end
+  end)
+
+  it("refuses an unknown model type, with a suggestion", function()
+    assert.equal('type: unknown value "flux.1-lroa" (did you mean "flux.1-lora"?)',
+      problem { type = "flux.1-lroa" })
+    assert.equal('type: unknown value "sdxl-lora" (did you mean "sd-xl-lora"?)',
+      problem { type = "sdxl-lora" })
+    assert.equal('type: unknown value "banana" (see scenario.enums.model_type)',
+      problem { type = "banana" })
+  end)
+
+  it("refuses unknown keys, with a suggestion", function()
+    assert.equal('nmae: unknown field (did you mean "name"?)', problem { nmae = "x" })
+    assert.equal('collection_ids: unknown field (did you mean "collectionIds"?)',
+      problem { collection_ids = {} })
+    assert.equal('concepts[1].weight: unknown field', problem {
+      concepts = { { modelId = "m", scale = 1, weight = 2 } } })
+    assert.equal("foo: unknown field", problem { foo = 1 })
+  end)
+
+  it("counts maxLength in characters", function()
+    assert.is_true(scenario.validate_create_model { name = ("é"):rep(64) })
+    assert.is_true(scenario.validate_create_model { name = ("a"):rep(64) })
+    assert.equal("name: is 65 characters long; the limit is 64", problem { name = ("é"):rep(65) })
+    assert.is_true(scenario.validate_create_model { shortDescription = ("🙂"):rep(256) })
+    assert.equal("shortDescription: is 257 characters long; the limit is 256",
+      problem { shortDescription = ("x"):rep(257) })
+  end)
+
+  it("refuses strings that are not valid UTF-8 or hold NUL", function()
+    assert.equal("name: is not valid UTF-8 (bad byte at offset 1)", problem { name = "a\255b" })
+    assert.equal("name: is not valid UTF-8 (bad byte at offset 0)", problem { name = "\xC0\xAF" })
+    assert.equal("name: is not valid UTF-8 (bad byte at offset 0)", problem { name = "\xED\xA0\x80" })
+    assert.equal("name: is not valid UTF-8 (bad byte at offset 2)", problem { name = "ab\xE2\x82" })
+    assert.equal("name: contains a NUL byte at offset 3", problem { name = "abc\0def" })
+  end)
+
+  it("keeps scale within [-2, 2]", function()
+    local function body(s) return { concepts = { { modelId = "m", scale = s } } } end
+    assert.is_true(scenario.validate_create_model(body(-2)))
+    assert.is_true(scenario.validate_create_model(body(2)))
+    assert.is_true(scenario.validate_create_model(body(0)))
+    assert.equal("concepts[1].scale: must be at most 2, got 2.0000000000000004",
+      problem(body(2.0000000000000004)))
+    assert.equal("concepts[1].scale: must be at least -2, got -3", problem(body(-3)))
+    assert.equal("concepts[1].scale: must be a finite number, got nan", problem(body(0 / 0)))
+    assert.equal("concepts[1].scale: must be a finite number, got inf", problem(body(math.huge)))
+    assert.equal("concepts[1].scale: must be a finite number, got -inf", problem(body(-math.huge)))
+  end)
+
+  it("requires the required fields of nested objects", function()
+    assert.same({ "concepts[2].modelId: is required", "concepts[2].scale: is required" },
+      problems { concepts = { { modelId = "a", scale = 1 }, { modelEpoch = "x" } } })
+  end)
+
+  it("names the type it expected and the one it got", function()
+    assert.equal("name: expected a string, got an integer", problem { name = 42 })
+    assert.equal("name: expected a string, got a number", problem { name = 4.5 })
+    assert.equal("classSlug: expected a string, got a boolean", problem { classSlug = true })
+    assert.equal("collectionIds: expected an array (a sequence table), got a string",
+      problem { collectionIds = "c1" })
+    assert.equal("collectionIds[2]: expected a string, got a table",
+      problem { collectionIds = { "a", {} } })
+    assert.equal("concepts[1]: expected a table, got a string", problem { concepts = { "m" } })
+    assert.equal("concepts[1].scale: expected a number, got a string",
+      problem { concepts = { { modelId = "m", scale = "1" } } })
+    assert.equal("type: expected one of scenario.enums.model_type, got a function",
+      problem { type = print })
+  end)
+
+  it("allows null only where the page does", function()
+    assert.equal("name: may not be null", problem { name = scenario.null })
+  end)
+
+  it("refuses sparse and mixed tables where an array is expected", function()
+    assert.equal("collectionIds: sparse array: index 2 is nil but index 3 is set",
+      problem { collectionIds = { "a", nil, "c" } })
+    assert.equal('collectionIds: expected an array, got a table with key "x"',
+      problem { collectionIds = { "a", x = "b" } })
+    assert.equal("collectionIds: expected an array, got a table with key 1.5",
+      problem { collectionIds = { [1.5] = "a" } })
+    assert.equal("collectionIds: expected an array, got a table with key 0",
+      problem { collectionIds = { [0] = "a" } })
+  end)
+
+  it("refuses an array where the body's object is expected", function()
+    assert.equal("unexpected key 1 (fields are named by strings)", problem { "name" })
+  end)
+
+  it("refuses a body that is not a table", function()
+    for _, v in ipairs { 42, "body", true } do
+      assert.equal("the body must be a table, got " .. (type(v) == "number" and "an integer"
+        or type(v) == "string" and "a string" or "a boolean"), problem(v))
+    end
+  end)
+
+  it("refuses tables with metatables, at any depth", function()
+    local proxy = setmetatable({}, { __index = { name = "hidden" } })
+    assert.equal("tables with a metatable are not accepted (they are read raw, "
+      .. "so a proxy would lose its fields)", problem(proxy))
+    local concept = setmetatable({ modelId = "m", scale = 1 }, {})
+    assert.truthy(problem({ concepts = { concept } }):find("^concepts%[1%]: tables with a metatable"))
+  end)
+
+  it("does not call metamethods while reading", function()
+    local called = false
+    local t = setmetatable({}, { __pairs = function() called = true end,
+      __len = function() called = true return 1 end,
+      __index = function() called = true end })
+    problems { collectionIds = t }
+    assert.is_false(called)
+  end)
+
+  it("refuses cycles and excessive depth without crashing", function()
+    local cyc = {}
+    cyc.self = cyc
+    assert.equal("extra_body.loop.self: this table contains itself (a cycle)",
+      problem({}, { loop = cyc }))
+    local deep = {}
+    local t = deep
+    for _ = 1, 10000 do
+      t.next = {}
+      t = t.next
+    end
+    local msg = problem({}, { deep = deep })
+    assert.truthy(msg:find("nested deeper than 64 levels", 1, true), msg)
+  end)
+
+  it("collects every problem before answering", function()
+    local list, err = problems {
+      name = 1, type = "nope", concepts = { { scale = 9 } }, extra = true, collectionIds = { 1 },
+    }
+    assert.same({
+      "collectionIds[1]: expected a string, got an integer",
+      "concepts[1].modelId: is required",
+      "concepts[1].scale: must be at most 2, got 9",
+      "name: expected a string, got an integer",
+      'type: unknown value "nope" (see scenario.enums.model_type)',
+      "extra: unknown field",
+    }, list)
+    assert.equal(6, err.error_count)
+    assert.equal("scenario: validation: 6 problems in the request: " .. table.concat(list, "; "),
+      tostring(err))
+  end)
+
+  it("caps the list but keeps the count", function()
+    local body = {}
+    for i = 1, 100 do body["k" .. i] = i end
+    local list, err = problems(body)
+    assert.equal(64, #list)
+    assert.equal(100, err.error_count)
+    assert.truthy(tostring(err):find("; and 36 more$"))
+  end)
+end)
+
+describe("pass-through fields (extra_body)", function()
+  it("are off by default: an unknown field is refused", function()
+    assert.equal('baseModelID: unknown field (did you mean "baseModelId"?)',
+      problem { baseModelID = "x" })
+  end)
+
+  it("send fields and enum values this version does not know, unvalidated", function()
+    assert.equal('{"name":"n","type":"flux.3-lora"}',
+      encode({ name = "n" }, { type = "flux.3-lora" }))
+    assert.is_true(scenario.validate_create_model({}, { extra_body = { newField = { 1, 2 } } }))
+  end)
+
+  it("refuse a field set in both places", function()
+    assert.equal("extra_body.name: is also set in the body; set it in one place",
+      problem({ name = "a" }, { name = "b" }))
+  end)
+
+  it("must still be encodable as JSON", function()
+    assert.equal("extra_body.f: a function cannot be sent as JSON", problem({}, { f = print }))
+    assert.equal("extra_body.x: must be a finite number, got nan", problem({}, { x = 0 / 0 }))
+    assert.equal("extra_body.m: a table mixing array items and named fields cannot be sent as JSON",
+      problem({}, { m = { 1, k = 2 } }))
+    assert.equal("extra_body.s: sparse array: index 2 is nil but index 3 is set",
+      problem({}, { s = { 1, nil, 3 } }))
+    assert.equal("extra_body.u: is not valid UTF-8 (bad byte at offset 0)",
+      problem({}, { u = "\255" }))
+  end)
+end)

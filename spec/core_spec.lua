@@ -1,0 +1,134 @@
+-- scenario.core as a C module: its exports, its constants, its handle.
+local core = require "scenario.core"
+local cjson = require "cjson"
+
+local SO = "build/scenario/core.so"
+
+local function command(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+describe("scenario.core binary", function()
+  it("exports luaopen_scenario_core and nothing else", function()
+    local out = command("nm -D --defined-only " .. SO)
+    local exported = {}
+    for name in out:gmatch("%x+ [TDBR] (%S+)") do exported[#exported + 1] = name end
+    assert.same({ "luaopen_scenario_core" }, exported)
+  end)
+
+  it("does not link liblua", function()
+    local needed = command("readelf -d " .. SO)
+    assert.truthy(needed:find("libcurl", 1, true), needed)
+    assert.falsy(needed:find("liblua", 1, true), needed)
+  end)
+end)
+
+describe("scenario.core constants", function()
+  it("uses cjson.null as its null", function()
+    assert.equal(cjson.null, core.null)
+  end)
+
+  it("has every enum of the reference page, in the page's order", function()
+    local e = core.enums
+    assert.equal(37, #e.model_type)
+    assert.equal("custom", e.model_type[1])
+    assert.equal("flux.1-lora", e.model_type[9])
+    assert.equal("flux1.1-pro", e.model_type[22])
+    assert.equal("zimage-turbo-lora", e.model_type[37])
+    assert.equal(32, #e.capability)
+    assert.equal("3d23d", e.capability[1])
+    assert.equal("txt2img", e.capability[24])
+    assert.equal("video2video", e.capability[32])
+    assert.same({ "copying", "failed", "new", "trained", "training", "training-canceled" }, e.status)
+    assert.same({ "private", "public", "unlisted" }, e.privacy)
+    assert.same({ "civitai", "huggingface", "other", "scenario" }, e.source)
+    assert.same({ 0, 100, 25, 50, 75 }, e.access_restrictions)
+    assert.equal("integer", math.type(e.access_restrictions[2]))
+    assert.same({ "published", "unpublished" }, e.class_status)
+    assert.same({ "boolean", "file", "file_array", "inputs_array", "model", "model_array",
+      "number", "number_array", "string", "string_array" }, e.input_type)
+    assert.same({ "3d", "audio", "document", "image", "image-hdr", "json", "video" }, e.input_kind)
+    assert.same({ "opaque", "transparent" }, e.background_behavior)
+    assert.same({ "constant", "constant-with-warmup", "cosine", "cosine-with-restarts",
+      "linear", "polynomial" }, e.lr_scheduler)
+    assert.same({ "likeness" }, e.optimize_for)
+    assert.same({ "pending", "pending-captcha", "queued-for-train", "running-train",
+      "starting-train" }, e.training_stage)
+    assert.same({ "bottom", "top" }, e.trigger_position)
+    local names = {}
+    for k in pairs(e) do names[#names + 1] = k end
+    assert.equal(14, #names)
+  end)
+
+  it("has no duplicate enum values", function()
+    for name, list in pairs(core.enums) do
+      local seen = {}
+      for _, v in ipairs(list) do
+        assert.is_nil(seen[v], name .. " repeats " .. tostring(v))
+        seen[v] = true
+      end
+    end
+  end)
+end)
+
+describe("scenario.core handle", function()
+  local function handle()
+    return core.new { base_url = "http://127.0.0.1:9/v1/", api_key = "k-secret-1", api_secret = "s-secret-2" }
+  end
+
+  it("closes idempotently, with __gc and __close pointing at close", function()
+    local h = handle()
+    local mt = getmetatable(h)
+    assert.equal(mt.close, mt.__gc)
+    assert.equal(mt.close, mt.__close)
+    h:close()
+    h:close()
+    mt.__gc(h)
+    assert.equal("scenario.core.client (closed)", tostring(h))
+  end)
+
+  it("is closed by a to-be-closed variable", function()
+    local seen
+    do
+      local h <close> = handle()
+      seen = h
+    end
+    assert.equal("scenario.core.client (closed)", tostring(seen))
+  end)
+
+  it("raises when used after close", function()
+    local h = handle()
+    h:close()
+    assert.has_error(function() core.create_model(h, {}) end,
+      "bad argument #1 to 'create_model' (the client is closed)")
+  end)
+
+  it("raises when not given a handle", function()
+    assert.has_error(function() core.create_model({}, {}) end)
+  end)
+
+  it("shows the base URL without its trailing slash, and no secrets", function()
+    local h = handle()
+    local s = tostring(h)
+    assert.equal("scenario.core.client (http://127.0.0.1:9/v1)", s)
+    h:close()
+  end)
+
+  it("is released by the collector without close", function()
+    local weak = setmetatable({}, { __mode = "v" })
+    for i = 1, 50 do weak[i] = handle() end
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(next(weak))
+  end)
+end)
+
+describe("scenario.core.validate", function()
+  it("raises on an unknown endpoint name", function()
+    assert.has_error(function() core.validate("create_modle", {}) end,
+      "bad argument #1 to 'validate' (unknown endpoint 'create_modle')")
+  end)
+end)
