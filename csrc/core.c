@@ -123,6 +123,7 @@ static int l_encode(lua_State *L) {
  * schema. Returns 1 with the result member pushed, or 0 with an error
  * table pushed. Needs the module upvalues. */
 static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
+  int base = lua_gettop(L), ok;
   sc_walk w;
   lua_pushvalue(L, UV_DECODE);
   lua_pushvalue(L, idx);
@@ -141,12 +142,16 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
   lua_pushvalue(L, UV_CACHE);
   w.cache = lua_gettop(L);               /* decoded nil cache */
   norm_value(&w, w.errslot - 1, ep->response);
-  if (w.nerr > 0) {
-    push_problems(L, &w, "invalid_response");
-    return 0;
+  ok = w.nerr == 0;
+  if (ok) {
+    lua_pushstring(L, ep->result_key);
+    lua_rawget(L, w.errslot - 1);        /* decoded nil cache result */
+  } else {
+    push_problems(L, &w, "invalid_response"); /* decoded nil cache err */
   }
-  lua_getfield(L, w.errslot - 1, ep->result_key);
-  return 1;
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+  return ok;
 }
 
 /* core.decode(endpoint, json) -> result | nil, err */
