@@ -109,7 +109,10 @@ describe("encoding", function()
       local core = require "scenario.core"
       io.write(core.encode("create_model", { concepts = { { modelId = "m", scale = 1.5 } } }, { x = 0.25 }))
     ]]
-    local p = io.popen(("LOCPATH=%s LUA_CPATH='./build/?.so;;' lua5.4 -e %q 2>&1"):format(dir, script))
+    local f = assert(io.open(dir .. "/script.lua", "w"))
+    f:write(script)
+    f:close()
+    local p = io.popen(("LOCPATH=%s LUA_CPATH='./build/?.so;;' lua5.4 %s/script.lua 2>&1"):format(dir, dir))
     local out = p:read("a")
     p:close()
     os.execute("rm -rf " .. dir)
