@@ -49,7 +49,7 @@ deps:
 	fi
 
 demo: deps
-	@$(MAKE) --no-print-directory $(SO)
+	@$(MAKE) -s --no-print-directory $(SO)
 	@$(LUA) examples/run_demo.lua examples/create_model.lua
 
 install: $(SO)

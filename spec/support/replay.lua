@@ -34,9 +34,12 @@ function M.fixture(name)
 end
 
 --- The running server: url (ending in /v1), reset, enqueue, requests, stats.
-function M.server()
+-- With a fixture path as `standin`, it answers every create with a model
+-- made from that fixture and the request (for make demo).
+function M.server(standin)
   if server then return server end
-  local cmd = ("exec lua5.4 spec/support/replay_server.lua --parent %s"):format(my_pid() or "")
+  local cmd = ("exec lua5.4 spec/support/replay_server.lua --parent %s%s"):format(my_pid() or "",
+    standin and (" --standin " .. standin) or "")
   local proc = assert(io.popen(cmd, "r"))
   local line = proc:read("*l")
   local data_port, ctl_port = (line or ""):match("^READY (%d+) (%d+)$")

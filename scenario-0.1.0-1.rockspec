@@ -1,0 +1,42 @@
+rockspec_format = "3.0"
+package = "scenario"
+version = "0.1.0-1"
+source = {
+  url = "git+https://github.com/scenario-lua/scenario.git",
+  tag = "v0.1.0",
+}
+description = {
+  summary = "Lua client for the Scenario generative-AI API",
+  detailed = [[
+A Lua extension module for the Scenario REST API, centred on POST /models.
+A small C core validates request tables against the API schema, writes the
+JSON, normalises responses and talks HTTP over libcurl; a Lua layer adds
+environment defaults, retries and error values.]],
+  homepage = "https://github.com/scenario-lua/scenario",
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.4, < 5.5",
+  "lua-cjson >= 2.1.0",
+}
+external_dependencies = {
+  -- A library check only: Debian keeps curl/curl.h under a multiarch
+  -- include directory that luarocks does not search, but the compiler does.
+  CURL = { library = "curl" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    -- core.c includes the other csrc files: one translation unit.
+    ["scenario.core"] = {
+      sources = { "csrc/core.c" },
+      libraries = { "curl" },
+      incdirs = { "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+    },
+    ["scenario"] = "lua/scenario/init.lua",
+    ["scenario.client"] = "lua/scenario/client.lua",
+    ["scenario.errors"] = "lua/scenario/errors.lua",
+    ["scenario.retry"] = "lua/scenario/retry.lua",
+  },
+}
