@@ -241,7 +241,6 @@ static int l_client_new(lua_State *L) {
   }
   cfg.timeout_ms = (long)(opt_seconds(L, 1, "timeout", 60) * 1000);
   cfg.connect_timeout_ms = (long)(opt_seconds(L, 1, "connect_timeout", 10) * 1000);
-  if (cfg.connect_timeout_ms > cfg.timeout_ms) cfg.connect_timeout_ms = cfg.timeout_ms;
   lua_getfield(L, 1, "max_response_bytes");
   if (!lua_isnil(L, -1)) {
     int ok = 0;

@@ -104,14 +104,18 @@ describe("responses that are not the documented JSON", function()
     assert.truthy(err.message:find("not valid JSON", 1, true), err.message)
   end)
 
-  it("refuses NaN and Infinity even if the host's cjson allows them", function()
+  it("refuses NaN, Infinity and hex even if the host's cjson allows them", function()
+    local good = body_of("model_realistic")
     cjson.decode_invalid_numbers(true)
     local ok_shared = pcall(cjson.decode, '{"x":NaN}')
-    refused('{"model":{"x":NaN}}')
-    refused('{"model":{"x":Infinity}}')
-    refused('{"model":{"x":0x10}}')
+    for _, literal in ipairs { "NaN", "Infinity", "-Infinity", "0x10" } do
+      local json = good:gsub('"trainingImagesNumber":0', '"trainingImagesNumber":' .. literal, 1)
+      local err = refused(json)
+      assert.truthy(err.message:find("not valid JSON", 1, true), literal .. ": " .. tostring(err.message))
+    end
     cjson.decode_invalid_numbers(false)
     assert.is_true(ok_shared)
+    assert.is_table(decode(good))
   end)
 
   it("refuses a document that is not an object holding a model", function()

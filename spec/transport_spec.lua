@@ -53,12 +53,12 @@ describe("the request on the wire", function()
 
   it("sends large bodies at once, without Expect: 100-continue", function()
     server.enqueue("model_example")
-    local concepts = {}
-    for i = 1, 50 do concepts[i] = { modelId = ("model_%040d"):format(i), scale = 1 } end
-    assert(helper.client():create_model { concepts = concepts })
+    local ids = {}
+    for i = 1, 20000 do ids[i] = ("collection_%050d"):format(i) end
+    assert(helper.client():create_model { collectionIds = ids })
     local req = server.requests()[1]
     assert.is_nil(req.headers.expect)
-    assert.truthy(#req.body > 2048)
+    assert.truthy(#req.body > 1024 * 1024)
   end)
 
   it("percent-encodes query values", function()
@@ -110,6 +110,17 @@ describe("the response", function()
     assert.equal("application/json; charset=utf-8", meta.headers["content-type"])
     assert.equal(replay.fixture("model_realistic").response.body, meta.body)
     assert.equal(1, meta.attempts)
+  end)
+
+  it("carries only the final response's headers after an interim 1xx", function()
+    local body = replay.fixture("model_example").response.body
+    server.enqueue { raw = "HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
+      .. "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Final: yes\r\n"
+      .. "Content-Length: " .. #body .. "\r\n\r\n" .. body }
+    local model, meta = helper.client():create_model()
+    assert.equal("id", model.id)
+    assert.equal("yes", meta.headers["x-final"])
+    assert.is_nil(meta.headers["x-interim"])
   end)
 
   it("is inflated when gzip-encoded", function()
