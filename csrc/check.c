@@ -60,6 +60,9 @@ static int table_enter(sc_walk *w, int idx, const char *what) {
     }
   }
   w->open[w->depth] = p;
+  /* Each level keeps a key, a value and a temporary or two on the stack;
+   * a C function is only promised LUA_MINSTACK slots. */
+  luaL_checkstack(L, 8, "nested too deeply");
   return 1;
 }
 
@@ -438,7 +441,8 @@ static void check_generic(sc_walk *w, int idx) {
   } else if (only_index) {
     check_array(w, idx, &any_array);
   } else {
-    walk_fail(w, "a table mixing array items and named fields cannot be sent as JSON");
+    walk_fail(w, "cannot be sent as JSON: a table needs all string keys (an object) "
+                 "or the keys 1..n (an array)");
   }
 }
 

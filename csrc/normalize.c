@@ -188,6 +188,9 @@ static void norm_generic(sc_walk *w, int idx) {
 static void norm_value(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
   int type = lua_type(L, idx);
+  /* A level keeps a key, a value, a lookup table and a temporary on the
+   * stack; a C function is only promised LUA_MINSTACK slots. */
+  if (type == LUA_TTABLE) luaL_checkstack(L, 8, "nested too deeply");
   if (t == NULL || t->kind == SC_ANY) {
     norm_generic(w, idx);
     return;

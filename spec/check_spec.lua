@@ -257,6 +257,21 @@ describe("validation", function()
     assert.truthy(msg:find("nested deeper than 64 levels", 1, true), msg)
   end)
 
+  it("accepts deep nesting below the limit and writes it intact", function()
+    local root = {}
+    local t = root
+    for i = 1, 60 do
+      t.n = { i = i }
+      t = t.n
+    end
+    local json = assert(encode({}, { root = root }))
+    local back = cjson.decode(json).root
+    for i = 1, 60 do
+      back = back.n
+      assert.equal(i, back.i)
+    end
+  end)
+
   it("collects every problem before answering", function()
     local list, err = problems {
       name = 1, type = "nope", concepts = { { scale = 9 } }, extra = true, collectionIds = { 1 },
@@ -304,8 +319,10 @@ describe("pass-through fields (extra_body)", function()
   it("must still be encodable as JSON", function()
     assert.equal("extra_body.f: a function cannot be sent as JSON", problem({}, { f = print }))
     assert.equal("extra_body.x: must be a finite number, got nan", problem({}, { x = 0 / 0 }))
-    assert.equal("extra_body.m: a table mixing array items and named fields cannot be sent as JSON",
-      problem({}, { m = { 1, k = 2 } }))
+    assert.equal("extra_body.m: cannot be sent as JSON: a table needs all string keys (an object) "
+      .. "or the keys 1..n (an array)", problem({}, { m = { 1, k = 2 } }))
+    assert.equal("extra_body.f: cannot be sent as JSON: a table needs all string keys (an object) "
+      .. "or the keys 1..n (an array)", problem({}, { f = { [1.5] = 1 } }))
     assert.equal("extra_body.s: sparse array: index 2 is nil but index 3 is set",
       problem({}, { s = { 1, nil, 3 } }))
     assert.equal("extra_body.u: is not valid UTF-8 (bad byte at offset 0)",

@@ -91,6 +91,19 @@ describe("decoding a model from a newer API", function()
   end)
 end)
 
+describe("decoding deeply nested unknown data", function()
+  it("keeps it intact up to the parser's depth limit", function()
+    local depth = 95 -- two JSON levels each; lua-cjson stops at 200
+    local json = body_of("model_realistic"):gsub('"status":"new"',
+      '"status":"new","deep":' .. ('{"a":['):rep(depth) .. "1" .. ("]}"):rep(depth), 1)
+    local model = assert(decode(json))
+    local v = model.deep
+    for _ = 1, depth do v = v.a[1] end
+    assert.equal(1, v)
+    assert.equal("integer", math.type(v))
+  end)
+end)
+
 describe("responses that are not the documented JSON", function()
   local function refused(json)
     local model, err = decode(json)
