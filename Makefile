@@ -20,7 +20,7 @@ CURL_LIBS   = $(shell pkg-config --libs libcurl)
 SO      := build/scenario/core.so
 CSRC    := $(wildcard csrc/*.c csrc/*.h)
 LUASRC  := $(wildcard lua/scenario/*.lua)
-DEB_PKGS := lua5.4 liblua5.4-dev libcurl4-openssl-dev pkg-config lua-cjson lua-busted lua-socket
+DEB_PKGS := lua5.4 liblua5.4-dev libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted lua-socket gzip openssl locales
 
 .PHONY: all test check deps demo install clean
 

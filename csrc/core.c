@@ -544,7 +544,8 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, SC_VERSION);
   lua_setfield(L, -2, "_VERSION");
-  lua_pushstring(L, curl_version());
+  /* curl_version() would initialise libldap/libsasl globals it never frees. */
+  lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
   lua_setfield(L, -2, "curl_version");
   return 1;
 }

@@ -171,3 +171,49 @@ describe("retryable", function()
     assert.is_false(retry.retryable({ kind = "validation" }, true, true))
   end)
 end)
+
+describe("the transport seam", function()
+  -- A stub in place of scenario.core: scripted results, no network.
+  local function stub(results)
+    local calls = {}
+    return {
+      calls = calls,
+      create_model = function(handle, body, query, extra)
+        calls[#calls + 1] = { handle = handle, body = body, query = query, extra = extra }
+        local r = table.remove(results, 1)
+        if r.model then return r.model, 201, { ["x-n"] = tostring(#calls) }, "raw" end
+        return nil, r.err
+      end,
+    }
+  end
+
+  it("passes the same arguments on every attempt and builds meta from the last", function()
+    local t = stub {
+      { err = { kind = "connection", sent = false, message = "refused" } },
+      { err = { kind = "http", status = 429, headers = { ["retry-after"] = "1" }, body = "" } },
+      { model = { id = "m1" } },
+    }
+    local client = helper.client { transport = t }
+    local body, query, extra = { name = "n" }, { originalAssets = true }, { x = 1 }
+    local model, meta = client:create_model(body, query, { extra_body = extra })
+    assert.same({ id = "m1" }, model)
+    assert.same({ status = 201, headers = { ["x-n"] = "3" }, body = "raw", attempts = 3 }, meta)
+    assert.equal(3, #t.calls)
+    for _, c in ipairs(t.calls) do
+      assert.equal(client._handle, c.handle)
+      assert.equal(body, c.body)
+      assert.equal(query, c.query)
+      assert.equal(extra, c.extra)
+    end
+    assert.equal(2, #client.slept)
+    assert.equal(1, client.slept[2])
+  end)
+
+  it("never retries a validation error", function()
+    local t = stub { { err = { kind = "validation", errors = {}, error_count = 0 } }, { model = {} } }
+    local model, err = helper.client { transport = t }:create_model()
+    assert.is_nil(model)
+    assert.equal("validation", err.kind)
+    assert.equal(1, #t.calls)
+  end)
+end)

@@ -181,3 +181,36 @@ describe("transport failures", function()
     assert.is_true(err.sent)
   end)
 end)
+
+describe("TLS", function()
+  local dir, pid, proc, port
+
+  setup(function()
+    dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir .. " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " .. dir .. "/key.pem -out "
+      .. dir .. "/cert.pem >/dev/null 2>&1"))
+    local probe = require("socket").bind("127.0.0.1", 0)
+    port = select(2, probe:getsockname())
+    probe:close()
+    proc = io.popen(("sh -c 'echo $$; exec openssl s_server -accept 127.0.0.1:%d -cert %s/cert.pem "
+      .. "-key %s/key.pem -www' 2>&1"):format(port, dir, dir))
+    pid = proc:read("l")
+    repeat local line = proc:read("l") until line == nil or line:find("ACCEPT", 1, true)
+  end)
+
+  teardown(function()
+    os.execute("kill " .. pid)
+    proc:close()
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("verifies the server's certificate", function()
+    local client = helper.client { base_url = ("https://127.0.0.1:%d/v1"):format(port), max_retries = 0 }
+    local model, err = client:create_model()
+    assert.is_nil(model)
+    assert.equal("connection", err.kind)
+    assert.truthy(err.message:lower():find("certificate", 1, true), err.message)
+  end)
+end)
