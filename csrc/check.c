@@ -274,7 +274,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
     }
   }
   for (int i = 0; i < nc; i++) cands[i] = t->fields[i].name;
-  qsort(names, (size_t)n, sizeof names[0], cmp_cstr);
+  if (n > 1) qsort(names, (size_t)n, sizeof names[0], cmp_cstr);
   for (int i = 0; i < n; i++) {
     const char *hint = suggest(names[i], strlen(names[i]), cands, nc);
     path_key(w, names[i], strlen(names[i]));

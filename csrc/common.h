@@ -22,6 +22,9 @@
  * so only unvalidated pass-through values can get near it. */
 #define SC_MAX_DEPTH 64
 
+/* Deepest response lua-cjson is allowed to parse (it recurses in C). */
+#define SC_JSON_MAX_DEPTH 200
+
 /* Validation stops recording after this many problems; the count is kept. */
 #define SC_MAX_ERRORS 64
 

@@ -26,9 +26,6 @@
 #define CLIENT_MT "scenario.core.client"
 #define SCRATCH_MT "scenario.core.scratch"
 
-/* lua-cjson refuses deeper documents; the path stack must hold them. */
-#define SC_JSON_MAX_DEPTH 200
-
 /* Upvalues shared by the module's functions. */
 #define UV_DECODE lua_upvalueindex(1) /* decode of a private cjson instance */
 #define UV_CACHE lua_upvalueindex(2)  /* field lookups for normalize.c */
@@ -192,30 +189,30 @@ static int l_client_tostring(lua_State *L) {
   return 1;
 }
 
+/* Options are read raw and left on the stack, so the strings stay alive
+ * until l_client_new returns whatever the table does meanwhile. */
 static const char *opt_string(lua_State *L, int t, const char *k) {
-  const char *s = NULL;
-  lua_getfield(L, t, k);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "core.new: option '%s' must be a string", k);
-    s = lua_tostring(L, -1);
-  }
-  lua_pop(L, 1); /* still referenced by the options table */
-  return s;
+  lua_pushstring(L, k);
+  if (lua_rawget(L, t) == LUA_TNIL) return NULL;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "core.new: option '%s' must be a string", k);
+  return lua_tostring(L, -1);
 }
 
-static double opt_seconds(lua_State *L, int t, const char *k, double dflt) {
+/* Seconds as whole milliseconds: at least 1 (0 would mean "never" to
+ * libcurl) and at most 10^6 s, so the count fits a 32-bit long. */
+static long opt_millis(lua_State *L, int t, const char *k, double dflt) {
   double v = dflt;
-  lua_getfield(L, t, k);
-  if (!lua_isnil(L, -1)) {
+  lua_pushstring(L, k);
+  if (lua_rawget(L, t) != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TNUMBER)
       luaL_error(L, "core.new: option '%s' must be a number", k);
     v = (double)lua_tonumber(L, -1);
   }
   lua_pop(L, 1);
-  if (!(v > 0 && v <= 86400.0 * 365))
-    luaL_error(L, "core.new: option '%s' must be a positive number of seconds", k);
-  return v;
+  if (!(v > 0 && v <= 1e6))
+    luaL_error(L, "core.new: option '%s' must be a number of seconds in (0, 1e6]", k);
+  return v < 0.001 ? 1 : (long)(v * 1000);
 }
 
 /* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
@@ -239,9 +236,10 @@ static int l_client_new(lua_State *L) {
              curl_version_info(CURLVERSION_NOW)->version);
     cfg.user_agent = ua;
   }
-  cfg.timeout_ms = (long)(opt_seconds(L, 1, "timeout", 60) * 1000);
-  cfg.connect_timeout_ms = (long)(opt_seconds(L, 1, "connect_timeout", 10) * 1000);
-  lua_getfield(L, 1, "max_response_bytes");
+  cfg.timeout_ms = opt_millis(L, 1, "timeout", 60);
+  cfg.connect_timeout_ms = opt_millis(L, 1, "connect_timeout", 10);
+  lua_pushliteral(L, "max_response_bytes");
+  lua_rawget(L, 1);
   if (!lua_isnil(L, -1)) {
     int ok = 0;
     maxb = lua_tointegerx(L, -1, &ok);
@@ -324,6 +322,10 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
     kind = "invalid_response";
     lua_pushfstring(L, "the response is larger than max_response_bytes (%I bytes)",
                     (LUAI_UACINT)r->max_bytes);
+  } else if (r->head_overflow) {
+    kind = "invalid_response";
+    lua_pushfstring(L, "the response headers are larger than %d KiB",
+                    (int)(SC_MAX_HEADER_BYTES / 1024));
   } else {
     if (rc == CURLE_OPERATION_TIMEDOUT) kind = "timeout";
     lua_pushstring(L, r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
@@ -438,8 +440,10 @@ static int l_suggest(lua_State *L) {
   int n = 0;
   luaL_checktype(L, 2, LUA_TTABLE);
   for (lua_Integer i = 1; n < 128; i++) {
-    if (lua_rawgeti(L, 2, i) != LUA_TSTRING) break; /* kept on the stack */
-    cands[n++] = lua_tostring(L, -1);
+    int t = lua_rawgeti(L, 2, i);
+    if (t == LUA_TSTRING) cands[n++] = lua_tostring(L, -1); /* table 2 holds it */
+    lua_pop(L, 1);
+    if (t != LUA_TSTRING) break;
   }
   {
     const char *hit = suggest(word, len, cands, n);

@@ -2,7 +2,9 @@
  * JSON output primitives and UTF-8 checking, shared by the request
  * encoder (check.c) and the response normaliser (normalize.c).
  */
+#include <float.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -87,7 +89,10 @@ static int json_put_string(sc_buf *b, const char *s, size_t len) {
 static int fmt_double(double d, char out[32]) {
   int prec, n = 0;
   const char *dp = localeconv()->decimal_point;
-  for (prec = 15; prec <= 17; prec++) {
+  /* A normal double whose shortest form has at most 15 digits prints as
+   * exactly that form at %.15g; subnormals carry fewer digits, so search
+   * them from 1. */
+  for (prec = (d != 0 && fabs(d) < DBL_MIN) ? 1 : 15; prec <= 17; prec++) {
     n = snprintf(out, 32, "%.*g", prec, d);
     if (strtod(out, NULL) == d) break;
   }

@@ -3,16 +3,21 @@
  * line with the schema, in place:
  *   - integral numbers become Lua integers (lua-cjson 2.1 decodes every
  *     number as a float), so counts and millisecond timestamps are exact;
- *   - a null member of a known object becomes an absent field;
+ *   - a null member of any object becomes an absent field (nulls in
+ *     arrays stay, as scenario.null, to keep the positions);
  *   - strings must be valid UTF-8.
- * Fields and enum values the schema does not know are kept untouched
- * (their numbers are made integers too): the API grows, and a client must
- * not drop what it does not understand yet. A value of the wrong type for
- * a known field is a problem, reported with its path.
+ * Fields and enum values the schema does not know are kept, normalised
+ * the same way: the API grows, and a client must not drop what it does
+ * not understand yet. A value of the wrong type for a known field is a
+ * problem, reported with its path.
  */
 #include <math.h>
 
 #define SC_EXACT_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* lua-cjson refuses documents nested deeper than SC_JSON_MAX_DEPTH, so a
+ * path never has more segments than that: the walk needs no depth check. */
+typedef char sc_path_fits_json_depth[SC_JSON_MAX_DEPTH < SC_PATH_MAX ? 1 : -1];
 
 static void norm_value(sc_walk *w, int idx, const sc_type *t);
 
@@ -22,7 +27,7 @@ static int push_if_integral(lua_State *L, int idx) {
   lua_Number d;
   if (lua_isinteger(L, idx)) return 0;
   d = lua_tonumber(L, idx);
-  if (d != floor(d) || fabs(d) > SC_EXACT_LIMIT) return 0;
+  if (d != floor(d) || fabs(d) >= SC_EXACT_LIMIT) return 0; /* may be rounded */
   lua_pushinteger(L, (lua_Integer)d);
   return 1;
 }
@@ -111,7 +116,7 @@ static void norm_object(sc_walk *w, int idx, const sc_type *t) {
     lua_pushvalue(L, -2);
     if (lua_rawget(L, lookup) == LUA_TNUMBER) f = &t->fields[lua_tointeger(L, -1)];
     lua_pop(L, 1);
-    if (f != NULL && is_null(L, -1)) {
+    if (is_null(L, -1)) {
       lua_pushvalue(L, -2);
       lua_pushnil(L);
       lua_rawset(L, idx);    /* clearing a field during lua_next is allowed */
@@ -138,7 +143,8 @@ static void norm_object(sc_walk *w, int idx, const sc_type *t) {
   }
 }
 
-static void norm_map(sc_walk *w, int idx, const sc_type *t) {
+/* An object whose members all have the type items (NULL: unknown). */
+static void norm_map(sc_walk *w, int idx, const sc_type *items) {
   lua_State *L = w->L;
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* key value */
@@ -150,15 +156,14 @@ static void norm_map(sc_walk *w, int idx, const sc_type *t) {
       lua_rawset(L, idx);
     } else {
       path_key(w, k, klen);
-      norm_member(w, idx, t->items);
+      norm_member(w, idx, items);
       path_pop(w);
     }
     lua_pop(L, 1);
   }
 }
 
-/* Unknown content: numbers and strings as above, nulls kept (in an array
- * they hold a position; in unknown data they are data). */
+/* Unknown content: numbers, strings and object nulls as above. */
 static void norm_generic(sc_walk *w, int idx) {
   lua_State *L = w->L;
   switch (lua_type(L, idx)) {
@@ -166,23 +171,11 @@ static void norm_generic(sc_walk *w, int idx) {
     case LUA_TTABLE: break;
     default: return;
   }
-  if (w->depth >= SC_PATH_MAX - 1) {
-    walk_fail(w, "nested too deeply");
-    return;
-  }
   if (lua_rawlen(L, idx) > 0) {
     norm_items(w, idx, NULL, 1);
     return;
   }
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    size_t klen;
-    const char *k = lua_tolstring(L, -2, &klen);
-    path_key(w, k, klen);
-    norm_member(w, idx, NULL);
-    path_pop(w);
-    lua_pop(L, 1);
-  }
+  norm_map(w, idx, NULL);
 }
 
 static void norm_value(sc_walk *w, int idx, const sc_type *t) {
@@ -222,7 +215,7 @@ static void norm_value(sc_walk *w, int idx, const sc_type *t) {
       else if (t->kind == SC_OBJECT)
         norm_object(w, idx, t);
       else
-        norm_map(w, idx, t);
+        norm_map(w, idx, t->items);
       break;
     case SC_ANY: break;
   }

@@ -24,7 +24,8 @@ typedef struct sc_request {
   sc_buf resp;  /* response body, decoded if it came compressed */
   sc_buf head;  /* header lines of the final response */
   size_t max_bytes;
-  int overflow; /* the response passed max_bytes (or the header cap) */
+  int overflow; /* the body passed max_bytes */
+  int head_overflow; /* the headers passed SC_MAX_HEADER_BYTES */
   int nomem;
   char errbuf[CURL_ERROR_SIZE];
 } sc_request;
@@ -59,7 +60,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
    * the last response's headers are the answer. */
   if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) r->head.len = 0;
   if (len > SC_MAX_HEADER_BYTES - r->head.len) {
-    r->overflow = 1;
+    r->head_overflow = 1;
     return 0;
   }
   if (!buf_add(&r->head, p, len)) {
@@ -131,7 +132,7 @@ static void req_free(sc_request *r) {
 static const char *req_prepare(sc_request *r, const char *method) {
   buf_reset(&r->resp);
   buf_reset(&r->head);
-  r->overflow = r->nomem = 0;
+  r->overflow = r->head_overflow = r->nomem = 0;
   r->errbuf[0] = '\0';
   SETOPT(CURLOPT_URL, r->url.data);
   SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);

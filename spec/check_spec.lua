@@ -71,8 +71,13 @@ describe("encoding", function()
       local json = encode { concepts = { { modelId = "m", scale = x } } }
       assert.equal(x, cjson.decode(json).concepts[1].scale)
     end
-    for _, x in ipairs { 1e-300, 5e-324, 1.7976931348623157e308, 2 ^ 60 + 0.0, -1 / 3 } do
+    for _, case in ipairs { { 0.30000000000000004, "0.30000000000000004" }, { -1 / 3, "-0.3333333333333333" },
+      { 1e-300, "1e-300" }, { 5e-324, "5e-324" }, { 1e-310, "1e-310" }, { 2.5e-320, "2.5e-320" },
+      { 1.7976931348623157e308, "1.7976931348623157e+308" }, { 2.0 ^ 60, "1.152921504606847e+18" },
+      { 123456.789, "123456.789" } } do
+      local x, text = case[1], case[2]
       local json = encode({}, { x = x })
+      assert.equal('{"x":' .. text .. "}", json)
       assert.equal(x, cjson.decode(json).x)
     end
   end)
@@ -233,12 +238,10 @@ describe("validation", function()
     assert.truthy(problem({ concepts = { concept } }):find("^concepts%[1%]: tables with a metatable"))
   end)
 
-  it("does not call metamethods while reading", function()
+  it("runs no user code while describing a bad key", function()
     local called = false
-    local t = setmetatable({}, { __pairs = function() called = true end,
-      __len = function() called = true return 1 end,
-      __index = function() called = true end })
-    problems { collectionIds = t }
+    local key = setmetatable({}, { __tostring = function() called = true return "boom" end })
+    assert.equal("unexpected key (a table) (fields are named by strings)", problem { [key] = 1 })
     assert.is_false(called)
   end)
 

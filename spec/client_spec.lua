@@ -72,9 +72,13 @@ describe("scenario.new", function()
     assert.has_error(function() scenario.new { api_key = "k", api_secret = "s", timeout = "5" } end,
       "bad argument #1 to 'new' (option 'timeout' must be a number, got string)")
     assert.has_error(function() scenario.new { api_key = "k", api_secret = "s", max_retries = 1.5 } end,
-      "bad argument #1 to 'new' (option 'max_retries' must be a non-negative integer)")
-    assert.has_error(function() scenario.new { api_key = "k", api_secret = "s", timeout = -1 } end,
-      "bad argument #1 to 'new' (option 'timeout' must be a positive number)")
+      "bad argument #1 to 'new' (option 'max_retries' must be an integer of at least 0)")
+    assert.has_error(function() scenario.new { api_key = "k", api_secret = "s", max_response_bytes = 0 } end,
+      "bad argument #1 to 'new' (option 'max_response_bytes' must be an integer of at least 1)")
+    for _, bad in ipairs { -1, 0, 0 / 0, math.huge, 2e6 } do
+      assert.has_error(function() scenario.new { api_key = "k", api_secret = "s", timeout = bad } end,
+        "bad argument #1 to 'new' (option 'timeout' must be a number of seconds in (0, 1e6])")
+    end
     assert.has_error(function() scenario.new "key" end,
       "bad argument #1 to 'new' (table expected, got string)")
   end)
@@ -176,14 +180,15 @@ describe("client:create_model", function()
 
   it("closes idempotently, and raises when used after close", function()
     local client = helper.client()
+    local closed = "bad argument #1 to 'create_model' (the client is closed)"
     client:close()
     client:close()
-    assert.has_error(function() client:create_model() end)
+    assert.has_error(function() client:create_model() end, closed)
     do
       local c <close> = helper.client()
       client = c
     end
-    assert.has_error(function() client:create_model() end)
+    assert.has_error(function() client:create_model() end, closed)
   end)
 end)
 

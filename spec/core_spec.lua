@@ -1,6 +1,7 @@
 -- scenario.core as a C module: its exports, its constants, its handle.
 local core = require "scenario.core"
 local cjson = require "cjson"
+local replay = require "spec.support.replay"
 
 local SO = "build/scenario/core.so"
 
@@ -107,7 +108,13 @@ describe("scenario.core handle", function()
   end)
 
   it("raises when not given a handle", function()
-    assert.has_error(function() core.create_model({}, {}) end)
+    assert.has_error(function() core.create_model({}, {}) end,
+      "bad argument #1 to 'create_model' (scenario.core.client expected, got table)")
+  end)
+
+  it("reads its options raw, ignoring metamethods", function()
+    local opts = setmetatable({}, { __index = function() return "http://127.0.0.1:9/v1" end })
+    assert.has_error(function() core.new(opts) end, "core.new: option 'base_url' is required")
   end)
 
   it("shows the base URL without its trailing slash, and no secrets", function()
@@ -117,12 +124,44 @@ describe("scenario.core handle", function()
     h:close()
   end)
 
-  it("is released by the collector without close", function()
-    local weak = setmetatable({}, { __mode = "v" })
-    for i = 1, 50 do weak[i] = handle() end
+  -- Release is observed from the server: the kept-alive connection that
+  -- the handle owns is closed.
+  local function open_connections_after(release)
+    local server = replay.server()
+    server.reset()
+    server.enqueue("model_example")
+    local h = core.new { base_url = server.url, api_key = "k", api_secret = "s" }
+    assert(core.create_model(h, {}))
+    assert.equal(1, server.stats().open)
+    release(h)
+    h = nil -- luacheck: ignore
     collectgarbage()
     collectgarbage()
-    assert.is_nil(next(weak))
+    local open
+    for _ = 1, 100 do
+      open = server.stats().open
+      if open == 0 then break end
+      require("socket").sleep(0.01)
+    end
+    return open
+  end
+
+  it("releases its connection on close", function()
+    assert.equal(0, open_connections_after(function(h) h:close() end))
+  end)
+
+  it("releases its connection when collected without close", function()
+    assert.equal(0, open_connections_after(function() end))
+  end)
+end)
+
+describe("scenario.core.suggest", function()
+  it("finds the closest of many candidates", function()
+    local cands = {}
+    for i = 1, 200 do cands[i] = "candidate" .. i end
+    assert.equal("candidate7", core.suggest("candidat7", cands))
+    assert.equal("candidate128", core.suggest("candidate128x", cands))
+    assert.is_nil(core.suggest("zzz", cands))
   end)
 end)
 

@@ -49,6 +49,15 @@ describe("HTTP errors", function()
     assert.equal("Quota exceeded for search", err.message)
   end)
 
+  it("reads a numeric code as text, whatever the number", function()
+    for json, code in pairs { ['{"code":42,"message":"m"}'] = "42", ['{"code":1.5,"message":"m"}'] = "1.5",
+      ['{"code":1e300,"message":"m"}'] = "1e+300" } do
+      local err = fail_with { status = 400, headers = { ["Content-Type"] = "application/json" }, body = json }
+      assert.equal(code, err.code)
+      assert.equal("m", err.message)
+    end
+  end)
+
   it("joins a list of messages", function()
     local err = fail_with { status = 400, headers = { ["Content-Type"] = "application/json" },
       body = '{"statusCode":400,"error":"Bad Request","message":["name too long","type invalid"]}' }

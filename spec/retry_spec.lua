@@ -209,6 +209,18 @@ describe("the transport seam", function()
     assert.equal(1, client.slept[2])
   end)
 
+  it("retries a timeout that struck before anything was sent, not one after", function()
+    local t = stub { { err = { kind = "timeout", sent = false, message = "connect timed out" } },
+      { model = { id = "m" } } }
+    local model, meta = helper.client { transport = t }:create_model()
+    assert.same({ id = "m" }, model)
+    assert.equal(2, meta.attempts)
+    local t2 = stub { { err = { kind = "timeout", sent = true, message = "timed out" } }, { model = {} } }
+    local model2, err = helper.client { transport = t2 }:create_model()
+    assert.is_nil(model2)
+    assert.equal(1, err.attempts)
+  end)
+
   it("never retries a validation error", function()
     local t = stub { { err = { kind = "validation", errors = {}, error_count = 0 } }, { model = {} } }
     local model, err = helper.client { transport = t }:create_model()

@@ -141,6 +141,16 @@ describe("the response", function()
     assert.equal("the response is larger than max_response_bytes (100 bytes)", err.message)
   end)
 
+  it("is refused when its headers pass 256 KiB", function()
+    local headers = { ["Content-Type"] = "application/json" }
+    for i = 1, 40 do headers["X-Filler-" .. i] = ("f"):rep(8000) end
+    server.enqueue { status = 200, headers = headers, body = replay.fixture("model_example").response.body }
+    local model, err = helper.client { max_retries = 0 }:create_model()
+    assert.is_nil(model)
+    assert.equal("invalid_response", err.kind)
+    assert.equal("the response headers are larger than 256 KiB", err.message)
+  end)
+
   it("is not followed when it redirects, and nothing is sent to the new host", function()
     server.enqueue { status = 302, headers = { Location = "http://127.0.0.2:1/steal" }, body = "" }
     local model, err = helper.client():create_model()
@@ -162,6 +172,15 @@ describe("transport failures", function()
     assert.is_nil(model)
     assert.equal("timeout", err.kind)
     assert.equal(1, err.attempts)
+  end)
+
+  it("time out even when the timeout is under a millisecond", function()
+    local slow = replay.fixture("model_example").response
+    slow.delay = 1
+    server.enqueue(slow)
+    local model, err = helper.client { timeout = 0.0004, max_retries = 0 }:create_model()
+    assert.is_nil(model)
+    assert.equal("timeout", err.kind)
   end)
 
   it("report a refused connection as kind connection, not sent", function()

@@ -77,12 +77,17 @@ local function check_base_url(url, allow_insecure)
   end
 end
 
-local function check_positive(opts, name, integer)
+local function check_count(opts, name, min)
   local v = opts[name]
-  if v == nil then return end
-  if v ~= v or v < 0 or v == math.huge or (integer and math.floor(v) ~= v) then
-    argerror(1, "new", ("option '%s' must be a %s"):format(name,
-      integer and "non-negative integer" or "positive number"), 4)
+  if v ~= nil and not (v >= min and v < math.huge and math.floor(v) == v) then
+    argerror(1, "new", ("option '%s' must be an integer of at least %d"):format(name, min), 4)
+  end
+end
+
+local function check_seconds(opts, name)
+  local v = opts[name]
+  if v ~= nil and not (v > 0 and v <= 1e6) then
+    argerror(1, "new", ("option '%s' must be a number of seconds in (0, 1e6]"):format(name), 4)
   end
 end
 
@@ -90,10 +95,10 @@ end
 function Client.new(opts)
   opts = check_options(opts)
   for _, name in ipairs { "timeout", "connect_timeout", "max_retry_after" } do
-    check_positive(opts, name, false)
+    check_seconds(opts, name)
   end
-  check_positive(opts, "max_retries", true)
-  check_positive(opts, "max_response_bytes", true)
+  check_count(opts, "max_retries", 0)
+  check_count(opts, "max_response_bytes", 1)
 
   local base_url = opts.base_url or nonempty_env("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
   check_base_url(base_url, opts.allow_insecure)
@@ -134,16 +139,20 @@ function Client:__tostring()
   return ("scenario.Client (%s)"):format(self.base_url)
 end
 
-local function check_self(self, fname)
+local function check_self(self, fname, closed_ok)
   if getmetatable(self) ~= Client then
     argerror(1, fname, ("scenario client expected, got %s; call it as client:%s(...)")
       :format(type(self), fname), 3)
+  end
+  if self._closed and not closed_ok then
+    argerror(1, fname, "the client is closed", 3)
   end
 end
 
 --- Releases the connection and the C handle. Safe to call twice.
 function Client:close()
-  check_self(self, "close")
+  check_self(self, "close", true)
+  self._closed = true
   self._handle:close()
 end
 Client.__close = Client.close

@@ -103,7 +103,7 @@ local function read_error_body(body)
   end
   if type(message) ~= "string" then message = nil end
   local code = t.code
-  if type(code) == "number" then code = ("%d"):format(code) end
+  if type(code) == "number" then code = tostring(math.tointeger(code) or code) end
   if type(code) ~= "string" then code = nil end
   if message == nil and type(t.error) == "string" then message = t.error end
   return message, code

@@ -13,7 +13,8 @@ M.ceiling_codes = { QUOTA_EXCEEDED = true }
 --- Whether a failed attempt may be tried again.
 -- A non-idempotent call (POST /models creates a model each time it is
 -- processed) is retried only where the server cannot have acted on it:
--- a connection that failed before any byte was sent, 408 and 429.
+-- a connection that failed (or timed out) before any byte was sent, 408
+-- and 429.
 -- `retry_unsafe` (or an idempotent method) adds 5xx, timeouts and
 -- connections lost after sending.
 -- @tparam table err the error value
@@ -22,8 +23,9 @@ M.ceiling_codes = { QUOTA_EXCEEDED = true }
 function M.retryable(err, idempotent, retry_unsafe)
   local broad = idempotent or retry_unsafe
   local kind, status = err.kind, err.status
-  if kind == "connection" then return (not err.sent) or broad end
-  if kind == "timeout" then return broad end
+  -- A timeout before any byte left (while connecting) is as safe as a
+  -- refused connection.
+  if kind == "connection" or kind == "timeout" then return (not err.sent) or broad end
   if status == 408 then return true end
   if status == 429 then return not M.ceiling_codes[err.code] end
   if kind == "server" then return broad end

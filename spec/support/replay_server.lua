@@ -11,7 +11,8 @@ Prints "READY <data-port> <control-port>" and then serves:
       POST /enqueue   JSON array of responses:
                       {status, headers, body, delay, close, raw}
       GET  /requests  JSON array of recorded requests
-      GET  /stats     {connections = data connections accepted, queued}
+      GET  /stats     {connections = data connections accepted, open = still
+                      open, queued}
       POST /reset     forget queue, log and counters; drop data connections
       POST /shutdown
 It exits by itself when the parent process is gone or after 10 idle minutes.
@@ -110,7 +111,11 @@ local function control(c, req)
   elseif p == "/requests" then
     return json_response(200, log)
   elseif p == "/stats" then
-    return json_response(200, { connections = accepted, queued = #queue })
+    local open = 0
+    for _, x in ipairs(conns) do
+      if x.kind == "data" then open = open + 1 end
+    end
+    return json_response(200, { connections = accepted, open = open, queued = #queue })
   elseif p == "/reset" then
     queue, log, accepted, timers = {}, {}, 0, {}
     for i = #conns, 1, -1 do
