@@ -283,12 +283,13 @@ static int url_put_escaped(sc_buf *b, const char *s, size_t len) {
 
 /* Writes base_url, the endpoint path and the query (already checked) into
  * the request's URL buffer, NUL-terminated. */
-static void build_url(lua_State *L, sc_client *c, const sc_endpoint *ep, int query) {
-  sc_buf *u = &c->req.url;
+static void build_url(lua_State *L, sc_request *r, const char *base_url,
+                      const sc_endpoint *ep, int query) {
+  sc_buf *u = &r->url;
   int ok = 1;
   char sep = '?';
   buf_reset(u);
-  ok = buf_adds(u, c->base_url) && buf_adds(u, ep->path);
+  ok = buf_adds(u, base_url) && buf_adds(u, ep->path);
   for (int i = 0; ok && query && i < ep->query->nfields; i++) {
     const sc_field *f = &ep->query->fields[i];
     size_t len;
@@ -345,22 +346,15 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
   }
 }
 
-/* core.<endpoint>(handle, body, query, extra)
- *   -> result, status, headers, raw_body | nil, err */
-static int l_call(lua_State *L) {
-  const sc_endpoint *ep = (const sc_endpoint *)lua_touserdata(L, lua_upvalueindex(3));
-  sc_client *c = check_client(L, 1);
-  sc_request *r = &c->req;
-  int query, extra;
-  long status = 0;
-  CURLcode rc;
+/* Checks body (and pass-through extra) and query against ep and, when
+ * they pass, loads r with the URL and JSON of the exchange. Returns 1, or
+ * 0 with nil, err pushed. query and extra are stack indices or 0. */
+static int call_start(lua_State *L, sc_request *r, const char *base_url,
+                      const sc_endpoint *ep, int body, int query, int extra) {
   sc_walk w;
-  lua_settop(L, 4);
-  query = lua_isnil(L, 3) ? 0 : 3;
-  extra = opt_extra(L, 4);
   buf_reset(&r->body);
   walk_init(&w, L, &r->body);
-  walk_body(&w, ep, 2, extra);
+  walk_body(&w, ep, body, extra);
   if (query) {
     w.out = NULL;
     path_key(&w, "query", 5);
@@ -373,11 +367,19 @@ static int l_call(lua_State *L) {
   if (w.nerr > 0) {
     lua_pushnil(L);
     push_problems(L, &w, "validation");
-    return 2;
+    return 0;
   }
-  build_url(L, c, ep, query);
+  lua_pop(L, 1); /* the walk's problems slot */
+  build_url(L, r, base_url, ep, query);
   if (req_prepare(r, ep->method) != NULL) luaL_error(L, "cannot prepare the request");
-  rc = curl_easy_perform(r->easy);
+  return 1;
+}
+
+/* Pushes what the finished exchange on r gave, and returns the count:
+ * result, status, headers, raw body; or nil, err. Needs the module
+ * upvalues (for the decoder). */
+static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLcode rc) {
+  long status = 0;
   if (r->nomem) luaL_error(L, "not enough memory");
   if (rc != CURLE_OK) {
     lua_pushnil(L);
@@ -391,7 +393,7 @@ static int l_call(lua_State *L) {
   buf_reset(&r->resp);
   buf_reset(&r->head);                             /* status headers body */
   if (status >= 200 && status < 300) {
-    if (decode_response(L, ep, lua_gettop(L))) {   /* ... result */
+    if (decode_response(L, ep, lua_gettop(L))) {   /* status headers body result */
       lua_insert(L, -4);                           /* result status headers body */
       return 4;
     }
@@ -408,6 +410,20 @@ static int l_call(lua_State *L) {
   lua_pushnil(L);
   lua_insert(L, -2);
   return 2;
+}
+
+/* core.<endpoint>(handle, body, query, extra)
+ *   -> result, status, headers, raw_body | nil, err
+ * One validated exchange. curl_easy_perform is the only blocking step: a
+ * curl_multi handle can drive r->easy between call_start and call_finish
+ * instead. */
+static int l_call(lua_State *L) {
+  const sc_endpoint *ep = (const sc_endpoint *)lua_touserdata(L, lua_upvalueindex(3));
+  sc_client *c = check_client(L, 1);
+  lua_settop(L, 4);
+  if (!call_start(L, &c->req, c->base_url, ep, 2, lua_isnil(L, 3) ? 0 : 3, opt_extra(L, 4)))
+    return 2;
+  return call_finish(L, &c->req, ep, curl_easy_perform(c->req.easy));
 }
 
 /* ---- small mechanisms for the Lua layer ------------------------------------------ */

@@ -144,38 +144,32 @@ static const char *req_prepare(sc_request *r, const char *method) {
 /* Pushes the final response's headers as a table: lower-case names,
  * repeated headers joined with ", ". */
 static void push_headers(lua_State *L, const sc_request *r) {
-  const char *p = r->head.data, *end = p + r->head.len;
+  const char *d = r->head.data;
+  size_t len = r->head.len, pos = 0;
   lua_newtable(L);
-  while (p < end) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    const char *line_end = eol ? eol : end, *colon, *v, *ve;
+  while (pos < len) {
+    size_t start = pos, stop, colon, v, ve;
     char name[128];
-    size_t nlen;
-    if (line_end > p && line_end[-1] == '\r') line_end--;
-    colon = memchr(p, ':', (size_t)(line_end - p));
-    int status_line = line_end - p >= 5 && memcmp(p, "HTTP/", 5) == 0;
-    if (colon != NULL && colon > p && (size_t)(colon - p) < sizeof name && !status_line) {
-      nlen = (size_t)(colon - p);
-      for (size_t i = 0; i < nlen; i++) {
-        char ch = p[i];
-        name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-      }
-      v = colon + 1;
-      while (v < line_end && (*v == ' ' || *v == '\t')) v++;
-      ve = line_end;
-      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-      lua_pushlstring(L, name, nlen);
-      lua_pushvalue(L, -1);
-      if (lua_rawget(L, -3) == LUA_TSTRING) { /* headers name old */
-        lua_pushliteral(L, ", ");
-        lua_pushlstring(L, v, (size_t)(ve - v));
-        lua_concat(L, 3);
-      } else {
-        lua_pop(L, 1);
-        lua_pushlstring(L, v, (size_t)(ve - v));
-      }
-      lua_rawset(L, -3);
+    while (pos < len && d[pos] != '\n') pos++;
+    stop = pos++;
+    if (stop > start && d[stop - 1] == '\r') stop--;
+    if (stop - start >= 5 && memcmp(d + start, "HTTP/", 5) == 0) continue;
+    for (colon = start; colon < stop && d[colon] != ':'; colon++) {}
+    if (colon == stop || colon == start || colon - start >= sizeof name) continue;
+    for (size_t i = start; i < colon; i++)
+      name[i - start] = (d[i] >= 'A' && d[i] <= 'Z') ? (char)(d[i] + 32) : d[i];
+    for (v = colon + 1; v < stop && (d[v] == ' ' || d[v] == '\t'); v++) {}
+    for (ve = stop; ve > v && (d[ve - 1] == ' ' || d[ve - 1] == '\t'); ve--) {}
+    lua_pushlstring(L, name, colon - start);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -3) == LUA_TSTRING) { /* headers name old */
+      lua_pushliteral(L, ", ");
+      lua_pushlstring(L, d + v, ve - v);
+      lua_concat(L, 3);
+    } else {
+      lua_pop(L, 1);
+      lua_pushlstring(L, d + v, ve - v);
     }
-    p = eol ? eol + 1 : end;
+    lua_rawset(L, -3);
   }
 }

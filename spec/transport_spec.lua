@@ -123,6 +123,15 @@ describe("the response", function()
     assert.is_nil(meta.headers["x-interim"])
   end)
 
+  it("joins repeated headers and trims their values", function()
+    local body = replay.fixture("model_example").response.body
+    server.enqueue { raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Tag: a\r\n"
+      .. "x-tag:b  \r\nX-Spaced: \t padded \t\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body }
+    local _, meta = helper.client():create_model()
+    assert.equal("a, b", meta.headers["x-tag"])
+    assert.equal("padded", meta.headers["x-spaced"])
+  end)
+
   it("is inflated when gzip-encoded", function()
     local plain = replay.fixture("model_realistic").response.body
     server.enqueue { status = 200, body = gzip(plain),
