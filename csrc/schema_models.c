@@ -150,6 +150,9 @@ static const sc_field create_body_fields[] = {
 };
 static const sc_type t_create_body = { .kind = SC_OBJECT, FIELDS(create_body_fields) };
 
+/* POST-models.md lists only originalAssets; projectId is the ownership
+ * parameter every neighbouring /models endpoint documents, and part of the
+ * client's contract (scenario.new{project_id = ...}). */
 static const sc_field model_query_fields[] = {
   { "originalAssets", &t_boolean, 0 },
   { "projectId", &t_string, 0 },

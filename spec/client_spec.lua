@@ -199,6 +199,13 @@ describe("scenario.validate_create_model", function()
     assert.equal(0, #server.requests())
   end)
 
+  it("checks its options like create_model", function()
+    assert.has_error(function() scenario.validate_create_model({}, { extra = {} }) end,
+      "bad argument #2 to 'validate_create_model' (unknown option 'extra')")
+    assert.has_error(function() scenario.validate_create_model({}, "x") end,
+      "bad argument #2 to 'validate_create_model' (table expected, got string)")
+  end)
+
   it("returns nil and a validation error listing every problem", function()
     local ok, err = scenario.validate_create_model { name = 1, type = "x" }
     assert.is_nil(ok)

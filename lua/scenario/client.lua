@@ -171,17 +171,18 @@ end
 
 local call_options = { extra_body = "table" }
 
-local function check_call_options(fname, opts)
+-- Checks the per-call options table, argument n of fname.
+function Client.check_call_options(fname, n, opts)
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    argerror(3, fname, "table expected, got " .. type(opts), 3)
+    argerror(n, fname, "table expected, got " .. type(opts), 3)
   end
   for k, v in pairs(opts) do
     if call_options[k] == nil then
-      argerror(3, fname, ("unknown option '%s'"):format(tostring(k)), 3)
+      argerror(n, fname, ("unknown option '%s'"):format(tostring(k)), 3)
     end
     if type(v) ~= call_options[k] then
-      argerror(3, fname, ("option '%s' must be a %s"):format(k, call_options[k]), 3)
+      argerror(n, fname, ("option '%s' must be a %s"):format(k, call_options[k]), 3)
     end
   end
   return opts
@@ -219,7 +220,7 @@ end
 -- @treturn[2] scenario.Error err
 function Client:create_model(body, query, opts)
   check_self(self, "create_model")
-  opts = check_call_options("create_model", opts)
+  opts = Client.check_call_options("create_model", 3, opts)
   return self:_call("create_model", false, body, self:_query(query), opts.extra_body)
 end
 

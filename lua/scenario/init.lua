@@ -47,8 +47,8 @@ end
 -- @return[2] nil
 -- @treturn[2] scenario.Error a `validation` error listing every problem
 function M.validate_create_model(body, opts)
-  local extra = type(opts) == "table" and opts.extra_body or nil
-  local ok, raw = core.validate("create_model", body, extra)
+  opts = Client.check_call_options("validate_create_model", 2, opts)
+  local ok, raw = core.validate("create_model", body, opts.extra_body)
   if ok then return true end
   return nil, errors.from_core(raw, { attempts = 0 })
 end
