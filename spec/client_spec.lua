@@ -81,6 +81,10 @@ describe("scenario.new", function()
     end
     assert.has_error(function() scenario.new "key" end,
       "bad argument #1 to 'new' (table expected, got string)")
+    assert.has_error(function() scenario.new { api_key = "k", api_secret = "s", user_agent = "x\r\nEvil: 1" } end,
+      "bad argument #1 to 'new' (user_agent contains a control character)")
+    assert.has_error(function() scenario.new { api_key = "k\n", api_secret = "s" } end,
+      "scenario.new: api_key or api_secret contains a control character")
   end)
 
   it("wants https unless the host is loopback or allow_insecure is set", function()

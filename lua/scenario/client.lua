@@ -108,8 +108,12 @@ function Client.new(opts)
     error("scenario.new: no credentials: pass api_key and api_secret, or set "
       .. "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET", 3)
   end
-  if api_key:find("[%c]") or api_secret:find("[%c]") then
+  -- These end up in headers: a CR or LF would inject header lines.
+  if api_key:find("%c") or api_secret:find("%c") then
     error("scenario.new: api_key or api_secret contains a control character", 3)
+  end
+  if opts.user_agent and opts.user_agent:find("%c") then
+    argerror(1, "new", "user_agent contains a control character", 3)
   end
 
   local self = setmetatable({
