@@ -143,6 +143,9 @@ describe("validation", function()
       problem { type = "sdxl-lora" })
     assert.equal('type: unknown value "banana" (see scenario.enums.model_type)',
       problem { type = "banana" })
+    -- Separators and case are ignored: four substitutions away, yet the same name.
+    assert.equal('type: unknown value "FLUX_1_1_PRO_ULTRA" (did you mean "flux.1.1-pro-ultra"?)',
+      problem { type = "FLUX_1_1_PRO_ULTRA" })
   end)
 
   it("refuses unknown keys, with a suggestion", function()

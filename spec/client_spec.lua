@@ -228,6 +228,9 @@ describe("scenario.enums and in_enum", function()
     assert.is_true(scenario.in_enum("access_restrictions", 25))
     assert.is_false(scenario.in_enum("access_restrictions", 30))
     assert.is_true(scenario.in_enum("capability", "txt2img"))
+    for name, list in pairs(scenario.enums) do
+      for _, v in ipairs(list) do assert.is_true(scenario.in_enum(name, v), name .. " " .. v) end
+    end
     assert.has_error(function() scenario.in_enum("model_types", "x") end,
       "bad argument #1 to 'in_enum' (unknown enum 'model_types')")
   end)
