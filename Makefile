@@ -60,3 +60,25 @@ install: $(SO)
 
 clean:
 	rm -rf build
+
+# ---- robustness -----------------------------------------------------------
+# libFuzzer harnesses (clang, Debian's libclang-rt-14-dev). FUZZ_TIME is
+# seconds per harness; new inputs go to build/fuzz-corpus, seeds stay in fuzz/corpus.
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZERS    := build/fuzz/fuzz_encode build/fuzz/fuzz_decode
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZERS)
+
+build/fuzz/%: fuzz/%.c fuzz/harness.h $(CSRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) $(LUA_CFLAGS) $(CURL_CFLAGS) $< -o $@ -l$(LUA_PC) $(CURL_LIBS)
+
+fuzz: $(FUZZERS)
+	@for f in encode decode; do \
+	  mkdir -p build/fuzz-corpus/$$f; \
+	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -rss_limit_mb=2048 \
+	    build/fuzz-corpus/$$f fuzz/corpus/$$f || exit 1; \
+	done

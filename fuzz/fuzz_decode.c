@@ -1,0 +1,48 @@
+/*
+ * Response bytes -> core.decode("create_model", bytes): lua-cjson's parse
+ * then the normaliser. Nothing may crash; a success must be a model
+ * whose id is a string, and no object in it may hold a null.
+ */
+#include "harness.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char oracle[] =
+  "local null = core.null\n"
+  "local function no_null_members(t, depth)\n"
+  "  if depth > 300 then return end\n"
+  "  local n = rawlen(t)\n"
+  "  for k, v in next, t do\n"
+  "    if v == null then assert(math.type(k) == 'integer' and k >= 1 and k <= n, 'null member ' .. tostring(k)) end\n"
+  "    if type(v) == 'table' then no_null_members(v, depth + 1) end\n"
+  "    if type(v) == 'number' and math.type(v) == 'float' and v == math.floor(v) and math.abs(v) < 2^53 then\n"
+  "      error('integral float left: ' .. tostring(v))\n"
+  "    end\n"
+  "  end\n"
+  "end\n"
+  "function check_decode(bytes)\n"
+  "  local model, err = core.decode('create_model', bytes)\n"
+  "  if model == nil then\n"
+  "    assert(type(err) == 'table' and err.kind == 'invalid_response', 'bad error value')\n"
+  "    return\n"
+  "  end\n"
+  "  assert(type(model) == 'table' and type(model.id) == 'string', 'model without id')\n"
+  "  no_null_members(model, 0)\n"
+  "end\n";
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  fuzz_init();
+  fuzz_define(oracle);
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static unsigned runs = 0;
+  lua_pushlstring(fuzz_L, (const char *)data, size);
+  fuzz_call("check_decode", 0);
+  if (++runs % 256 == 0) lua_gc(fuzz_L, LUA_GCCOLLECT, 0);
+  return 0;
+}
