@@ -9,7 +9,11 @@ Prints "READY <data-port> <control-port>" and then serves:
     queued response (or, in stand-in mode, a model made from the request).
   - the control port, driven by spec/support/replay.lua:
       POST /enqueue   JSON array of responses:
-                      {status, headers, body, delay, close, raw}
+                      {status, headers, body, delay, close, raw}, where
+                      raw replaces the rendered bytes, and for faults:
+                      fill = {prefix, unit, count, suffix} builds the body,
+                      chunks = {{delay, data}, ...} sends raw bytes in
+                      steps, reset = true closes with an RST.
       GET  /requests  JSON array of recorded requests
       GET  /stats     {connections = data connections accepted, open = still
                       open, queued}
@@ -47,6 +51,10 @@ local reasons = {
 local function render(resp)
   if resp.raw then return resp.raw end
   local body = resp.body or ""
+  if resp.fill then
+    local f = resp.fill
+    body = (f.prefix or "") .. (f.unit or "x"):rep(f.count or 0) .. (f.suffix or "")
+  end
   local lines = { ("HTTP/1.1 %d %s"):format(resp.status, reasons[resp.status] or "Status") }
   local has_length = false
   local names = {}
@@ -61,7 +69,8 @@ local function render(resp)
   return table.concat(lines, "\r\n") .. "\r\n\r\n" .. body
 end
 
-local function drop(c)
+local function drop(c, reset)
+  if reset then c.sock:setoption("linger", { on = true, timeout = 0 }) end
   c.sock:close()
   for i, x in ipairs(conns) do
     if x == c then table.remove(conns, i) break end
@@ -160,15 +169,27 @@ local function serve(c, req)
     }
   end
   c.busy = true
-  timers[#timers + 1] = { due = socket.gettime() + (resp.delay or 0), conn = c, resp = resp }
+  local first = resp.chunks and resp.chunks[1].delay or resp.delay or 0
+  timers[#timers + 1] = { due = socket.gettime() + first, conn = c, resp = resp }
 end
 
 local function fire(t)
   local c, resp = t.conn, t.resp
-  c.busy = false
   if not c.sock:getfd() or c.sock:getfd() < 0 then return end
+  if resp.chunks then
+    local i = t.chunk or 1
+    local ok = send_all(c, resp.chunks[i].data or "")
+    local nxt = resp.chunks[i + 1]
+    if ok and nxt then
+      timers[#timers + 1] = { due = socket.gettime() + (nxt.delay or 0), conn = c, resp = resp, chunk = i + 1 }
+      return
+    end
+    drop(c, resp.reset)
+    return
+  end
+  c.busy = false
   local ok = send_all(c, render(resp))
-  if not ok or resp.close or resp.raw then drop(c) end
+  if not ok or resp.close or resp.raw or resp.reset then drop(c, resp.reset) end
 end
 
 local function on_readable(c)
