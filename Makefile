@@ -108,6 +108,8 @@ build/fuzz/%: fuzz/%.c fuzz/harness.h $(CSRC)
 fuzz: $(FUZZERS)
 	@for f in encode decode; do \
 	  mkdir -p build/fuzz-corpus/$$f; \
+	  mkdir -p build/fuzz-crashes; \
 	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -rss_limit_mb=2048 \
+	    -artifact_prefix=build/fuzz-crashes/ \
 	    build/fuzz-corpus/$$f fuzz/corpus/$$f || exit 1; \
 	done

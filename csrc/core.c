@@ -440,6 +440,14 @@ static int l_sleep(lua_State *L) {
   return 0;
 }
 
+/* core.now() -> seconds on a monotonic clock, for durations */
+static int l_now(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  return 1;
+}
+
 /* core.parse_http_date(s) -> seconds since the epoch | nil */
 static int l_parse_http_date(lua_State *L) {
   time_t t = curl_getdate(luaL_checkstring(L, 1), NULL);
@@ -515,6 +523,7 @@ static const luaL_Reg module_funcs[] = {
   { "encode", l_encode },
   { "decode", l_decode },
   { "sleep", l_sleep },
+  { "now", l_now },
   { "parse_http_date", l_parse_http_date },
   { "suggest", l_suggest },
   { NULL, NULL },

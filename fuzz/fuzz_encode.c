@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lua_State *L = fuzz_L;
   const uint8_t *p = data, *end = data + size;
   lua_settop(L, 0);
+  if (!lua_checkstack(L, MAX_STACK + 8)) abort(); /* the ops push up to 2 past MAX_STACK */
   lua_newtable(L); /* the body is slot 1 */
   while (p < end) {
     int top = lua_gettop(L);

@@ -18,7 +18,7 @@ local option_types = {
   timeout = "number", connect_timeout = "number", max_retries = "number",
   max_retry_after = "number", max_response_bytes = "number",
   retry_unsafe = "boolean", allow_insecure = "boolean",
-  sleep = "function", random = "function", transport = "table",
+  sleep = "function", random = "function", transport = "table", logger = "function",
 }
 local option_names = {}
 for name in pairs(option_types) do option_names[#option_names + 1] = name end
@@ -126,6 +126,7 @@ function Client.new(opts)
     _sleep = opts.sleep or core.sleep,
     _random = opts.random or math.random,
     _transport = opts.transport or core,
+    _logger = opts.logger,
   }, Client)
   self._handle = core.new {
     base_url = base_url,
@@ -192,23 +193,38 @@ function Client.check_call_options(fname, n, opts)
   return opts
 end
 
+-- Hands a line to the logger, if there is one. Lines are built from the
+-- endpoint name, statuses, timings and error values only: never from
+-- headers, so the Authorization header cannot reach a log.
+function Client:_log(level, fmt, ...)
+  if self._logger then self._logger(level, fmt:format(...)) end
+end
+
 -- One call with the retry policy around it.
 function Client:_call(endpoint, idempotent, body, query, extra)
   local send = self._transport[endpoint]
   local attempts = 0
   while true do
     attempts = attempts + 1
+    self:_log("debug", "%s: attempt %d of %d", endpoint, attempts, self.max_retries + 1)
+    local t0 = self._logger and core.now()
     local result, status, headers, raw = send(self._handle, body, query, extra)
     if result ~= nil then
+      if t0 then self:_log("debug", "%s: HTTP %d in %.1f ms", endpoint, status, (core.now() - t0) * 1000) end
       return result, { status = status, headers = headers, body = raw, attempts = attempts }
     end
     local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
-    if err.kind == "validation" or attempts > self.max_retries
-      or not retry.retryable(err, idempotent, self.retry_unsafe) then
+    local delay
+    if err.kind ~= "validation" and attempts <= self.max_retries
+      and retry.retryable(err, idempotent, self.retry_unsafe) then
+      delay = retry.delay(attempts, err, self.max_retry_after, self._random)
+    end
+    if delay == nil then
+      self:_log(err.kind == "validation" and "debug" or "warn", "%s: failed after %d attempt(s): %s",
+        endpoint, attempts, tostring(err))
       return nil, err
     end
-    local delay = retry.delay(attempts, err, self.max_retry_after, self._random)
-    if delay == nil then return nil, err end
+    self:_log("info", "%s: retrying in %.2f s after %s", endpoint, delay, tostring(err))
     self._sleep(delay)
   end
 end

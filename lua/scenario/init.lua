@@ -33,6 +33,8 @@ local M = {
 --   `timeout` (seconds, 60), `connect_timeout` (seconds, 10), `max_retries` (2),
 --   `project_id`, `retry_unsafe` (false), `max_retry_after` (seconds, 60),
 --   `max_response_bytes` (16 MiB), `user_agent`, `allow_insecure` (false),
+--   `logger` (function(level, line): "debug", "info" or "warn" lines about
+--   attempts, timings, retries and failures; never headers or secrets),
 --   `sleep` (function(seconds)), `random` (function() -> [0,1)),
 --   `transport` (a table with the functions of scenario.core; for tests)
 -- @treturn scenario.Client

@@ -1,0 +1,96 @@
+-- The API key and secret never leave the C handle: not in errors, not in
+-- tostring, not in log lines, not in the recorded fixtures.
+local helper = require "spec.helper"
+local replay = require "spec.support.replay"
+
+local server = replay.server()
+
+local KEY, SECRET = helper.API_KEY, helper.API_SECRET
+local TOKEN = helper.basic_auth(KEY, SECRET):sub(#"Basic " + 1)
+
+local function assert_clean(text, what)
+  assert.is_string(text)
+  for _, secret in ipairs { KEY, SECRET, TOKEN } do
+    assert.falsy(text:find(secret, 1, true), what .. " holds a secret: " .. text)
+  end
+end
+
+-- Every string inside v, keys included.
+local function strings(v, out, seen)
+  out, seen = out or {}, seen or {}
+  if type(v) == "string" then
+    out[#out + 1] = v
+  elseif type(v) == "table" and not seen[v] then
+    seen[v] = true
+    for k, x in pairs(v) do
+      strings(k, out, seen)
+      strings(x, out, seen)
+    end
+  end
+  return out
+end
+
+describe("secrets", function()
+  local lines = {}
+  local client
+
+  setup(function()
+    client = helper.client { logger = function(level, line) lines[#lines + 1] = level .. " " .. line end,
+      max_retries = 1 }
+  end)
+
+  it("stay out of every error value, its text and the log", function()
+    local cases = {
+      { "error_401" }, { "error_403_amzn" }, { "error_429_retry_after", "error_429_retry_after" },
+      { "error_502_html" }, { "ok_broken_json" }, { { raw = "" } }, { "model_realistic" },
+    }
+    local seen = 0
+    for _, responses in ipairs(cases) do
+      server.reset()
+      server.enqueue(table.unpack(responses))
+      local model, err = client:create_model { name = "n" }
+      if model == nil then
+        seen = seen + 1
+        assert_clean(tostring(err), "tostring(err)")
+        for _, s in ipairs(strings(err)) do assert_clean(s, "an error field") end
+      end
+    end
+    local _, verr = client:create_model { name = 5 }
+    assert_clean(tostring(verr), "a validation error")
+    local refused = helper.client { base_url = "http://127.0.0.1:1/v1", max_retries = 0 }
+    local _, cerr = refused:create_model()
+    assert_clean(tostring(cerr), "a connection error")
+    assert.equal(6, seen)
+    assert.truthy(#lines > 10)
+    for _, line in ipairs(lines) do assert_clean(line, "a log line") end
+  end)
+
+  it("reach the server only as the Authorization header", function()
+    server.reset()
+    server.enqueue("model_example")
+    assert(client:create_model())
+    local req = server.requests()[1]
+    assert.equal("Basic " .. TOKEN, req.headers.authorization)
+    assert_clean(req.body, "the request body")
+    assert_clean(req.target, "the request target")
+  end)
+
+  it("stay out of the client's text and fields", function()
+    assert_clean(tostring(client), "tostring(client)")
+    assert_clean(tostring(client._handle), "tostring(handle)")
+    for _, s in ipairs(strings(client)) do assert_clean(s, "a client field") end
+  end)
+
+  it("are not in any recorded fixture, nor is any Authorization header", function()
+    local n = 0
+    for file in io.popen("ls spec/fixtures"):lines() do
+      local f = assert(io.open("spec/fixtures/" .. file, "rb"))
+      local text = f:read("a")
+      f:close()
+      assert_clean(text, file)
+      assert.falsy(text:lower():find("authorization", 1, true), file .. " records an Authorization header")
+      n = n + 1
+    end
+    assert.truthy(n >= 14)
+  end)
+end)
