@@ -20,9 +20,10 @@ CURL_LIBS   = $(shell pkg-config --libs libcurl)
 SO      := build/scenario/core.so
 CSRC    := $(wildcard csrc/*.c csrc/*.h)
 LUASRC  := $(wildcard lua/scenario/*.lua)
-DEB_PKGS := lua5.4 liblua5.4-dev libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted lua-socket gzip openssl locales valgrind
+DEB_PKGS := lua5.4 liblua5.4-dev libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted \
+            lua-socket gzip openssl locales valgrind cppcheck clang-tidy
 
-.PHONY: all test check deps demo install clean
+.PHONY: all test check deps demo install clean check-lint
 
 all: $(SO)
 
@@ -71,6 +72,17 @@ ASAN_SO    := build/asan/scenario/core.so
 SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 VALGRIND   := valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --keep-debuginfo=yes --track-fds=no
+
+# Static analysis of the C core; findings are fixed, or justified in
+# .clang-tidy and at the line.
+.PHONY: lint
+lint: deps
+	@$(MAKE) --no-print-directory check-lint
+
+check-lint:
+	cppcheck --enable=warning,style,performance,portability --std=c99 --error-exitcode=1 \
+	  --inline-suppr --quiet --force -I csrc $(LUA_CFLAGS) --suppress=missingIncludeSystem csrc/core.c
+	clang-tidy --quiet csrc/core.c -- -std=c99 $(LUA_CFLAGS) $(CURL_CFLAGS)
 
 .PHONY: test-valgrind test-asan check-valgrind check-asan
 test-valgrind: deps

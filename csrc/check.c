@@ -407,7 +407,6 @@ static void check_generic(sc_walk *w, int idx) {
     case LUA_TLIGHTUSERDATA:
       if (is_null(L, idx)) { put(w, "null", 4); return; }
       break;
-    case LUA_TTABLE: break;
     default: break;
   }
   if (lua_type(L, idx) != LUA_TTABLE) {

@@ -8,7 +8,8 @@
 #ifndef SCENARIO_COMMON_H
 #define SCENARIO_COMMON_H
 
-#define _POSIX_C_SOURCE 200809L
+/* The POSIX feature-test macro (nanosleep, clock_gettime under -std=c99). */
+#define _POSIX_C_SOURCE 200809L /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 #include <stddef.h>
 #include <string.h>

@@ -223,16 +223,16 @@ static int l_client_new(lua_State *L) {
   const char *base, *err;
   size_t blen;
   char ua[160];
-  lua_Integer maxb = 16 * 1024 * 1024;
+  lua_Integer maxb = (lua_Integer)16 * 1024 * 1024;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   base = opt_string(L, 1, "base_url");
-  if (base == NULL) luaL_error(L, "core.new: option 'base_url' is required");
+  if (base == NULL) return luaL_error(L, "core.new: option 'base_url' is required");
   cfg.user = opt_string(L, 1, "api_key");
   cfg.password = opt_string(L, 1, "api_secret");
   cfg.user_agent = opt_string(L, 1, "user_agent");
   if (cfg.user_agent == NULL) {
-    snprintf(ua, sizeof ua, "scenario-lua/%s libcurl/%s", SC_VERSION,
+    (void)snprintf(ua, sizeof ua, "scenario-lua/%s libcurl/%s", SC_VERSION,
              curl_version_info(CURLVERSION_NOW)->version);
     cfg.user_agent = ua;
   }
@@ -255,11 +255,11 @@ static int l_client_new(lua_State *L) {
   blen = strlen(base);
   while (blen > 0 && base[blen - 1] == '/') blen--;
   c->base_url = (char *)malloc(blen + 1);
-  if (c->base_url == NULL) luaL_error(L, "not enough memory");
+  if (c->base_url == NULL) return luaL_error(L, "not enough memory");
   memcpy(c->base_url, base, blen);
   c->base_url[blen] = '\0';
   err = req_init(&c->req, &cfg);
-  if (err != NULL) luaL_error(L, "core.new: %s", err);
+  if (err != NULL) return luaL_error(L, "core.new: %s", err);
   return 1;
 }
 
@@ -292,8 +292,6 @@ static void build_url(lua_State *L, sc_request *r, const char *base_url,
   ok = buf_adds(u, base_url) && buf_adds(u, ep->path);
   for (int i = 0; ok && query && i < ep->query->nfields; i++) {
     const sc_field *f = &ep->query->fields[i];
-    size_t len;
-    const char *v;
     lua_pushstring(L, f->name);
     if (lua_rawget(L, query) == LUA_TNIL) {
       lua_pop(L, 1);
@@ -304,7 +302,8 @@ static void build_url(lua_State *L, sc_request *r, const char *base_url,
     if (lua_type(L, -1) == LUA_TBOOLEAN) {
       ok = ok && buf_adds(u, lua_toboolean(L, -1) ? "true" : "false");
     } else {
-      v = lua_tolstring(L, -1, &len); /* a string or a number */
+      size_t len;
+      const char *v = lua_tolstring(L, -1, &len); /* a string or a number */
       ok = ok && url_put_escaped(u, v, len);
     }
     lua_pop(L, 1);

@@ -14,7 +14,7 @@
 #include <curl/curl.h>
 
 /* Header bytes kept per response; beyond this the response is refused. */
-#define SC_MAX_HEADER_BYTES (256u * 1024u)
+#define SC_MAX_HEADER_BYTES ((size_t)256 * 1024)
 
 typedef struct sc_request {
   CURL *easy;
@@ -157,7 +157,7 @@ static void push_headers(lua_State *L, const sc_request *r) {
     for (colon = start; colon < stop && d[colon] != ':'; colon++) {}
     if (colon == stop || colon == start || colon - start >= sizeof name) continue;
     for (size_t i = start; i < colon; i++)
-      name[i - start] = (d[i] >= 'A' && d[i] <= 'Z') ? (char)(d[i] + 32) : d[i];
+      name[i - start] = (char)((d[i] >= 'A' && d[i] <= 'Z') ? d[i] + 32 : d[i]);
     for (v = colon + 1; v < stop && (d[v] == ' ' || d[v] == '\t'); v++) {}
     for (ve = stop; ve > v && (d[ve - 1] == ' ' || d[ve - 1] == '\t'); ve--) {}
     lua_pushlstring(L, name, colon - start);

@@ -65,7 +65,7 @@ static void push_path(sc_walk *w) {
       luaL_addlstring(&b, s->key, s->keylen);
     } else {
       char tmp[32];
-      snprintf(tmp, sizeof tmp, "[" LUA_INTEGER_FMT "]", (LUAI_UACINT)s->index);
+      (void)snprintf(tmp, sizeof tmp, "[" LUA_INTEGER_FMT "]", (LUAI_UACINT)s->index);
       luaL_addstring(&b, tmp);
     }
   }
@@ -123,12 +123,12 @@ static int is_null(lua_State *L, int idx) {
  * luaL_tolstring it never calls a __tostring metamethod, so no user code
  * runs in the middle of a walk. */
 static const char *push_text(lua_State *L, int idx) {
-  char tmp[32];
   switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
       if (lua_isinteger(L, idx))
         return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
       {
+        char tmp[32];
         double d = (double)lua_tonumber(L, idx);
         if (d != d) return lua_pushliteral(L, "nan");
         if (d == HUGE_VAL) return lua_pushliteral(L, "inf");
