@@ -40,14 +40,19 @@ test: deps
 check: $(SO)
 	@$(BUSTED) --lua=$(LUA) --run=default
 
-deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+# Installs whichever of the Debian packages $(1) are missing.
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PKGS))
 
 demo: deps
 	@$(MAKE) -s --no-print-directory $(SO)
@@ -110,14 +115,21 @@ FUZZ_TIME  ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZERS    := build/fuzz/fuzz_encode build/fuzz/fuzz_decode
 
-.PHONY: fuzz fuzz-build
-fuzz-build: $(FUZZERS)
+.PHONY: fuzz fuzz-build fuzz-run deps-fuzz
+deps-fuzz: deps
+	$(call apt_install,clang libclang-rt-14-dev)
+
+fuzz-build: deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZERS)
 
 build/fuzz/%: fuzz/%.c fuzz/harness.h $(CSRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) $(LUA_CFLAGS) $(CURL_CFLAGS) $< -o $@ -l$(LUA_PC) $(CURL_LIBS)
 
-fuzz: $(FUZZERS)
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory fuzz-run
+
+fuzz-run: $(FUZZERS)
 	@for f in encode decode; do \
 	  mkdir -p build/fuzz-corpus/$$f; \
 	  mkdir -p build/fuzz-crashes; \
