@@ -138,7 +138,16 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
   walk_init(&w, L, NULL);                /* decoded nil */
   lua_pushvalue(L, UV_CACHE);
   w.cache = lua_gettop(L);               /* decoded nil cache */
-  norm_value(&w, w.errslot - 1, ep->response);
+  {
+    size_t len, chars;
+    long nul;
+    const char *raw = lua_tolstring(L, idx, &len);
+    w.check_utf8 = utf8_scan(raw, len, &chars, &nul) >= 0;
+  }
+  {
+    lua_Integer unused;
+    norm_value(&w, w.errslot - 1, lua_type(L, w.errslot - 1), ep->response, &unused);
+  }
   ok = w.nerr == 0;
   if (ok) {
     lua_pushstring(L, ep->result_key);

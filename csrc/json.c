@@ -3,6 +3,7 @@
  * encoder (check.c) and the response normaliser (normalize.c).
  */
 #include <float.h>
+#include <stdint.h>
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,9 +20,21 @@ static long utf8_scan(const char *s, size_t len, size_t *chars, long *nul) {
   size_t i = 0, n = 0;
   *nul = -1;
   while (i < len) {
-    unsigned c = p[i];
+    unsigned c;
     size_t k;
     unsigned cp;
+    /* Eight ASCII bytes, none of them NUL, at a time: most text is that. */
+    while (len - i >= 8) {
+      uint64_t v;
+      memcpy(&v, p + i, 8);
+      if ((v & 0x8080808080808080u) ||
+          ((v - 0x0101010101010101u) & ~v & 0x8080808080808080u))
+        break;
+      i += 8;
+      n += 8;
+    }
+    if (i == len) break;
+    c = p[i];
     if (c < 0x80) {
       if (c == 0 && *nul < 0) *nul = (long)i;
       i++;

@@ -12,6 +12,7 @@
  * problem, reported with its path.
  */
 #include <math.h>
+#include <stdint.h>
 
 #define SC_EXACT_LIMIT 9007199254740992.0 /* 2^53 */
 
@@ -19,24 +20,29 @@
  * path never has more segments than that: the walk needs no depth check. */
 typedef char sc_path_fits_json_depth[SC_JSON_MAX_DEPTH < SC_PATH_MAX ? 1 : -1];
 
-static void norm_value(sc_walk *w, int idx, const sc_type *t);
+static int norm_value(sc_walk *w, int idx, int type, const sc_type *t, lua_Integer *iv);
 
-/* If the number at idx is an integral float that a double holds exactly,
- * pushes it as an integer and returns 1. */
-static int push_if_integral(lua_State *L, int idx) {
+/* Whether the number at idx is an integral float that a double holds
+ * exactly (below 2^53); if so, *iv receives it. */
+static int integral(lua_State *L, int idx, lua_Integer *iv) {
   lua_Number d;
   if (lua_isinteger(L, idx)) return 0;
   d = lua_tonumber(L, idx);
   if (d != floor(d) || fabs(d) >= SC_EXACT_LIMIT) return 0; /* may be rounded */
-  lua_pushinteger(L, (lua_Integer)d);
+  *iv = (lua_Integer)d;
   return 1;
 }
 
+/* Strings are scanned one by one only when the raw body failed its
+ * UTF-8 check (see decode_response): lua-cjson refuses escapes that would
+ * decode to invalid UTF-8, so a valid body has only valid strings. */
 static void norm_string(sc_walk *w, int idx) {
   size_t len, chars;
-  long nul;
-  const char *s = lua_tolstring(w->L, idx, &len);
-  long bad = utf8_scan(s, len, &chars, &nul);
+  long nul, bad;
+  const char *s;
+  if (!w->check_utf8) return;
+  s = lua_tolstring(w->L, idx, &len);
+  bad = utf8_scan(s, len, &chars, &nul);
   if (bad >= 0) walk_fail(w, "is not valid UTF-8 (bad byte at offset %d)", (int)bad);
 }
 
@@ -56,80 +62,126 @@ static int looks_like_object(lua_State *L, int idx) {
   return lua_rawlen(L, idx) == 0;
 }
 
-/* Normalises the value at the top of the stack, stored under the key just
- * below it in the table at tbl; writes back an integer if it became one. */
-static void norm_member(sc_walk *w, int tbl, const sc_type *t) {
-  lua_State *L = w->L;
-  int v = lua_gettop(L);
-  norm_value(w, v, t);
-  if (lua_type(L, v) == LUA_TNUMBER && push_if_integral(L, v)) {
-    lua_pushvalue(L, v - 1); /* key */
-    lua_insert(L, -2);
-    lua_rawset(L, tbl);      /* assigning an existing field: safe mid-next */
-  }
-}
-
 static void norm_items(sc_walk *w, int idx, const sc_type *items, int nulls_ok) {
   lua_State *L = w->L;
-  lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, idx), iv;
+  int v = lua_gettop(L) + 1;
   for (lua_Integer i = 1; i <= n; i++) {
-    lua_rawgeti(L, idx, i);
+    int type = lua_rawgeti(L, idx, i);
     path_index(w, i);
-    if (is_null(L, -1)) {
+    if (type == LUA_TLIGHTUSERDATA && lua_touserdata(L, v) == NULL) {
       if (!nulls_ok) walk_fail(w, "is null");
-    } else {
-      norm_value(w, lua_gettop(L), items);
-      if (lua_type(L, -1) == LUA_TNUMBER && push_if_integral(L, -1))
-        lua_rawseti(L, idx, i);
+    } else if (norm_value(w, v, type, items, &iv)) {
+      lua_pushinteger(L, iv);
+      lua_rawseti(L, idx, i);
     }
     path_pop(w);
     lua_pop(L, 1);
   }
 }
 
-/* Pushes the name -> field-index table for the object type t, built on
- * first use and kept in the cache table at w->cache. */
-static void push_lookup(sc_walk *w, const sc_type *t) {
-  lua_State *L = w->L;
-  if (lua_rawgetp(L, w->cache, t) == LUA_TTABLE) return;
-  lua_pop(L, 1);
-  lua_createtable(L, 0, t->nfields);
-  for (int i = 0; i < t->nfields; i++) {
-    lua_pushinteger(L, i);
-    lua_setfield(L, -2, t->fields[i].name);
+/*
+ * Field lookup by string identity. Lua interns short strings (up to 40
+ * bytes; every field name is shorter), so within one state every string
+ * "name" is the same object: a decoded key can be matched to a field by
+ * comparing the address of its text, with no Lua call. The lookup keeps
+ * its own copies of the names alive (its user value), so those addresses
+ * stay valid. An unmatched key is simply unknown, and kept.
+ */
+#define SC_LOOKUP_SLOTS 128 /* a power of two, at least twice any nfields */
+
+typedef struct sc_lookup {
+  const char *key[SC_LOOKUP_SLOTS];
+  int field[SC_LOOKUP_SLOTS];
+} sc_lookup;
+
+typedef char sc_lookup_fits[sizeof model_fields / sizeof model_fields[0] * 2 <= SC_LOOKUP_SLOTS ? 1 : -1];
+
+static size_t lookup_slot(const char *k) {
+  return (size_t)(((uintptr_t)k >> 3) * 0x9E3779B97F4A7C15u >> 32) & (SC_LOOKUP_SLOTS - 1);
+}
+
+static int lookup_find(const sc_lookup *lk, const char *k) {
+  for (size_t h = lookup_slot(k);; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {
+    if (lk->key[h] == k) return lk->field[h];
+    if (lk->key[h] == NULL) return -1;
   }
-  lua_pushvalue(L, -1);
+}
+
+/* The lookup for the object type t, built on first use and kept in the
+ * cache table at w->cache (one per Lua state). */
+static const sc_lookup *get_lookup(sc_walk *w, const sc_type *t) {
+  lua_State *L = w->L;
+  sc_lookup *lk;
+  if (lua_rawgetp(L, w->cache, t) == LUA_TUSERDATA) {
+    lk = (sc_lookup *)lua_touserdata(L, -1);
+    lua_pop(L, 1); /* still held by the cache */
+    return lk;
+  }
+  lua_pop(L, 1);
+  lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 1);
+  memset(lk, 0, sizeof *lk);
+  lua_createtable(L, t->nfields, 0);        /* lookup names */
+  for (int i = 0; i < t->nfields; i++) {
+    const char *k;
+    size_t h;
+    lua_pushstring(L, t->fields[i].name);
+    k = lua_tostring(L, -1);
+    lua_rawseti(L, -2, i + 1);               /* anchored by names */
+    for (h = lookup_slot(k); lk->key[h] != NULL; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {}
+    lk->key[h] = k;
+    lk->field[h] = i;
+  }
+  lua_setiuservalue(L, -2, 1);              /* lookup */
   lua_rawsetp(L, w->cache, t);
+  return lk;
+}
+
+/* The members of the object at idx: known ones (t != NULL and found in
+ * lookup, else NULL) against their field types, the rest as unknown data.
+ * Null members are removed. Returns how many required fields were seen. */
+static int norm_members(sc_walk *w, int idx, const sc_type *t, const sc_lookup *lookup,
+                        const sc_type *items) {
+  lua_State *L = w->L;
+  int seen_required = 0, v = lua_gettop(L) + 2;
+  lua_Integer iv;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) { /* ... key value */
+    int type = lua_type(L, v);
+    const sc_type *ft = items;
+    if (type == LUA_TLIGHTUSERDATA && lua_touserdata(L, v) == NULL) {
+      lua_pushvalue(L, v - 1);
+      lua_pushnil(L);
+      lua_rawset(L, idx);    /* clearing a field during lua_next is allowed */
+      lua_pop(L, 1);
+      continue;
+    }
+    if (lookup) {
+      int i = lookup_find(lookup, lua_tostring(L, v - 1)); /* lua-cjson keys are strings */
+      if (i >= 0) {
+        const sc_field *f = &t->fields[i];
+        ft = f->type;
+        seen_required += (f->flags & SC_REQUIRED) != 0;
+      }
+    }
+    path_key_at(w, v - 1);
+    if (norm_value(w, v, type, ft, &iv)) {
+      lua_pushvalue(L, v - 1);
+      lua_pushinteger(L, iv);
+      lua_rawset(L, idx);    /* assigning an existing field: safe mid-next */
+    }
+    path_pop(w);
+    lua_pop(L, 1);
+  }
+  return seen_required;
 }
 
 static void norm_object(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
-  int lookup, required = 0, seen_required = 0;
+  int required = 0, seen;
   for (int i = 0; i < t->nfields; i++) required += (t->fields[i].flags & SC_REQUIRED) != 0;
-  push_lookup(w, t);
-  lookup = lua_gettop(L);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) { /* lookup key value */
-    size_t klen;
-    const char *k = lua_tolstring(L, -2, &klen); /* lua-cjson keys are strings */
-    const sc_field *f = NULL;
-    lua_pushvalue(L, -2);
-    if (lua_rawget(L, lookup) == LUA_TNUMBER) f = &t->fields[lua_tointeger(L, -1)];
-    lua_pop(L, 1);
-    if (is_null(L, -1)) {
-      lua_pushvalue(L, -2);
-      lua_pushnil(L);
-      lua_rawset(L, idx);    /* clearing a field during lua_next is allowed */
-    } else {
-      if (f != NULL && (f->flags & SC_REQUIRED)) seen_required++;
-      path_key(w, k, klen);
-      norm_member(w, idx, f ? f->type : NULL);
-      path_pop(w);
-    }
-    lua_pop(L, 1);
-  }
-  lua_pop(L, 1); /* lookup */
-  if (seen_required == required) return;
+  seen = norm_members(w, idx, t, get_lookup(w, t), NULL);
+  if (seen == required) return;
   for (int i = 0; i < t->nfields; i++) {
     const sc_field *f = &t->fields[i];
     if (!(f->flags & SC_REQUIRED)) continue;
@@ -143,80 +195,65 @@ static void norm_object(sc_walk *w, int idx, const sc_type *t) {
   }
 }
 
-/* An object whose members all have the type items (NULL: unknown). */
-static void norm_map(sc_walk *w, int idx, const sc_type *items) {
+/* Normalises the value at idx (of Lua type `type`) against t (NULL:
+ * unknown data). Returns 1, with *iv set, if the caller must store the
+ * value back as an integer. */
+static int norm_value(sc_walk *w, int idx, int type, const sc_type *t, lua_Integer *iv) {
   lua_State *L = w->L;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) { /* key value */
-    size_t klen;
-    const char *k = lua_tolstring(L, -2, &klen);
-    if (is_null(L, -1)) {
-      lua_pushvalue(L, -2);
-      lua_pushnil(L);
-      lua_rawset(L, idx);
-    } else {
-      path_key(w, k, klen);
-      norm_member(w, idx, items);
-      path_pop(w);
-    }
-    lua_pop(L, 1);
-  }
-}
-
-/* Unknown content: numbers, strings and object nulls as above. */
-static void norm_generic(sc_walk *w, int idx) {
-  lua_State *L = w->L;
-  switch (lua_type(L, idx)) {
-    case LUA_TSTRING: norm_string(w, idx); return;
-    case LUA_TTABLE: break;
-    default: return;
-  }
-  if (lua_rawlen(L, idx) > 0) {
-    norm_items(w, idx, NULL, 1);
-    return;
-  }
-  norm_map(w, idx, NULL);
-}
-
-static void norm_value(sc_walk *w, int idx, const sc_type *t) {
-  lua_State *L = w->L;
-  int type = lua_type(L, idx);
-  /* A level keeps a key, a value, a lookup table and a temporary on the
-   * stack; a C function is only promised LUA_MINSTACK slots. */
-  if (type == LUA_TTABLE) luaL_checkstack(L, 8, "nested too deeply");
-  if (t == NULL || t->kind == SC_ANY) {
-    norm_generic(w, idx);
-    return;
-  }
-  switch (t->kind) {
-    case SC_STRING:
-      if (type != LUA_TSTRING) walk_fail(w, "expected a string, got %s", describe(L, idx));
-      else norm_string(w, idx);
+  sc_kind kind = t == NULL ? SC_ANY : t->kind;
+  switch (type) {
+    case LUA_TNUMBER:
+      if (kind == SC_NUMBER || kind == SC_INTENUM || kind == SC_ANY) return integral(L, idx, iv);
       break;
+    case LUA_TSTRING:
+      if (kind == SC_STRING || kind == SC_ANY) {
+        norm_string(w, idx);
+        return 0;
+      }
+      break;
+    case LUA_TBOOLEAN:
+      if (kind == SC_BOOLEAN || kind == SC_ANY) return 0;
+      break;
+    case LUA_TTABLE:
+      /* A level keeps a key, a value, a lookup table and a temporary on
+       * the stack; a C function is only promised LUA_MINSTACK slots. */
+      luaL_checkstack(L, 8, "nested too deeply");
+      switch (kind) {
+        case SC_ANY:
+          if (lua_rawlen(L, idx) > 0) norm_items(w, idx, NULL, 1);
+          else norm_members(w, idx, NULL, NULL, NULL);
+          return 0;
+        case SC_ARRAY:
+          if (!looks_like_array(L, idx)) {
+            walk_fail(w, "expected an array, got an object");
+            return 0;
+          }
+          norm_items(w, idx, t->items, t->items == NULL || t->items->kind == SC_ANY);
+          return 0;
+        case SC_OBJECT:
+        case SC_MAP:
+          if (!looks_like_object(L, idx)) {
+            walk_fail(w, "expected an object, got an array");
+            return 0;
+          }
+          if (kind == SC_OBJECT) norm_object(w, idx, t);
+          else norm_members(w, idx, NULL, NULL, t->items);
+          return 0;
+        default:
+          break;
+      }
+      break;
+    default:
+      if (kind == SC_ANY) return 0;
+      break;
+  }
+  switch (kind) {
+    case SC_STRING: walk_fail(w, "expected a string, got %s", describe(L, idx)); break;
     case SC_NUMBER:
-    case SC_INTENUM:
-      if (type != LUA_TNUMBER) walk_fail(w, "expected a number, got %s", describe(L, idx));
-      break;
-    case SC_BOOLEAN:
-      if (type != LUA_TBOOLEAN) walk_fail(w, "expected a boolean, got %s", describe(L, idx));
-      break;
-    case SC_ARRAY:
-      if (type != LUA_TTABLE || !looks_like_array(L, idx))
-        walk_fail(w, "expected an array, got %s",
-                  type == LUA_TTABLE ? "an object" : describe(L, idx));
-      else
-        norm_items(w, idx, t->items, t->items == NULL || t->items->kind == SC_ANY);
-      break;
-    case SC_OBJECT:
-    case SC_MAP:
-      if (type != LUA_TTABLE || !looks_like_object(L, idx))
-        walk_fail(w, "expected an object, got %s",
-                  type == LUA_TTABLE ? "an array" : describe(L, idx));
-      else if (t->kind == SC_OBJECT)
-        norm_object(w, idx, t);
-      else
-        norm_map(w, idx, t->items);
-      break;
-    case SC_ANY: break;
+    case SC_INTENUM: walk_fail(w, "expected a number, got %s", describe(L, idx)); break;
+    case SC_BOOLEAN: walk_fail(w, "expected a boolean, got %s", describe(L, idx)); break;
+    case SC_ARRAY: walk_fail(w, "expected an array, got %s", describe(L, idx)); break;
+    default: walk_fail(w, "expected an object, got %s", describe(L, idx)); break;
   }
+  return 0;
 }

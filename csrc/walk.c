@@ -12,8 +12,9 @@
 #define SC_PATH_MAX 260
 
 typedef struct sc_seg {
-  const char *key;  /* NULL: an array index */
+  const char *key;  /* NULL: an array index, or the key at stack slot keyidx */
   size_t keylen;
+  int keyidx;       /* a string key still on the stack; read only for messages */
   lua_Integer index;
 } sc_seg;
 
@@ -24,6 +25,7 @@ typedef struct sc_walk {
   int nerr;
   int depth;        /* number of segments in path */
   int cache;        /* normalize.c: stack slot of the field-lookup cache */
+  int check_utf8;   /* normalize.c: scan each string (the body had bad UTF-8) */
   sc_seg path[SC_PATH_MAX];
   const void *open[SC_MAX_DEPTH + 1]; /* tables on the path, for cycles */
 } sc_walk;
@@ -36,12 +38,24 @@ static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
   w->nerr = 0;
   w->depth = 0;
   w->cache = 0;
+  w->check_utf8 = 1;
 }
 
 static void path_key(sc_walk *w, const char *key, size_t len) {
   sc_seg *s = &w->path[w->depth++];
   s->key = key;
   s->keylen = len;
+  s->keyidx = 0;
+  s->index = 0;
+}
+
+/* A string key at stack slot idx, which stays there while the walk is
+ * below it; its text is fetched only if a message needs the path. */
+static void path_key_at(sc_walk *w, int idx) {
+  sc_seg *s = &w->path[w->depth++];
+  s->key = NULL;
+  s->keylen = 0;
+  s->keyidx = idx;
   s->index = 0;
 }
 
@@ -49,6 +63,7 @@ static void path_index(sc_walk *w, lua_Integer i) {
   sc_seg *s = &w->path[w->depth++];
   s->key = NULL;
   s->keylen = 0;
+  s->keyidx = 0;
   s->index = i;
 }
 
@@ -60,9 +75,11 @@ static void push_path(sc_walk *w) {
   luaL_buffinit(w->L, &b);
   for (int i = 0; i < w->depth; i++) {
     const sc_seg *s = &w->path[i];
-    if (s->key != NULL) {
+    if (s->key != NULL || s->keyidx != 0) {
+      size_t len = s->keylen;
+      const char *key = s->key != NULL ? s->key : lua_tolstring(w->L, s->keyidx, &len);
       if (i > 0) luaL_addchar(&b, '.');
-      luaL_addlstring(&b, s->key, s->keylen);
+      luaL_addlstring(&b, key, len);
     } else {
       char tmp[32];
       (void)snprintf(tmp, sizeof tmp, "[" LUA_INTEGER_FMT "]", (LUAI_UACINT)s->index);
