@@ -68,12 +68,6 @@ static int table_enter(sc_walk *w, int idx, const char *what) {
 
 /* ---- scalars -------------------------------------------------------------- */
 
-static int enum_has_string(const sc_enum *e, const char *s, size_t len) {
-  for (int i = 0; i < e->count; i++)
-    if (strlen(e->strings[i]) == len && memcmp(e->strings[i], s, len) == 0) return 1;
-  return 0;
-}
-
 static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
   lua_State *L = w->L;
   size_t len, chars;
@@ -88,7 +82,23 @@ static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
     return;
   }
   s = lua_tolstring(L, idx, &len);
-  bad = utf8_scan(s, len, &chars, &nul);
+  if (t->enm && lookup_find(get_enum_lookup(w, t->enm), s) >= 0) {
+    /* An enum value is a plain identifier: nothing to scan or escape. */
+    if (W_WRITING(w)) {
+      if (!buf_reserve(w->out, len + 2)) luaL_error(L, "not enough memory");
+      w->out->data[w->out->len++] = '"';
+      memcpy(w->out->data + w->out->len, s, len);
+      w->out->len += len;
+      w->out->data[w->out->len++] = '"';
+    }
+    return;
+  }
+  if (W_WRITING(w) && !t->enm) {
+    bad = json_put_checked(w->out, s, len, &chars, &nul);
+    if (bad == -2) luaL_error(L, "not enough memory");
+  } else {
+    bad = utf8_scan(s, len, &chars, &nul);
+  }
   if (bad >= 0) {
     walk_fail(w, "is not valid UTF-8 (bad byte at offset %d)", (int)bad);
     return;
@@ -101,7 +111,7 @@ static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
     walk_fail(w, "is %d characters long; the limit is %d", (int)chars, t->max_length);
     return;
   }
-  if (t->enm && !enum_has_string(t->enm, s, len)) {
+  if (t->enm) { /* not a member: found above otherwise */
     const char *hint = suggest(s, len, t->enm->strings, t->enm->count);
     if (len > SC_SUGGEST_MAX)
       walk_fail(w, "unknown value (a %d-byte string; see scenario.enums.%s)", (int)len,
@@ -110,9 +120,7 @@ static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
       walk_fail(w, "unknown value \"%s\" (did you mean \"%s\"?)", s, hint);
     else
       walk_fail(w, "unknown value \"%s\" (see scenario.enums.%s)", s, t->enm->name);
-    return;
   }
-  if (W_WRITING(w) && !json_put_string(w->out, s, len)) luaL_error(L, "not enough memory");
 }
 
 static void fail_bound(sc_walk *w, const char *rel, double bound, int idx) {
@@ -322,46 +330,68 @@ static void put_extra(sc_walk *w, int body, int extra, int *first) {
   path_pop(w);
 }
 
-/* extra: stack index of unvalidated fields to add, or 0. */
+/* Writes "name": for a schema field (a plain identifier: no escaping). */
+static void put_name(sc_walk *w, int *first, const char *name, size_t n) {
+  if (!W_WRITING(w)) return;
+  if (!buf_reserve(w->out, n + 4)) luaL_error(w->L, "not enough memory");
+  if (!*first) w->out->data[w->out->len++] = ',';
+  *first = 0;
+  w->out->data[w->out->len++] = '"';
+  memcpy(w->out->data + w->out->len, name, n);
+  w->out->len += n;
+  w->out->data[w->out->len++] = '"';
+  w->out->data[w->out->len++] = ':';
+}
+
+/* One pass over the table's keys finds each field's value and counts the
+ * keys the schema does not know; the fields are then checked and written
+ * in schema order. extra: stack index of unvalidated fields to add, or 0. */
 static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   lua_State *L = w->L;
-  int first = 1, found = 0, total = 0;
+  int slot[SC_LOOKUP_SLOTS / 2] = { 0 }; /* each field's value on the stack, or 0 */
+  int first = 1, unknown = 0, base;
+  const sc_lookup *lk;
   if (!table_enter(w, idx, "a table")) return;
-  putc1(w, '{');
-  for (int i = 0; i < t->nfields; i++) {
-    const sc_field *f = &t->fields[i];
-    size_t nlen = strlen(f->name);
-    lua_pushlstring(L, f->name, nlen);
-    if (lua_rawget(L, idx) == LUA_TNIL) {
-      if (f->flags & SC_REQUIRED) {
-        path_key(w, f->name, nlen);
-        walk_fail(w, "is required");
-        path_pop(w);
-      }
+  lk = get_lookup(w, t);
+  luaL_checkstack(L, 2 * t->nfields + 8, "too many fields");
+  base = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) { /* ... key value */
+    int i = lua_type(L, -2) == LUA_TSTRING ? lookup_find(lk, lua_tostring(L, -2)) : -1;
+    if (i < 0) {
+      unknown++;
       lua_pop(L, 1);
       continue;
     }
-    found++;
-    path_key(w, f->name, nlen);
-    if (is_null(L, -1) && (f->flags & SC_NULLABLE)) {
-      put_key(w, &first, f->name, nlen);
+    slot[i] = lua_gettop(L);
+    lua_pushvalue(L, -2);     /* ... key value key: the value stays put */
+  }
+  putc1(w, '{');
+  for (int i = 0; i < t->nfields; i++) {
+    const sc_field *f = &t->fields[i];
+    if (slot[i] == 0) {
+      if (f->flags & SC_REQUIRED) {
+        path_key(w, f->name, strlen(f->name));
+        walk_fail(w, "is required");
+        path_pop(w);
+      }
+      continue;
+    }
+    path_key(w, f->name, lk->len[i]);
+    if (!is_null(L, slot[i])) {
+      put_name(w, &first, f->name, lk->len[i]);
+      check_value(w, slot[i], f->type);
+    } else if (f->flags & SC_NULLABLE) {
+      put_name(w, &first, f->name, lk->len[i]);
       put(w, "null", 4);
-    } else if (is_null(L, -1)) {
-      walk_fail(w, "may not be null");
     } else {
-      put_key(w, &first, f->name, nlen);
-      check_value(w, lua_gettop(L), f->type);
+      walk_fail(w, "may not be null");
     }
     path_pop(w);
-    lua_pop(L, 1);
   }
+  lua_settop(L, base);
   if (extra) put_extra(w, idx, extra, &first);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    total++;
-  }
-  if (total != found) report_unknown_keys(w, idx, t);
+  if (unknown) report_unknown_keys(w, idx, t);
   putc1(w, '}');
 }
 

@@ -19,6 +19,7 @@
 #include "json.c"
 #include "suggest.c"
 #include "walk.c"
+#include "lookup.c"
 #include "check.c"
 #include "normalize.c"
 #include "transport.c"
@@ -27,8 +28,10 @@
 #define SCRATCH_MT "scenario.core.scratch"
 
 /* Upvalues shared by the module's functions. */
-#define UV_DECODE lua_upvalueindex(1) /* decode of a private cjson instance */
-#define UV_CACHE lua_upvalueindex(2)  /* field lookups for normalize.c */
+#define UV_DECODE lua_upvalueindex(1)  /* decode of a private cjson instance */
+#define UV_CACHE lua_upvalueindex(2)   /* field lookups (lookup.c) */
+#define UV_SCRATCH lua_upvalueindex(3) /* an sc_buf userdata for core.encode */
+#define NUPVALUES 3
 
 typedef struct sc_client {
   sc_request req;
@@ -42,6 +45,13 @@ static const sc_endpoint *check_endpoint(lua_State *L, int arg) {
     if (strcmp(sc_endpoints[i].name, name) == 0) return &sc_endpoints[i];
   luaL_argerror(L, arg, lua_pushfstring(L, "unknown endpoint '%s'", name));
   return NULL;
+}
+
+/* Starts a walk: pushes its problems slot and the lookup cache (2 slots). */
+static void walk_begin(lua_State *L, sc_walk *w, sc_buf *out) {
+  walk_init(w, L, out);
+  lua_pushvalue(L, UV_CACHE);
+  w->cache = lua_gettop(L);
 }
 
 /* Pushes {kind = kind, errors = problems, error_count = n}. */
@@ -79,7 +89,7 @@ static int l_validate(lua_State *L) {
   const sc_endpoint *ep = check_endpoint(L, 1);
   sc_walk w;
   lua_settop(L, 3);
-  walk_init(&w, L, NULL);
+  walk_begin(L, &w, NULL);
   walk_body(&w, ep, 2, opt_extra(L, 3));
   if (w.nerr == 0) {
     lua_pushboolean(L, 1);
@@ -95,16 +105,15 @@ static int scratch_gc(lua_State *L) {
   return 0;
 }
 
-/* core.encode(endpoint, body [, extra]) -> json | nil, problems */
+/* core.encode(endpoint, body [, extra]) -> json | nil, problems
+ * The walk runs no Lua code, so one scratch buffer per state suffices. */
 static int l_encode(lua_State *L) {
   const sc_endpoint *ep = check_endpoint(L, 1);
-  sc_buf *out;
+  sc_buf *out = (sc_buf *)lua_touserdata(L, UV_SCRATCH);
   sc_walk w;
   lua_settop(L, 3);
-  out = (sc_buf *)lua_newuserdatauv(L, sizeof *out, 0);
-  memset(out, 0, sizeof *out);
-  luaL_setmetatable(L, SCRATCH_MT);
-  walk_init(&w, L, out);
+  buf_reset(out);
+  walk_begin(L, &w, out);
   walk_body(&w, ep, 2, opt_extra(L, 3));
   if (w.nerr > 0) {
     lua_pushnil(L);
@@ -112,7 +121,6 @@ static int l_encode(lua_State *L) {
     return 2;
   }
   lua_pushlstring(L, out->data, out->len);
-  buf_free(out);
   return 1;
 }
 
@@ -135,9 +143,7 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
     return 0;
   }
   /* decoded */
-  walk_init(&w, L, NULL);                /* decoded nil */
-  lua_pushvalue(L, UV_CACHE);
-  w.cache = lua_gettop(L);               /* decoded nil cache */
+  walk_begin(L, &w, NULL);               /* decoded nil cache */
   {
     size_t len, chars;
     long nul;
@@ -361,7 +367,7 @@ static int call_start(lua_State *L, sc_request *r, const char *base_url,
                       const sc_endpoint *ep, int body, int query, int extra) {
   sc_walk w;
   buf_reset(&r->body);
-  walk_init(&w, L, &r->body);
+  walk_begin(L, &w, &r->body);
   walk_body(&w, ep, body, extra);
   if (query) {
     w.out = NULL;
@@ -377,7 +383,7 @@ static int call_start(lua_State *L, sc_request *r, const char *base_url,
     push_problems(L, &w, "validation");
     return 0;
   }
-  lua_pop(L, 1); /* the walk's problems slot */
+  lua_pop(L, 2); /* the walk's problems slot and cache */
   build_url(L, r, base_url, ep, query);
   if (req_prepare(r, ep->method) != NULL) luaL_error(L, "cannot prepare the request");
   return 1;
@@ -426,7 +432,7 @@ static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLc
  * curl_multi handle can drive r->easy between call_start and call_finish
  * instead. */
 static int l_call(lua_State *L) {
-  const sc_endpoint *ep = (const sc_endpoint *)lua_touserdata(L, lua_upvalueindex(3));
+  const sc_endpoint *ep = (const sc_endpoint *)lua_touserdata(L, lua_upvalueindex(NUPVALUES + 1));
   sc_client *c = check_client(L, 1);
   lua_settop(L, 4);
   if (!call_start(L, &c->req, c->base_url, ep, 2, lua_isnil(L, 3) ? 0 : 3, opt_extra(L, 4)))
@@ -561,20 +567,20 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_newtable(L);                     /* M */
   push_decoder(L);                     /* M decode */
   lua_newtable(L);                     /* M decode cache */
+  memset(lua_newuserdatauv(L, sizeof(sc_buf), 0), 0, sizeof(sc_buf));
+  luaL_setmetatable(L, SCRATCH_MT);    /* M decode cache scratch */
   for (const luaL_Reg *f = module_funcs; f->name; f++) {
-    lua_pushvalue(L, -2);
-    lua_pushvalue(L, -2);
-    lua_pushcclosure(L, f->func, 2);
-    lua_setfield(L, -4, f->name);
+    for (int k = 0; k < NUPVALUES; k++) lua_pushvalue(L, -NUPVALUES);
+    lua_pushcclosure(L, f->func, NUPVALUES);
+    lua_setfield(L, -(NUPVALUES + 2), f->name);
   }
   for (int i = 0; i < SC_NENDPOINTS; i++) {
-    lua_pushvalue(L, -2);
-    lua_pushvalue(L, -2);
+    for (int k = 0; k < NUPVALUES; k++) lua_pushvalue(L, -NUPVALUES);
     lua_pushlightuserdata(L, (void *)&sc_endpoints[i]);
-    lua_pushcclosure(L, l_call, 3);
-    lua_setfield(L, -4, sc_endpoints[i].name);
+    lua_pushcclosure(L, l_call, NUPVALUES + 1);
+    lua_setfield(L, -(NUPVALUES + 2), sc_endpoints[i].name);
   }
-  lua_pop(L, 2);                       /* M */
+  lua_pop(L, NUPVALUES);               /* M */
   push_enums(L);
   lua_setfield(L, -2, "enums");
   lua_pushlightuserdata(L, NULL);

@@ -9,89 +9,140 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The length of the valid multi-byte UTF-8 sequence at p (whose lead
+ * byte is 0x80 or above), or 0: no overlongs, no surrogates, nothing
+ * above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, size_t avail) {
+  unsigned c = p[0], cp;
+  size_t k;
+  if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; }
+  else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; }
+  else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; }
+  else return 0;
+  if (avail <= k) return 0;
+  for (size_t j = 1; j <= k; j++) {
+    if ((p[j] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (p[j] & 0x3F);
+  }
+  if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+      (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+    return 0;
+  return k + 1;
+}
+
+#define SC_ONES 0x0101010101010101u
+#define SC_HIGHS 0x8080808080808080u
+
+/* Whether v has a zero byte. */
+#define HAS_ZERO(v) (((v) - SC_ONES) & ~(v) & SC_HIGHS)
+
 /*
- * Scans s for UTF-8 validity (no overlongs, no surrogates, nothing above
- * U+10FFFF). Returns the byte offset of the first bad sequence, or -1.
- * *chars receives the number of code points seen up to that point;
- * *nul the offset of the first NUL byte, or -1.
+ * Scans s for UTF-8 validity. Returns the byte offset of the first bad
+ * sequence, or -1. *chars receives the number of code points seen up to
+ * that point; *nul the offset of the first NUL byte, or -1.
  */
 static long utf8_scan(const char *s, size_t len, size_t *chars, long *nul) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0, n = 0;
   *nul = -1;
   while (i < len) {
-    unsigned c;
-    size_t k;
-    unsigned cp;
-    /* Eight ASCII bytes, none of them NUL, at a time: most text is that. */
-    while (len - i >= 8) {
+    if (len >= 8) { /* eight ASCII bytes, none of them NUL, at a time */
       uint64_t v;
-      memcpy(&v, p + i, 8);
-      if ((v & 0x8080808080808080u) ||
-          ((v - 0x0101010101010101u) & ~v & 0x8080808080808080u))
-        break;
-      i += 8;
-      n += 8;
+      size_t at = len - i >= 8 ? i : len - 8; /* the tail: the last eight */
+      memcpy(&v, p + at, 8);
+      if (!((v & SC_HIGHS) | HAS_ZERO(v))) {
+        n += at + 8 - i;
+        i = at + 8;
+        continue;
+      }
     }
-    if (i == len) break;
-    c = p[i];
-    if (c < 0x80) {
-      if (c == 0 && *nul < 0) *nul = (long)i;
+    if (p[i] < 0x80) {
+      if (p[i] == 0 && *nul < 0) *nul = (long)i;
       i++;
-      n++;
-      continue;
+    } else {
+      size_t k = utf8_seq(p + i, len - i);
+      if (k == 0) break;
+      i += k;
     }
-    if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; }
-    else { *chars = n; return (long)i; }
-    if (len - i <= k) { *chars = n; return (long)i; }
-    for (size_t j = 1; j <= k; j++) {
-      if ((p[i + j] & 0xC0) != 0x80) { *chars = n; return (long)i; }
-      cp = (cp << 6) | (p[i + j] & 0x3F);
-    }
-    if ((k == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (k == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      *chars = n;
-      return (long)i;
-    }
-    i += k + 1;
     n++;
   }
   *chars = n;
-  return -1;
+  return i < len ? (long)i : -1;
 }
 
-/* Writes s as a JSON string. The caller has checked it is valid UTF-8, so
- * only '"', '\\' and control characters need escaping. */
-static int json_put_string(sc_buf *b, const char *s, size_t len) {
+/* The high bit of each byte of v that is '"', '\\' or below 0x20. */
+static uint64_t needs_escape8(uint64_t v) {
+  uint64_t q = v ^ (SC_ONES * '"'), bs = v ^ (SC_ONES * '\\');
+  return (HAS_ZERO(q) | HAS_ZERO(bs) | ((v - SC_ONES * 0x20) & ~v)) & SC_HIGHS;
+}
+
+/* Appends the escape for the ASCII byte c ('"', '\\' or a control). */
+static int json_put_escape(sc_buf *b, unsigned char c) {
   static const char hex[] = "0123456789abcdef";
-  size_t i, run = 0;
-  if (!buf_reserve(b, len + 2)) return 0;
-  b->data[b->len++] = '"';
-  for (i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    const char *esc = NULL;
-    char u[6];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    if (!buf_add(b, s + run, i - run)) return 0;
-    switch (c) {
-      case '"': esc = "\\\""; break;
-      case '\\': esc = "\\\\"; break;
-      case '\n': esc = "\\n"; break;
-      case '\r': esc = "\\r"; break;
-      case '\t': esc = "\\t"; break;
-      case '\b': esc = "\\b"; break;
-      case '\f': esc = "\\f"; break;
-      default:
-        u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-        u[4] = hex[c >> 4]; u[5] = hex[c & 15];
-        if (!buf_add(b, u, 6)) return 0;
-    }
-    if (esc && !buf_adds(b, esc)) return 0;
-    run = i + 1;
+  char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+  switch (c) {
+    case '"': return buf_add(b, "\\\"", 2);
+    case '\\': return buf_add(b, "\\\\", 2);
+    case '\n': return buf_add(b, "\\n", 2);
+    case '\r': return buf_add(b, "\\r", 2);
+    case '\t': return buf_add(b, "\\t", 2);
+    case '\b': return buf_add(b, "\\b", 2);
+    case '\f': return buf_add(b, "\\f", 2);
+    default: return buf_add(b, u, 6);
   }
-  return buf_add(b, s + run, len - run) && buf_addc(b, '"');
+}
+
+/*
+ * Checks and writes s as a JSON string in one pass: the work of utf8_scan
+ * and the escaping together. Returns what utf8_scan returns (the offset of
+ * bad UTF-8, or -1), with *chars and *nul as there, or -2 when memory runs
+ * out. On bad UTF-8 the buffer holds a partial string: the caller, which
+ * records a problem, stops writing anyway.
+ */
+static long json_put_checked(sc_buf *b, const char *s, size_t len, size_t *chars, long *nul) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0, run = 0, n = 0;
+  *nul = -1;
+  if (!buf_reserve(b, len + 2)) return -2;
+  b->data[b->len++] = '"';
+  while (i < len) {
+    unsigned char c;
+    if (len >= 8) { /* plain ASCII needing no escape, eight bytes at a time */
+      uint64_t v;
+      size_t at = len - i >= 8 ? i : len - 8; /* the tail: the last eight */
+      memcpy(&v, p + at, 8);
+      if (!((v & SC_HIGHS) | needs_escape8(v))) {
+        n += at + 8 - i;
+        i = at + 8;
+        continue;
+      }
+    }
+    c = p[i];
+    n++;
+    if (c >= 0x80) {
+      size_t k = utf8_seq(p + i, len - i);
+      if (k == 0) {
+        *chars = n - 1;
+        return (long)i;
+      }
+      i += k;
+    } else if (c >= 0x20 && c != '"' && c != '\\') {
+      i++;
+    } else {
+      if (c == 0 && *nul < 0) *nul = (long)i;
+      if (!buf_add(b, s + run, i - run) || !json_put_escape(b, c)) return -2;
+      run = ++i;
+    }
+  }
+  *chars = n;
+  return buf_add(b, s + run, len - run) && buf_addc(b, '"') ? -1 : -2;
+}
+
+/* Writes s, known to be valid UTF-8, as a JSON string. */
+static int json_put_string(sc_buf *b, const char *s, size_t len) {
+  size_t chars;
+  long nul;
+  return json_put_checked(b, s, len, &chars, &nul) == -1;
 }
 
 /*

@@ -80,63 +80,6 @@ static void norm_items(sc_walk *w, int idx, const sc_type *items, int nulls_ok) 
   }
 }
 
-/*
- * Field lookup by string identity. Lua interns short strings (up to 40
- * bytes; every field name is shorter), so within one state every string
- * "name" is the same object: a decoded key can be matched to a field by
- * comparing the address of its text, with no Lua call. The lookup keeps
- * its own copies of the names alive (its user value), so those addresses
- * stay valid. An unmatched key is simply unknown, and kept.
- */
-#define SC_LOOKUP_SLOTS 128 /* a power of two, at least twice any nfields */
-
-typedef struct sc_lookup {
-  const char *key[SC_LOOKUP_SLOTS];
-  int field[SC_LOOKUP_SLOTS];
-} sc_lookup;
-
-typedef char sc_lookup_fits[sizeof model_fields / sizeof model_fields[0] * 2 <= SC_LOOKUP_SLOTS ? 1 : -1];
-
-static size_t lookup_slot(const char *k) {
-  return (size_t)(((uintptr_t)k >> 3) * 0x9E3779B97F4A7C15u >> 32) & (SC_LOOKUP_SLOTS - 1);
-}
-
-static int lookup_find(const sc_lookup *lk, const char *k) {
-  for (size_t h = lookup_slot(k);; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {
-    if (lk->key[h] == k) return lk->field[h];
-    if (lk->key[h] == NULL) return -1;
-  }
-}
-
-/* The lookup for the object type t, built on first use and kept in the
- * cache table at w->cache (one per Lua state). */
-static const sc_lookup *get_lookup(sc_walk *w, const sc_type *t) {
-  lua_State *L = w->L;
-  sc_lookup *lk;
-  if (lua_rawgetp(L, w->cache, t) == LUA_TUSERDATA) {
-    lk = (sc_lookup *)lua_touserdata(L, -1);
-    lua_pop(L, 1); /* still held by the cache */
-    return lk;
-  }
-  lua_pop(L, 1);
-  lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 1);
-  memset(lk, 0, sizeof *lk);
-  lua_createtable(L, t->nfields, 0);        /* lookup names */
-  for (int i = 0; i < t->nfields; i++) {
-    const char *k;
-    size_t h;
-    lua_pushstring(L, t->fields[i].name);
-    k = lua_tostring(L, -1);
-    lua_rawseti(L, -2, i + 1);               /* anchored by names */
-    for (h = lookup_slot(k); lk->key[h] != NULL; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {}
-    lk->key[h] = k;
-    lk->field[h] = i;
-  }
-  lua_setiuservalue(L, -2, 1);              /* lookup */
-  lua_rawsetp(L, w->cache, t);
-  return lk;
-}
-
 /* The members of the object at idx: known ones (t != NULL and found in
  * lookup, else NULL) against their field types, the rest as unknown data.
  * Null members are removed. Returns how many required fields were seen. */

@@ -1,0 +1,87 @@
+/*
+ * Matching table keys to schema fields, shared by check.c and normalize.c.
+ */
+#include <stdint.h>
+
+/*
+ * Lookup by string identity. Lua interns short strings (up to 40 bytes;
+ * every field name and enum value is shorter), so within one state every
+ * string "name" is the same object: a key can be matched to a field, or a
+ * value to an enum, by comparing the address of its text, with no Lua
+ * call. A lookup keeps its own copies of the names alive (its user
+ * value), so those addresses stay valid. A string that is not found is
+ * not a name, since an equal one would be the same object.
+ */
+#define SC_LOOKUP_SLOTS 128 /* a power of two, at least twice any list */
+#define SC_LOOKUP_MAX (SC_LOOKUP_SLOTS / 2)
+
+typedef struct sc_lookup {
+  const char *key[SC_LOOKUP_SLOTS];
+  int index[SC_LOOKUP_SLOTS];
+  size_t len[SC_LOOKUP_MAX]; /* of each name, by index */
+} sc_lookup;
+
+typedef char sc_lookup_fits[sizeof model_fields / sizeof model_fields[0] <= SC_LOOKUP_MAX &&
+                            sizeof model_type_values / sizeof model_type_values[0] <= SC_LOOKUP_MAX
+                              ? 1 : -1];
+
+static size_t lookup_slot(const char *k) {
+  return (size_t)(((uintptr_t)k >> 3) * 0x9E3779B97F4A7C15u >> 32) & (SC_LOOKUP_SLOTS - 1);
+}
+
+/* The index of the name k (a string of the same Lua state), or -1. */
+static int lookup_find(const sc_lookup *lk, const char *k) {
+  for (size_t h = lookup_slot(k);; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {
+    if (lk->key[h] == k) return lk->index[h];
+    if (lk->key[h] == NULL) return -1;
+  }
+}
+
+/* The lookup for the n names that name(owner, i) gives, built on first
+ * use and kept in the cache table at w->cache under owner (one per Lua
+ * state). */
+static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
+                                      const char *(*name)(const void *, int)) {
+  lua_State *L = w->L;
+  sc_lookup *lk;
+  if (lua_rawgetp(L, w->cache, owner) == LUA_TUSERDATA) {
+    lk = (sc_lookup *)lua_touserdata(L, -1);
+    lua_pop(L, 1); /* still held by the cache */
+    return lk;
+  }
+  lua_pop(L, 1);
+  lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 1);
+  memset(lk, 0, sizeof *lk);
+  lua_createtable(L, n, 0);                 /* lookup names */
+  for (int i = 0; i < n && i < SC_LOOKUP_MAX; i++) {
+    const char *k;
+    size_t h;
+    lua_pushstring(L, name(owner, i));
+    k = lua_tolstring(L, -1, &lk->len[i]);
+    lua_rawseti(L, -2, i + 1);               /* anchored by names */
+    for (h = lookup_slot(k); lk->key[h] != NULL; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {}
+    lk->key[h] = k;
+    lk->index[h] = i;
+  }
+  lua_setiuservalue(L, -2, 1);              /* lookup */
+  lua_rawsetp(L, w->cache, owner);
+  return lk;
+}
+
+static const char *field_name(const void *t, int i) {
+  return ((const sc_type *)t)->fields[i].name;
+}
+
+static const char *enum_value(const void *e, int i) {
+  return ((const sc_enum *)e)->strings[i];
+}
+
+/* The fields of the object type t, by name. */
+static const sc_lookup *get_lookup(sc_walk *w, const sc_type *t) {
+  return get_lookup_of(w, t, t->nfields, field_name);
+}
+
+/* The values of the string enum e. */
+static const sc_lookup *get_enum_lookup(sc_walk *w, const sc_enum *e) {
+  return get_lookup_of(w, e, e->count, enum_value);
+}
