@@ -67,6 +67,19 @@ install: $(SO)
 clean:
 	rm -rf build
 
+# ---- benchmarks ---------------------------------------------------------------
+# Figures are medians over rounds, quoted as ratios against peers measured
+# in the same run; bench/README.md has the results and the machine.
+BENCH_ENV := LUA_PATH='./lua/?.lua;./lua/?/init.lua;./?.lua;;' LUA_CPATH='./build/?.so;;'
+
+.PHONY: bench
+bench: deps
+	$(call apt_install,nginx-light curl)
+	@$(MAKE) -s --no-print-directory $(SO)
+	@$(BENCH_ENV) $(LUA) bench/micro.lua
+	@echo
+	@$(BENCH_ENV) $(LUA) bench/run.lua
+
 # ---- robustness -----------------------------------------------------------
 # The whole suite under valgrind (leaks of the module's own memory and any
 # invalid access), and again against a build with AddressSanitizer and

@@ -52,6 +52,7 @@ static void walk_begin(lua_State *L, sc_walk *w, sc_buf *out) {
   walk_init(w, L, out);
   lua_pushvalue(L, UV_CACHE);
   w->cache = lua_gettop(L);
+  w->lookups = lua_touserdata(L, w->cache);
 }
 
 /* Pushes {kind = kind, errors = problems, error_count = n}. */
@@ -566,7 +567,7 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
 
   lua_newtable(L);                     /* M */
   push_decoder(L);                     /* M decode */
-  lua_newtable(L);                     /* M decode cache */
+  push_lookup_cache(L);                /* M decode cache */
   memset(lua_newuserdatauv(L, sizeof(sc_buf), 0), 0, sizeof(sc_buf));
   luaL_setmetatable(L, SCRATCH_MT);    /* M decode cache scratch */
   for (const luaL_Reg *f = module_funcs; f->name; f++) {

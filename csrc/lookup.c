@@ -37,34 +37,57 @@ static int lookup_find(const sc_lookup *lk, const char *k) {
   }
 }
 
+/*
+ * The cache of lookups, one per Lua state: a userdata mapping each owner
+ * (an object type or an enum) to its lookup, which the userdata's user
+ * value table anchors. Finding a built lookup costs no Lua call.
+ */
+#define SC_OWNERS 128 /* a power of two, well above the schema's objects and enums */
+
+typedef struct sc_lookups {
+  const void *owner[SC_OWNERS];
+  const sc_lookup *lookup[SC_OWNERS];
+  int count;
+} sc_lookups;
+
+/* Pushes a new, empty cache. */
+static void push_lookup_cache(lua_State *L) {
+  memset(lua_newuserdatauv(L, sizeof(sc_lookups), 1), 0, sizeof(sc_lookups));
+  lua_newtable(L);
+  lua_setiuservalue(L, -2, 1);
+}
+
 /* The lookup for the n names that name(owner, i) gives, built on first
- * use and kept in the cache table at w->cache under owner (one per Lua
- * state). */
+ * use and kept in the cache (at stack slot w->cache). */
 static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
                                       const char *(*name)(const void *, int)) {
   lua_State *L = w->L;
+  sc_lookups *cache = (sc_lookups *)w->lookups;
   sc_lookup *lk;
-  if (lua_rawgetp(L, w->cache, owner) == LUA_TUSERDATA) {
-    lk = (sc_lookup *)lua_touserdata(L, -1);
-    lua_pop(L, 1); /* still held by the cache */
-    return lk;
-  }
-  lua_pop(L, 1);
+  size_t h = lookup_slot((const char *)owner) & (SC_OWNERS - 1);
+  for (; cache->owner[h] != NULL; h = (h + 1) & (SC_OWNERS - 1))
+    if (cache->owner[h] == owner) return cache->lookup[h];
+  if (cache->count >= SC_OWNERS / 2) luaL_error(L, "scenario.core: lookup cache full");
+  lua_getiuservalue(L, w->cache, 1);        /* anchors */
   lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 1);
   memset(lk, 0, sizeof *lk);
   lua_createtable(L, n, 0);                 /* lookup names */
   for (int i = 0; i < n && i < SC_LOOKUP_MAX; i++) {
     const char *k;
-    size_t h;
+    size_t slot;
     lua_pushstring(L, name(owner, i));
     k = lua_tolstring(L, -1, &lk->len[i]);
     lua_rawseti(L, -2, i + 1);               /* anchored by names */
-    for (h = lookup_slot(k); lk->key[h] != NULL; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {}
-    lk->key[h] = k;
-    lk->index[h] = i;
+    for (slot = lookup_slot(k); lk->key[slot] != NULL; slot = (slot + 1) & (SC_LOOKUP_SLOTS - 1)) {}
+    lk->key[slot] = k;
+    lk->index[slot] = i;
   }
-  lua_setiuservalue(L, -2, 1);              /* lookup */
-  lua_rawsetp(L, w->cache, owner);
+  lua_setiuservalue(L, -2, 1);              /* anchors lookup */
+  lua_rawsetp(L, -2, owner);
+  lua_pop(L, 1);
+  cache->owner[h] = owner;
+  cache->lookup[h] = lk;
+  cache->count++;
   return lk;
 }
 

@@ -21,6 +21,7 @@ typedef struct sc_request {
   struct curl_slist *headers;
   sc_buf body;  /* request body */
   sc_buf url;   /* NUL-terminated */
+  sc_buf url_set; /* the URL the handle holds: libcurl parses a URL each time it is set */
   sc_buf resp;  /* response body, decoded if it came compressed */
   sc_buf head;  /* header lines of the final response */
   size_t max_bytes;
@@ -123,6 +124,7 @@ static void req_free(sc_request *r) {
   r->headers = NULL;
   buf_free(&r->body);
   buf_free(&r->url);
+  buf_free(&r->url_set);
   buf_free(&r->resp);
   buf_free(&r->head);
 }
@@ -134,7 +136,11 @@ static const char *req_prepare(sc_request *r, const char *method) {
   buf_reset(&r->head);
   r->overflow = r->head_overflow = r->nomem = 0;
   r->errbuf[0] = '\0';
-  SETOPT(CURLOPT_URL, r->url.data);
+  if (r->url_set.len != r->url.len || memcmp(r->url_set.data, r->url.data, r->url.len) != 0) {
+    SETOPT(CURLOPT_URL, r->url.data);
+    r->url_set.len = 0;
+    if (!buf_add(&r->url_set, r->url.data, r->url.len)) return "not enough memory";
+  }
   SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
   SETOPT(CURLOPT_POSTFIELDS, r->body.data);
   SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);

@@ -24,7 +24,8 @@ typedef struct sc_walk {
   int errslot;      /* stack slot holding nil, then the problems table */
   int nerr;
   int depth;        /* number of segments in path */
-  int cache;        /* normalize.c: stack slot of the field-lookup cache */
+  int cache;        /* stack slot of the lookup cache (lookup.c) */
+  void *lookups;    /* that cache's C side */
   int check_utf8;   /* normalize.c: scan each string (the body had bad UTF-8) */
   sc_seg path[SC_PATH_MAX];
   const void *open[SC_MAX_DEPTH + 1]; /* tables on the path, for cycles */
@@ -38,6 +39,7 @@ static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
   w->nerr = 0;
   w->depth = 0;
   w->cache = 0;
+  w->lookups = NULL;
   w->check_utf8 = 1;
 }
 
