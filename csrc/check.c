@@ -82,7 +82,7 @@ static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
     return;
   }
   s = lua_tolstring(L, idx, &len);
-  if (t->enm && lookup_find(get_enum_lookup(w, t->enm), s) >= 0) {
+  if (t->enm && lookup_find(get_enum_lookup(w, t->enm), s, len) >= 0) {
     /* An enum value is a plain identifier: nothing to scan or escape. */
     if (W_WRITING(w)) {
       if (!buf_reserve(w->out, len + 2)) luaL_error(L, "not enough memory");
@@ -357,7 +357,12 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   base = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* ... key value */
-    int i = lua_type(L, -2) == LUA_TSTRING ? lookup_find(lk, lua_tostring(L, -2)) : -1;
+    int i = -1;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      size_t klen;
+      const char *k = lua_tolstring(L, -2, &klen);
+      i = lookup_find(lk, k, klen);
+    }
     if (i < 0) {
       unknown++;
       lua_pop(L, 1);

@@ -9,8 +9,9 @@
  * string "name" is the same object: a key can be matched to a field, or a
  * value to an enum, by comparing the address of its text, with no Lua
  * call. A lookup keeps its own copies of the names alive (its user
- * value), so those addresses stay valid. A string that is not found is
- * not a name, since an equal one would be the same object.
+ * value), so those addresses stay valid. Identity is only the fast path:
+ * a miss is confirmed by comparing bytes, so a Lua built to intern fewer
+ * strings is slower here, never wrong.
  */
 #define SC_LOOKUP_SLOTS 128 /* a power of two, at least twice any list */
 #define SC_LOOKUP_MAX (SC_LOOKUP_SLOTS / 2)
@@ -18,7 +19,9 @@
 typedef struct sc_lookup {
   const char *key[SC_LOOKUP_SLOTS];
   int index[SC_LOOKUP_SLOTS];
-  size_t len[SC_LOOKUP_MAX]; /* of each name, by index */
+  const char *name[SC_LOOKUP_MAX]; /* by index */
+  size_t len[SC_LOOKUP_MAX];
+  int n;
 } sc_lookup;
 
 typedef char sc_lookup_fits[sizeof model_fields / sizeof model_fields[0] <= SC_LOOKUP_MAX &&
@@ -29,12 +32,16 @@ static size_t lookup_slot(const char *k) {
   return (size_t)(((uintptr_t)k >> 3) * 0x9E3779B97F4A7C15u >> 32) & (SC_LOOKUP_SLOTS - 1);
 }
 
-/* The index of the name k (a string of the same Lua state), or -1. */
-static int lookup_find(const sc_lookup *lk, const char *k) {
+/* The index of the name k (len bytes, a string of the same Lua state),
+ * or -1. */
+static int lookup_find(const sc_lookup *lk, const char *k, size_t len) {
   for (size_t h = lookup_slot(k);; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {
     if (lk->key[h] == k) return lk->index[h];
-    if (lk->key[h] == NULL) return -1;
+    if (lk->key[h] == NULL) break;
   }
+  for (int i = 0; i < lk->n; i++) /* not interned, or not a name */
+    if (lk->len[i] == len && memcmp(lk->name[i], k, len) == 0) return i;
+  return -1;
 }
 
 /*
@@ -77,6 +84,8 @@ static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
     size_t slot;
     lua_pushstring(L, name(owner, i));
     k = lua_tolstring(L, -1, &lk->len[i]);
+    lk->name[i] = k;
+    lk->n = i + 1;
     lua_rawseti(L, -2, i + 1);               /* anchored by names */
     for (slot = lookup_slot(k); lk->key[slot] != NULL; slot = (slot + 1) & (SC_LOOKUP_SLOTS - 1)) {}
     lk->key[slot] = k;

@@ -100,7 +100,9 @@ static int norm_members(sc_walk *w, int idx, const sc_type *t, const sc_lookup *
       continue;
     }
     if (lookup) {
-      int i = lookup_find(lookup, lua_tostring(L, v - 1)); /* lua-cjson keys are strings */
+      size_t klen;
+      const char *k = lua_tolstring(L, v - 1, &klen); /* lua-cjson keys are strings */
+      int i = lookup_find(lookup, k, klen);
       if (i >= 0) {
         const sc_field *f = &t->fields[i];
         ft = f->type;
