@@ -30,14 +30,24 @@
 /* Upvalues shared by the module's functions. */
 #define UV_DECODE lua_upvalueindex(1)  /* decode of a private cjson instance */
 #define UV_CACHE lua_upvalueindex(2)   /* field lookups (lookup.c) */
-#define UV_SCRATCH lua_upvalueindex(3) /* an sc_buf userdata for core.encode */
+#define UV_SCRATCH lua_upvalueindex(3) /* an sc_scratch userdata for core.encode */
 #define NUPVALUES 3
 
 typedef struct sc_client {
   sc_request req;
   char *base_url; /* without a trailing '/' */
   int closed;
+  int busy; /* in a call: see l_call */
 } sc_client;
+
+/* core.encode's buffer, one per state. A walk can allocate (the first
+ * time it meets a type), an allocation can run a finalizer, and a
+ * finalizer can call core.encode again: the inner call then takes a
+ * buffer of its own rather than overwrite this one. */
+typedef struct sc_scratch {
+  sc_buf buf;
+  int busy;
+} sc_scratch;
 
 static const sc_endpoint *check_endpoint(lua_State *L, int arg) {
   const char *name = luaL_checkstring(L, arg);
@@ -102,26 +112,39 @@ static int l_validate(lua_State *L) {
 }
 
 static int scratch_gc(lua_State *L) {
-  buf_free((sc_buf *)luaL_checkudata(L, 1, SCRATCH_MT));
+  buf_free(&((sc_scratch *)luaL_checkudata(L, 1, SCRATCH_MT))->buf);
   return 0;
 }
 
-/* core.encode(endpoint, body [, extra]) -> json | nil, problems
- * The walk runs no Lua code, so one scratch buffer per state suffices. */
+/* Pushes a new scratch buffer, released by __gc. */
+static sc_scratch *push_scratch(lua_State *L) {
+  sc_scratch *s = (sc_scratch *)lua_newuserdatauv(L, sizeof *s, 0);
+  memset(s, 0, sizeof *s);
+  luaL_setmetatable(L, SCRATCH_MT);
+  return s;
+}
+
+/* core.encode(endpoint, body [, extra]) -> json | nil, problems */
 static int l_encode(lua_State *L) {
   const sc_endpoint *ep = check_endpoint(L, 1);
-  sc_buf *out = (sc_buf *)lua_touserdata(L, UV_SCRATCH);
+  sc_scratch *s = (sc_scratch *)lua_touserdata(L, UV_SCRATCH);
   sc_walk w;
   lua_settop(L, 3);
-  buf_reset(out);
-  walk_begin(L, &w, out);
+  if (s->busy) s = push_scratch(L); /* re-entered: see sc_scratch */
+  /* Should the walk raise (out of memory), busy stays set and later calls
+   * take the path above: slower, never wrong. */
+  s->busy = 1;
+  buf_reset(&s->buf);
+  walk_begin(L, &w, &s->buf);
   walk_body(&w, ep, 2, opt_extra(L, 3));
+  s->busy = 0;
   if (w.nerr > 0) {
     lua_pushnil(L);
     push_problems(L, &w, "validation");
     return 2;
   }
-  lua_pushlstring(L, out->data, out->len);
+  lua_pushlstring(L, s->buf.data, s->buf.len);
+  buf_reset(&s->buf); /* a large body is not kept until the next call */
   return 1;
 }
 
@@ -435,10 +458,21 @@ static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLc
 static int l_call(lua_State *L) {
   const sc_endpoint *ep = (const sc_endpoint *)lua_touserdata(L, lua_upvalueindex(NUPVALUES + 1));
   sc_client *c = check_client(L, 1);
+  int n;
   lua_settop(L, 4);
-  if (!call_start(L, &c->req, c->base_url, ep, 2, lua_isnil(L, 3) ? 0 : 3, opt_extra(L, 4)))
+  /* A finalizer run by an allocation during this call must not reuse the
+   * handle and its buffers. If this call raises, busy stays set and the
+   * handle refuses further calls: a memory error leaves it unusable. */
+  if (c->busy) luaL_argerror(L, 1, "the client is in use (called again from a finalizer?)");
+  c->busy = 1;
+  if (!call_start(L, &c->req, c->base_url, ep, 2, lua_isnil(L, 3) ? 0 : 3, opt_extra(L, 4))) {
+    c->busy = 0;
     return 2;
-  return call_finish(L, &c->req, ep, curl_easy_perform(c->req.easy));
+  }
+  n = call_finish(L, &c->req, ep, curl_easy_perform(c->req.easy));
+  buf_reset(&c->req.body); /* a large body is not kept until the next call */
+  c->busy = 0;
+  return n;
 }
 
 /* ---- small mechanisms for the Lua layer ------------------------------------------ */
@@ -544,8 +578,25 @@ static const luaL_Reg module_funcs[] = {
   { NULL, NULL },
 };
 
+/* Raises unless every endpoint's schema and every enum fit the lookups. */
+static void check_schema(lua_State *L) {
+  int owners = 0;
+  for (int i = 0; sc_enums[i] != NULL; i++) {
+    if (sc_enums[i]->count > SC_LOOKUP_MAX) luaL_error(L, "scenario.core: enum too large");
+    owners++;
+  }
+  for (int i = 0; i < SC_NENDPOINTS; i++) {
+    const sc_endpoint *ep = &sc_endpoints[i];
+    if (!schema_fits(ep->body, 0, &owners) || !schema_fits(ep->query, 0, &owners) ||
+        !schema_fits(ep->response, 0, &owners))
+      luaL_error(L, "scenario.core: the schema of %s outgrows the lookups", ep->name);
+  }
+  if (owners >= SC_OWNERS / 2) luaL_error(L, "scenario.core: too many schema objects for the lookup cache");
+}
+
 LUALIB_API int luaopen_scenario_core(lua_State *L) {
   static int curl_ready = 0;
+  check_schema(L);
   if (!curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       return luaL_error(L, "scenario.core: curl_global_init failed");
@@ -568,8 +619,7 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_newtable(L);                     /* M */
   push_decoder(L);                     /* M decode */
   push_lookup_cache(L);                /* M decode cache */
-  memset(lua_newuserdatauv(L, sizeof(sc_buf), 0), 0, sizeof(sc_buf));
-  luaL_setmetatable(L, SCRATCH_MT);    /* M decode cache scratch */
+  push_scratch(L);                     /* M decode cache scratch */
   for (const luaL_Reg *f = module_funcs; f->name; f++) {
     for (int k = 0; k < NUPVALUES; k++) lua_pushvalue(L, -NUPVALUES);
     lua_pushcclosure(L, f->func, NUPVALUES);

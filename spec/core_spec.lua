@@ -155,6 +155,45 @@ describe("scenario.core handle", function()
   end)
 end)
 
+describe("re-entry from finalizers", function()
+  -- A walk allocates the first time it meets a type; an allocation can run
+  -- a finalizer, and the finalizer can call back in. Each fresh load of the
+  -- module starts with no types met, so the race is retried many times.
+  it("leaves core.encode's output intact", function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local wrong, inner = 0, 0
+      for _ = 1, 3000 do
+        package.loaded["scenario.core"] = nil
+        local core = require "scenario.core"
+        core.encode("create_model", { name = "warm" }) -- meets the body's type only
+        collectgarbage("incremental", 0, 100)          -- a collection always under way
+        for _ = 1, 50 do
+          setmetatable({}, { __gc = function()
+            inner = inner + 1
+            core.encode("create_model", { name = "INNER" })
+          end })
+        end
+        -- meets the model_type enum for the first time: allocates mid-walk
+        if core.encode("create_model", { name = "outer", type = "flux.1" }) ~= '{"name":"outer","type":"flux.1"}' then
+          wrong = wrong + 1
+        end
+      end
+      collectgarbage("incremental", 200, 100)
+      io.write(wrong, " ", inner)
+    ]])
+    f:close()
+    local p = assert(io.popen("LUA_CPATH='./build/?.so;;' lua5.4 " .. script .. " 2>&1"))
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    local wrong, inner = out:match("^(%d+) (%d+)$")
+    assert.equal("0", wrong, out)
+    assert.truthy(tonumber(inner) > 0, out)
+  end)
+end)
+
 describe("scenario.core.suggest", function()
   it("finds the closest of many candidates", function()
     local cands = {}
