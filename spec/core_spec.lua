@@ -194,6 +194,50 @@ describe("re-entry from finalizers", function()
   end)
 end)
 
+describe("a client re-entered from a finalizer", function()
+  -- Decoding a response allocates, so finalizers run in the middle of a
+  -- call; one that calls the same client must be refused, not let in to
+  -- reuse the handle and its buffers under the running call.
+  it("refuses the inner call and completes the outer one", function()
+    local server = replay.server()
+    server.reset()
+    local answer = replay.fixture("model_realistic").response
+    answer.sticky = true
+    server.enqueue(answer)
+    local h = core.new { base_url = server.url, api_key = "k", api_secret = "s" }
+    local refused, other, ok, calls, in_call = 0, {}, 0, 0, false
+    collectgarbage("incremental", 0, 100) -- a collection always under way
+    -- Where the collector's phases fall against the calls depends on all
+    -- that was allocated before, so keep calling, with garbage of varying
+    -- size, until finalizers have landed inside calls.
+    while refused < 5 and calls < 5000 do
+      calls = calls + 1
+      local junk = {}
+      for k = 1, calls % 17 do junk[k] = { k } end
+      for _ = 1, 20 do
+        setmetatable({}, { __gc = function()
+          if not in_call then return end -- between calls the client is free
+          local good, err = pcall(core.create_model, h, {})
+          if good then other[#other + 1] = "let in mid-call"
+          elseif tostring(err):find("the client is in use", 1, true) then refused = refused + 1
+          else other[#other + 1] = tostring(err) end
+        end })
+      end
+      local body = { name = "outer" } -- allocated before the flag goes up
+      in_call = true
+      local model = core.create_model(h, body)
+      in_call = false
+      if model and model.id == "model_eyVcnFJcR92BxBkz7N6g5w" then ok = ok + 1 end
+    end
+    collectgarbage("incremental", 200, 100)
+    collectgarbage()
+    h:close()
+    assert.same({}, other)
+    assert.equal(calls, ok)
+    assert.truthy(refused >= 5, ("only %d finalizers ran during %d calls"):format(refused, calls))
+  end)
+end)
+
 describe("scenario.core.suggest", function()
   it("finds the closest of many candidates", function()
     local cands = {}

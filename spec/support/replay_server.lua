@@ -13,7 +13,8 @@ Prints "READY <data-port> <control-port>" and then serves:
                       raw replaces the rendered bytes, and for faults:
                       fill = {prefix, unit, count, suffix} builds the body,
                       chunks = {{delay, data}, ...} sends raw bytes in
-                      steps, reset = true closes with an RST.
+                      steps, reset = true closes with an RST, and
+                      sticky = true answers every request from then on.
       GET  /requests  JSON array of recorded requests
       GET  /stats     {connections = data connections accepted, open = still
                       open, queued}
@@ -163,7 +164,7 @@ local function serve(c, req)
   if standin then
     resp = standin_response(req)
   else
-    resp = table.remove(queue, 1) or {
+    resp = (queue[1] and queue[1].sticky and queue[1]) or table.remove(queue, 1) or {
       status = 500, headers = { ["Content-Type"] = "application/json" },
       body = '{"status":"error","code":"REPLAY_EMPTY","message":"replay: no response queued"}',
     }
