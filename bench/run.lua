@@ -127,7 +127,7 @@ end
 local ok, err = pcall(function()
   sh("mkdir -p bench/build && cc -O2 -o bench/build/floor bench/floor.c $(pkg-config --cflags --libs libcurl)")
   local cpu, rate = {}, {}
-  for i, c in ipairs(contenders) do cpu[i], rate[i] = {}, {} end
+  for i = 1, #contenders do cpu[i], rate[i] = {}, {} end
   local reuse_conns, reuse_calls
   for r = 1, ROUNDS do
     local order = {}

@@ -175,10 +175,11 @@ function Client:_query(query)
 end
 
 local call_options = { extra_body = "table" }
+local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
 -- Checks the per-call options table, argument n of fname.
 function Client.check_call_options(fname, n, opts)
-  if opts == nil then return {} end
+  if opts == nil then return NO_OPTIONS end -- no allocation on the usual path
   if type(opts) ~= "table" then
     argerror(n, fname, "table expected, got " .. type(opts), 3)
   end
