@@ -21,7 +21,7 @@ SO      := build/scenario/core.so
 CSRC    := $(wildcard csrc/*.c csrc/*.h)
 LUASRC  := $(wildcard lua/scenario/*.lua)
 DEB_PKGS := lua5.4 liblua5.4-dev libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted \
-            lua-socket gzip openssl locales valgrind cppcheck clang-tidy
+            lua-socket gzip openssl locales valgrind cppcheck clang-tidy lua-check
 
 .PHONY: all test check deps demo install clean check-lint
 
@@ -98,6 +98,7 @@ lint: deps
 	@$(MAKE) --no-print-directory check-lint
 
 check-lint:
+	luacheck -q lua spec examples bench
 	cppcheck --enable=warning,style,performance,portability --std=c99 --error-exitcode=1 \
 	  --inline-suppr --quiet --force -I csrc $(LUA_CFLAGS) --suppress=missingIncludeSystem csrc/core.c
 	clang-tidy --quiet csrc/core.c -- -std=c99 $(LUA_CFLAGS) $(CURL_CFLAGS)

@@ -60,7 +60,9 @@ local function validate(body)
       local c, p = concepts[i], "concepts[" .. i .. "]"
       if check_table(errs, p, c) then
         for k in next, c do
-          if not concept_keys[k] then errs[#errs + 1] = { path = p .. "." .. tostring(k), message = "unknown field" } end
+          if not concept_keys[k] then
+            errs[#errs + 1] = { path = p .. "." .. tostring(k), message = "unknown field" }
+          end
         end
         check_string(errs, p .. ".modelId", c.modelId)
         local s = c.scale

@@ -132,7 +132,9 @@ local ok, err = pcall(function()
   for r = 1, ROUNDS do
     local order = {}
     for i = 1, #contenders do order[i] = i end
-    if r % 2 == 0 then for i = 1, #order // 2 do order[i], order[#order - i + 1] = order[#order - i + 1], order[i] end end
+    if r % 2 == 0 then -- every other round in reverse
+      for i = 1, #order // 2 do order[i], order[#order - i + 1] = order[#order - i + 1], order[i] end
+    end
     for _, i in ipairs(order) do
       local c = contenders[i]
       local before = log_lines()

@@ -58,7 +58,8 @@ local function refused(body, path)
   assert.is_nil(model)
   assert.equal("validation", err.kind)
   local first = err.errors[1]
-  assert.truthy(first.path == path or first.path:sub(1, #path + 1):match("^" .. path:gsub("[%[%]%.]", "%%%0") .. "[%.%[]"),
+  local under = "^" .. path:gsub("[%[%]%.]", "%%%0") .. "[%.%[]" -- a path below it
+  assert.truthy(first.path == path or first.path:sub(1, #path + 1):match(under),
     ("%s: problem at %s, expected at %s"):format(tostring(err), first.path, path))
   return err
 end
