@@ -241,25 +241,16 @@ static void check_array(sc_walk *w, int idx, const sc_type *t) {
 
 /* ---- objects --------------------------------------------------------------- */
 
-static const sc_field *find_field(const sc_type *t, const char *k, size_t len) {
-  for (int i = 0; i < t->nfields; i++) {
-    const char *name = t->fields[i].name;
-    if (strlen(name) == len && memcmp(name, k, len) == 0) return &t->fields[i];
-  }
-  return NULL;
-}
-
 static int cmp_cstr(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Reports the keys of the table at idx that t does not know, in sorted
- * order so the report is stable whatever the hash order. */
-static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
+/* Reports the keys of the table at idx that its type's lookup lk does not
+ * know, in sorted order so the report is stable whatever the hash order. */
+static void report_unknown_keys(sc_walk *w, int idx, const sc_lookup *lk) {
   lua_State *L = w->L;
   const char *names[SC_MAX_ERRORS];
-  const char *cands[64];
-  int n = 0, unlisted = 0, nc = t->nfields < 64 ? t->nfields : 64;
+  int n = 0, unlisted = 0;
   lua_newtable(L); /* keeps the unknown key strings alive while sorting */
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* anchor key value */
@@ -267,7 +258,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
     if (lua_type(L, -1) == LUA_TSTRING) {
       size_t len;
       const char *k = lua_tolstring(L, -1, &len);
-      if (find_field(t, k, len) != NULL) continue;
+      if (lookup_find(lk, k, len) >= 0) continue;
       if (n == SC_MAX_ERRORS) {
         unlisted++;
         continue;
@@ -281,10 +272,9 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t) {
       lua_pop(L, 1);
     }
   }
-  for (int i = 0; i < nc; i++) cands[i] = t->fields[i].name;
   if (n > 1) qsort(names, (size_t)n, sizeof names[0], cmp_cstr);
   for (int i = 0; i < n; i++) {
-    const char *hint = suggest(names[i], strlen(names[i]), cands, nc);
+    const char *hint = suggest(names[i], strlen(names[i]), lk->name, lk->n);
     path_key(w, names[i], strlen(names[i]));
     if (hint)
       walk_fail(w, "unknown field (did you mean \"%s\"?)", hint);
@@ -396,7 +386,7 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   }
   lua_settop(L, base);
   if (extra) put_extra(w, idx, extra, &first);
-  if (unknown) report_unknown_keys(w, idx, t);
+  if (unknown) report_unknown_keys(w, idx, lk);
   putc1(w, '}');
 }
 

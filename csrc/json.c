@@ -36,6 +36,26 @@ static size_t utf8_seq(const unsigned char *p, size_t avail) {
 /* Whether v has a zero byte. */
 #define HAS_ZERO(v) (((v) - SC_ONES) & ~(v) & SC_HIGHS)
 
+/* The high bit of each byte of v that is '"', '\\' or below 0x20. */
+static uint64_t needs_escape8(uint64_t v) {
+  uint64_t q = v ^ (SC_ONES * '"'), bs = v ^ (SC_ONES * '\\');
+  return (HAS_ZERO(q) | HAS_ZERO(bs) | ((v - SC_ONES * 0x20) & ~v)) & SC_HIGHS;
+}
+
+/* Where a run of clean ASCII ends if the eight bytes at i are one (near
+ * the end of s, the last eight are read instead, rereading bytes already
+ * passed); i if they are not. Clean means no NUL, or with json set, no
+ * byte that JSON must escape. */
+static size_t ascii_word_end(const unsigned char *p, size_t i, size_t len, int json) {
+  uint64_t v;
+  size_t at;
+  if (len < 8) return i;
+  at = len - i >= 8 ? i : len - 8;
+  memcpy(&v, p + at, 8);
+  if ((v & SC_HIGHS) | (json ? needs_escape8(v) : HAS_ZERO(v))) return i;
+  return at + 8;
+}
+
 /*
  * Scans s for UTF-8 validity. Returns the byte offset of the first bad
  * sequence, or -1. *chars receives the number of code points seen up to
@@ -46,15 +66,11 @@ static long utf8_scan(const char *s, size_t len, size_t *chars, long *nul) {
   size_t i = 0, n = 0;
   *nul = -1;
   while (i < len) {
-    if (len >= 8) { /* eight ASCII bytes, none of them NUL, at a time */
-      uint64_t v;
-      size_t at = len - i >= 8 ? i : len - 8; /* the tail: the last eight */
-      memcpy(&v, p + at, 8);
-      if (!((v & SC_HIGHS) | HAS_ZERO(v))) {
-        n += at + 8 - i;
-        i = at + 8;
-        continue;
-      }
+    size_t end = ascii_word_end(p, i, len, 0); /* eight bytes at a time */
+    if (end != i) {
+      n += end - i;
+      i = end;
+      continue;
     }
     if (p[i] < 0x80) {
       if (p[i] == 0 && *nul < 0) *nul = (long)i;
@@ -70,11 +86,6 @@ static long utf8_scan(const char *s, size_t len, size_t *chars, long *nul) {
   return i < len ? (long)i : -1;
 }
 
-/* The high bit of each byte of v that is '"', '\\' or below 0x20. */
-static uint64_t needs_escape8(uint64_t v) {
-  uint64_t q = v ^ (SC_ONES * '"'), bs = v ^ (SC_ONES * '\\');
-  return (HAS_ZERO(q) | HAS_ZERO(bs) | ((v - SC_ONES * 0x20) & ~v)) & SC_HIGHS;
-}
 
 /* Appends the escape for the ASCII byte c ('"', '\\' or a control). */
 static int json_put_escape(sc_buf *b, unsigned char c) {
@@ -107,15 +118,11 @@ static long json_put_checked(sc_buf *b, const char *s, size_t len, size_t *chars
   b->data[b->len++] = '"';
   while (i < len) {
     unsigned char c;
-    if (len >= 8) { /* plain ASCII needing no escape, eight bytes at a time */
-      uint64_t v;
-      size_t at = len - i >= 8 ? i : len - 8; /* the tail: the last eight */
-      memcpy(&v, p + at, 8);
-      if (!((v & SC_HIGHS) | needs_escape8(v))) {
-        n += at + 8 - i;
-        i = at + 8;
-        continue;
-      }
+    size_t end = ascii_word_end(p, i, len, 1); /* eight bytes at a time */
+    if (end != i) {
+      n += end - i;
+      i = end;
+      continue;
     }
     c = p[i];
     n++;
