@@ -1,10 +1,6 @@
 -- Packaging: make install and the rockspec ship every module.
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
-end
+local helper = require "spec.helper"
+local sh = helper.sh
 
 local function lua_modules()
   local list = {}
@@ -27,11 +23,7 @@ describe("make install", function()
       .. "for _, m in ipairs { '%s' } do require(m) end; "
       .. "io.write(package.searchpath('scenario.core', package.cpath))")
       :format(prefix, prefix, prefix, table.concat(lua_modules(), "', '"))
-    local script = prefix .. "/check.lua"
-    local f = assert(io.open(script, "w"))
-    f:write(code)
-    f:close()
-    local ok2, out2 = sh("cd / && lua5.4 " .. script)
+    local out2, ok2 = helper.run_lua(code, "cd / &&") -- away from the checkout
     sh("rm -rf " .. prefix)
     assert.is_true(ok2, out2)
     assert.equal(prefix .. "/lib/lua/5.4/scenario/core.so", out2)

@@ -3,6 +3,7 @@
 local scenario = require "scenario"
 local core = require "scenario.core"
 local cjson = require "cjson"
+local helper = require "spec.helper"
 
 local function encode(body, extra)
   return core.encode("create_model", body, extra)
@@ -108,18 +109,12 @@ describe("encoding", function()
     os.remove(dir)
     assert(os.execute("mkdir -p " .. dir .. " && localedef -i de_DE -f UTF-8 "
       .. dir .. "/de_DE.UTF-8 2>/dev/null"))
-    local script = [[
+    local out = helper.run_lua([[
       assert(os.setlocale("de_DE.UTF-8", "numeric"), "locale not switched")
       assert(tostring(1.5) == "1,5", "the locale does not use a decimal comma")
       local core = require "scenario.core"
       io.write(core.encode("create_model", { concepts = { { modelId = "m", scale = 1.5 } } }, { x = 0.25 }))
-    ]]
-    local f = assert(io.open(dir .. "/script.lua", "w"))
-    f:write(script)
-    f:close()
-    local p = io.popen(("LOCPATH=%s LUA_CPATH='./build/?.so;;' lua5.4 %s/script.lua 2>&1"):format(dir, dir))
-    local out = p:read("a")
-    p:close()
+    ]], "LOCPATH=" .. dir)
     os.execute("rm -rf " .. dir)
     assert.equal('{"concepts":[{"modelId":"m","scale":1.5}],"x":0.25}', out)
   end)

@@ -12,17 +12,7 @@ local server = replay.server()
 local function run_with_env(env, code)
   local parts = { "env -u SCENARIO_SDK_API_KEY -u SCENARIO_SDK_API_SECRET -u SCENARIO_BASE_URL" }
   for k, v in pairs(env) do parts[#parts + 1] = ("%s='%s'"):format(k, v) end
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  parts[#parts + 1] = ("LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' lua5.4 %s 2>&1")
-    :format(script)
-  local p = assert(io.popen(table.concat(parts, " ")))
-  local out = p:read("a")
-  p:close()
-  os.remove(script)
-  return out
+  return (helper.run_lua(code, table.concat(parts, " ")))
 end
 
 describe("scenario.new", function()

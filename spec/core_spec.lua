@@ -2,14 +2,12 @@
 local core = require "scenario.core"
 local cjson = require "cjson"
 local replay = require "spec.support.replay"
+local helper = require "spec.helper"
 
 local SO = "build/scenario/core.so"
 
 local function command(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  p:close()
-  return out
+  return select(2, helper.sh(cmd))
 end
 
 describe("scenario.core binary", function()
@@ -160,9 +158,7 @@ describe("re-entry from finalizers", function()
   -- a finalizer, and the finalizer can call back in. Each fresh load of the
   -- module starts with no types met, so the race is retried many times.
   it("leaves core.encode's output intact", function()
-    local script = os.tmpname()
-    local f = assert(io.open(script, "w"))
-    f:write([[
+    local out = helper.run_lua([[
       local wrong, inner = 0, 0
       for _ = 1, 3000 do
         package.loaded["scenario.core"] = nil
@@ -183,11 +179,6 @@ describe("re-entry from finalizers", function()
       collectgarbage("incremental", 200, 100)
       io.write(wrong, " ", inner)
     ]])
-    f:close()
-    local p = assert(io.popen("LUA_CPATH='./build/?.so;;' lua5.4 " .. script .. " 2>&1"))
-    local out = p:read("a")
-    p:close()
-    os.remove(script)
     local wrong, inner = out:match("^(%d+) (%d+)$")
     assert.equal("0", wrong, out)
     assert.truthy(tonumber(inner) > 0, out)

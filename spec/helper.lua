@@ -25,6 +25,29 @@ function helper.client(opts)
   return client
 end
 
+--- Runs a shell command: whether it succeeded, and its output (stdout and
+-- stderr together).
+function helper.sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  return ok == true, out
+end
+
+--- Runs Lua code in a fresh lua5.4 that finds the checkout's modules from
+-- the working directory. prefix goes before the command: environment
+-- settings, or a cd. Returns the output and whether it exited cleanly.
+function helper.run_lua(code, prefix)
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write(code)
+  f:close()
+  local ok, out = helper.sh(("%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' lua5.4 %s")
+    :format(prefix or "", script))
+  os.remove(script)
+  return out, ok
+end
+
 function helper.basic_auth(key, secret)
   local mime = require "mime"
   return "Basic " .. mime.b64(key .. ":" .. secret)
