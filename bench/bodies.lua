@@ -27,12 +27,10 @@ function M.maximal()
   }
 end
 
-local function fixture(name)
-  return assert(loadfile("spec/fixtures/" .. name .. ".lua", "t", {}))().response.body
-end
+local fixture = require("spec.support.replay").fixture
 
-M.realistic_response = fixture("model_realistic")
-M.example_response = fixture("model_example")
+M.realistic_response = fixture("model_realistic").response.body
+M.example_response = fixture("model_example").response.body
 
 --- About 200 KB: the page's example model with many inputs, epochs and
 -- training images.

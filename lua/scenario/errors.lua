@@ -46,16 +46,6 @@ function Error:__tostring()
   return head
 end
 
---- Makes an error value.
--- @tparam string kind one of the documented kinds
--- @tparam[opt] table fields other fields (`message`, `status`, ...)
--- @treturn table the error, with the `scenario.Error` metatable
-function M.new(kind, fields)
-  local e = fields or {}
-  e.kind = kind
-  return setmetatable(e, Error)
-end
-
 --- Whether `v` is an error value made by this library.
 function M.is_error(v)
   return getmetatable(v) == Error
@@ -65,7 +55,6 @@ local function kind_for_status(status)
   if status >= 500 then return "server" end
   return M.status_kinds[status] or "http"
 end
-M.kind_for_status = kind_for_status
 
 -- "concepts[2].scale: must be at most 2, got 3; name: ..."
 local function list_problems(errs, count)
