@@ -3,10 +3,16 @@
 #   make test     install missing Debian packages, build, run the specs
 #   make demo     create a model (local stand-in server without credentials)
 #   make install  PREFIX=/usr/local
+#   make test-all the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
+# LUA picks the interpreter: make LUA=luajit test, make LUA=lua5.1 install.
 
 LUA        ?= lua5.4
-LUA_PC     ?= lua5.4
-LUA_V      ?= 5.4
+LUAS       := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+# pkg-config's name for its headers, its module directory version, and
+# the Debian packages that provide both.
+LUA_PC     ?= $(if $(filter luajit,$(LUA)),luajit,$(LUA))
+LUA_V      ?= $(if $(filter luajit,$(LUA)),5.1,$(patsubst lua%,%,$(LUA)))
+LUA_DEBS   := $(if $(filter luajit,$(LUA)),luajit libluajit-5.1-dev,$(LUA) lib$(LUA)-dev)
 BUSTED     ?= busted
 PREFIX     ?= /usr/local
 CC         ?= cc
@@ -17,10 +23,12 @@ LUA_CFLAGS  = $(shell pkg-config --cflags $(LUA_PC))
 CURL_CFLAGS = $(shell pkg-config --cflags libcurl)
 CURL_LIBS   = $(shell pkg-config --libs libcurl)
 
-SO      := build/scenario/core.so
+# One build per interpreter, so switching LUA never loads a stale module.
+BUILD   := build/$(LUA)
+SO      := $(BUILD)/scenario/core.so
 CSRC    := $(wildcard csrc/*.c csrc/*.h)
 LUASRC  := $(wildcard lua/scenario/*.lua)
-DEB_PKGS := lua5.4 liblua5.4-dev libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted \
+DEB_PKGS := $(LUA_DEBS) libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted \
             lua-socket gzip openssl locales valgrind cppcheck clang-tidy lua-check
 
 .PHONY: all test check deps demo install clean check-lint
@@ -37,8 +45,28 @@ $(SO): $(CSRC)
 test: deps
 	@$(MAKE) --no-print-directory check
 
+# The specs start helper processes (the replay server, fresh
+# interpreters) with the interpreter and build under test.
+TEST_ENV = SCENARIO_TEST_LUA=$(LUA) SCENARIO_TEST_CPATH='./$(BUILD)/?.so'
+
 check: $(SO)
-	@$(BUSTED) --lua=$(LUA) --run=default
+	@$(TEST_ENV) $(BUSTED) --lua=$(LUA) --cpath='./$(BUILD)/?.so' --run=default
+
+# Every interpreter in turn, each into build/test-<lua>.log; the last line
+# adds them up.
+ALL_DEBS := $(foreach l,$(LUAS),$(if $(filter luajit,$(l)),luajit libluajit-5.1-dev,$(l) lib$(l)-dev))
+
+.PHONY: test-all
+test-all:
+	$(call apt_install,$(DEB_PKGS) $(ALL_DEBS))
+	@mkdir -p build; pass=0; fail=0; for l in $(LUAS); do \
+	  $(MAKE) --no-print-directory LUA=$$l check > build/test-$$l.log 2>&1; \
+	  last=$$(tail -n 1 build/test-$$l.log); \
+	  case "$$last" in *" passed, "*" failed") ;; *) cat build/test-$$l.log; last="0 passed, 1 failed";; esac; \
+	  echo "$$l: $$last"; \
+	  set -- $$last; pass=$$((pass + $$1)); fail=$$((fail + $$3)); \
+	done; \
+	echo "$$pass passed, $$fail failed"; [ "$$fail" -eq 0 ]
 
 # Installs whichever of the Debian packages $(1) are missing.
 define apt_install
@@ -56,7 +84,7 @@ deps:
 
 demo: deps
 	@$(MAKE) -s --no-print-directory $(SO)
-	@$(LUA) examples/run_demo.lua examples/create_model.lua
+	@$(TEST_ENV) $(LUA) examples/run_demo.lua examples/create_model.lua
 
 install: $(SO)
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario
@@ -70,7 +98,7 @@ clean:
 # ---- benchmarks ---------------------------------------------------------------
 # Figures are medians over rounds, quoted as ratios against peers measured
 # in the same run; bench/README.md has the results and the machine.
-BENCH_ENV := LUA_PATH='./lua/?.lua;./lua/?/init.lua;./?.lua;;' LUA_CPATH='./build/?.so;;'
+BENCH_ENV = LUA_PATH='./lua/?.lua;./lua/?/init.lua;./?.lua;;' LUA_CPATH='./$(BUILD)/?.so;;'
 
 .PHONY: bench
 bench: deps
@@ -86,7 +114,7 @@ bench: deps
 # UBSan. Leak checking is valgrind's job: the ASan run preloads its runtime
 # into every child process of the specs (sh, gzip, openssl...), whose own
 # exit-time leaks are not ours.
-ASAN_SO    := build/asan/scenario/core.so
+ASAN_SO    := build/asan/$(LUA)/scenario/core.so
 SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 VALGRIND   := valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect \
               --errors-for-leak-kinds=definite,indirect --keep-debuginfo=yes --track-fds=no
@@ -111,7 +139,7 @@ test-asan: deps
 
 check-valgrind: $(SO)
 	@command -v valgrind >/dev/null || { echo "valgrind is not installed"; exit 1; }
-	$(VALGRIND) $(LUA) $$(command -v $(BUSTED)) --run=default
+	$(TEST_ENV) $(VALGRIND) $(LUA) $$(command -v $(BUSTED)) --cpath='./$(BUILD)/?.so' --run=default
 
 $(ASAN_SO): $(CSRC)
 	@mkdir -p $(dir $@)
@@ -120,7 +148,8 @@ $(ASAN_SO): $(CSRC)
 check-asan: $(SO) $(ASAN_SO)
 	LD_PRELOAD=$$($(CC) -print-file-name=libasan.so) \
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(LUA) $$(command -v $(BUSTED)) --run=default --cpath='./build/asan/?.so'
+	  SCENARIO_TEST_LUA=$(LUA) SCENARIO_TEST_CPATH='./build/asan/$(LUA)/?.so' \
+	  $(LUA) $$(command -v $(BUSTED)) --run=default --cpath='./build/asan/$(LUA)/?.so'
 
 # libFuzzer harnesses (clang, Debian's libclang-rt-14-dev). FUZZ_TIME is
 # seconds per harness; new inputs go to build/fuzz-corpus, seeds stay in fuzz/corpus.

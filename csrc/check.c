@@ -177,7 +177,8 @@ static void check_intenum(sc_walk *w, int idx, const sc_type *t) {
       return;
     }
   }
-  walk_fail(w, "unknown value %I (see scenario.enums.%s)", (LUAI_UACINT)v, t->enm->name);
+  char vt[24];
+  walk_fail(w, "unknown value %s (see scenario.enums.%s)", int_text(v, vt), t->enm->name);
 }
 
 /* ---- arrays ---------------------------------------------------------------- */
@@ -214,8 +215,9 @@ static lua_Integer sequence_length(sc_walk *w, int idx) {
       if (t == LUA_TNIL) break;
       hole++;
     }
-    walk_fail(w, "sparse array: index %I is nil but index %I is set", (LUAI_UACINT)hole,
-              (LUAI_UACINT)max);
+    char ht[24], mt[24];
+    walk_fail(w, "sparse array: index %s is nil but index %s is set", int_text(hole, ht),
+              int_text(max, mt));
     return -1;
   }
   return n;

@@ -14,8 +14,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <lua.h>
-#include <lauxlib.h>
+#include "compat.h"
 
 #define SC_VERSION "0.1.0"
 

@@ -359,8 +359,9 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
   lua_createtable(L, 0, 6);
   if (r->overflow) {
     kind = "invalid_response";
-    lua_pushfstring(L, "the response is larger than max_response_bytes (%I bytes)",
-                    (LUAI_UACINT)r->max_bytes);
+    char mt[24];
+    lua_pushfstring(L, "the response is larger than max_response_bytes (%s bytes)",
+                    int_text((lua_Integer)r->max_bytes, mt));
   } else if (r->head_overflow) {
     kind = "invalid_response";
     lua_pushfstring(L, "the response headers are larger than %d KiB",

@@ -179,10 +179,17 @@ static int fmt_double(double d, char out[32]) {
   return n;
 }
 
+/* The decimal text of i, in out. lua_pushfstring has no integer format
+ * before 5.3, so messages format integers with this and "%s". */
+static const char *int_text(lua_Integer i, char out[24]) {
+  snprintf(out, 24, "%lld", (long long)i);
+  return out;
+}
+
 static int json_put_integer(sc_buf *b, lua_Integer i) {
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, LUA_INTEGER_FMT, (LUAI_UACINT)i);
-  return buf_add(b, tmp, (size_t)n);
+  char tmp[24];
+  const char *s = int_text(i, tmp);
+  return buf_add(b, s, strlen(s));
 }
 
 static int json_put_double(sc_buf *b, double d) {

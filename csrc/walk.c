@@ -84,7 +84,7 @@ static void push_path(sc_walk *w) {
       luaL_addlstring(&b, key, len);
     } else {
       char tmp[32];
-      (void)snprintf(tmp, sizeof tmp, "[" LUA_INTEGER_FMT "]", (LUAI_UACINT)s->index);
+      (void)snprintf(tmp, sizeof tmp, "[%lld]", (long long)s->index);
       luaL_addstring(&b, tmp);
     }
   }
@@ -144,10 +144,9 @@ static int is_null(lua_State *L, int idx) {
 static const char *push_text(lua_State *L, int idx) {
   switch (lua_type(L, idx)) {
     case LUA_TNUMBER:
-      if (lua_isinteger(L, idx))
-        return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
       {
         char tmp[32];
+        if (lua_isinteger(L, idx)) return lua_pushstring(L, int_text(lua_tointeger(L, idx), tmp));
         double d = (double)lua_tonumber(L, idx);
         if (d != d) return lua_pushliteral(L, "nan");
         if (d == HUGE_VAL) return lua_pushliteral(L, "inf");

@@ -4,6 +4,11 @@ local scenario = require "scenario"
 
 local helper = {}
 
+--- The interpreter and module build under test (make check sets both), for
+-- the processes the specs start.
+helper.LUA = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
+helper.CPATH = os.getenv("SCENARIO_TEST_CPATH") or "./build/lua5.4/?.so"
+
 helper.API_KEY = "test-key-7f3a"
 helper.API_SECRET = "test-secret-c91e"
 

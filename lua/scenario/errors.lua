@@ -92,7 +92,9 @@ local function read_error_body(body)
   end
   if type(message) ~= "string" then message = nil end
   local code = t.code
-  if type(code) == "number" then code = tostring(math.tointeger(code) or code) end
+  if type(code) == "number" then -- 409, not 409.0, in every Lua
+    code = (code == math.floor(code) and math.abs(code) < 2 ^ 53) and ("%d"):format(code) or tostring(code)
+  end
   if type(code) ~= "string" then code = nil end
   if message == nil and type(t.error) == "string" then message = t.error end
   return message, code

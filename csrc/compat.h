@@ -1,0 +1,173 @@
+/*
+ * The Lua 5.4 C API this module is written against, for Lua 5.1, 5.2,
+ * 5.3 and LuaJIT 2.1 (which reports itself as 5.1).
+ *
+ * The core is written once, in 5.4 terms; each missing or different
+ * function is supplied here under its 5.4 name, as lua-compat-5.3 does.
+ * The replacements are macros onto sc_compat_* functions, so they also
+ * cover what LuaJIT declares itself with other semantics (its
+ * lua_tointegerx truncates 12.5 to 12).
+ *
+ * Numbers: before 5.3 every number is a double. A number is an "integer"
+ * here when it is integral and a double holds it exactly (|n| <= 2^53),
+ * so the encoder writes 12, never 12.0 or 1.2e+01, and a value past 2^53,
+ * which may already have been rounded, is written as the double it is.
+ */
+#ifndef SCENARIO_COMPAT_H
+#define SCENARIO_COMPAT_H
+
+#include <math.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#if LUA_VERSION_NUM < 502 /* 5.1 and LuaJIT */
+
+#define LUA_OK 0
+
+#undef lua_rawlen
+#define lua_rawlen(L, i) lua_objlen((L), (i))
+
+#define lua_absindex(L, i) \
+  (((i) > 0 || (i) <= LUA_REGISTRYINDEX) ? (i) : lua_gettop(L) + (i) + 1)
+
+static inline void sc_compat_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  luaL_checkstack(L, nup + 1, "too many upvalues");
+  for (; l->name != NULL; l++) { /* table up1..upN */
+    for (int i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+#define luaL_setfuncs sc_compat_setfuncs
+
+static inline void sc_compat_setmetatable(lua_State *L, const char *tname) {
+  luaL_getmetatable(L, tname);
+  lua_setmetatable(L, -2);
+}
+#define luaL_setmetatable sc_compat_setmetatable
+
+static inline int sc_compat_rawgetp(lua_State *L, int t, const void *p) {
+  t = lua_absindex(L, t);
+  lua_pushlightuserdata(L, (void *)(size_t)p); /* the key is never written through */
+  lua_rawget(L, t);
+  return lua_type(L, -1);
+}
+#define lua_rawgetp sc_compat_rawgetp
+
+static inline void sc_compat_rawsetp(lua_State *L, int t, const void *p) {
+  t = lua_absindex(L, t);
+  lua_pushlightuserdata(L, (void *)(size_t)p);
+  lua_insert(L, -2);
+  lua_rawset(L, t);
+}
+#define lua_rawsetp sc_compat_rawsetp
+
+/* A userdata's one user value is its environment table. Only tables are
+ * stored there (a nil is kept as "no table"), which is all the core
+ * needs. */
+static inline void sc_compat_setuservalue(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  lua_setfenv(L, idx);
+}
+#define sc_compat_getuservalue(L, idx) lua_getfenv((L), (idx))
+
+/* The pushers return the string they pushed, as from 5.2 on. */
+static inline const char *sc_compat_pushlstring(lua_State *L, const char *s, size_t len) {
+  (lua_pushlstring)(L, s, len);
+  return lua_tostring(L, -1);
+}
+#define lua_pushlstring sc_compat_pushlstring
+
+static inline const char *sc_compat_pushstring(lua_State *L, const char *s) {
+  (lua_pushstring)(L, s);
+  return lua_tostring(L, -1);
+}
+#define lua_pushstring sc_compat_pushstring
+
+#elif LUA_VERSION_NUM < 504 /* 5.2 and 5.3 */
+
+#define sc_compat_setuservalue(L, idx) lua_setuservalue((L), (idx))
+#define sc_compat_getuservalue(L, idx) lua_getuservalue((L), (idx))
+
+#endif
+
+#if LUA_VERSION_NUM < 503 /* 5.1, 5.2 and LuaJIT */
+
+#define SC_COMPAT_EXACT 9007199254740992.0 /* 2^53 */
+
+static inline int sc_compat_isinteger(lua_State *L, int idx) {
+  lua_Number d;
+  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+  d = lua_tonumber(L, idx);
+  return d == floor(d) && fabs(d) <= SC_COMPAT_EXACT;
+}
+#define lua_isinteger sc_compat_isinteger
+
+/* As 5.4: succeeds only for a number with an exact integer value (or a
+ * string that reads as one). */
+#undef lua_tointegerx
+static inline lua_Integer sc_compat_tointegerx(lua_State *L, int idx, int *isnum) {
+  lua_Number d = lua_tonumber(L, idx);
+  int ok = (d != 0 || lua_isnumber(L, idx)) && d == floor(d) && fabs(d) <= SC_COMPAT_EXACT;
+  if (isnum != NULL) *isnum = ok;
+  return ok ? (lua_Integer)d : 0;
+}
+#define lua_tointegerx sc_compat_tointegerx
+
+#undef lua_tointeger
+#define lua_tointeger(L, i) sc_compat_tointegerx((L), (i), NULL)
+
+/* The getters return the type they pushed, as from 5.3 on. */
+static inline int sc_compat_rawget(lua_State *L, int idx) {
+  (lua_rawget)(L, idx);
+  return lua_type(L, -1);
+}
+#define lua_rawget sc_compat_rawget
+
+static inline int sc_compat_rawgeti(lua_State *L, int idx, lua_Integer n) {
+  (lua_rawgeti)(L, idx, (int)n);
+  return lua_type(L, -1);
+}
+#define lua_rawgeti sc_compat_rawgeti
+
+static inline int sc_compat_getfield(lua_State *L, int idx, const char *k) {
+  (lua_getfield)(L, idx, k);
+  return lua_type(L, -1);
+}
+#define lua_getfield sc_compat_getfield
+
+#endif
+
+#if LUA_VERSION_NUM < 504 /* 5.1 to 5.3 and LuaJIT: at most one user value */
+
+#define lua_newuserdatauv(L, sz, nuv) ((void)(nuv), lua_newuserdata((L), (sz)))
+
+static inline int sc_compat_setiuservalue(lua_State *L, int idx, int n) {
+  if (n != 1) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  sc_compat_setuservalue(L, idx);
+  return 1;
+}
+#define lua_setiuservalue sc_compat_setiuservalue
+
+static inline int sc_compat_getiuservalue(lua_State *L, int idx, int n) {
+  if (n != 1) {
+    lua_pushnil(L);
+    return LUA_TNONE;
+  }
+  sc_compat_getuservalue(L, idx);
+  return lua_type(L, -1);
+}
+#define lua_getiuservalue sc_compat_getiuservalue
+
+#endif
+
+#endif
