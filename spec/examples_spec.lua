@@ -1,0 +1,77 @@
+-- The runnable scripts in examples/: each through run_demo.lua against the
+-- local stand-in server, as a user without credentials would run them.
+local helper = require "spec.helper"
+local socket = require "socket"
+
+local NO_CREDENTIALS = "env -u SCENARIO_SDK_API_KEY -u SCENARIO_SDK_API_SECRET -u SCENARIO_BASE_URL "
+
+local function demo(name)
+  return helper.sh(("%s%s examples/run_demo.lua examples/%s.lua"):format(NO_CREDENTIALS, helper.LUA, name))
+end
+
+-- Runs an example straight from the checkout, with no server behind it.
+local function direct(name, env)
+  return helper.sh(("%s%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s examples/%s.lua")
+    :format(NO_CREDENTIALS, env or "", helper.CPATH, helper.LUA, name))
+end
+
+describe("examples/create_lora.lua", function()
+  it("creates a Flux LoRA and prints its id, name, type and status", function()
+    local ok, out = demo("create_lora")
+    assert.is_true(ok, out)
+    assert.truthy(out:find("Created LoRA model model_standin%d+\n"), out)
+    assert.truthy(out:find("name%s+Watercolor Botanicals\n"), out)
+    assert.truthy(out:find("type%s+flux%.1%-lora\n"), out)
+    assert.truthy(out:find("status%s+new\n"), out)
+    assert.truthy(out:find("base models%s+flux%.1%-dev, flux%.1%-schnell\n"), out)
+  end)
+
+  it("prints the error and exits non-zero when the create fails", function()
+    local probe = assert(socket.bind("127.0.0.1", 0)) -- a port nobody listens on
+    local _, port = probe:getsockname()
+    probe:close()
+    local ok, out = direct("create_lora", ("SCENARIO_BASE_URL=http://127.0.0.1:%d/v1 "
+      .. "SCENARIO_SDK_API_KEY=k SCENARIO_SDK_API_SECRET=s "):format(port))
+    assert.is_false(ok, out)
+    assert.truthy(out:find("scenario: connection"), out)
+    assert.falsy(out:find("Created"), out)
+  end)
+end)
+
+describe("examples/create_composition.lua", function()
+  it("creates a Flux composition and prints both concepts", function()
+    local ok, out = demo("create_composition")
+    assert.is_true(ok, out)
+    assert.truthy(out:find("Created composition model model_standin%d+\n"), out)
+    assert.truthy(out:find("name%s+Ink Portraits\n"), out)
+    assert.truthy(out:find("type%s+flux%.1%-composition\n"), out)
+    assert.truthy(out:find("1%. model_eyVcnFJcR92BxBkz7N6g5w  scale 0%.8\n"), out)
+    assert.truthy(out:find("2%. model_Xq7RmT2pLk9aVwHc3NdB5e  scale 0%.55\n"), out)
+  end)
+end)
+
+describe("examples/validate_body.lua", function()
+  local function check(ok, out)
+    assert.is_true(ok, out)
+    assert.truthy(out:find("valid body: ok\n"), out)
+    assert.truthy(out:find("kind%s+validation\n"), out)
+    assert.truthy(out:find("message%s+5 problems in the request: "), out)
+    for _, line in ipairs {
+      "- concepts[1].modelId: is required\n",
+      "- concepts[2].scale: must be at most 2, got 3\n",
+      "- name: is 65 characters long; the limit is 64\n",
+      '- type: unknown value "flux.1-lroa" (did you mean "flux.1-lora"?)\n',
+      '- shortDescripton: unknown field (did you mean "shortDescription"?)\n',
+    } do
+      assert.truthy(out:find(line, 1, true), line .. " in:\n" .. out)
+    end
+  end
+
+  it("accepts the valid body and lists every problem of the invalid one", function()
+    check(demo("validate_body"))
+  end)
+
+  it("needs no server and no credentials", function()
+    check(direct("validate_body"))
+  end)
+end)
