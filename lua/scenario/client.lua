@@ -1,4 +1,5 @@
 --- The client: defaults, retries and error values over scenario.core.
+-- Made by @{scenario.new}; the methods are called with `:`.
 -- @classmod scenario.Client
 local core = require "scenario.core"
 local errors = require "scenario.errors"
@@ -92,6 +93,7 @@ local function check_seconds(opts, name)
 end
 
 --- Creates a client. See @{scenario.new} for the options.
+-- @local
 function Client.new(opts)
   opts = check_options(opts)
   for _, name in ipairs { "timeout", "connect_timeout", "max_retry_after" } do
@@ -154,7 +156,10 @@ local function check_self(self, fname, closed_ok)
   end
 end
 
---- Releases the connection and the C handle. Safe to call twice.
+--- Releases the connection and the C handle. Safe to call twice; any
+-- other call on a closed client raises. It is also the `__close`
+-- metamethod, so `local client <close> = scenario.new()` closes it at the
+-- end of the block (Lua 5.4).
 function Client:close()
   check_self(self, "close", true)
   self._closed = true
@@ -231,14 +236,25 @@ function Client:_call(endpoint, idempotent, body, query, extra)
 end
 
 --- Creates a model: POST /models.
--- @tparam[opt] table body the create body, named as on the reference page
---   (`name`, `type`, `concepts`, ...); nil sends `{}`
--- @tparam[opt] table query `originalAssets` (boolean), `projectId` (string)
--- @tparam[opt] table opts `extra_body`: fields sent as they are, unvalidated
--- @treturn[1] table the created model
--- @treturn[1] table meta: `status`, `headers`, `attempts`, raw `body`
+-- The body is validated before anything is sent. A create is retried only
+-- where the server cannot have acted on it (a connection that failed or timed
+-- out before sending, HTTP 408, HTTP 429 other than `QUOTA_EXCEEDED`) unless the client
+-- has `retry_unsafe`.
+-- @tparam[opt] table body the create body, named as on the reference page,
+--   such as `{ name = "Cinematic Realism", type = "flux.1-lora" }`; nil sends `{}`;
+--   `classSlug = scenario.null` sends JSON null
+-- @tparam[opt] table query `originalAssets` (boolean), `projectId` (string,
+--   overrides the client's `project_id`)
+-- @tparam[opt] table opts `extra_body`: fields sent as they are, unvalidated,
+--   for fields or enum values newer than this version; a field may not be set
+--   both in `body` and in `extra_body`
+-- @treturn[1] table model the response's `model` object
+-- @treturn[1] table meta `status`, `headers` (lower-case names), `attempts`,
+--   and the raw `body`
 -- @return[2] nil
 -- @treturn[2] scenario.Error err
+-- @raise when not called as `client:create_model(...)`, on a closed client,
+--   or on a bad `opts`
 function Client:create_model(body, query, opts)
   check_self(self, "create_model")
   opts = Client.check_call_options("create_model", 3, opts)

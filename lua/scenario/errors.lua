@@ -1,5 +1,8 @@
 --- Error values returned by the client: `nil, err` where `err` is a table
 -- with `kind`, `message` and a readable `__tostring`.
+-- Internal, and left out of the generated docs (config.ld): the public side,
+-- `scenario.Error` with its fields and kinds and `scenario.is_error`, is
+-- documented in init.lua, which must change with this file.
 -- @module scenario.errors
 local cjson = require "cjson"
 

@@ -1,53 +1,80 @@
 --- Lua client for the Scenario generative-AI API.
---
---     local scenario = require "scenario"
---     local client = scenario.new()   -- SCENARIO_SDK_API_KEY / _SECRET
---     local model, err = client:create_model { name = "Cinematic Realism", type = "flux.1-lora" }
---     if not model then error(tostring(err)) end
---     print(model.id, model.status)
---
+-- Runtime failures never raise: they return `nil, err`, with `err` an
+-- @{Error}. Programmer mistakes (a wrong argument type, an unknown option)
+-- raise.
 -- @module scenario
+-- @usage
+-- local scenario = require "scenario"
+-- local client = scenario.new()   -- SCENARIO_SDK_API_KEY / _SECRET
+-- local model, err = client:create_model { name = "Cinematic Realism", type = "flux.1-lora" }
+-- if not model then error(tostring(err)) end
+-- print(model.id, model.status)
 local core = require "scenario.core"
 local errors = require "scenario.errors"
 local Client = require "scenario.client"
 
 local M = {
+  --- The version of this library, such as `"0.1.0"`.
   _VERSION = core._VERSION,
   --- The JSON null sentinel (the same value as `cjson.null`):
   -- `classSlug = scenario.null` unsets the class.
   null = core.null,
   --- Every enum of the reference page, as arrays in the page's order:
-  -- `model_type`, `capability`, `status`, `privacy`, `source`,
-  -- `access_restrictions`, `class_status`, `input_type`, `input_kind`,
-  -- `background_behavior`, `lr_scheduler`, `optimize_for`,
-  -- `training_stage`, `trigger_position`.
+  -- `"model_type"`, `"capability"`, `"status"`, `"privacy"`, `"source"`,
+  -- `"access_restrictions"`, `"class_status"`, `"input_type"`, `"input_kind"`,
+  -- `"background_behavior"`, `"lr_scheduler"`, `"optimize_for"`,
+  -- `"training_stage"`, `"trigger_position"`.
   enums = core.enums,
+  -- The metatable of error values: documented as the Error type below.
   Error = errors.Error,
+  --- Whether `v` is an error value made by this library.
+  -- @function is_error
+  -- @param v any value
+  -- @treturn boolean
   is_error = errors.is_error,
 }
 
 --- Creates a client.
+-- The key and secret go to the C handle only: they are not stored on the
+-- client table and never appear in `tostring(client)`, an error or a log line.
 -- @tparam[opt] table opts
---   `api_key`, `api_secret` (default: env `SCENARIO_SDK_API_KEY`, `SCENARIO_SDK_API_SECRET`),
---   `base_url` (default: env `SCENARIO_BASE_URL`, else `https://api.cloud.scenario.com/v1`),
---   `timeout` (seconds, 60), `connect_timeout` (seconds, 10), `max_retries` (2),
---   `project_id`, `retry_unsafe` (false), `max_retry_after` (seconds, 60),
---   `max_response_bytes` (16 MiB), `user_agent`, `allow_insecure` (false),
---   `logger` (function(level, line): "debug", "info" or "warn" lines about
---   attempts, timings, retries and failures; never headers or secrets),
---   `sleep` (function(seconds)), `random` (function() -> [0,1)),
---   `transport` (a table with the functions of scenario.core; for tests)
+-- @tparam[opt] string opts.api_key default: env `SCENARIO_SDK_API_KEY`; sent as HTTP Basic auth
+-- @tparam[opt] string opts.api_secret default: env `SCENARIO_SDK_API_SECRET`
+-- @tparam[opt] string opts.base_url default: env `SCENARIO_BASE_URL`, else
+--   `https://api.cloud.scenario.com/v1`; must be https unless the host is
+--   loopback or `allow_insecure` is set
+-- @tparam[opt=false] boolean opts.allow_insecure allow a plain http `base_url` to any host
+-- @tparam[opt=60] number opts.timeout seconds for a whole exchange, in (0, 1e6]
+-- @tparam[opt=10] number opts.connect_timeout seconds to connect, in (0, 1e6]
+-- @tparam[opt=2] int opts.max_retries retries after the first attempt
+-- @tparam[opt] string opts.project_id sent as the `projectId` query parameter
+-- @tparam[opt=false] boolean opts.retry_unsafe also retry 5xx answers, timeouts and
+--   connections lost after sending, which may create a model twice
+-- @tparam[opt=60] number opts.max_retry_after longest `Retry-After`, in seconds,
+--   the client will wait out; a longer one is returned as `err.retry_after`
+-- @tparam[opt=16 MiB] int opts.max_response_bytes larger responses are refused
+-- @tparam[opt] string opts.user_agent default: `scenario-lua/VERSION libcurl/VERSION`
+-- @tparam[opt] function opts.logger `function(level, line)`: `"debug"` lines for
+--   each attempt and its timing, `"info"` for retries, `"warn"` for failures;
+--   built without headers, so never with credentials
+-- @tparam[opt] function opts.sleep `function(seconds)`, default a blocking sleep
+-- @tparam[opt] function opts.random `function()` returning a number in [0, 1),
+--   default `math.random`; used for the jitter between retries
+-- @tparam[opt] table opts.transport a table with the functions of `scenario.core`; for tests
 -- @treturn scenario.Client
+-- @raise on an unknown option or a wrong type, a bad `base_url`, or missing
+--   credentials
 function M.new(opts)
   return Client.new(opts)
 end
 
 --- Checks a create body without sending anything.
--- @tparam table body
--- @tparam[opt] table opts `extra_body`, as for create_model
+-- @tparam table body the body as for @{scenario.Client:create_model}
+-- @tparam[opt] table opts `extra_body`, as for @{scenario.Client:create_model}
 -- @treturn[1] boolean true
 -- @return[2] nil
--- @treturn[2] scenario.Error a `validation` error listing every problem
+-- @treturn[2] scenario.Error err, a `validation` error with every problem
+--   in `err.errors`
 function M.validate_create_model(body, opts)
   opts = Client.check_call_options("validate_create_model", 2, opts)
   local ok, raw = core.validate("create_model", body, opts.extra_body)
@@ -61,6 +88,7 @@ local sets = {}
 -- @tparam string name an enum name, such as `"model_type"`
 -- @param value the value to look for
 -- @treturn boolean
+-- @raise if there is no enum `name`
 function M.in_enum(name, value)
   local set = sets[name]
   if set == nil then
@@ -74,5 +102,67 @@ function M.in_enum(name, value)
   end
   return set[value] == true
 end
+
+--- An error value, returned as `nil, err` by every call that can fail at
+-- run time. Its metatable is `scenario.Error` (test with @{is_error}), and
+-- `tostring(err)` reads like
+-- `scenario: rate_limit (HTTP 429, RATE_LIMIT_EXCEEDED): slow down`.
+-- Fields that do not apply to a failure are absent.
+-- @type Error
+
+--- What went wrong. One of:
+-- `validation` (the body or query breaks the schema; nothing was sent),
+-- `bad_request` (HTTP 400), `authentication` (401), `permission_denied` (403),
+-- `not_found` (404), `conflict` (409), `unprocessable` (422),
+-- `rate_limit` (429), `server` (500 and above),
+-- `http` (any other non-2xx status, a redirect among them: redirects are not followed),
+-- `connection` (no answer: refused, reset, DNS, TLS),
+-- `timeout` (the exchange took longer than the `timeout` option, or
+-- connecting longer than `connect_timeout`),
+-- `invalid_response` (a 2xx that is not the documented JSON, or a response
+-- over `max_response_bytes`).
+-- @tfield string kind
+
+--- A readable description; for `validation`, every problem with its path.
+-- @tfield string message
+
+--- The HTTP status, when one arrived.
+-- @tfield int status
+
+--- The API's error code, such as `"RATE_LIMIT_EXCEEDED"`, from the error
+-- body or the `x-amzn-errortype` header, when there is one.
+-- @tfield string code
+
+--- The raw response body, when the whole response arrived.
+-- @tfield string body
+
+--- The response headers, with lower-case names, when the whole response
+-- arrived.
+-- @tfield table headers
+
+--- Seconds the server asked to wait (`Retry-After` or `retry-after-ms`).
+-- When that is longer than the `max_retry_after` option, the call returns
+-- the error instead of waiting.
+-- @tfield number retry_after
+
+--- How many attempts were made: 0 from @{validate_create_model}, at least
+-- 1 from a client method.
+-- @tfield int attempts
+
+--- For `validation` and `invalid_response`: the problems, each
+-- `{path = "concepts[2].scale", message = "..."}` (paths use 1-based
+-- indices); at most 64 of them.
+-- @tfield {table,...} errors
+
+--- With `errors`: how many problems there were in all.
+-- @tfield int error_count
+
+--- For `connection` and `timeout`: whether any byte of the request left,
+-- that is whether the server may have acted on it.
+-- @tfield boolean sent
+
+--- For `connection`, `timeout` and an over-size `invalid_response`:
+-- libcurl's `CURLcode`.
+-- @tfield int curl_code
 
 return M

@@ -1,4 +1,6 @@
 --- Retry policy: which failures are retried, and how long to wait.
+-- Internal, and left out of the generated docs (config.ld); the policy is
+-- summarised on `scenario.Client:create_model`.
 -- @module scenario.retry
 local M = {}
 
