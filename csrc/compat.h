@@ -9,9 +9,10 @@
  * lua_tointegerx truncates 12.5 to 12).
  *
  * Numbers: before 5.3 every number is a double. A number is an "integer"
- * here when it is integral and a double holds it exactly (|n| <= 2^53),
- * so the encoder writes 12, never 12.0 or 1.2e+01, and a value past 2^53,
- * which may already have been rounded, is written as the double it is.
+ * here when it is integral and below 2^53 in magnitude, where a double
+ * holds every integer exactly: the encoder writes 12, never 12.0 or
+ * 1.2e+01, and a value from 2^53 up, which may already have been rounded,
+ * is written as the double it is.
  */
 #ifndef SCENARIO_COMPAT_H
 #define SCENARIO_COMPAT_H
@@ -105,7 +106,7 @@ static inline int sc_compat_isinteger(lua_State *L, int idx) {
   lua_Number d;
   if (lua_type(L, idx) != LUA_TNUMBER) return 0;
   d = lua_tonumber(L, idx);
-  return d == floor(d) && fabs(d) <= SC_COMPAT_EXACT;
+  return d == floor(d) && fabs(d) < SC_COMPAT_EXACT;
 }
 #define lua_isinteger sc_compat_isinteger
 
@@ -114,7 +115,7 @@ static inline int sc_compat_isinteger(lua_State *L, int idx) {
 #undef lua_tointegerx
 static inline lua_Integer sc_compat_tointegerx(lua_State *L, int idx, int *isnum) {
   lua_Number d = lua_tonumber(L, idx);
-  int ok = (d != 0 || lua_isnumber(L, idx)) && d == floor(d) && fabs(d) <= SC_COMPAT_EXACT;
+  int ok = (d != 0 || lua_isnumber(L, idx)) && d == floor(d) && fabs(d) < SC_COMPAT_EXACT;
   if (isnum != NULL) *isnum = ok;
   return ok ? (lua_Integer)d : 0;
 }

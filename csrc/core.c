@@ -137,14 +137,17 @@ static int l_encode(lua_State *L) {
   buf_reset(&s->buf);
   walk_begin(L, &w, &s->buf);
   walk_body(&w, ep, 2, opt_extra(L, 3));
-  s->busy = 0;
   if (w.nerr > 0) {
+    s->busy = 0;
     lua_pushnil(L);
     push_problems(L, &w, "validation");
     return 2;
   }
+  /* Still busy while the result is copied out: before 5.2 the push runs
+   * the collector, and so finalisers, before it copies the bytes. */
   lua_pushlstring(L, s->buf.data, s->buf.len);
   buf_reset(&s->buf); /* a large body is not kept until the next call */
+  s->busy = 0;
   return 1;
 }
 
@@ -561,8 +564,6 @@ static void push_decoder(lua_State *L) {
 
 static const luaL_Reg client_methods[] = {
   { "close", l_client_close },
-  { "__gc", l_client_close },
-  { "__close", l_client_close },
   { "__tostring", l_client_tostring },
   { NULL, NULL },
 };
@@ -605,6 +606,12 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   }
   if (luaL_newmetatable(L, CLIENT_MT)) {
     luaL_setfuncs(L, client_methods, 0);
+    /* The same function value, not a second closure: before 5.2 each
+     * push of a C function makes a new one. */
+    lua_getfield(L, -1, "close");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "__gc");
+    lua_setfield(L, -2, "__close");
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "scenario.core.client");

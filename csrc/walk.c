@@ -123,7 +123,11 @@ static const char *describe(lua_State *L, int idx) {
       if (lua_touserdata(L, idx) == NULL) return "null";
       return "light userdata";
     case LUA_TNUMBER:
+#if LUA_VERSION_NUM >= 503
       return lua_isinteger(L, idx) ? "an integer" : "a number";
+#else
+      return "a number"; /* one kind of number: 12 and 12.0 are the same value */
+#endif
     case LUA_TSTRING: return "a string";
     case LUA_TBOOLEAN: return "a boolean";
     case LUA_TTABLE: return "a table";

@@ -5,8 +5,13 @@
 -- example at it.
 --
 --   lua5.4 examples/run_demo.lua examples/create_model.lua
+--
+-- The example runs under the interpreter that runs this script, with the
+-- module make built for it (build/<interpreter>/).
 local script = assert(arg[1], "usage: lua5.4 examples/run_demo.lua SCRIPT")
-local paths = "LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;'"
+local lua = arg[-1] or "lua5.4"
+local cpath = os.getenv("SCENARIO_TEST_CPATH") or ("./build/" .. lua:match("[^/]*$") .. "/?.so")
+local paths = ("LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;'"):format(cpath)
 
 local function has(name)
   local v = os.getenv(name)
@@ -24,6 +29,10 @@ else
   env = ("SCENARIO_BASE_URL='%s' SCENARIO_SDK_API_KEY=demo-key SCENARIO_SDK_API_SECRET=demo-secret "):format(server.url)
 end
 
-local ok, how, code = os.execute(env .. paths .. " lua5.4 " .. script)
+local ok, how, code = os.execute(env .. paths .. " " .. lua .. " " .. script)
 if server then server.guard = nil collectgarbage() end
-if not ok then os.exit(how == "exit" and code or 1) end
+if type(ok) == "number" then -- Lua 5.1 and LuaJIT: the wait status
+  if ok ~= 0 then os.exit(1) end
+elseif not ok then
+  os.exit(how == "exit" and code or 1)
+end

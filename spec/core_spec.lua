@@ -3,8 +3,9 @@ local core = require "scenario.core"
 local cjson = require "cjson"
 local replay = require "spec.support.replay"
 local helper = require "spec.helper"
+local compat = require "spec.support.compat"
 
-local SO = "build/scenario/core.so"
+local SO = helper.CPATH:gsub("%?", "scenario/core")
 
 local function command(cmd)
   return select(2, helper.sh(cmd))
@@ -45,7 +46,7 @@ describe("scenario.core constants", function()
     assert.same({ "private", "public", "unlisted" }, e.privacy)
     assert.same({ "civitai", "huggingface", "other", "scenario" }, e.source)
     assert.same({ 0, 100, 25, 50, 75 }, e.access_restrictions)
-    assert.equal("integer", math.type(e.access_restrictions[2]))
+    assert.equal("integer", compat.number_type(e.access_restrictions[2]))
     assert.same({ "published", "unpublished" }, e.class_status)
     assert.same({ "boolean", "file", "file_array", "inputs_array", "model", "model_array",
       "number", "number_array", "string", "string_array" }, e.input_type)
@@ -89,14 +90,20 @@ describe("scenario.core handle", function()
     assert.equal("scenario.core.client (closed)", tostring(h))
   end)
 
-  it("is closed by a to-be-closed variable", function()
-    local seen
-    do
-      local h <close> = handle()
-      seen = h
-    end
-    assert.equal("scenario.core.client (closed)", tostring(seen))
-  end)
+  if _VERSION == "Lua 5.4" then -- the syntax would not parse before 5.4
+    it("is closed by a to-be-closed variable", function()
+      local seen = assert(compat.load([[
+        local handle = ...
+        local seen
+        do
+          local h <close> = handle()
+          seen = h
+        end
+        return seen
+      ]]))(handle)
+      assert.equal("scenario.core.client (closed)", tostring(seen))
+    end)
+  end
 
   it("raises when used after close", function()
     local h = handle()
@@ -159,24 +166,25 @@ describe("re-entry from finalizers", function()
   -- module starts with no types met, so the race is retried many times.
   it("leaves core.encode's output intact", function()
     local out = helper.run_lua([[
+      local compat = require "spec.support.compat"
       local wrong, inner = 0, 0
       for _ = 1, 3000 do
         package.loaded["scenario.core"] = nil
         local core = require "scenario.core"
         core.encode("create_model", { name = "warm" }) -- meets the body's type only
-        collectgarbage("incremental", 0, 100)          -- a collection always under way
+        compat.gc_busy()
         for _ = 1, 50 do
-          setmetatable({}, { __gc = function()
+          compat.on_gc(function()
             inner = inner + 1
             core.encode("create_model", { name = "INNER" })
-          end })
+          end)
         end
         -- meets the model_type enum for the first time: allocates mid-walk
         if core.encode("create_model", { name = "outer", type = "flux.1" }) ~= '{"name":"outer","type":"flux.1"}' then
           wrong = wrong + 1
         end
       end
-      collectgarbage("incremental", 200, 100)
+      compat.gc_normal()
       io.write(wrong, " ", inner)
     ]])
     local wrong, inner = out:match("^(%d+) (%d+)$")
@@ -197,7 +205,7 @@ describe("a client re-entered from a finalizer", function()
     server.enqueue(answer)
     local h = core.new { base_url = server.url, api_key = "k", api_secret = "s" }
     local refused, other, ok, calls, in_call = 0, {}, 0, 0, false
-    collectgarbage("incremental", 0, 100) -- a collection always under way
+    compat.gc_busy()
     -- Where the collector's phases fall against the calls depends on all
     -- that was allocated before, so keep calling, with garbage of varying
     -- size, until finalizers have landed inside calls.
@@ -205,13 +213,13 @@ describe("a client re-entered from a finalizer", function()
       calls = calls + 1
       for k = 1, calls % 17 do local _ = { k } end -- garbage
       for _ = 1, 20 do
-        setmetatable({}, { __gc = function()
+        compat.on_gc(function()
           if not in_call then return end -- between calls the client is free
           local good, err = pcall(core.create_model, h, {})
           if good then other[#other + 1] = "let in mid-call"
           elseif tostring(err):find("the client is in use", 1, true) then refused = refused + 1
           else other[#other + 1] = tostring(err) end
-        end })
+        end)
       end
       local body = { name = "outer" } -- allocated before the flag goes up
       in_call = true
@@ -219,7 +227,7 @@ describe("a client re-entered from a finalizer", function()
       in_call = false
       if model and model.id == "model_eyVcnFJcR92BxBkz7N6g5w" then ok = ok + 1 end
     end
-    collectgarbage("incremental", 200, 100)
+    compat.gc_normal()
     collectgarbage()
     h:close()
     assert.same({}, other)

@@ -30,25 +30,28 @@ function helper.client(opts)
   return client
 end
 
---- Runs a shell command: whether it succeeded, and its output (stdout and
--- stderr together).
+--- Runs a shell command: whether it exited with status 0, and its output
+-- (stdout and stderr together). The status is echoed after the output,
+-- since a popen handle's close reports it only from 5.2 on.
 function helper.sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok == true, out
+  local p = assert(io.popen("{ " .. cmd .. "\n} 2>&1; printf '\\n%s\\n' \"$?\""))
+  local out = p:read("*a")
+  p:close()
+  local body, status = out:match("^(.*)\n(%d+)\n$")
+  return status == "0", body or out
 end
 
---- Runs Lua code in a fresh lua5.4 that finds the checkout's modules from
--- the working directory. prefix goes before the command: environment
--- settings, or a cd. Returns the output and whether it exited cleanly.
+--- Runs Lua code in a fresh interpreter (the one under test) that finds
+-- the checkout's modules from the working directory. prefix goes before
+-- the command: environment settings, or a cd. Returns the output and
+-- whether it exited cleanly.
 function helper.run_lua(code, prefix)
   local script = os.tmpname()
   local f = assert(io.open(script, "w"))
   f:write(code)
   f:close()
-  local ok, out = helper.sh(("%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' lua5.4 %s")
-    :format(prefix or "", script))
+  local ok, out = helper.sh(("%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s %s")
+    :format(prefix or "", helper.CPATH, helper.LUA, script))
   os.remove(script)
   return out, ok
 end

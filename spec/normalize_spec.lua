@@ -3,6 +3,7 @@
 local core = require "scenario.core"
 local cjson = require "cjson"
 local replay = require "spec.support.replay"
+local compat = require "spec.support.compat"
 
 local function decode(json)
   return core.decode("create_model", json)
@@ -31,16 +32,16 @@ describe("decoding the page's example", function()
   end)
 
   it("turns integral numbers into integers", function()
-    assert.equal("integer", math.type(model.trainingImagesNumber))
-    assert.equal("integer", math.type(model.concepts[1].scale))
+    assert.equal("integer", compat.number_type(model.trainingImagesNumber))
+    assert.equal("integer", compat.number_type(model.concepts[1].scale))
     assert.equal(-2, model.concepts[1].scale)
-    assert.equal("integer", math.type(model.accessRestrictions))
-    assert.equal("integer", math.type(model.parameters.rank))
-    assert.equal("integer", math.type(model.uiConfig.resolutionComponent.presets[1].height))
+    assert.equal("integer", compat.number_type(model.accessRestrictions))
+    assert.equal("integer", compat.number_type(model.parameters.rank))
+    assert.equal("integer", compat.number_type(model.uiConfig.resolutionComponent.presets[1].height))
   end)
 
   it("keeps fractional numbers as floats", function()
-    assert.equal("float", math.type(model.parameters.learningRateTextEncoder))
+    assert.equal("float", compat.number_type(model.parameters.learningRateTextEncoder))
     assert.equal(0.0005, model.parameters.learningRateTextEncoder)
   end)
 end)
@@ -50,9 +51,9 @@ describe("decoding a realistic model", function()
 
   it("keeps millisecond timestamps and 2^53-1 exact", function()
     assert.equal(1764261727318, model.trainingProgress.updatedAt)
-    assert.equal("integer", math.type(model.trainingProgress.updatedAt))
+    assert.equal("integer", compat.number_type(model.trainingProgress.updatedAt))
     assert.equal(9007199254740991, model.parameters.seed)
-    assert.equal("integer", math.type(model.parameters.seed))
+    assert.equal("integer", compat.number_type(model.parameters.seed))
   end)
 
   it("keeps the values", function()
@@ -84,7 +85,7 @@ describe("decoding a model from a newer API", function()
   it("keeps fields it does not know, with their nulls and exact integers", function()
     assert.equal(4.5, model.futureScore.value)
     assert.equal(120, model.futureScore.samples)
-    assert.equal("integer", math.type(model.futureScore.samples))
+    assert.equal("integer", compat.number_type(model.futureScore.samples))
     assert.equal(1, model.futureScore.history[1])
     assert.equal(cjson.null, model.futureScore.history[2])
     assert.equal(3, model.futureScore.history[3])
@@ -93,7 +94,7 @@ describe("decoding a model from a newer API", function()
   end)
 
   it("leaves numbers from 2^53 up as floats, since they may be rounded", function()
-    assert.equal("float", math.type(model.bigCount))
+    assert.equal("float", compat.number_type(model.bigCount))
     assert.equal(2 ^ 53, model.bigCount)
   end)
 end)
@@ -107,7 +108,7 @@ describe("decoding deeply nested unknown data", function()
     local v = model.deep
     for _ = 1, depth do v = v.a[1] end
     assert.equal(1, v)
-    assert.equal("integer", math.type(v))
+    assert.equal("integer", compat.number_type(v))
   end)
 end)
 

@@ -1,6 +1,7 @@
 -- The retry policy (lua/scenario/retry.lua) as a create sees it, and the
 -- backoff arithmetic.
 local helper = require "spec.helper"
+local compat = require "spec.support.compat"
 local replay = require "spec.support.replay"
 local retry = require "scenario.retry"
 
@@ -8,7 +9,7 @@ local server = replay.server()
 
 local function run(responses, opts)
   server.reset()
-  server.enqueue(table.unpack(responses))
+  server.enqueue(compat.unpack(responses))
   local client = helper.client(opts)
   local model, err_or_meta = client:create_model { name = "retry me" }
   return model, err_or_meta, client.slept, #server.requests()

@@ -1,6 +1,7 @@
 -- The API key and secret never leave the C handle: not in errors, not in
 -- tostring, not in log lines, not in the recorded fixtures.
 local helper = require "spec.helper"
+local compat = require "spec.support.compat"
 local replay = require "spec.support.replay"
 
 local server = replay.server()
@@ -47,7 +48,7 @@ describe("secrets", function()
     local seen = 0
     for _, responses in ipairs(cases) do
       server.reset()
-      server.enqueue(table.unpack(responses))
+      server.enqueue(compat.unpack(responses))
       local model, err = client:create_model { name = "n" }
       if model == nil then
         seen = seen + 1
@@ -85,7 +86,7 @@ describe("secrets", function()
     local n = 0
     for file in io.popen("ls spec/fixtures"):lines() do
       local f = assert(io.open("spec/fixtures/" .. file, "rb"))
-      local text = f:read("a")
+      local text = f:read("*a")
       f:close()
       assert_clean(text, file)
       assert.falsy(text:lower():find("authorization", 1, true), file .. " records an Authorization header")

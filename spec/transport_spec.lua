@@ -12,7 +12,7 @@ local function gzip(s)
   f:write(s)
   f:close()
   local p = assert(io.popen("gzip -c < " .. path, "r"))
-  local out = p:read("a")
+  local out = p:read("*a")
   p:close()
   os.remove(path)
   return out
@@ -216,7 +216,7 @@ describe("TLS", function()
   setup(function()
     dir = os.tmpname()
     os.remove(dir)
-    assert(os.execute("mkdir -p " .. dir .. " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+    assert(helper.sh("mkdir -p " .. dir .. " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
       .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " .. dir .. "/key.pem -out "
       .. dir .. "/cert.pem >/dev/null 2>&1"))
     local probe = require("socket").bind("127.0.0.1", 0)
@@ -224,14 +224,14 @@ describe("TLS", function()
     probe:close()
     proc = io.popen(("sh -c 'echo $$; exec openssl s_server -accept 127.0.0.1:%d -cert %s/cert.pem "
       .. "-key %s/key.pem -www' 2>&1"):format(port, dir, dir))
-    pid = proc:read("l")
-    repeat local line = proc:read("l") until line == nil or line:find("ACCEPT", 1, true)
+    pid = proc:read("*l")
+    repeat local line = proc:read("*l") until line == nil or line:find("ACCEPT", 1, true)
   end)
 
   teardown(function()
-    os.execute("kill " .. pid)
+    helper.sh("kill " .. pid)
     proc:close()
-    os.execute("rm -rf " .. dir)
+    helper.sh("rm -rf " .. dir)
   end)
 
   it("verifies the server's certificate", function()

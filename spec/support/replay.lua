@@ -2,6 +2,7 @@
 -- per busted process, queues responses, reads back what it received.
 local socket = require "socket"
 local cjson = require "cjson"
+local compat = require "spec.support.compat"
 
 local M = {}
 
@@ -30,7 +31,7 @@ end
 
 --- Loads a recorded exchange from spec/fixtures/<name>.lua (pure data).
 function M.fixture(name)
-  return assert(loadfile("spec/fixtures/" .. name .. ".lua", "t", {}))()
+  return assert(compat.loadfile("spec/fixtures/" .. name .. ".lua", {}))()
 end
 
 --- The running server: url (ending in /v1), reset, enqueue, requests, stats.
@@ -38,9 +39,11 @@ end
 -- made from that fixture and the request (for make demo).
 function M.server(standin)
   if server then return server end
-  local cmd = ("exec lua5.4 spec/support/replay_server.lua --parent %s%s"):format(my_pid() or "",
+  local cmd = ("echo $$; exec %s spec/support/replay_server.lua --parent %s%s"):format(
+    os.getenv("SCENARIO_TEST_LUA") or "lua5.4", my_pid() or "",
     standin and (" --standin " .. standin) or "")
   local proc = assert(io.popen(cmd, "r"))
+  local pid = proc:read("*l")
   local line = proc:read("*l")
   local data_port, ctl_port = (line or ""):match("^READY (%d+) (%d+)$")
   assert(data_port, "replay server did not start: " .. tostring(line))
@@ -66,11 +69,13 @@ function M.server(standin)
   function server.stats() return control("GET", "/stats") end
 
   -- Stops the server before the popen handle is closed (closing waits for
-  -- the process); finalisers run in reverse order of creation.
-  server.guard = setmetatable({}, { __gc = function()
-    pcall(control, "POST", "/shutdown")
+  -- the process); finalisers run in reverse order of creation. A signal,
+  -- not a control request: LuaJIT may have unloaded LuaSocket by the time
+  -- this runs at exit, and a socket made now would be finalised after.
+  server.guard = compat.on_gc(function()
+    os.execute("kill " .. pid .. " 2>/dev/null")
     proc:close()
-  end })
+  end)
   return server
 end
 

@@ -24,6 +24,7 @@ It exits by itself when the parent process is gone or after 10 idle minutes.
 ]]
 local socket = require "socket"
 local cjson = require "cjson"
+local compat = require "spec.support.compat"
 
 local args = { ... }
 local parent, standin
@@ -142,7 +143,7 @@ end
 -- Stand-in mode (make demo): answers POST .../models with the fixture's
 -- model, carrying over what the request set.
 local function standin_response(req)
-  local fixture = assert(loadfile(standin, "t", {}))()
+  local fixture = assert(compat.loadfile(standin, {}))()
   if req.method ~= "POST" or not req.path:match("/models$") then
     return { status = 404, headers = { ["Content-Type"] = "application/json" },
              body = '{"status":"error","code":"NOT_FOUND","message":"the stand-in serves POST /models only"}' }
