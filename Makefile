@@ -1,7 +1,8 @@
 # scenario: Lua client for the Scenario API.
-#   make          build build/scenario/core.so
+#   make          build build/$(LUA)/scenario/core.so
 #   make test     install missing Debian packages, build, run the specs
 #   make demo     create a model (local stand-in server without credentials)
+#   make docs     the API reference, in build/docs
 #   make install  PREFIX=/usr/local
 #   make test-all the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
 # LUA picks the interpreter: make LUA=luajit test, make LUA=lua5.1 install.
@@ -12,7 +13,8 @@ LUAS       := lua5.1 lua5.2 lua5.3 lua5.4 luajit
 # the Debian packages that provide both.
 LUA_PC     ?= $(if $(filter luajit,$(LUA)),luajit,$(LUA))
 LUA_V      ?= $(if $(filter luajit,$(LUA)),5.1,$(patsubst lua%,%,$(LUA)))
-LUA_DEBS   := $(if $(filter luajit,$(LUA)),luajit libluajit-5.1-dev,$(LUA) lib$(LUA)-dev)
+debs_of     = $(if $(filter luajit,$(1)),luajit libluajit-5.1-dev,$(1) lib$(subst lua5.1,lua5.1-0,$(1))-dev)
+LUA_DEBS   := $(call debs_of,$(LUA))
 BUSTED     ?= busted
 PREFIX     ?= /usr/local
 CC         ?= cc
@@ -29,7 +31,7 @@ SO      := $(BUILD)/scenario/core.so
 CSRC    := $(wildcard csrc/*.c csrc/*.h)
 LUASRC  := $(wildcard lua/scenario/*.lua)
 DEB_PKGS := $(LUA_DEBS) libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted \
-            lua-socket gzip openssl locales valgrind cppcheck clang-tidy lua-check
+            lua-socket gzip openssl locales valgrind cppcheck clang-tidy lua-check luarocks
 
 .PHONY: all test check deps demo install clean check-lint
 
@@ -54,7 +56,7 @@ check: $(SO)
 
 # Every interpreter in turn, each into build/test-<lua>.log; the last line
 # adds them up.
-ALL_DEBS := $(foreach l,$(LUAS),$(if $(filter luajit,$(l)),luajit libluajit-5.1-dev,$(l) lib$(l)-dev))
+ALL_DEBS := $(foreach l,$(LUAS),$(call debs_of,$(l)))
 
 .PHONY: test-all
 test-all:
@@ -82,9 +84,32 @@ endef
 deps:
 	$(call apt_install,$(DEB_PKGS))
 
+# make demo EXAMPLE=create_lora runs another one; make demo-all runs them all.
+EXAMPLE  ?= create_model
+EXAMPLES := create_model create_lora create_composition validate_body
+
 demo: deps
 	@$(MAKE) -s --no-print-directory $(SO)
-	@$(TEST_ENV) $(LUA) examples/run_demo.lua examples/create_model.lua
+	@$(TEST_ENV) $(LUA) examples/run_demo.lua examples/$(EXAMPLE).lua
+
+.PHONY: demo-all
+demo-all: deps
+	@$(MAKE) -s --no-print-directory $(SO)
+	@for e in $(EXAMPLES); do echo "== $$e"; \
+	  $(TEST_ENV) $(LUA) examples/run_demo.lua examples/$$e.lua || exit 1; done
+
+# The API reference, from the LDoc comments in lua/scenario (config.ld), in
+# build/docs. ldoc exits 0 on most warnings and prints them as
+# "file:line: name: message": any output but its two progress lines fails.
+.PHONY: docs
+docs:
+	$(call apt_install,lua-ldoc)
+	@out=$$(ldoc --fatalwarnings -c config.ld . 2>&1); rc=$$?; \
+	printf '%s\n' "$$out"; \
+	if [ $$rc -ne 0 ] || printf '%s\n' "$$out" | \
+	    grep -v -e '^reading configuration from ' -e '^output written to ' | grep -q .; then \
+	  echo "make docs: ldoc reported problems (above)"; exit 1; \
+	fi
 
 install: $(SO)
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario
@@ -123,13 +148,29 @@ VALGRIND   := valgrind --error-exitcode=1 --leak-check=full --show-leak-kinds=de
 # .clang-tidy and at the line.
 .PHONY: lint
 lint: deps
+	$(call apt_install,$(ALL_DEBS))
 	@$(MAKE) --no-print-directory check-lint
 
+# The C analysis runs for each Lua's headers: csrc/compat.h takes a
+# different path for each. cppcheck explores every configuration of the
+# 5.4 headers (--force); for the others, whose headers have many more, it
+# checks the one this machine compiles.
+OTHER_LUAS := $(filter-out lua5.4,$(LUAS))
 check-lint:
 	luacheck -q lua spec examples bench
 	cppcheck --enable=warning,style,performance,portability --std=c99 --error-exitcode=1 \
-	  --inline-suppr --quiet --force -I csrc $(LUA_CFLAGS) --suppress=missingIncludeSystem csrc/core.c
-	clang-tidy --quiet csrc/core.c -- -std=c99 $(LUA_CFLAGS) $(CURL_CFLAGS)
+	  --inline-suppr --quiet --force -I csrc $(shell pkg-config --cflags lua5.4) \
+	  --suppress=missingIncludeSystem csrc/core.c
+	@for l in $(OTHER_LUAS); do \
+	  echo "cppcheck: $$l headers"; \
+	  cppcheck --enable=warning,style,performance,portability --std=c99 --error-exitcode=1 \
+	    --inline-suppr --quiet -D__linux__ -D__x86_64__ -DLLONG_MAX=9223372036854775807LL -I csrc $$(pkg-config --cflags $$l) \
+	    --suppress=missingIncludeSystem csrc/core.c || exit 1; \
+	done
+	@for l in $(LUAS); do \
+	  echo "clang-tidy: $$l headers"; \
+	  clang-tidy --quiet csrc/core.c -- -std=c99 $$(pkg-config --cflags $$l) $(CURL_CFLAGS) 2>/dev/null || exit 1; \
+	done
 
 .PHONY: test-valgrind test-asan check-valgrind check-asan
 test-valgrind: deps

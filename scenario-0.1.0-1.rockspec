@@ -16,7 +16,7 @@ environment defaults, retries and error values.]],
   license = "MIT",
 }
 dependencies = {
-  "lua >= 5.4, < 5.5",
+  "lua >= 5.1, < 5.5",
   "lua-cjson >= 2.1.0",
 }
 external_dependencies = {

@@ -51,7 +51,7 @@ static inline void sc_compat_setmetatable(lua_State *L, const char *tname) {
 
 static inline int sc_compat_rawgetp(lua_State *L, int t, const void *p) {
   t = lua_absindex(L, t);
-  lua_pushlightuserdata(L, (void *)(size_t)p); /* the key is never written through */
+  lua_pushlightuserdata(L, (void *)p); /* only an address: never written through */
   lua_rawget(L, t);
   return lua_type(L, -1);
 }
@@ -59,7 +59,7 @@ static inline int sc_compat_rawgetp(lua_State *L, int t, const void *p) {
 
 static inline void sc_compat_rawsetp(lua_State *L, int t, const void *p) {
   t = lua_absindex(L, t);
-  lua_pushlightuserdata(L, (void *)(size_t)p);
+  lua_pushlightuserdata(L, (void *)p);
   lua_insert(L, -2);
   lua_rawset(L, t);
 }
@@ -136,6 +136,13 @@ static inline int sc_compat_rawgeti(lua_State *L, int idx, lua_Integer n) {
   return lua_type(L, -1);
 }
 #define lua_rawgeti sc_compat_rawgeti
+
+/* Takes a lua_Integer index, as from 5.3 on; 5.1 and 5.2 take an int.
+ * Array indices here are bounded by a table's length, which fits. */
+static inline void sc_compat_rawseti(lua_State *L, int idx, lua_Integer n) {
+  (lua_rawseti)(L, idx, (int)n);
+}
+#define lua_rawseti sc_compat_rawseti
 
 static inline int sc_compat_getfield(lua_State *L, int idx, const char *k) {
   (lua_getfield)(L, idx, k);

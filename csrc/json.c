@@ -182,7 +182,7 @@ static int fmt_double(double d, char out[32]) {
 /* The decimal text of i, in out. lua_pushfstring has no integer format
  * before 5.3, so messages format integers with this and "%s". */
 static const char *int_text(lua_Integer i, char out[24]) {
-  snprintf(out, 24, "%lld", (long long)i);
+  (void)snprintf(out, 24, "%lld", (long long)i);
   return out;
 }
 

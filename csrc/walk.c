@@ -80,7 +80,7 @@ static void push_path(sc_walk *w) {
     if (s->key != NULL || s->keyidx != 0) {
       size_t len = s->keylen;
       const char *key = s->key != NULL ? s->key : lua_tolstring(w->L, s->keyidx, &len);
-      if (i > 0) luaL_addchar(&b, '.');
+      if (i > 0) luaL_addchar(&b, '.'); /* NOLINT(bugprone-branch-clone): 5.1's macro */
       luaL_addlstring(&b, key, len);
     } else {
       char tmp[32];

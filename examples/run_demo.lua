@@ -29,6 +29,7 @@ else
   env = ("SCENARIO_BASE_URL='%s' SCENARIO_SDK_API_KEY=demo-key SCENARIO_SDK_API_SECRET=demo-secret "):format(server.url)
 end
 
+io.stdout:flush() -- before the example writes to the same terminal
 local ok, how, code = os.execute(env .. paths .. " " .. lua .. " " .. script)
 if server then server.guard = nil collectgarbage() end
 if type(ok) == "number" then -- Lua 5.1 and LuaJIT: the wait status

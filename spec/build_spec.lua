@@ -36,6 +36,30 @@ describe("make install", function()
   end)
 end)
 
+describe("luarocks make", function()
+  it("builds and installs into a local tree, offline, from which require works", function()
+    local v = _VERSION:match("%d+%.%d+") -- LuaJIT loads 5.1 modules
+    local dir = os.tmpname()
+    os.remove(dir)
+    -- A copy of the sources: luarocks builds in the current directory.
+    local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua scenario-0.1.0-1.rockspec %s/src && cd %s/src && "
+      .. "luarocks --lua-version=%s make --deps-mode=none --tree %s/tree scenario-0.1.0-1.rockspec")
+      :format(dir, dir, dir, v, dir))
+    assert.is_true(ok, out)
+    local code = ([[
+      package.path = '%s/tree/share/lua/%s/?.lua;%s/tree/share/lua/%s/?/init.lua;' .. package.path
+      package.cpath = '%s/tree/lib/lua/%s/?.so;' .. package.cpath
+      local scenario = require "scenario"
+      assert(scenario.validate_create_model { name = "n", type = "flux.1-lora" })
+      io.write(package.loaded["scenario.core"] and debug.getinfo(scenario.new, "S").source)
+    ]]):format(dir, v, dir, v, dir, v)
+    local out2, ok2 = helper.run_lua(code, "cd / &&")
+    sh("rm -rf " .. dir)
+    assert.is_true(ok2, out2)
+    assert.equal("@" .. dir .. "/tree/share/lua/" .. v .. "/scenario/init.lua", out2)
+  end)
+end)
+
 describe("the rockspec", function()
   it("lists every Lua module and builds the C module from csrc/core.c", function()
     local spec = {}
