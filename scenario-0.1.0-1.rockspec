@@ -37,6 +37,7 @@ build = {
     ["scenario"] = "lua/scenario/init.lua",
     ["scenario.client"] = "lua/scenario/client.lua",
     ["scenario.errors"] = "lua/scenario/errors.lua",
+    ["scenario.request"] = "lua/scenario/request.lua",
     ["scenario.retry"] = "lua/scenario/retry.lua",
   },
 }

@@ -65,19 +65,6 @@ static inline void sc_compat_rawsetp(lua_State *L, int t, const void *p) {
 }
 #define lua_rawsetp sc_compat_rawsetp
 
-/* A userdata's one user value is its environment table. Only tables are
- * stored there (a nil is kept as "no table"), which is all the core
- * needs. */
-static inline void sc_compat_setuservalue(lua_State *L, int idx) {
-  idx = lua_absindex(L, idx);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-  }
-  lua_setfenv(L, idx);
-}
-#define sc_compat_getuservalue(L, idx) lua_getfenv((L), (idx))
-
 /* The pushers return the string they pushed, as from 5.2 on. */
 static inline const char *sc_compat_pushlstring(lua_State *L, const char *s, size_t len) {
   (lua_pushlstring)(L, s, len);
@@ -91,7 +78,43 @@ static inline const char *sc_compat_pushstring(lua_State *L, const char *s) {
 }
 #define lua_pushstring sc_compat_pushstring
 
-#elif LUA_VERSION_NUM < 504 /* 5.2 and 5.3 */
+#endif
+
+#if LUA_VERSION_NUM < 503 /* 5.1, 5.2 and LuaJIT: a table, or nothing */
+
+/* A userdata's one user value is kept as t[1] of a table: 5.1's
+ * environment and 5.2's user value can only be tables. Only values set
+ * here read back: a new userdata's environment in 5.1 is the creating
+ * function's (so its t[1] is whatever that holds), and the core always
+ * sets a user value before it reads one. */
+static inline void sc_compat_setuservalue(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_createtable(L, 1, 0);
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, 1);
+#if LUA_VERSION_NUM < 502
+  lua_setfenv(L, idx);
+#else
+  lua_setuservalue(L, idx);
+#endif
+}
+
+static inline void sc_compat_getuservalue(lua_State *L, int idx) {
+#if LUA_VERSION_NUM < 502
+  lua_getfenv(L, idx);
+#else
+  lua_getuservalue(L, idx);
+#endif
+  if (lua_istable(L, -1)) {
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+  } else {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+}
+
+#elif LUA_VERSION_NUM < 504 /* 5.3: any value */
 
 #define sc_compat_setuservalue(L, idx) lua_setuservalue((L), (idx))
 #define sc_compat_getuservalue(L, idx) lua_getuservalue((L), (idx))
@@ -100,13 +123,16 @@ static inline const char *sc_compat_pushstring(lua_State *L, const char *s) {
 
 #if LUA_VERSION_NUM < 503 /* 5.1, 5.2 and LuaJIT */
 
-#define SC_COMPAT_EXACT 9007199254740992.0 /* 2^53 */
+/* Integers below this magnitude are exact in a double and fit a
+ * lua_Integer: 2^53, or 2^31 where lua_Integer (ptrdiff_t) is 32 bits. */
+#define SC_COMPAT_EXACT (sizeof(lua_Integer) >= 8 ? 9007199254740992.0 : 2147483648.0)
 
 static inline int sc_compat_isinteger(lua_State *L, int idx) {
   lua_Number d;
   if (lua_type(L, idx) != LUA_TNUMBER) return 0;
   d = lua_tonumber(L, idx);
-  return d == floor(d) && fabs(d) < SC_COMPAT_EXACT;
+  /* -0.0 stays a float, as in 5.3 on: its sign would be lost. */
+  return d == floor(d) && fabs(d) < SC_COMPAT_EXACT && !(d == 0 && signbit(d));
 }
 #define lua_isinteger sc_compat_isinteger
 
@@ -115,7 +141,8 @@ static inline int sc_compat_isinteger(lua_State *L, int idx) {
 #undef lua_tointegerx
 static inline lua_Integer sc_compat_tointegerx(lua_State *L, int idx, int *isnum) {
   lua_Number d = lua_tonumber(L, idx);
-  int ok = (d != 0 || lua_isnumber(L, idx)) && d == floor(d) && fabs(d) < SC_COMPAT_EXACT;
+  int ok = (d != 0 || lua_isnumber(L, idx)) && d == floor(d) && fabs(d) < SC_COMPAT_EXACT &&
+           !(d == 0 && signbit(d));
   if (isnum != NULL) *isnum = ok;
   return ok ? (lua_Integer)d : 0;
 }

@@ -33,13 +33,6 @@
 #define UV_SCRATCH lua_upvalueindex(3) /* an sc_scratch userdata for core.encode */
 #define NUPVALUES 3
 
-typedef struct sc_client {
-  sc_request req;
-  char *base_url; /* without a trailing '/' */
-  int closed;
-  int busy; /* in a call: see l_call */
-} sc_client;
-
 /* core.encode's buffer, one per state. A walk can allocate (the first
  * time it meets a type), an allocation can run a finalizer, and a
  * finalizer can call core.encode again: the inner call then takes a
@@ -204,280 +197,7 @@ static int l_decode(lua_State *L) {
   return 2;
 }
 
-/* ---- client handle ------------------------------------------------------- */
-
-static sc_client *check_client(lua_State *L, int arg) {
-  sc_client *c = (sc_client *)luaL_checkudata(L, arg, CLIENT_MT);
-  if (c->closed) luaL_argerror(L, arg, "the client is closed");
-  return c;
-}
-
-/* Idempotent; __gc and __close call it too. */
-static int l_client_close(lua_State *L) {
-  sc_client *c = (sc_client *)luaL_checkudata(L, 1, CLIENT_MT);
-  if (!c->closed) {
-    c->closed = 1;
-    req_free(&c->req);
-    free(c->base_url);
-    c->base_url = NULL;
-  }
-  return 0;
-}
-
-static int l_client_tostring(lua_State *L) {
-  sc_client *c = (sc_client *)luaL_checkudata(L, 1, CLIENT_MT);
-  if (c->closed) lua_pushliteral(L, "scenario.core.client (closed)");
-  else lua_pushfstring(L, "scenario.core.client (%s)", c->base_url);
-  return 1;
-}
-
-/* Options are read raw and left on the stack, so the strings stay alive
- * until l_client_new returns whatever the table does meanwhile. */
-static const char *opt_string(lua_State *L, int t, const char *k) {
-  lua_pushstring(L, k);
-  if (lua_rawget(L, t) == LUA_TNIL) return NULL;
-  if (lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "core.new: option '%s' must be a string", k);
-  return lua_tostring(L, -1);
-}
-
-/* Seconds as whole milliseconds: at least 1 (0 would mean "never" to
- * libcurl) and at most 10^6 s, so the count fits a 32-bit long. */
-static long opt_millis(lua_State *L, int t, const char *k, double dflt) {
-  double v = dflt;
-  lua_pushstring(L, k);
-  if (lua_rawget(L, t) != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "core.new: option '%s' must be a number", k);
-    v = (double)lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  if (!(v > 0 && v <= 1e6))
-    luaL_error(L, "core.new: option '%s' must be a number of seconds in (0, 1e6]", k);
-  return v < 0.001 ? 1 : (long)(v * 1000);
-}
-
-/* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
- *          max_response_bytes=, user_agent=} -> handle */
-static int l_client_new(lua_State *L) {
-  sc_client *c;
-  sc_config cfg;
-  const char *base, *err;
-  size_t blen;
-  char ua[160];
-  lua_Integer maxb = (lua_Integer)16 * 1024 * 1024;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  base = opt_string(L, 1, "base_url");
-  if (base == NULL) return luaL_error(L, "core.new: option 'base_url' is required");
-  cfg.user = opt_string(L, 1, "api_key");
-  cfg.password = opt_string(L, 1, "api_secret");
-  cfg.user_agent = opt_string(L, 1, "user_agent");
-  if (cfg.user_agent == NULL) {
-    (void)snprintf(ua, sizeof ua, "scenario-lua/%s libcurl/%s", SC_VERSION,
-             curl_version_info(CURLVERSION_NOW)->version);
-    cfg.user_agent = ua;
-  }
-  cfg.timeout_ms = opt_millis(L, 1, "timeout", 60);
-  cfg.connect_timeout_ms = opt_millis(L, 1, "connect_timeout", 10);
-  lua_pushliteral(L, "max_response_bytes");
-  lua_rawget(L, 1);
-  if (!lua_isnil(L, -1)) {
-    int ok = 0;
-    maxb = lua_tointegerx(L, -1, &ok);
-    if (!ok || maxb <= 0)
-      luaL_error(L, "core.new: option 'max_response_bytes' must be a positive integer");
-  }
-  lua_pop(L, 1);
-  cfg.max_bytes = (size_t)maxb;
-
-  c = (sc_client *)lua_newuserdatauv(L, sizeof *c, 0);
-  memset(c, 0, sizeof *c);
-  luaL_setmetatable(L, CLIENT_MT); /* from here __gc releases whatever is set */
-  blen = strlen(base);
-  while (blen > 0 && base[blen - 1] == '/') blen--;
-  c->base_url = (char *)malloc(blen + 1);
-  if (c->base_url == NULL) return luaL_error(L, "not enough memory");
-  memcpy(c->base_url, base, blen);
-  c->base_url[blen] = '\0';
-  err = req_init(&c->req, &cfg);
-  if (err != NULL) return luaL_error(L, "core.new: %s", err);
-  return 1;
-}
-
-/* ---- one exchange ------------------------------------------------------------ */
-
-static int url_put_escaped(sc_buf *b, const char *s, size_t len) {
-  static const char hex[] = "0123456789ABCDEF";
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
-    if (plain) {
-      if (!buf_addc(b, (char)ch)) return 0;
-    } else {
-      char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-      if (!buf_add(b, e, 3)) return 0;
-    }
-  }
-  return 1;
-}
-
-/* Writes base_url, the endpoint path and the query (already checked) into
- * the request's URL buffer, NUL-terminated. */
-static void build_url(lua_State *L, sc_request *r, const char *base_url,
-                      const sc_endpoint *ep, int query) {
-  sc_buf *u = &r->url;
-  int ok = 1;
-  char sep = '?';
-  buf_reset(u);
-  ok = buf_adds(u, base_url) && buf_adds(u, ep->path);
-  for (int i = 0; ok && query && i < ep->query->nfields; i++) {
-    const sc_field *f = &ep->query->fields[i];
-    lua_pushstring(L, f->name);
-    if (lua_rawget(L, query) == LUA_TNIL) {
-      lua_pop(L, 1);
-      continue;
-    }
-    ok = buf_addc(u, sep) && buf_adds(u, f->name) && buf_addc(u, '=');
-    sep = '&';
-    if (lua_type(L, -1) == LUA_TBOOLEAN) {
-      ok = ok && buf_adds(u, lua_toboolean(L, -1) ? "true" : "false");
-    } else {
-      size_t len;
-      const char *v = lua_tolstring(L, -1, &len); /* a string or a number */
-      ok = ok && url_put_escaped(u, v, len);
-    }
-    lua_pop(L, 1);
-  }
-  if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
-}
-
-/* Pushes the error for a transfer libcurl could not complete. */
-static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
-  long sent = 0, status = 0;
-  const char *kind = "connection";
-  curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
-  curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-  lua_createtable(L, 0, 6);
-  if (r->overflow) {
-    kind = "invalid_response";
-    char mt[24];
-    lua_pushfstring(L, "the response is larger than max_response_bytes (%s bytes)",
-                    int_text((lua_Integer)r->max_bytes, mt));
-  } else if (r->head_overflow) {
-    kind = "invalid_response";
-    lua_pushfstring(L, "the response headers are larger than %d KiB",
-                    (int)(SC_MAX_HEADER_BYTES / 1024));
-  } else {
-    if (rc == CURLE_OPERATION_TIMEDOUT) kind = "timeout";
-    lua_pushstring(L, r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
-  }
-  lua_setfield(L, -2, "message");
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
-  lua_pushinteger(L, (lua_Integer)rc);
-  lua_setfield(L, -2, "curl_code");
-  /* Whether any request bytes left this host: if none, the server cannot
-   * have acted on it, and even a non-idempotent call may be retried. */
-  lua_pushboolean(L, sent > 0);
-  lua_setfield(L, -2, "sent");
-  if (status > 0) {
-    lua_pushinteger(L, status);
-    lua_setfield(L, -2, "status");
-  }
-}
-
-/* Checks body (and pass-through extra) and query against ep and, when
- * they pass, loads r with the URL and JSON of the exchange. Returns 1, or
- * 0 with nil, err pushed. query and extra are stack indices or 0. */
-static int call_start(lua_State *L, sc_request *r, const char *base_url,
-                      const sc_endpoint *ep, int body, int query, int extra) {
-  sc_walk w;
-  buf_reset(&r->body);
-  walk_begin(L, &w, &r->body);
-  walk_body(&w, ep, body, extra);
-  if (query) {
-    w.out = NULL;
-    path_key(&w, "query", 5);
-    if (lua_type(L, query) != LUA_TTABLE)
-      walk_fail(&w, "expected a table, got %s", describe(L, query));
-    else
-      check_object(&w, query, ep->query, 0);
-    path_pop(&w);
-  }
-  if (w.nerr > 0) {
-    lua_pushnil(L);
-    push_problems(L, &w, "validation");
-    return 0;
-  }
-  lua_pop(L, 2); /* the walk's problems slot and cache */
-  build_url(L, r, base_url, ep, query);
-  if (req_prepare(r, ep->method) != NULL) luaL_error(L, "cannot prepare the request");
-  return 1;
-}
-
-/* Pushes what the finished exchange on r gave, and returns the count:
- * result, status, headers, raw body; or nil, err. Needs the module
- * upvalues (for the decoder). */
-static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLcode rc) {
-  long status = 0;
-  if (r->nomem) luaL_error(L, "not enough memory");
-  if (rc != CURLE_OK) {
-    lua_pushnil(L);
-    push_transfer_error(L, r, rc);
-    return 2;
-  }
-  curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-  lua_pushinteger(L, status);                      /* status */
-  push_headers(L, r);                              /* status headers */
-  lua_pushlstring(L, r->resp.data ? r->resp.data : "", r->resp.len);
-  buf_reset(&r->resp);
-  buf_reset(&r->head);                             /* status headers body */
-  if (status >= 200 && status < 300) {
-    if (decode_response(L, ep, lua_gettop(L))) {   /* status headers body result */
-      lua_insert(L, -4);                           /* result status headers body */
-      return 4;
-    }
-  } else {
-    lua_createtable(L, 0, 4);
-    lua_pushliteral(L, "http");
-    lua_setfield(L, -2, "kind");
-  }
-  /* status headers body err */
-  lua_insert(L, -4);
-  lua_setfield(L, -4, "body");
-  lua_setfield(L, -3, "headers");
-  lua_setfield(L, -2, "status");
-  lua_pushnil(L);
-  lua_insert(L, -2);
-  return 2;
-}
-
-/* core.<endpoint>(handle, body, query, extra)
- *   -> result, status, headers, raw_body | nil, err
- * One validated exchange. curl_easy_perform is the only blocking step: a
- * curl_multi handle can drive r->easy between call_start and call_finish
- * instead. */
-static int l_call(lua_State *L) {
-  const sc_endpoint *ep = (const sc_endpoint *)lua_touserdata(L, lua_upvalueindex(NUPVALUES + 1));
-  sc_client *c = check_client(L, 1);
-  int n;
-  lua_settop(L, 4);
-  /* A finalizer run by an allocation during this call must not reuse the
-   * handle and its buffers. If this call raises, busy stays set and the
-   * handle refuses further calls: a memory error leaves it unusable. */
-  if (c->busy) luaL_argerror(L, 1, "the client is in use (called again from a finalizer?)");
-  c->busy = 1;
-  if (!call_start(L, &c->req, c->base_url, ep, 2, lua_isnil(L, 3) ? 0 : 3, opt_extra(L, 4))) {
-    c->busy = 0;
-    return 2;
-  }
-  n = call_finish(L, &c->req, ep, curl_easy_perform(c->req.easy));
-  buf_reset(&c->req.body); /* a large body is not kept until the next call */
-  c->busy = 0;
-  return n;
-}
+#include "client.c"
 
 /* ---- small mechanisms for the Lua layer ------------------------------------------ */
 
@@ -564,7 +284,15 @@ static void push_decoder(lua_State *L) {
 
 static const luaL_Reg client_methods[] = {
   { "close", l_client_close },
+  { "__gc", l_client_gc },
   { "__tostring", l_client_tostring },
+  { NULL, NULL },
+};
+
+static const luaL_Reg call_methods[] = {
+  { "close", l_call_close },
+  { "__gc", l_call_gc },
+  { "__tostring", l_call_tostring },
   { NULL, NULL },
 };
 
@@ -577,6 +305,12 @@ static const luaL_Reg module_funcs[] = {
   { "now", l_now },
   { "parse_http_date", l_parse_http_date },
   { "suggest", l_suggest },
+  { "start", l_start },
+  { "submit", l_submit },
+  { "perform", l_perform },
+  { "finish", l_finish },
+  { "state", l_call_state },
+  { "cancel", l_call_close },
   { NULL, NULL },
 };
 
@@ -609,12 +343,20 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
     /* The same function value, not a second closure: before 5.2 each
      * push of a C function makes a new one. */
     lua_getfield(L, -1, "close");
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "__gc");
     lua_setfield(L, -2, "__close");
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "scenario.core.client");
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, CALL_MT)) {
+    luaL_setfuncs(L, call_methods, 0);
+    lua_getfield(L, -1, "close");
+    lua_setfield(L, -2, "__close");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, CALL_MT);
     lua_setfield(L, -2, "__name");
   }
   lua_pop(L, 1);
@@ -632,12 +374,6 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
     for (int k = 0; k < NUPVALUES; k++) lua_pushvalue(L, -NUPVALUES);
     lua_pushcclosure(L, f->func, NUPVALUES);
     lua_setfield(L, -(NUPVALUES + 2), f->name);
-  }
-  for (int i = 0; i < SC_NENDPOINTS; i++) {
-    for (int k = 0; k < NUPVALUES; k++) lua_pushvalue(L, -NUPVALUES);
-    lua_pushlightuserdata(L, (void *)&sc_endpoints[i]);
-    lua_pushcclosure(L, l_call, NUPVALUES + 1);
-    lua_setfield(L, -(NUPVALUES + 2), sc_endpoints[i].name);
   }
   lua_pop(L, NUPVALUES);               /* M */
   push_enums(L);

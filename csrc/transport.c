@@ -6,10 +6,8 @@
  * unwind through curl's frames. The Lua side reads the results after the
  * transfer ends.
  *
- * An sc_request is self-contained (handle, buffers, flags), so the same
- * struct can later be added to a curl_multi handle instead of being run
- * by curl_easy_perform: req_prepare and the result readers stay as they
- * are, only the driving loop changes.
+ * An sc_request is self-contained (handle, buffers, flags); client.c
+ * drives it through the client's curl_multi handle.
  */
 #include <curl/curl.h>
 
@@ -74,6 +72,15 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
 #define SETOPT(o, v) \
   do { if (curl_easy_setopt(r->easy, o, v) != CURLE_OK) return "cannot set " #o; } while (0)
 
+/* Points the handle's callbacks at r, where it now lives: an sc_request
+ * moves when a handle passes from one call to the next. */
+static const char *req_bind(sc_request *r) {
+  SETOPT(CURLOPT_WRITEDATA, (void *)r);
+  SETOPT(CURLOPT_HEADERDATA, (void *)r);
+  SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
+  return NULL;
+}
+
 /* Returns NULL, or what went wrong. On failure the caller still owns r
  * and releases it with req_free. */
 static const char *req_init(sc_request *r, const sc_config *c) {
@@ -105,10 +112,11 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   SETOPT(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
   SETOPT(CURLOPT_HTTPHEADER, r->headers);
   SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-  SETOPT(CURLOPT_WRITEDATA, (void *)r);
   SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-  SETOPT(CURLOPT_HEADERDATA, (void *)r);
-  SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
+  {
+    const char *err = req_bind(r);
+    if (err != NULL) return err;
+  }
   if (c->user != NULL) {
     SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
     SETOPT(CURLOPT_USERNAME, c->user);

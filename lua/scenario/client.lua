@@ -4,6 +4,7 @@
 local core = require "scenario.core"
 local errors = require "scenario.errors"
 local retry = require "scenario.retry"
+local Request = require "scenario.request"
 
 local Client = {}
 Client.__index = Client
@@ -18,7 +19,8 @@ local option_types = {
   project_id = "string", user_agent = "string",
   timeout = "number", connect_timeout = "number", max_retries = "number",
   max_retry_after = "number", max_response_bytes = "number",
-  retry_unsafe = "boolean", allow_insecure = "boolean",
+  retry_unsafe = "boolean", allow_insecure = "boolean", max_concurrent = "number",
+  yield_in_coroutines = "boolean",
   sleep = "function", random = "function", transport = "table", logger = "function",
 }
 local option_names = {}
@@ -101,6 +103,7 @@ function Client.new(opts)
   end
   check_count(opts, "max_retries", 0)
   check_count(opts, "max_response_bytes", 1)
+  check_count(opts, "max_concurrent", 1)
 
   local base_url = opts.base_url or nonempty_env("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
   check_base_url(base_url, opts.allow_insecure)
@@ -129,6 +132,10 @@ function Client.new(opts)
     _random = opts.random or math.random,
     _transport = opts.transport or core,
     _logger = opts.logger,
+    max_concurrent = opts.max_concurrent or 8,
+    _yield = opts.yield_in_coroutines == true,
+    _requests = {}, -- unfinished, in the order they were made
+    _running = 0,   -- how many of them have a transfer in flight
   }, Client)
   self._handle = core.new {
     base_url = base_url,
@@ -162,7 +169,9 @@ end
 -- end of the block (Lua 5.4).
 function Client:close()
   check_self(self, "close", true)
+  if self._closed then return end
   self._closed = true
+  while self._requests[1] do self._requests[1]:cancel() end
   self._handle:close()
 end
 Client.__close = Client.close
@@ -179,17 +188,18 @@ function Client:_query(query)
   return q
 end
 
-local call_options = { extra_body = "table" }
+local call_options = { extra_body = "table", on_done = "function" }
+local async_only = { on_done = true }
 local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
 -- Checks the per-call options table, argument n of fname.
-function Client.check_call_options(fname, n, opts)
+function Client.check_call_options(fname, n, opts, async)
   if opts == nil then return NO_OPTIONS end -- no allocation on the usual path
   if type(opts) ~= "table" then
     argerror(n, fname, "table expected, got " .. type(opts), 3)
   end
   for k, v in pairs(opts) do
-    if call_options[k] == nil then
+    if call_options[k] == nil or (async_only[k] and not async) then
       argerror(n, fname, ("unknown option '%s'"):format(tostring(k)), 3)
     end
     if type(v) ~= call_options[k] then
@@ -206,33 +216,96 @@ function Client:_log(level, fmt, ...)
   if self._logger then self._logger(level, fmt:format(...)) end
 end
 
--- One call with the retry policy around it.
-function Client:_call(endpoint, idempotent, body, query, extra)
-  local send = self._transport[endpoint]
-  local attempts = 0
-  while true do
-    attempts = attempts + 1
-    self:_log("debug", "%s: attempt %d of %d", endpoint, attempts, self.max_retries + 1)
-    local t0 = self._logger and core.now()
-    local result, status, headers, raw = send(self._handle, body, query, extra)
-    if result ~= nil then
-      if t0 then self:_log("debug", "%s: HTTP %d in %.1f ms", endpoint, status, (core.now() - t0) * 1000) end
-      return result, { status = status, headers = headers, body = raw, attempts = attempts }
-    end
-    local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
-    local delay
-    if err.kind ~= "validation" and attempts <= self.max_retries
-      and retry.retryable(err, idempotent, self.retry_unsafe) then
-      delay = retry.delay(attempts, err, self.max_retry_after, self._random)
-    end
-    if delay == nil then
-      self:_log(err.kind == "validation" and "debug" or "warn", "%s: failed after %d attempt(s): %s",
-        endpoint, attempts, tostring(err))
-      return nil, err
-    end
-    self:_log("info", "%s: retrying in %.2f s after %s", endpoint, delay, tostring(err))
-    self._sleep(delay)
+-- Validates and makes a request; it starts at once if a slot is free.
+function Client:_start(endpoint, idempotent, body, query, extra, on_done)
+  local call, raw = self._transport.start(self._handle, endpoint, body, query, extra)
+  if call == nil then
+    local err = errors.from_core(raw, { attempts = 1 })
+    self:_log("debug", "%s: failed after 1 attempt(s): %s", endpoint, tostring(err))
+    return nil, err
   end
+  local req = Request.new(self, endpoint, idempotent, call, on_done)
+  self._requests[#self._requests + 1] = req
+  self:_pump(0)
+  return req
+end
+
+-- Drops a finished request from the list.
+function Client:_forget(req)
+  local list = self._requests
+  for i = 1, #list do
+    if list[i] == req then
+      table.remove(list, i)
+      return
+    end
+  end
+end
+
+-- Seconds the next blocking wait may last: until the next backoff ends,
+-- at most `left` and at most a second (so a wait stays responsive).
+function Client:_next_wait(now, left)
+  local w = left and left < 1 and left or 1
+  for _, r in ipairs(self._requests) do
+    if r.state == "backoff" and r.not_before - now < w then w = r.not_before - now end
+  end
+  return w > 0 and w or 0
+end
+
+-- One round: fill free slots (queued requests, then backoffs that are
+-- due), move the transfers (waiting up to `wait` seconds for the network),
+-- and handle every call that finished.
+function Client:_pump(wait)
+  local list, t = self._requests, self._transport
+  if list[1] == nil then return end
+  local now = core.now()
+  for _, r in ipairs(list) do
+    if self._running >= self.max_concurrent then break end
+    if r.state == "queued" or (r.state == "backoff" and r.not_before <= now) then
+      self._running = self._running + 1
+      r:_send()
+    end
+  end
+  if self._running == 0 then return end
+  local _, finished = t.perform(self._handle, wait)
+  if finished == 0 then return end
+  local i = 1
+  while list[i] do
+    local r = list[i]
+    if r.state == "running" and t.state(r.call) == "done" then
+      self._running = self._running - 1
+      r:_finished()
+    end
+    if r.state == "done" then table.remove(list, i) else i = i + 1 end
+  end
+end
+
+--- Moves every request of this client forward without blocking: call it
+-- from the host's frame callback (`love.update`, an editor timer).
+-- @treturn integer how many requests have not finished
+function Client:poll()
+  check_self(self, "poll")
+  self:_pump(0)
+  return #self._requests
+end
+
+local function yieldable()
+  if coroutine.isyieldable then return coroutine.isyieldable() end
+  local co, main = coroutine.running()
+  return co ~= nil and not main
+end
+
+local spawned = setmetatable({}, { __mode = "k" })
+Client._spawned = spawned -- coroutines made by scenario.spawn
+
+-- A blocking call: waits, or inside a coroutine that may yield, yields
+-- (the request) until the request has finished.
+function Client:_await(req)
+  local co = coroutine.running()
+  if co and (spawned[co] or self._yield) and yieldable() then
+    while not req:poll() do coroutine.yield(req) end
+    return req:result()
+  end
+  return req:wait()
 end
 
 --- Creates a model: POST /models.
@@ -258,7 +331,30 @@ end
 function Client:create_model(body, query, opts)
   check_self(self, "create_model")
   opts = Client.check_call_options("create_model", 3, opts)
-  return self:_call("create_model", false, body, self:_query(query), opts.extra_body)
+  local req, err = self:_start("create_model", false, body, self:_query(query), opts.extra_body)
+  if req == nil then return nil, err end
+  return self:_await(req)
+end
+
+--- Creates a model without blocking: POST /models, as `create_model`.
+-- The body is validated at once; a bad one returns `nil, err` and sends
+-- nothing. Otherwise the request starts as soon as the client has a free
+-- slot, and moves forward in `req:poll()`, `client:poll()` and `req:wait()`.
+-- @tparam[opt] table body as for `create_model`
+-- @tparam[opt] table query as for `create_model`
+-- @tparam[opt] table opts `extra_body` as for `create_model`, and `on_done`:
+--   a function called once with `(model, meta)` or `(nil, err)` when the
+--   request finishes; what it raises is caught, logged and kept in
+--   `req.callback_error`
+-- @treturn[1] scenario.Request req
+-- @return[2] nil
+-- @treturn[2] scenario.Error err a `validation` error
+-- @raise when not called as `client:create_model_async(...)`, on a closed
+--   client, or on a bad `opts`
+function Client:create_model_async(body, query, opts)
+  check_self(self, "create_model_async")
+  opts = Client.check_call_options("create_model_async", 3, opts, true)
+  return self:_start("create_model", false, body, self:_query(query), opts.extra_body, opts.on_done)
 end
 
 return Client

@@ -124,6 +124,17 @@ function M.retry_after(headers, parse_date, now)
   return nil
 end
 
+--- An error value made here rather than by the core: kinds `pending` and
+-- `cancelled`.
+-- @tparam string kind
+-- @tparam string message
+-- @tparam[opt] table fields more fields, such as `attempts`
+function M.new(kind, message, fields)
+  local e = { kind = kind, message = message }
+  for k, v in pairs(fields or {}) do e[k] = v end
+  return setmetatable(e, Error)
+end
+
 --- Turns what scenario.core reported into an error value.
 -- @tparam table raw the core's error table
 -- @tparam table ctx `attempts`, `parse_date`

@@ -64,6 +64,7 @@ end
 function M.number_type(v)
   if type(v) ~= "number" then return nil end
   if math.type then return math.type(v) end
+  if v == 0 and 1 / v < 0 then return "float" end -- -0.0 keeps its sign
   return (v == math.floor(v) and math.abs(v) < 2 ^ 53) and "integer" or "float"
 end
 
@@ -74,9 +75,9 @@ M.has_integers = math.type ~= nil
 -- where it is its own subtype; before, there is one kind of number.
 M.an_integer = M.has_integers and "an integer" or "a number"
 
---- The largest and smallest integers: 64-bit from 5.3 on, else the exact
--- range of a double.
-M.maxinteger = math.maxinteger or 2 ^ 53
-M.mininteger = math.mininteger or -2 ^ 53
+--- The largest and smallest integers: 64-bit from 5.3 on, else the
+-- range in which a double is exact.
+M.maxinteger = math.maxinteger or 2 ^ 53 - 1
+M.mininteger = math.mininteger or -(2 ^ 53 - 1)
 
 return M

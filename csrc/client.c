@@ -1,0 +1,539 @@
+/*
+ * The client handle and its calls: the HTTP mechanism under the Lua
+ * request objects (lua/scenario/request.lua).
+ *
+ * A client owns one curl_multi handle, so every call of a client shares
+ * its connection cache, and any number of calls can be in flight. A call
+ * goes idle -> running (in the multi) -> done (its result kept in C) ->
+ * idle again when its result is taken, so that the same call, with the
+ * same body, can be sent again for a retry. The blocking API is the same
+ * machinery, waited on.
+ *
+ * No Lua code runs inside libcurl (see transport.c), and no libcurl call
+ * runs while a Lua allocation could call back in: finalisers that use the
+ * client in the middle of a call meet consistent state.
+ */
+
+#define CALL_MT "scenario.core.call"
+
+enum { CALL_IDLE, CALL_RUNNING, CALL_DONE, CALL_CLOSED };
+
+typedef struct sc_call sc_call;
+
+typedef struct sc_client {
+  CURLM *multi;
+  sc_config cfg;   /* its strings are the copies below */
+  char *user, *password, *user_agent;
+  char *base_url;  /* without a trailing '/' */
+  sc_request spare; /* the easy handle of the last closed call, reused */
+  int has_spare;
+  sc_call *calls;  /* the open calls, linked */
+  int closed;
+} sc_client;
+
+struct sc_call {
+  sc_request r;
+  sc_client *client; /* NULL once closed */
+  const sc_endpoint *ep;
+  sc_call *prev, *next;
+  int state;
+  int busy;          /* in core.finish: a close meanwhile is deferred */
+  CURLcode rc;
+};
+
+static sc_client *check_client(lua_State *L, int arg) {
+  sc_client *c = (sc_client *)luaL_checkudata(L, arg, CLIENT_MT);
+  if (c->closed) luaL_argerror(L, arg, "the client is closed");
+  return c;
+}
+
+static sc_call *check_call(lua_State *L, int arg) {
+  sc_call *call = (sc_call *)luaL_checkudata(L, arg, CALL_MT);
+  if (call->state == CALL_CLOSED) luaL_argerror(L, arg, "the call is closed");
+  return call;
+}
+
+static char *dup_string(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = (char *)malloc(n);
+  if (d != NULL) memcpy(d, s, n);
+  return d;
+}
+
+/* Frees a secret after overwriting it. */
+static void free_secret(char *s) {
+  if (s == NULL) return;
+  for (volatile char *p = s; *p; p++) *p = '\0';
+  free(s);
+}
+
+/* Gives call an easy handle: the client's spare one when there is one
+ * (its options and connection stay), else a new one. */
+static const char *call_acquire(sc_client *c, sc_call *call) {
+  const char *err;
+  if (c->has_spare) {
+    call->r = c->spare;
+    c->has_spare = 0;
+    memset(&c->spare, 0, sizeof c->spare);
+    err = req_bind(&call->r);
+  } else {
+    err = req_init(&call->r, &c->cfg);
+  }
+  if (err == NULL && curl_easy_setopt(call->r.easy, CURLOPT_PRIVATE, (void *)call) != CURLE_OK)
+    err = "cannot set CURLOPT_PRIVATE";
+  return err;
+}
+
+/* Takes call out of its client: out of the multi if running, out of the
+ * list, and its handle back to the client as the spare. With free_now 0
+ * (core.finish is still reading it) the buffers are left for finish. */
+static void call_detach(sc_call *call, int free_now) {
+  sc_client *c = call->client;
+  if (c != NULL) {
+    if (call->state == CALL_RUNNING) curl_multi_remove_handle(c->multi, call->r.easy);
+    if (call->prev) call->prev->next = call->next;
+    else c->calls = call->next;
+    if (call->next) call->next->prev = call->prev;
+    call->prev = call->next = NULL;
+    call->client = NULL;
+    if (free_now && !c->has_spare && !c->closed && call->r.easy != NULL) {
+      buf_free(&call->r.body);
+      buf_reset(&call->r.resp);
+      buf_reset(&call->r.head);
+      c->spare = call->r;
+      c->has_spare = 1;
+      memset(&call->r, 0, sizeof call->r);
+    }
+  }
+  if (free_now) req_free(&call->r);
+  call->state = CALL_CLOSED;
+}
+
+/* call:close(), also __gc and __close: idempotent. A call closed from a
+ * finaliser while core.finish reads it is released when finish ends. */
+static int l_call_close(lua_State *L) {
+  sc_call *call = (sc_call *)luaL_checkudata(L, 1, CALL_MT);
+  if (call->state != CALL_CLOSED || call->client != NULL) call_detach(call, !call->busy);
+  return 0;
+}
+
+/* __gc: nothing can be reading a call the collector frees. */
+static int l_call_gc(lua_State *L) {
+  sc_call *call = (sc_call *)luaL_checkudata(L, 1, CALL_MT);
+  call->busy = 0;
+  call_detach(call, 1);
+  return 0;
+}
+
+static const char *const call_states[] = { "idle", "running", "done", "closed" };
+
+/* core.state(call) -> "idle" | "running" | "done" | "closed" */
+static int l_call_state(lua_State *L) {
+  sc_call *call = (sc_call *)luaL_checkudata(L, 1, CALL_MT);
+  lua_pushstring(L, call_states[call->state]);
+  return 1;
+}
+
+static int l_call_tostring(lua_State *L) {
+  sc_call *call = (sc_call *)luaL_checkudata(L, 1, CALL_MT);
+  lua_pushfstring(L, "scenario.core.call (%s, %s)", call->ep ? call->ep->name : "?",
+                  call_states[call->state]);
+  return 1;
+}
+
+/* Idempotent; __close calls it too. Calls still open are closed with it
+ * (their objects stay valid, as closed calls). base_url stays until the
+ * handle is collected: a finaliser may close the client while a push is
+ * still reading it (before 5.2, pushes collect before they copy). */
+static int l_client_close(lua_State *L) {
+  sc_client *c = (sc_client *)luaL_checkudata(L, 1, CLIENT_MT);
+  if (!c->closed) {
+    c->closed = 1;
+    while (c->calls != NULL) call_detach(c->calls, !c->calls->busy);
+    if (c->has_spare) req_free(&c->spare);
+    c->has_spare = 0;
+    if (c->multi != NULL) curl_multi_cleanup(c->multi);
+    c->multi = NULL;
+    free(c->user);
+    free_secret(c->password);
+    free(c->user_agent);
+    c->user = c->password = c->user_agent = NULL;
+  }
+  return 0;
+}
+
+static int l_client_gc(lua_State *L) {
+  sc_client *c = (sc_client *)luaL_checkudata(L, 1, CLIENT_MT);
+  l_client_close(L);
+  free(c->base_url);
+  c->base_url = NULL;
+  return 0;
+}
+
+static int l_client_tostring(lua_State *L) {
+  sc_client *c = (sc_client *)luaL_checkudata(L, 1, CLIENT_MT);
+  if (c->closed) lua_pushliteral(L, "scenario.core.client (closed)");
+  else lua_pushfstring(L, "scenario.core.client (%s)", c->base_url);
+  return 1;
+}
+
+/* Options are read raw and left on the stack, so the strings stay alive
+ * until l_client_new returns whatever the table does meanwhile. */
+static const char *opt_string(lua_State *L, int t, const char *k) {
+  lua_pushstring(L, k);
+  if (lua_rawget(L, t) == LUA_TNIL) return NULL;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "core.new: option '%s' must be a string", k);
+  return lua_tostring(L, -1);
+}
+
+/* Seconds as whole milliseconds: at least 1 (0 would mean "never" to
+ * libcurl) and at most 10^6 s, so the count fits a 32-bit long. */
+static long opt_millis(lua_State *L, int t, const char *k, double dflt) {
+  double v = dflt;
+  lua_pushstring(L, k);
+  if (lua_rawget(L, t) != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TNUMBER)
+      luaL_error(L, "core.new: option '%s' must be a number", k);
+    v = (double)lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  if (!(v > 0 && v <= 1e6))
+    luaL_error(L, "core.new: option '%s' must be a number of seconds in (0, 1e6]", k);
+  return v < 0.001 ? 1 : (long)(v * 1000);
+}
+
+/* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
+ *          max_response_bytes=, user_agent=} -> handle */
+static int l_client_new(lua_State *L) {
+  sc_client *c;
+  const char *base, *user, *password, *ua;
+  size_t blen;
+  char ua_default[160];
+  lua_Integer maxb = (lua_Integer)16 * 1024 * 1024;
+  long timeout_ms, connect_ms;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  base = opt_string(L, 1, "base_url");
+  if (base == NULL) return luaL_error(L, "core.new: option 'base_url' is required");
+  user = opt_string(L, 1, "api_key");
+  password = opt_string(L, 1, "api_secret");
+  ua = opt_string(L, 1, "user_agent");
+  if (ua == NULL) {
+    (void)snprintf(ua_default, sizeof ua_default, "scenario-lua/%s libcurl/%s", SC_VERSION,
+                   curl_version_info(CURLVERSION_NOW)->version);
+    ua = ua_default;
+  }
+  timeout_ms = opt_millis(L, 1, "timeout", 60);
+  connect_ms = opt_millis(L, 1, "connect_timeout", 10);
+  lua_pushliteral(L, "max_response_bytes");
+  lua_rawget(L, 1);
+  if (!lua_isnil(L, -1)) {
+    int ok = 0;
+    maxb = lua_tointegerx(L, -1, &ok);
+    if (!ok || maxb <= 0)
+      luaL_error(L, "core.new: option 'max_response_bytes' must be a positive integer");
+  }
+  lua_pop(L, 1);
+
+  c = (sc_client *)lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  luaL_setmetatable(L, CLIENT_MT); /* from here __gc releases whatever is set */
+  blen = strlen(base);
+  while (blen > 0 && base[blen - 1] == '/') blen--;
+  c->base_url = (char *)malloc(blen + 1);
+  if (c->base_url == NULL) return luaL_error(L, "not enough memory");
+  memcpy(c->base_url, base, blen);
+  c->base_url[blen] = '\0';
+  c->user_agent = dup_string(ua);
+  if (c->user_agent == NULL) return luaL_error(L, "not enough memory");
+  if (user != NULL) {
+    c->user = dup_string(user);
+    c->password = dup_string(password != NULL ? password : "");
+    if (c->user == NULL || c->password == NULL) return luaL_error(L, "not enough memory");
+  }
+  c->cfg.user = c->user;
+  c->cfg.password = c->password;
+  c->cfg.user_agent = c->user_agent;
+  c->cfg.timeout_ms = timeout_ms;
+  c->cfg.connect_timeout_ms = connect_ms;
+  c->cfg.max_bytes = (size_t)maxb;
+  c->multi = curl_multi_init();
+  if (c->multi == NULL) return luaL_error(L, "core.new: curl_multi_init failed");
+  /* A handle made now checks the options, so a bad one fails here, and
+   * the first call finds it ready. */
+  {
+    const char *err = req_init(&c->spare, &c->cfg);
+    c->has_spare = 1;
+    if (err != NULL) return luaL_error(L, "core.new: %s", err);
+  }
+  return 1;
+}
+
+/* ---- one exchange ------------------------------------------------------------ */
+
+static int url_put_escaped(sc_buf *b, const char *s, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+    if (plain) {
+      if (!buf_addc(b, (char)ch)) return 0;
+    } else {
+      char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+      if (!buf_add(b, e, 3)) return 0;
+    }
+  }
+  return 1;
+}
+
+/* Writes base_url, the endpoint path and the query (already checked) into
+ * the request's URL buffer, NUL-terminated. */
+static void build_url(lua_State *L, sc_request *r, const char *base_url,
+                      const sc_endpoint *ep, int query) {
+  sc_buf *u = &r->url;
+  int ok = 1;
+  char sep = '?';
+  buf_reset(u);
+  ok = buf_adds(u, base_url) && buf_adds(u, ep->path);
+  for (int i = 0; ok && query && i < ep->query->nfields; i++) {
+    const sc_field *f = &ep->query->fields[i];
+    lua_pushstring(L, f->name);
+    if (lua_rawget(L, query) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    ok = buf_addc(u, sep) && buf_adds(u, f->name) && buf_addc(u, '=');
+    sep = '&';
+    if (lua_type(L, -1) == LUA_TBOOLEAN) {
+      ok = ok && buf_adds(u, lua_toboolean(L, -1) ? "true" : "false");
+    } else {
+      size_t len;
+      const char *v = lua_tolstring(L, -1, &len); /* a string or a number */
+      ok = ok && url_put_escaped(u, v, len);
+    }
+    lua_pop(L, 1);
+  }
+  if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
+}
+
+/* Pushes the error for a transfer libcurl could not complete. */
+static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
+  long sent = 0, status = 0;
+  const char *kind = "connection";
+  curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
+  curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+  lua_createtable(L, 0, 6);
+  if (r->overflow) {
+    kind = "invalid_response";
+    char mt[24];
+    lua_pushfstring(L, "the response is larger than max_response_bytes (%s bytes)",
+                    int_text((lua_Integer)r->max_bytes, mt));
+  } else if (r->head_overflow) {
+    kind = "invalid_response";
+    lua_pushfstring(L, "the response headers are larger than %d KiB",
+                    (int)(SC_MAX_HEADER_BYTES / 1024));
+  } else {
+    if (rc == CURLE_OPERATION_TIMEDOUT) kind = "timeout";
+    lua_pushstring(L, r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+  }
+  lua_setfield(L, -2, "message");
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  lua_pushinteger(L, (lua_Integer)rc);
+  lua_setfield(L, -2, "curl_code");
+  /* Whether any request bytes left this host: if none, the server cannot
+   * have acted on it, and even a non-idempotent call may be retried. */
+  lua_pushboolean(L, sent > 0);
+  lua_setfield(L, -2, "sent");
+  if (status > 0) {
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+  }
+}
+
+/* Checks body (and pass-through extra) and query against ep and, when
+ * they pass, loads r with the URL and JSON of the exchange. Returns 1, or
+ * 0 with nil, err pushed. query and extra are stack indices or 0. */
+static int call_check(lua_State *L, sc_request *r, const char *base_url,
+                      const sc_endpoint *ep, int body, int query, int extra) {
+  sc_walk w;
+  buf_reset(&r->body);
+  walk_begin(L, &w, &r->body);
+  walk_body(&w, ep, body, extra);
+  if (query) {
+    w.out = NULL;
+    path_key(&w, "query", 5);
+    if (lua_type(L, query) != LUA_TTABLE)
+      walk_fail(&w, "expected a table, got %s", describe(L, query));
+    else
+      check_object(&w, query, ep->query, 0);
+    path_pop(&w);
+  }
+  if (w.nerr > 0) {
+    lua_pushnil(L);
+    push_problems(L, &w, "validation");
+    return 0;
+  }
+  lua_pop(L, 2); /* the walk's problems slot and cache */
+  build_url(L, r, base_url, ep, query);
+  return 1;
+}
+
+/* Pushes what the finished exchange on r gave, and returns the count:
+ * result, status, headers, raw body; or nil, err. Needs the module
+ * upvalues (for the decoder). */
+static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLcode rc) {
+  long status = 0;
+  if (r->nomem) luaL_error(L, "not enough memory");
+  if (rc != CURLE_OK) {
+    lua_pushnil(L);
+    push_transfer_error(L, r, rc);
+    return 2;
+  }
+  curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+  lua_pushinteger(L, status);                      /* status */
+  push_headers(L, r);                              /* status headers */
+  lua_pushlstring(L, r->resp.data ? r->resp.data : "", r->resp.len);
+  buf_reset(&r->resp);
+  buf_reset(&r->head);                             /* status headers body */
+  if (status >= 200 && status < 300) {
+    if (decode_response(L, ep, lua_gettop(L))) {   /* status headers body result */
+      lua_insert(L, -4);                           /* result status headers body */
+      return 4;
+    }
+  } else {
+    lua_createtable(L, 0, 4);
+    lua_pushliteral(L, "http");
+    lua_setfield(L, -2, "kind");
+  }
+  /* status headers body err */
+  lua_insert(L, -4);
+  lua_setfield(L, -4, "body");
+  lua_setfield(L, -3, "headers");
+  lua_setfield(L, -2, "status");
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+/* core.start(handle, endpoint, body, query, extra) -> call | nil, err
+ * Checks the body and query and, when they pass, makes an idle call
+ * holding the exchange's URL and JSON; core.submit sends it. */
+static int l_start(lua_State *L) {
+  sc_client *c = check_client(L, 1);
+  const sc_endpoint *ep = check_endpoint(L, 2);
+  sc_call *call;
+  const char *err;
+  int ok;
+  lua_settop(L, 5);
+  call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1); /* ... call */
+  memset(call, 0, sizeof *call);
+  call->state = CALL_CLOSED;
+  luaL_setmetatable(L, CALL_MT); /* from here __gc releases whatever is set */
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, 6, 1);    /* the client outlives its calls */
+  err = call_acquire(c, call);
+  if (err != NULL) {
+    req_free(&call->r);
+    return luaL_error(L, "core.start: %s", err);
+  }
+  call->client = c;
+  call->ep = ep;
+  call->state = CALL_IDLE;
+  call->next = c->calls;
+  if (c->calls) c->calls->prev = call;
+  c->calls = call;
+  /* The walk allocates, so a finaliser may close the client meanwhile:
+   * busy keeps the buffers until the walk is over. */
+  call->busy = 1;
+  ok = call_check(L, &call->r, c->base_url, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
+  call->busy = 0;
+  if (call->state == CALL_CLOSED) {
+    call_detach(call, 1);
+    return luaL_argerror(L, 1, "the client was closed during the call");
+  }
+  if (!ok) {
+    call_detach(call, 1);        /* ... call nil err */
+    return 2;
+  }
+  lua_settop(L, 6);
+  return 1;
+}
+
+/* core.submit(call): sends an idle call (again, for a retry). */
+static int l_submit(lua_State *L) {
+  sc_call *call = check_call(L, 1);
+  sc_client *c = call->client;
+  if (c == NULL || c->closed) return luaL_argerror(L, 1, "the client is closed");
+  if (call->state != CALL_IDLE) return luaL_argerror(L, 1, "the call is not idle");
+  if (req_prepare(&call->r, call->ep->method) != NULL ||
+      curl_multi_add_handle(c->multi, call->r.easy) != CURLM_OK)
+    return luaL_error(L, "cannot start the request");
+  call->state = CALL_RUNNING;
+  return 0;
+}
+
+/* Marks the calls that libcurl reports finished; returns how many. */
+static int collect_done(sc_client *c) {
+  CURLMsg *m;
+  int left, n = 0;
+  while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+    CURL *easy = m->easy_handle;
+    CURLcode rc = m->data.result;
+    char *priv = NULL;
+    if (m->msg != CURLMSG_DONE) continue;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+    curl_multi_remove_handle(c->multi, easy); /* m is invalid from here */
+    if (priv != NULL) {
+      sc_call *call = (sc_call *)(void *)priv;
+      call->rc = rc;
+      call->state = CALL_DONE;
+      n++;
+    }
+  }
+  return n;
+}
+
+/* core.perform(handle [, wait]) -> running, finished
+ * Moves every running call of the client forward without blocking; with
+ * wait (seconds) and nothing finished yet, first waits up to that long
+ * for network activity. */
+static int l_perform(lua_State *L) {
+  sc_client *c = check_client(L, 1);
+  double wait = luaL_optnumber(L, 2, 0);
+  int running = 0, done;
+  if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+    return luaL_error(L, "curl_multi_perform failed");
+  done = collect_done(c);
+  if (done == 0 && running > 0 && wait > 0) {
+    int ms = wait >= 3600 ? 3600000 : (int)ceil(wait * 1000);
+#if LIBCURL_VERSION_NUM >= 0x074200
+    curl_multi_poll(c->multi, NULL, 0, ms, NULL);
+#else
+    curl_multi_wait(c->multi, NULL, 0, ms, NULL);
+#endif
+    if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+      return luaL_error(L, "curl_multi_perform failed");
+    done = collect_done(c);
+  }
+  lua_pushinteger(L, running);
+  lua_pushinteger(L, done);
+  return 2;
+}
+
+/* core.finish(call) -> result, status, headers, raw_body | nil, err
+ * Takes the result of a done call, which becomes idle. */
+static int l_finish(lua_State *L) {
+  sc_call *call = check_call(L, 1);
+  int n;
+  if (call->state != CALL_DONE) return luaL_argerror(L, 1, "the call is not done");
+  call->state = CALL_IDLE;
+  call->busy = 1;
+  n = call_finish(L, &call->r, call->ep, call->rc);
+  call->busy = 0;
+  if (call->state == CALL_CLOSED) call_detach(call, 1); /* closed meanwhile */
+  else buf_reset(&call->r.resp);
+  return n;
+}

@@ -1,0 +1,183 @@
+--- A request in flight: what `client:create_model_async` returns.
+-- The blocking `client:create_model` is the same object, waited on.
+--
+-- A request is queued until the client has a free slot
+-- (`max_concurrent`), then running; a failure the retry policy accepts
+-- puts it in backoff until a not-before time, which `poll` checks (never a
+-- sleep); it ends done. Every step happens inside `poll`, `wait` or
+-- `client:poll`: nothing runs behind the caller's back.
+-- @classmod scenario.Request
+local core = require "scenario.core"
+local errors = require "scenario.errors"
+local retry = require "scenario.retry"
+
+local Request = {}
+Request.__index = Request
+Request.__name = "scenario.Request"
+
+local function argerror(fname, msg)
+  error(("bad argument #1 to '%s' (%s)"):format(fname, msg), 3)
+end
+
+local function check_self(self, fname)
+  if getmetatable(self) ~= Request then
+    argerror(fname, ("scenario request expected, got %s; call it as req:%s(...)")
+      :format(type(self), fname))
+  end
+end
+
+-- Made by Client:_start once the call has passed validation.
+function Request.new(client, endpoint, idempotent, call, on_done)
+  return setmetatable({
+    client = client,
+    endpoint = endpoint,
+    idempotent = idempotent,
+    call = call,
+    on_done = on_done,
+    attempts = 0,
+    state = "queued",
+  }, Request)
+end
+
+function Request:__tostring()
+  return ("scenario.Request (%s, %s)"):format(self.endpoint, self.state)
+end
+
+-- Sends the call (the first time, or again after a backoff).
+function Request:_send()
+  local c = self.client
+  self.attempts = self.attempts + 1
+  c:_log("debug", "%s: attempt %d of %d", self.endpoint, self.attempts, c.max_retries + 1)
+  self.t0 = c._logger and core.now()
+  c._transport.submit(self.call)
+  self.state = "running"
+end
+
+-- Ends the request with its result; the callback runs here, protected.
+function Request:_complete(a, b)
+  local c = self.client
+  self.state = "done"
+  self.r1, self.r2 = a, b
+  if self.call then
+    c._transport.cancel(self.call) -- gives its handle back to the client
+    self.call = nil
+  end
+  local cb = self.on_done
+  if cb then
+    self.on_done = nil
+    local ok, cb_err = pcall(cb, a, b)
+    if not ok then
+      self.callback_error = cb_err
+      c:_log("warn", "%s: on_done raised: %s", self.endpoint, tostring(cb_err))
+    end
+  end
+end
+
+-- The call is done: take its result, then finish or back off.
+function Request:_finished()
+  local c = self.client
+  local result, status, headers, raw = c._transport.finish(self.call)
+  if result ~= nil then
+    if self.t0 then
+      c:_log("debug", "%s: HTTP %d in %.1f ms", self.endpoint, status, (core.now() - self.t0) * 1000)
+    end
+    return self:_complete(result, { status = status, headers = headers, body = raw, attempts = self.attempts })
+  end
+  local err = errors.from_core(status, { attempts = self.attempts, parse_date = core.parse_http_date })
+  local delay
+  if err.kind ~= "validation" and self.attempts <= c.max_retries
+    and retry.retryable(err, self.idempotent, c.retry_unsafe) then
+    delay = retry.delay(self.attempts, err, c.max_retry_after, c._random)
+  end
+  if delay == nil then
+    c:_log(err.kind == "validation" and "debug" or "warn", "%s: failed after %d attempt(s): %s",
+      self.endpoint, self.attempts, tostring(err))
+    return self:_complete(nil, err)
+  end
+  c:_log("info", "%s: retrying in %.2f s after %s", self.endpoint, delay, tostring(err))
+  self.state = "backoff"
+  self.not_before = core.now() + delay
+  self.delay = delay
+end
+
+--- Moves this request, and every other one of its client, forward
+-- without blocking.
+-- @treturn boolean whether the request has finished
+function Request:poll()
+  check_self(self, "poll")
+  if self.state ~= "done" then self.client:_pump(0) end
+  return self.state == "done"
+end
+
+--- Whether the request has finished, without moving anything.
+-- @treturn boolean
+function Request:done()
+  check_self(self, "done")
+  return self.state == "done"
+end
+
+--- The result of a finished request, exactly as the blocking call returns
+-- it.
+-- @treturn[1] table the model
+-- @treturn[1] table meta
+-- @return[2] nil
+-- @treturn[2] scenario.Error err (kind `cancelled` after `cancel`)
+-- @raise when the request has not finished
+function Request:result()
+  check_self(self, "result")
+  if self.state ~= "done" then argerror("result", "the request has not finished; poll it first") end
+  return self.r1, self.r2
+end
+
+--- Blocks until the request finishes, or until `timeout` seconds pass.
+-- Other requests of the client move forward meanwhile.
+-- @tparam[opt] number timeout seconds; none waits as long as it takes
+-- @treturn[1] table the model
+-- @treturn[1] table meta
+-- @return[2] nil
+-- @treturn[2] scenario.Error err; kind `pending` if the timeout passed first
+--   (the request goes on, and can be waited on again)
+function Request:wait(timeout)
+  check_self(self, "wait")
+  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
+    argerror("wait", "timeout must be a number of seconds, at least 0")
+  end
+  local c = self.client
+  local deadline = timeout and core.now() + timeout
+  while self.state ~= "done" do
+    local now = core.now()
+    local left = deadline and deadline - now
+    if left and left <= 0 then
+      return nil, errors.new("pending", ("still in flight after %g s"):format(timeout),
+        { attempts = self.attempts })
+    end
+    if self.state == "backoff" and c._running == 0 then
+      -- Nothing else to drive: sleep out the backoff (client's sleep).
+      local d = self.not_before - now
+      if left and d > left then d = left end
+      if d > 0 then c._sleep(d) end
+      if not left or d < left then self.not_before = now end -- served
+      now = core.now()
+      left = deadline and deadline - now
+    end
+    c:_pump(c:_next_wait(now, left))
+  end
+  return self.r1, self.r2
+end
+
+--- Stops the request. A request that has not finished ends with an error
+-- of kind `cancelled` (its `on_done` runs with it); the transfer is
+-- dropped and nothing is reported as succeeded. Cancelling a finished
+-- request changes nothing.
+-- @treturn boolean whether it was still in flight
+function Request:cancel()
+  check_self(self, "cancel")
+  if self.state == "done" then return false end
+  local c = self.client
+  if self.state == "running" then c._running = c._running - 1 end
+  self:_complete(nil, errors.new("cancelled", "the request was cancelled", { attempts = self.attempts }))
+  c:_forget(self)
+  return true
+end
+
+return Request
