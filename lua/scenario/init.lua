@@ -13,6 +13,8 @@ local core = require "scenario.core"
 local errors = require "scenario.errors"
 local Client = require "scenario.client"
 
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
 local M = {
   --- The version of this library, such as `"0.1.0"`.
   _VERSION = core._VERSION,
@@ -80,6 +82,63 @@ function M.validate_create_model(body, opts)
   local ok, raw = core.validate("create_model", body, opts.extra_body)
   if ok then return true end
   return nil, errors.from_core(raw, { attempts = 0 })
+end
+
+local tasks = {} -- spawned coroutines still running, in spawn order
+
+--- Runs `fn(...)` in a coroutine in which the client's blocking calls
+-- (`create_model`) yield instead of block. The host drives every spawned
+-- coroutine with `scenario.step()` from its frame callback, so the script
+-- reads like the blocking version:
+--
+--     scenario.spawn(function()
+--       local model, err = client:create_model { name = "n", type = "flux.1-lora" }
+--       print(model and model.id or tostring(err))
+--     end)
+--     function love.update(dt) scenario.step() end
+--
+-- A coroutine the host runs itself yields the same way if the client was
+-- made with `yield_in_coroutines = true`; it yields the request, and the
+-- host resumes it (each frame, say) until it ends.
+-- @tparam function fn the script
+-- @param ... its arguments
+-- @treturn table the task: `task.done` (boolean), and once done
+--   `task.ok` and `task.error` (what `fn` raised, if it did)
+-- @raise when `fn` is not a function
+function M.spawn(fn, ...)
+  if type(fn) ~= "function" then
+    error(("bad argument #1 to 'spawn' (function expected, got %s)"):format(type(fn)), 2)
+  end
+  local n, args = select("#", ...), { ... }
+  local co = coroutine.create(function() return fn(unpack(args, 1, n)) end)
+  Client._spawned[co] = true
+  local task = { co = co, done = false }
+  tasks[#tasks + 1] = task
+  return task
+end
+
+--- Resumes each spawned coroutine once, in spawn order; each one polls
+-- its request and yields again if it has not finished. Call it once per
+-- frame. What a coroutine raises ends that task only (`task.error`), and
+-- is written to stderr; the others go on.
+-- @treturn integer how many tasks are still running
+function M.step()
+  local i = 1
+  while tasks[i] do
+    local task = tasks[i]
+    local ok, err = coroutine.resume(task.co)
+    if not ok or coroutine.status(task.co) == "dead" then
+      task.done, task.ok = true, ok
+      if not ok then
+        task.error = err
+        io.stderr:write("scenario.step: a spawned task raised: ", tostring(err), "\n")
+      end
+      table.remove(tasks, i)
+    else
+      i = i + 1
+    end
+  end
+  return #tasks
 end
 
 local sets = {}

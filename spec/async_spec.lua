@@ -1,0 +1,326 @@
+-- Non-blocking requests (lua/scenario/request.lua, csrc/client.c) against
+-- the replay server: many creates in flight on one client, polling that
+-- never blocks, cancellation, callbacks, collection mid-flight, retries
+-- as not-before times, and the coroutine helper.
+local helper = require "spec.helper"
+local replay = require "spec.support.replay"
+local compat = require "spec.support.compat"
+local scenario = require "scenario"
+local core = require "scenario.core"
+
+local server = replay.server()
+
+-- The page example's response, answered after `delay` seconds.
+local function delayed(delay, n)
+  local list = {}
+  for i = 1, n or 1 do
+    local r = replay.fixture("model_example").response
+    r.delay = delay
+    list[i] = r
+  end
+  return list
+end
+
+local function poll_until(client, done, limit)
+  local deadline = core.now() + (limit or 10)
+  while not done() do
+    assert(core.now() < deadline, "gave up waiting")
+    client:poll()
+    core.sleep(0.001)
+  end
+end
+
+describe("create_model_async", function()
+  before_each(function() server.reset() end)
+
+  it("returns nil, err at once for a bad body, and sends nothing", function()
+    local client = helper.client()
+    local req, err = client:create_model_async { name = 42 }
+    assert.is_nil(req)
+    assert.equal("validation", err.kind)
+    assert.equal(0, client:poll())
+    assert.equal(0, #server.requests())
+  end)
+
+  it("gives the same model and meta as the blocking call", function()
+    server.enqueue("model_example", delayed(0.1)[1])
+    local client = helper.client()
+    local m1, meta1 = client:create_model { name = "n" }
+    local req = assert(client:create_model_async { name = "n" })
+    assert.is_false(req:done())
+    assert.has_error(function() req:result() end,
+      "bad argument #1 to 'result' (the request has not finished; poll it first)")
+    poll_until(client, function() return req:poll() end)
+    local m2, meta2 = req:result()
+    assert.same(m1, m2)
+    assert.same(meta1, meta2)
+    local reqs = server.requests()
+    assert.equal(2, #reqs)
+    assert.equal(reqs[1].body, reqs[2].body)
+  end)
+
+  it("runs 20 creates concurrently: each answered after 1 s, all done in under 2 s", function()
+    server.enqueue(compat.unpack(delayed(1, 20)))
+    local client = helper.client { max_concurrent = 20 }
+    local reqs, t0 = {}, core.now()
+    for i = 1, 20 do reqs[i] = assert(client:create_model_async { name = "n" .. i }) end
+    poll_until(client, function() return client:poll() == 0 end)
+    local elapsed = core.now() - t0
+    assert.truthy(elapsed < 2, ("took %.2f s"):format(elapsed))
+    for i = 1, 20 do
+      local model, meta = reqs[i]:result()
+      assert.equal("id", model.id)
+      assert.equal(1, meta.attempts)
+    end
+    assert.equal(20, #server.requests())
+  end)
+
+  it("keeps at most max_concurrent transfers in flight, and finishes them all", function()
+    server.enqueue(compat.unpack(delayed(0.05, 7)))
+    local client = helper.client { max_concurrent = 2 }
+    local reqs, most = {}, 0
+    for i = 1, 7 do reqs[i] = assert(client:create_model_async { name = "n" .. i }) end
+    poll_until(client, function()
+      most = math.max(most, client._running)
+      return client:poll() == 0
+    end)
+    assert.equal(2, most)
+    for i = 1, 7 do assert.equal("id", (reqs[i]:result()).id) end
+  end)
+
+  it("reuses one connection for requests one after another", function()
+    server.enqueue("model_example", "model_example", "model_example")
+    local client = helper.client()
+    for _ = 1, 3 do
+      local req = assert(client:create_model_async {})
+      poll_until(client, function() return req:poll() end)
+      assert.is_table((req:result()))
+    end
+    assert.equal(1, server.stats().connections)
+  end)
+
+  it("polls without blocking: a poll with nothing ready takes well under 1 ms", function()
+    server.enqueue(compat.unpack(delayed(5, 3)))
+    local client = helper.client()
+    for i = 1, 3 do assert(client:create_model_async { name = "n" .. i }) end
+    for _ = 1, 50 do client:poll() end -- connected, and waiting for answers
+    local times = {}
+    for i = 1, 201 do
+      local t0 = core.now()
+      client:poll()
+      times[i] = core.now() - t0
+    end
+    table.sort(times)
+    assert.truthy(times[101] < 0.001, ("median poll %.3f ms"):format(times[101] * 1000))
+    client:close()
+  end)
+
+  it("waits with a timeout, and the request goes on after it", function()
+    server.enqueue(compat.unpack(delayed(0.3)))
+    local client = helper.client()
+    local req = assert(client:create_model_async {})
+    local model, err = req:wait(0.01)
+    assert.is_nil(model)
+    assert.equal("pending", err.kind)
+    assert.is_false(req:done())
+    model = req:wait(5)
+    assert.equal("id", model.id)
+  end)
+end)
+
+describe("cancel", function()
+  before_each(function() server.reset() end)
+
+  it("ends a request in flight as cancelled, never as succeeded, and frees its transfer", function()
+    server.enqueue(compat.unpack(delayed(0.2, 2)))
+    local client = helper.client()
+    local seen = {}
+    local req = assert(client:create_model_async({}, nil, {
+      on_done = function(model, err) seen[#seen + 1] = { model = model, err = err } end,
+    }))
+    local other = assert(client:create_model_async {})
+    client:poll()
+    local call = req.call
+    assert.is_true(req:cancel())
+    assert.is_false(req:cancel())
+    assert.equal("closed", core.state(call))
+    local model, err = req:result()
+    assert.is_nil(model)
+    assert.equal("cancelled", err.kind)
+    assert.equal(1, #seen)
+    assert.equal("cancelled", seen[1].err.kind)
+    -- The answer arrives later; the cancelled request never takes it.
+    poll_until(client, function() return other:poll() end)
+    core.sleep(0.3)
+    client:poll()
+    assert.is_nil((req:result()))
+    assert.equal(1, #seen)
+    assert.equal("id", (other:result()).id)
+    assert.equal(0, client:poll())
+  end)
+
+  it("cancels every request when the client is closed", function()
+    server.enqueue(compat.unpack(delayed(5, 2)))
+    local client = helper.client()
+    local a = assert(client:create_model_async {})
+    local b = assert(client:create_model_async {})
+    client:poll()
+    client:close()
+    assert.equal("cancelled", select(2, a:result()).kind)
+    assert.equal("cancelled", select(2, b:result()).kind)
+  end)
+end)
+
+describe("on_done", function()
+  before_each(function() server.reset() end)
+
+  it("runs once per request; one that raises breaks no other request", function()
+    server.enqueue("model_example", "error_404", "model_example")
+    local lines = {}
+    local client = helper.client { logger = function(level, line) lines[#lines + 1] = level .. " " .. line end }
+    local got = {}
+    local function record(i) return function(m, e) got[i] = (m and m.id) or e.kind end end
+    local a = assert(client:create_model_async({}, nil, { on_done = record(1) }))
+    local b = assert(client:create_model_async({}, nil, {
+      on_done = function(_, e) got[2] = e.kind; error("boom in a callback") end,
+    }))
+    local c = assert(client:create_model_async({}, nil, { on_done = record(3) }))
+    poll_until(client, function() return client:poll() == 0 end)
+    assert.same({ "id", "not_found", "id" }, got)
+    assert.truthy(tostring(b.callback_error):find("boom in a callback", 1, true))
+    assert.is_nil(a.callback_error)
+    assert.is_nil(c.callback_error)
+    local warned = table.concat(lines, "\n")
+    assert.truthy(warned:find("on_done raised", 1, true), warned)
+  end)
+
+  it("is refused by the blocking call, which has no callback", function()
+    local client = helper.client()
+    assert.has_error(function() client:create_model({}, nil, { on_done = print }) end,
+      "bad argument #3 to 'create_model' (unknown option 'on_done')")
+  end)
+end)
+
+describe("collection mid-flight", function()
+  before_each(function() server.reset() end)
+
+  it("frees a core call dropped while its transfer runs; the client goes on", function()
+    server.enqueue(compat.unpack(delayed(0.2, 2)))
+    local client = helper.client()
+    local h = client._handle
+    do
+      local call = assert(core.start(h, "create_model", {}))
+      core.submit(call)
+      core.perform(h)
+    end
+    collectgarbage()
+    collectgarbage()
+    assert.equal(0, (core.perform(h))) -- the dropped transfer is gone
+    local req = assert(client:create_model_async {})
+    assert.equal("id", (req:wait(5)).id)
+  end)
+
+  it("frees a client and its requests dropped while in flight", function()
+    server.enqueue(compat.unpack(delayed(0.3, 3)))
+    do
+      local client = helper.client()
+      for _ = 1, 3 do assert(client:create_model_async {}) end
+      client:poll()
+    end
+    collectgarbage()
+    collectgarbage()
+    local open
+    for _ = 1, 100 do
+      open = server.stats().open
+      if open == 0 then break end
+      core.sleep(0.01)
+    end
+    assert.equal(0, open)
+  end)
+end)
+
+describe("retries without blocking", function()
+  before_each(function() server.reset() end)
+
+  it("retries a 429 with Retry-After as a not-before time, never a sleep", function()
+    server.enqueue({ status = 429, headers = { ["Retry-After"] = "1" }, body = "" }, "model_example")
+    local client = helper.client()
+    local t0 = core.now()
+    local req = assert(client:create_model_async {})
+    local slowest, polls = 0, 0
+    while not req:done() do
+      local p0 = core.now()
+      req:poll()
+      slowest = math.max(slowest, core.now() - p0)
+      polls = polls + 1
+      assert(core.now() - t0 < 5, "gave up waiting")
+      core.sleep(0.005)
+    end
+    local model, meta = req:result()
+    assert.equal("id", model.id)
+    assert.equal(2, meta.attempts)
+    assert.truthy(core.now() - t0 >= 1, "the retry came before Retry-After")
+    assert.same({}, client.slept)
+    assert.truthy(polls > 50, "polled only " .. polls .. " times")
+    assert.truthy(slowest < 0.05, ("a poll took %.1f ms"):format(slowest * 1000))
+  end)
+end)
+
+describe("scenario.spawn", function()
+  before_each(function() server.reset() end)
+
+  it("lets create_model yield inside a spawned coroutine, driven by scenario.step", function()
+    server.enqueue(compat.unpack(delayed(0.2, 2)))
+    local client = helper.client()
+    local results, frames = {}, 0
+    for i = 1, 2 do
+      scenario.spawn(function(name)
+        local model, err = client:create_model { name = name }
+        results[#results + 1] = model and model.id or tostring(err)
+      end, "task" .. i)
+    end
+    while scenario.step() > 0 do
+      frames = frames + 1
+      assert(frames < 10000, "gave up waiting")
+      core.sleep(0.001)
+    end
+    assert.same({ "id", "id" }, results)
+    assert.truthy(frames > 20, "the frames did not go on while the creates ran: " .. frames)
+  end)
+
+  it("ends a task that raises, reports it, and keeps the others", function()
+    server.enqueue("model_example")
+    local client = helper.client()
+    local bad = scenario.spawn(function() error("task failed") end)
+    local good_id
+    local good = scenario.spawn(function() good_id = (client:create_model {}).id end)
+    while scenario.step() > 0 do core.sleep(0.001) end
+    assert.is_true(bad.done)
+    assert.is_false(bad.ok)
+    assert.truthy(tostring(bad.error):find("task failed", 1, true))
+    assert.is_true(good.ok)
+    assert.equal("id", good_id)
+  end)
+
+  it("yields in a host's own coroutine only when the client asks for it", function()
+    server.enqueue("model_example", delayed(0.1)[1])
+    local plain = helper.client()
+    local co = coroutine.create(function() return (plain:create_model {}).id end)
+    local ok, v = coroutine.resume(co) -- blocks, as outside a coroutine
+    assert.is_true(ok)
+    assert.equal("id", v)
+    local yielding = helper.client { yield_in_coroutines = true }
+    co = coroutine.create(function() return (yielding:create_model {}).id end)
+    local yields = 0
+    repeat
+      ok, v = coroutine.resume(co)
+      assert.is_true(ok, v)
+      if coroutine.status(co) == "suspended" then
+        yields = yields + 1
+        assert.equal("scenario.Request", getmetatable(v).__name)
+      end
+    until coroutine.status(co) == "dead"
+    assert.equal("id", v)
+    assert.truthy(yields > 0)
+  end)
+end)
