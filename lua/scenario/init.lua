@@ -59,10 +59,17 @@ local M = {
 -- @tparam[opt] function opts.logger `function(level, line)`: `"debug"` lines for
 --   each attempt and its timing, `"info"` for retries, `"warn"` for failures;
 --   built without headers, so never with credentials
--- @tparam[opt] function opts.sleep `function(seconds)`, default a blocking sleep
+-- @tparam[opt=8] int opts.max_concurrent requests with a transfer in flight at
+--   once; more wait their turn
+-- @tparam[opt=false] boolean opts.yield_in_coroutines `create_model` yields
+--   (the request) instead of blocking in any coroutine, not only in those of
+--   `spawn`
+-- @tparam[opt] function opts.sleep `function(seconds)`, default a blocking sleep;
+--   `req:wait` and the blocking calls sleep out a retry's backoff with it
 -- @tparam[opt] function opts.random `function()` returning a number in [0, 1),
 --   default `math.random`; used for the jitter between retries
--- @tparam[opt] table opts.transport a table with the functions of `scenario.core`; for tests
+-- @tparam[opt] table opts.transport a table with the call functions of
+--   `scenario.core` (`start`, `submit`, `perform`, `state`, `finish`, `cancel`); for tests
 -- @treturn scenario.Client
 -- @raise on an unknown option or a wrong type, a bad `base_url`, or missing
 --   credentials
@@ -179,7 +186,9 @@ end
 -- `timeout` (the exchange took longer than the `timeout` option, or
 -- connecting longer than `connect_timeout`),
 -- `invalid_response` (a 2xx that is not the documented JSON, or a response
--- over `max_response_bytes`).
+-- over `max_response_bytes`),
+-- `cancelled` (`req:cancel()`, or the client closed with the request in flight),
+-- `pending` (`req:wait(timeout)` timed out; the request goes on).
 -- @tfield string kind
 
 --- A readable description; for `validation`, every problem with its path.

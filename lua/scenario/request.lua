@@ -139,7 +139,7 @@ end
 --   (the request goes on, and can be waited on again)
 function Request:wait(timeout)
   check_self(self, "wait")
-  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
     argerror("wait", "timeout must be a number of seconds, at least 0")
   end
   local c = self.client
