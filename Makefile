@@ -132,6 +132,8 @@ bench: deps
 	@$(BENCH_ENV) $(LUA) bench/micro.lua
 	@echo
 	@$(BENCH_ENV) $(LUA) bench/run.lua
+	@echo
+	@$(BENCH_ENV) $(LUA) bench/poll.lua
 
 # ---- robustness -----------------------------------------------------------
 # The whole suite under valgrind (leaks of the module's own memory and any
