@@ -5,8 +5,9 @@ local socket = require "socket"
 
 local NO_CREDENTIALS = "env -u SCENARIO_SDK_API_KEY -u SCENARIO_SDK_API_SECRET -u SCENARIO_BASE_URL "
 
-local function demo(name)
-  return helper.sh(("%s%s examples/run_demo.lua examples/%s.lua"):format(NO_CREDENTIALS, helper.LUA, name))
+local function demo(name, env)
+  return helper.sh(("%s%s%s examples/run_demo.lua examples/%s.lua")
+    :format(NO_CREDENTIALS, env or "", helper.LUA, name))
 end
 
 -- Runs an example straight from the checkout, with no server behind it.
@@ -73,5 +74,74 @@ describe("examples/validate_body.lua", function()
 
   it("needs no server and no credentials", function()
     check(direct("validate_body"))
+  end)
+end)
+
+-- The stand-in answers each create a second after it arrives: one create
+-- after another would take a second each.
+local SLOW = "SCENARIO_DEMO_DELAY=1 "
+
+local function summary(out, label)
+  return tonumber(out:match("\n  " .. label .. "%s+([%d.]+)[^\n]*\n"))
+end
+
+describe("examples/game_loop.lua", function()
+  it("keeps drawing frames while 20 slow creates run side by side", function()
+    local ok, out = demo("game_loop", SLOW)
+    assert.is_true(ok, out)
+    assert.truthy(out:find("answering after 1 s", 1, true), out)
+    assert.truthy(out:find("started 20 creates\n", 1, true), out)
+    local names, ids = {}, {} -- 20 different names, each with its own model
+    for name, id in out:gmatch("\n  done  ([^\n]-)%s+(model_standin%d+)  ") do
+      names[name], ids[id] = true, true
+    end
+    local function count(set)
+      local n = 0
+      for _ in pairs(set) do n = n + 1 end
+      return n
+    end
+    assert.are.equal(20, count(names), out)
+    assert.are.equal(20, count(ids), out)
+    assert.truthy(out:find("  done  Watercolor Botanicals  ", 1, true), out)
+    assert.truthy(out:find("  done  Clay Robots  ", 1, true), out)
+    assert.truthy(out:find("finished 20/20\n", 1, true), out)
+    assert.are.equal(20, summary(out, "succeeded"), out)
+    assert.are.equal(0, summary(out, "failed"), out)
+    -- About 60 frames at 60 fps during the 1 s wait, and 30 of them before
+    -- the first answer: poll did not block.
+    assert.is_true(summary(out, "frames drawn") > 30, out)
+    assert.truthy(out:find("frame 30  t=[%d.]+s  finished 0/20\n"), out)
+    assert.is_true(summary(out, "wall time") < 3, out)
+    assert.is_true(summary(out, "longest poll") < 100, out)
+  end)
+
+  it("counts the creates that fail and exits non-zero", function()
+    local probe = assert(socket.bind("127.0.0.1", 0)) -- a port nobody listens on
+    local _, port = probe:getsockname()
+    probe:close()
+    local ok, out = direct("game_loop", ("SCENARIO_BASE_URL=http://127.0.0.1:%d/v1 "
+      .. "SCENARIO_SDK_API_KEY=k SCENARIO_SDK_API_SECRET=s "):format(port))
+    assert.is_false(ok, out)
+    assert.truthy(out:find("  FAIL  Neon Robots%s+scenario: connection"), out)
+    assert.are.equal(0, summary(out, "succeeded"), out)
+    assert.are.equal(20, summary(out, "failed"), out)
+  end)
+end)
+
+describe("examples/coroutine_script.lua", function()
+  it("runs create scripts as coroutines stepped from the frame loop", function()
+    local ok, out = demo("coroutine_script", SLOW)
+    assert.is_true(ok, out)
+    for _, name in ipairs { "Ink Portraits", "Neon Robots", "Clay Castles" } do
+      local t = tonumber(out:match("t=([%d.]+)s  created model_standin%d+  " .. name .. "\n"))
+      assert.truthy(t and t >= 0.9, name .. " in:\n" .. out)
+    end
+    -- The composition is made once the LoRA it uses is back: one more second.
+    local t = tonumber(out:match("t=([%d.]+)s  created model_standin%d+  Ink Portraits Mix\n"))
+    assert.truthy(t and t >= 1.9, out)
+    assert.are.equal(4, summary(out, "created"), out)
+    assert.are.equal(0, summary(out, "failed"), out)
+    assert.is_true(summary(out, "frames drawn") > 30, out)
+    assert.is_true(summary(out, "wall time") < 3, out) -- one after another: 4 s
   end)
 end)

@@ -36,12 +36,18 @@ end
 
 --- The running server: url (ending in /v1), reset, enqueue, requests, stats.
 -- With a fixture path as `standin`, it answers every create with a model
--- made from that fixture and the request (for make demo).
-function M.server(standin)
+-- made from that fixture and the request (for make demo), after
+-- `opts.delay` seconds if given. The options apply when the server starts:
+-- later calls return the running server as it is.
+function M.server(standin, opts)
   if server then return server end
-  local cmd = ("echo $$; exec %s spec/support/replay_server.lua --parent %s%s"):format(
+  local delay = opts and opts.delay
+  assert(delay == nil or (type(delay) == "number" and delay >= 0 and delay < math.huge),
+    "replay.server: opts.delay must be a number of seconds, at least 0")
+  local cmd = ("echo $$; exec %s spec/support/replay_server.lua --parent %s%s%s"):format(
     os.getenv("SCENARIO_TEST_LUA") or "lua5.4", my_pid() or "",
-    standin and (" --standin " .. standin) or "")
+    standin and (" --standin " .. standin) or "",
+    delay and (" --standin-delay %.17g"):format(delay) or "")
   local proc = assert(io.popen(cmd, "r"))
   local pid = proc:read("*l")
   local line = proc:read("*l")

@@ -3,10 +3,13 @@ Replay server: serves recorded responses on 127.0.0.1 so that the specs
 exercise the real libcurl path, and records the exact bytes it received.
 
   lua5.4 spec/support/replay_server.lua [--parent PID] [--standin FIXTURE]
+                                        [--standin-delay SECONDS]
 
 Prints "READY <data-port> <control-port>" and then serves:
   - the data port: the client under test. Each request takes the next
-    queued response (or, in stand-in mode, a model made from the request).
+    queued response (or, in stand-in mode, a model made from the request,
+    sent --standin-delay seconds after the request, default 0). Delays run
+    on timers, so requests on different connections wait concurrently.
   - the control port, driven by spec/support/replay.lua:
       POST /enqueue   JSON array of responses:
                       {status, headers, body, delay, close, raw}, where
@@ -28,9 +31,17 @@ local compat = require "spec.support.compat"
 
 local args = { ... }
 local parent, standin
+local standin_delay = 0
 for i = 1, #args do
   if args[i] == "--parent" then parent = args[i + 1] end
   if args[i] == "--standin" then standin = args[i + 1] end
+  if args[i] == "--standin-delay" then
+    standin_delay = tonumber(args[i + 1])
+    if not (standin_delay and standin_delay >= 0 and standin_delay < math.huge) then
+      io.stderr:write("replay_server: --standin-delay needs a number of seconds, at least 0\n")
+      os.exit(2)
+    end
+  end
 end
 
 local data_srv = assert(socket.bind("127.0.0.1", 0))
@@ -164,6 +175,7 @@ local function serve(c, req)
   local resp
   if standin then
     resp = standin_response(req)
+    resp.delay = standin_delay
   else
     resp = (queue[1] and queue[1].sticky and queue[1]) or table.remove(queue, 1) or {
       status = 500, headers = { ["Content-Type"] = "application/json" },
