@@ -194,6 +194,48 @@ describe("on_done", function()
     assert.truthy(warned:find("on_done raised", 1, true), warned)
   end)
 
+  it("may cancel another request, and every other request still finishes", function()
+    -- A answers first; its callback cancels B. C, behind them in the
+    -- list, must still be seen through.
+    server.enqueue(delayed(0.3)[1], delayed(0.05)[1], delayed(0.3)[1])
+    local client = helper.client()
+    local got = {}
+    local b = assert(client:create_model_async({ name = "B" }, nil, {
+      on_done = function(_, e) got.B = e.kind end,
+    }))
+    assert(client:create_model_async({ name = "A" }, nil, {
+      on_done = function(m) got.A = m.id; b:cancel() end,
+    }))
+    local c = assert(client:create_model_async({ name = "C" }, nil, {
+      on_done = function(m) got.C = m.id end,
+    }))
+    poll_until(client, function() return client:poll() == 0 end)
+    assert.same({ A = "id", B = "cancelled", C = "id" }, got)
+    assert.equal("id", (c:result()).id)
+    assert.equal(0, client._running)
+  end)
+
+  it("may start a follow-up request, which finishes like any other", function()
+    server.enqueue(delayed(0.05)[1], delayed(0.1)[1], delayed(0.05)[1])
+    local client = helper.client { max_concurrent = 1 }
+    local order = {}
+    assert(client:create_model_async({ name = "first" }, nil, {
+      on_done = function()
+        order[#order + 1] = "first"
+        assert(client:create_model_async({ name = "follow-up" }, nil, {
+          on_done = function() order[#order + 1] = "follow-up" end,
+        }))
+      end,
+    }))
+    assert(client:create_model_async({ name = "second" }, nil, {
+      on_done = function() order[#order + 1] = "second" end,
+    }))
+    poll_until(client, function() return client:poll() == 0 end)
+    table.sort(order)
+    assert.same({ "first", "follow-up", "second" }, order)
+    assert.equal(0, client._running)
+  end)
+
   it("is refused by the blocking call, which has no callback", function()
     local client = helper.client()
     assert.has_error(function() client:create_model({}, nil, { on_done = print }) end,
@@ -300,6 +342,13 @@ describe("scenario.spawn", function()
     assert.truthy(tostring(bad.error):find("task failed", 1, true))
     assert.is_true(good.ok)
     assert.equal("id", good_id)
+  end)
+
+  it("refuses to be stepped from inside a task", function()
+    local task = scenario.spawn(function() scenario.step() end)
+    while scenario.step() > 0 do end
+    assert.is_false(task.ok)
+    assert.truthy(tostring(task.error):find("called from inside a spawned task", 1, true))
   end)
 
   it("yields in a host's own coroutine only when the client asks for it", function()

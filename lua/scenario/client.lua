@@ -6,6 +6,8 @@ local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local Request = require "scenario.request"
 
+local unpack = table.unpack or unpack -- luacheck: ignore 143
+
 local Client = {}
 Client.__index = Client
 Client.__name = "scenario.Client"
@@ -268,15 +270,19 @@ function Client:_pump(wait)
   if self._running == 0 then return end
   local _, finished = t.perform(self._handle, wait)
   if finished == 0 then return end
-  local i = 1
-  while list[i] do
-    local r = list[i]
+  -- Over a snapshot: taking a result allocates, so finalisers may cancel
+  -- or start requests meanwhile. Callbacks run last, on a consistent list,
+  -- and may do the same.
+  local snapshot, ended = { unpack(list) }, {}
+  for _, r in ipairs(snapshot) do
     if r.state == "running" and t.state(r.call) == "done" then
       self._running = self._running - 1
       r:_finished()
+      if r.state == "done" then ended[#ended + 1] = r end
     end
-    if r.state == "done" then table.remove(list, i) else i = i + 1 end
   end
+  for _, r in ipairs(ended) do self:_forget(r) end
+  for _, r in ipairs(ended) do r:_notify() end
 end
 
 --- Moves every request of this client forward without blocking: call it

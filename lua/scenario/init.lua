@@ -124,12 +124,10 @@ function M.spawn(fn, ...)
   return task
 end
 
---- Resumes each spawned coroutine once, in spawn order; each one polls
--- its request and yields again if it has not finished. Call it once per
--- frame. What a coroutine raises ends that task only (`task.error`), and
--- is written to stderr; the others go on.
--- @treturn integer how many tasks are still running
-function M.step()
+
+local stepping = false
+
+local function step_all()
   local i = 1
   while tasks[i] do
     local task = tasks[i]
@@ -146,6 +144,22 @@ function M.step()
     end
   end
   return #tasks
+end
+
+--- Resumes each spawned coroutine once, in spawn order; each one polls
+-- its request and yields again if it has not finished. Call it once per
+-- frame. What a coroutine raises ends that task only (`task.error`), and
+-- is written to stderr; the others go on.
+-- @treturn integer how many tasks are still running
+function M.step()
+  if stepping then
+    error("scenario.step: called from inside a spawned task (yield instead)", 2)
+  end
+  stepping = true
+  local ok, n = pcall(step_all)
+  stepping = false
+  if not ok then error(n, 0) end
+  return n
 end
 
 local sets = {}

@@ -53,8 +53,9 @@ function Request:_send()
   self.state = "running"
 end
 
--- Ends the request with its result; the callback runs here, protected.
-function Request:_complete(a, b)
+-- Ends the request with its result. The callback runs now, or with defer
+-- later through _notify, once the client's list is consistent again.
+function Request:_complete(a, b, defer)
   local c = self.client
   self.state = "done"
   self.r1, self.r2 = a, b
@@ -62,10 +63,16 @@ function Request:_complete(a, b)
     c._transport.cancel(self.call) -- gives its handle back to the client
     self.call = nil
   end
+  if not defer then self:_notify() end
+end
+
+-- Runs on_done once, protected: what it raises is logged and kept.
+function Request:_notify()
+  local c = self.client
   local cb = self.on_done
   if cb then
     self.on_done = nil
-    local ok, cb_err = pcall(cb, a, b)
+    local ok, cb_err = pcall(cb, self.r1, self.r2)
     if not ok then
       self.callback_error = cb_err
       c:_log("warn", "%s: on_done raised: %s", self.endpoint, tostring(cb_err))
@@ -73,7 +80,8 @@ function Request:_complete(a, b)
   end
 end
 
--- The call is done: take its result, then finish or back off.
+-- The call is done: take its result, then finish (callback deferred) or
+-- back off.
 function Request:_finished()
   local c = self.client
   local result, status, headers, raw = c._transport.finish(self.call)
@@ -81,7 +89,8 @@ function Request:_finished()
     if self.t0 then
       c:_log("debug", "%s: HTTP %d in %.1f ms", self.endpoint, status, (core.now() - self.t0) * 1000)
     end
-    return self:_complete(result, { status = status, headers = headers, body = raw, attempts = self.attempts })
+    return self:_complete(result, { status = status, headers = headers, body = raw, attempts = self.attempts },
+      true)
   end
   local err = errors.from_core(status, { attempts = self.attempts, parse_date = core.parse_http_date })
   local delay
@@ -92,7 +101,7 @@ function Request:_finished()
   if delay == nil then
     c:_log(err.kind == "validation" and "debug" or "warn", "%s: failed after %d attempt(s): %s",
       self.endpoint, self.attempts, tostring(err))
-    return self:_complete(nil, err)
+    return self:_complete(nil, err, true)
   end
   c:_log("info", "%s: retrying in %.2f s after %s", self.endpoint, delay, tostring(err))
   self.state = "backoff"
