@@ -218,8 +218,10 @@ function Client:_log(level, fmt, ...)
   if self._logger then self._logger(level, fmt:format(...)) end
 end
 
--- Validates and makes a request; it starts at once if a slot is free.
-function Client:_start(endpoint, idempotent, body, query, extra, on_done)
+-- Validates and makes a request. With now, it starts at once if a slot
+-- is free; a blocking call leaves that to its wait, which starts it and
+-- waits in one round.
+function Client:_start(endpoint, idempotent, body, query, extra, on_done, now)
   local call, raw = self._transport.start(self._handle, endpoint, body, query, extra)
   if call == nil then
     local err = errors.from_core(raw, { attempts = 1 })
@@ -228,7 +230,7 @@ function Client:_start(endpoint, idempotent, body, query, extra, on_done)
   end
   local req = Request.new(self, endpoint, idempotent, call, on_done)
   self._requests[#self._requests + 1] = req
-  self:_pump(0)
+  if now then self:_pump(0) end
   return req
 end
 
@@ -273,7 +275,7 @@ function Client:_pump(wait)
   -- Over a snapshot: taking a result allocates, so finalisers may cancel
   -- or start requests meanwhile. Callbacks run last, on a consistent list,
   -- and may do the same.
-  local snapshot, ended = { unpack(list) }, {}
+  local snapshot, ended = list[2] and { unpack(list) } or { list[1] }, {}
   for _, r in ipairs(snapshot) do
     if r.state == "running" and t.state(r.call) == "done" then
       self._running = self._running - 1
@@ -360,7 +362,7 @@ end
 function Client:create_model_async(body, query, opts)
   check_self(self, "create_model_async")
   opts = Client.check_call_options("create_model_async", 3, opts, true)
-  return self:_start("create_model", false, body, self:_query(query), opts.extra_body, opts.on_done)
+  return self:_start("create_model", false, body, self:_query(query), opts.extra_body, opts.on_done, true)
 end
 
 return Client

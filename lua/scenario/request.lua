@@ -47,8 +47,10 @@ end
 function Request:_send()
   local c = self.client
   self.attempts = self.attempts + 1
-  c:_log("debug", "%s: attempt %d of %d", self.endpoint, self.attempts, c.max_retries + 1)
-  self.t0 = c._logger and core.now()
+  if c._logger then
+    c:_log("debug", "%s: attempt %d of %d", self.endpoint, self.attempts, c.max_retries + 1)
+    self.t0 = core.now()
+  end
   c._transport.submit(self.call)
   self.state = "running"
 end
