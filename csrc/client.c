@@ -434,6 +434,8 @@ static int l_start(lua_State *L) {
   luaL_setmetatable(L, CALL_MT); /* from here __gc releases whatever is set */
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, 6, 1);    /* the client outlives its calls */
+  /* Both allocated: a finaliser may have closed the client. */
+  if (c->closed) return luaL_argerror(L, 1, "the client is closed");
   err = call_acquire(c, call);
   if (err != NULL) {
     req_free(&call->r);

@@ -314,6 +314,14 @@ static const luaL_Reg module_funcs[] = {
   { NULL, NULL },
 };
 
+/* Pushes {close = mt.close} for the metatable mt on top: methods are
+ * looked up there, so that __gc cannot be called as a method. */
+static void push_methods(lua_State *L) {
+  lua_createtable(L, 0, 1);
+  lua_getfield(L, -2, "close");
+  lua_setfield(L, -2, "close");
+}
+
 /* Raises unless every endpoint's schema and every enum fit the lookups. */
 static void check_schema(lua_State *L) {
   int owners = 0;
@@ -344,7 +352,7 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
      * push of a C function makes a new one. */
     lua_getfield(L, -1, "close");
     lua_setfield(L, -2, "__close");
-    lua_pushvalue(L, -1);
+    push_methods(L);
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "scenario.core.client");
     lua_setfield(L, -2, "__name");
@@ -354,7 +362,7 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
     luaL_setfuncs(L, call_methods, 0);
     lua_getfield(L, -1, "close");
     lua_setfield(L, -2, "__close");
-    lua_pushvalue(L, -1);
+    push_methods(L);
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, CALL_MT);
     lua_setfield(L, -2, "__name");

@@ -6,7 +6,6 @@ local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local Request = require "scenario.request"
 
-local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local Client = {}
 Client.__index = Client
@@ -138,6 +137,7 @@ function Client.new(opts)
     _yield = opts.yield_in_coroutines == true,
     _requests = {}, -- unfinished, in the order they were made
     _running = 0,   -- how many of them have a transfer in flight
+    _ended = {},    -- finished in this round, callbacks not yet run
   }, Client)
   self._handle = core.new {
     base_url = base_url,
@@ -173,7 +173,9 @@ function Client:close()
   check_self(self, "close", true)
   if self._closed then return end
   self._closed = true
-  while self._requests[1] do self._requests[1]:cancel() end
+  local list = self._requests
+  self._requests = {}
+  for i = 1, #list do list[i]:cancel() end
   self._handle:close()
 end
 Client.__close = Client.close
@@ -215,7 +217,11 @@ end
 -- endpoint name, statuses, timings and error values only: never from
 -- headers, so the Authorization header cannot reach a log.
 function Client:_log(level, fmt, ...)
-  if self._logger then self._logger(level, fmt:format(...)) end
+  if self._logger then
+    -- A logger that raises must not break the request it reports on.
+    local ok, err = pcall(self._logger, level, fmt:format(...))
+    if not ok then self.logger_error = err end
+  end
 end
 
 -- Validates and makes a request. With now, it starts at once if a slot
@@ -230,7 +236,13 @@ function Client:_start(endpoint, idempotent, body, query, extra, on_done, now)
   end
   local req = Request.new(self, endpoint, idempotent, call, on_done)
   self._requests[#self._requests + 1] = req
-  if now then self:_pump(0) end
+  if now then
+    local ok, perr = pcall(self._pump, self, 0)
+    if not ok then -- the caller gets the error, so no request may linger
+      req:cancel()
+      error(perr, 0)
+    end
+  end
   return req
 end
 
@@ -257,34 +269,53 @@ end
 
 -- One round: fill free slots (queued requests, then backoffs that are
 -- due), move the transfers (waiting up to `wait` seconds for the network),
--- and handle every call that finished.
+-- and handle every call that finished. Callbacks run last, on a
+-- consistent list, and may cancel or start requests.
 function Client:_pump(wait)
   local list, t = self._requests, self._transport
-  if list[1] == nil then return end
-  local now = core.now()
-  for _, r in ipairs(list) do
-    if self._running >= self.max_concurrent then break end
-    if r.state == "queued" or (r.state == "backoff" and r.not_before <= now) then
-      self._running = self._running + 1
-      r:_send()
+  if list[1] ~= nil then
+    local now = core.now()
+    for _, r in ipairs(list) do
+      if self._running >= self.max_concurrent then break end
+      if r.state == "queued" or (r.state == "backoff" and r.not_before <= now) then
+        r:_send()
+      end
+    end
+    -- After a raise part-way through a round, calls that libcurl has
+    -- already reported done are still waiting here: look again.
+    if self._running > 0 or self._unreaped then
+      local _, finished = t.perform(self._handle, wait)
+      if finished > 0 or self._unreaped then
+        self._unreaped = true
+        self:_reap()
+        self._unreaped = false
+      end
     end
   end
-  if self._running == 0 then return end
-  local _, finished = t.perform(self._handle, wait)
-  if finished == 0 then return end
-  -- Over a snapshot: taking a result allocates, so finalisers may cancel
-  -- or start requests meanwhile. Callbacks run last, on a consistent list,
-  -- and may do the same.
-  local snapshot, ended = list[2] and { unpack(list) } or { list[1] }, {}
-  for _, r in ipairs(snapshot) do
+  self:_notify_ended()
+end
+
+-- Takes the result of every done call, over a copy of the list:
+-- finalisers may cancel or start requests meanwhile.
+function Client:_reap()
+  local list, t, copy = self._requests, self._transport, {}
+  for i = 1, #list do copy[i] = list[i] end
+  local ended = self._ended
+  for _, r in ipairs(copy) do
     if r.state == "running" and t.state(r.call) == "done" then
-      self._running = self._running - 1
       r:_finished()
-      if r.state == "done" then ended[#ended + 1] = r end
+      if r.state == "done" then
+        self:_forget(r)
+        ended[#ended + 1] = r
+      end
     end
   end
-  for _, r in ipairs(ended) do self:_forget(r) end
-  for _, r in ipairs(ended) do r:_notify() end
+end
+
+-- Runs the callbacks of the requests that ended in a round.
+function Client:_notify_ended()
+  local ended = self._ended
+  while ended[1] do table.remove(ended, 1):_notify() end
 end
 
 --- Moves every request of this client forward without blocking: call it
@@ -296,20 +327,28 @@ function Client:poll()
   return #self._requests
 end
 
-local function yieldable()
-  if coroutine.isyieldable then return coroutine.isyieldable() end
-  local co, main = coroutine.running()
-  return co ~= nil and not main
-end
-
 local spawned = setmetatable({}, { __mode = "k" })
 Client._spawned = spawned -- coroutines made by scenario.spawn
 
--- A blocking call: waits, or inside a coroutine that may yield, yields
--- (the request) until the request has finished.
-function Client:_await(req)
-  local co = coroutine.running()
-  if co and (spawned[co] or self._yield) and yieldable() then
+-- Whether a blocking call should yield here rather than block.
+function Client:_yields()
+  local co, main = coroutine.running()
+  if co == nil or main or not (spawned[co] or self._yield) then return false end
+  if coroutine.isyieldable then return coroutine.isyieldable() end
+  return true
+end
+
+-- A blocking call, on the request machine: started and waited on, or in
+-- a coroutine that yields, started and polled between yields (each yield
+-- passes the request). Before 5.3 a yield can fail (across pcall in 5.1,
+-- or a C function), and nothing tells in advance: so there the first
+-- yield comes before the request exists, and a failure sends nothing.
+function Client:_blocking(endpoint, idempotent, body, query, extra)
+  local yields = self:_yields()
+  if yields and not coroutine.isyieldable then coroutine.yield() end
+  local req, err = self:_start(endpoint, idempotent, body, query, extra, nil, yields)
+  if req == nil then return nil, err end
+  if yields then
     while not req:poll() do coroutine.yield(req) end
     return req:result()
   end
@@ -339,9 +378,7 @@ end
 function Client:create_model(body, query, opts)
   check_self(self, "create_model")
   opts = Client.check_call_options("create_model", 3, opts)
-  local req, err = self:_start("create_model", false, body, self:_query(query), opts.extra_body)
-  if req == nil then return nil, err end
-  return self:_await(req)
+  return self:_blocking("create_model", false, body, self:_query(query), opts.extra_body)
 end
 
 --- Creates a model without blocking: POST /models, as `create_model`.

@@ -106,7 +106,10 @@ local tasks = {} -- spawned coroutines still running, in spawn order
 --
 -- A coroutine the host runs itself yields the same way if the client was
 -- made with `yield_in_coroutines = true`; it yields the request, and the
--- host resumes it (each frame, say) until it ends.
+-- host resumes it (each frame, say) until it ends. On Lua 5.1 and 5.2,
+-- where a yield can fail unannounced (across `pcall` in 5.1), the first
+-- yield comes before the request exists and passes nothing, so a failed
+-- yield sends nothing.
 -- @tparam function fn the script
 -- @param ... its arguments
 -- @treturn table the task: `task.done` (boolean), and once done

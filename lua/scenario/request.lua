@@ -43,16 +43,18 @@ function Request:__tostring()
   return ("scenario.Request (%s, %s)"):format(self.endpoint, self.state)
 end
 
--- Sends the call (the first time, or again after a backoff).
+-- Sends the call (the first time, or again after a backoff). The state
+-- changes only once submit has succeeded, so a raise leaves it as it was.
 function Request:_send()
   local c = self.client
+  c._transport.submit(self.call)
   self.attempts = self.attempts + 1
+  self.state = "running"
+  c._running = c._running + 1
   if c._logger then
     c:_log("debug", "%s: attempt %d of %d", self.endpoint, self.attempts, c.max_retries + 1)
     self.t0 = core.now()
   end
-  c._transport.submit(self.call)
-  self.state = "running"
 end
 
 -- Ends the request with its result. The callback runs now, or with defer
@@ -83,10 +85,15 @@ function Request:_notify()
 end
 
 -- The call is done: take its result, then finish (callback deferred) or
--- back off.
+-- back off. Taking the result allocates, so a finaliser may cancel the
+-- request meanwhile ("finishing" is not counted as running); the
+-- cancellation then stands.
 function Request:_finished()
   local c = self.client
+  self.state = "finishing"
+  c._running = c._running - 1
   local result, status, headers, raw = c._transport.finish(self.call)
+  if self.state == "done" then return end
   if result ~= nil then
     if self.t0 then
       c:_log("debug", "%s: HTTP %d in %.1f ms", self.endpoint, status, (core.now() - self.t0) * 1000)
@@ -157,11 +164,7 @@ function Request:wait(timeout)
   local deadline = timeout and core.now() + timeout
   while self.state ~= "done" do
     local now = core.now()
-    local left = deadline and deadline - now
-    if left and left <= 0 then
-      return nil, errors.new("pending", ("still in flight after %g s"):format(timeout),
-        { attempts = self.attempts })
-    end
+    local left = deadline and math.max(0, deadline - now)
     if self.state == "backoff" and c._running == 0 then
       -- Nothing else to drive: sleep out the backoff (client's sleep).
       local d = self.not_before - now
@@ -169,9 +172,14 @@ function Request:wait(timeout)
       if d > 0 then c._sleep(d) end
       if not left or d < left then self.not_before = now end -- served
       now = core.now()
-      left = deadline and deadline - now
+      left = deadline and math.max(0, deadline - now)
     end
     c:_pump(c:_next_wait(now, left))
+    -- Checked after a round, so wait(0) moves things as a poll does.
+    if self.state ~= "done" and deadline and core.now() >= deadline then
+      return nil, errors.new("pending", ("still in flight after %g s"):format(timeout),
+        { attempts = self.attempts })
+    end
   end
   return self.r1, self.r2
 end
