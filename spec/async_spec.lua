@@ -376,6 +376,87 @@ describe("re-entry and failures inside a round", function()
   end)
 end)
 
+describe("random sequences of operations", function()
+  before_each(function() server.reset() end)
+
+  -- Model-based: random starts, polls, waits, cancels, collections and a
+  -- final close, against answers of random kind and delay. After every
+  -- step the client's books must balance, and at the end every request
+  -- has ended exactly once, a cancelled one never with a model.
+  local function answer(rnd)
+    local pick = rnd(4)
+    local r
+    if pick == 1 then r = { status = 429, headers = { ["Retry-After"] = "0" }, body = "" }
+    elseif pick == 2 then r = { status = 500, headers = {}, body = "" }
+    else r = replay.fixture("model_example").response end
+    r.delay = (rnd(5) - 1) * 0.01
+    return r
+  end
+
+  local function balanced(client)
+    local running = 0
+    for _, r in ipairs(client._requests) do
+      if r.state == "running" then running = running + 1 end
+      assert.are_not.equal("done", r.state)
+    end
+    assert.equal(running, client._running)
+    assert.truthy(client._running <= client.max_concurrent)
+  end
+
+  for seed = 1, 6 do
+    it("keeps its books with seed " .. seed, function()
+      local state = seed
+      local function rnd(n) -- a small LCG: the same sequence in every Lua
+        state = (state * 1103515245 + 12345) % 2147483648
+        return state % n + 1
+      end
+      local answers = {}
+      for i = 1, 60 do answers[i] = answer(rnd) end
+      server.enqueue(compat.unpack(answers))
+      local client = helper.client { max_concurrent = rnd(3), max_retries = 1 }
+      local reqs, ended, cancelled = {}, {}, {}
+      for _ = 1, 80 do
+        local op = rnd(6)
+        if op == 1 or #reqs == 0 then
+          local i = #reqs + 1
+          reqs[i] = assert(client:create_model_async({ name = "r" .. i }, nil, {
+            on_done = function() ended[i] = (ended[i] or 0) + 1 end,
+          }))
+        elseif op == 2 then
+          client:poll()
+        elseif op == 3 then
+          reqs[rnd(#reqs)]:wait(0)
+        elseif op == 4 then
+          local i = rnd(#reqs)
+          if reqs[i]:cancel() then cancelled[i] = true end
+        elseif op == 5 then
+          collectgarbage()
+        else
+          core.sleep(0.005)
+          client:poll()
+        end
+        balanced(client)
+      end
+      for i = 1, #reqs do
+        if not reqs[i]:done() then reqs[i]:wait(5) end
+        balanced(client)
+      end
+      client:close()
+      for i = 1, #reqs do
+        assert.equal(1, ended[i], "request " .. i .. " ended " .. tostring(ended[i]) .. " times")
+        local model, err = reqs[i]:result()
+        if cancelled[i] then
+          assert.is_nil(model)
+          assert.equal("cancelled", err.kind)
+        else
+          assert.truthy(model ~= nil or err ~= nil)
+        end
+      end
+      assert.equal(0, client._running)
+    end)
+  end
+end)
+
 describe("retries without blocking", function()
   before_each(function() server.reset() end)
 
