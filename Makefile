@@ -160,6 +160,7 @@ lint: deps
 OTHER_LUAS := $(filter-out lua5.4,$(LUAS))
 check-lint:
 	luacheck -q lua spec examples bench
+	luarocks lint scenario-0.1.0-1.rockspec
 	cppcheck --enable=warning,style,performance,portability --std=c99 --error-exitcode=1 \
 	  --inline-suppr --quiet --force -I csrc $(shell pkg-config --cflags lua5.4) \
 	  --suppress=missingIncludeSystem csrc/core.c
