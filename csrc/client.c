@@ -53,11 +53,18 @@ static sc_call *check_call(lua_State *L, int arg) {
   return call;
 }
 
-static char *dup_string(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *d = (char *)malloc(n);
-  if (d != NULL) memcpy(d, s, n);
+/* A NUL-terminated copy of the n bytes at s, or NULL. */
+static char *dup_bytes(const char *s, size_t n) {
+  char *d = (char *)malloc(n + 1);
+  if (d != NULL) {
+    memcpy(d, s, n);
+    d[n] = '\0';
+  }
   return d;
+}
+
+static char *dup_string(const char *s) {
+  return dup_bytes(s, strlen(s));
 }
 
 /* Frees a secret after overwriting it. */
@@ -97,7 +104,7 @@ static void call_detach(sc_call *call, int free_now) {
     call->prev = call->next = NULL;
     call->client = NULL;
     if (free_now && !c->has_spare && !c->closed && call->r.easy != NULL) {
-      buf_free(&call->r.body);
+      buf_reset(&call->r.body); /* kept for the next call, unless large */
       buf_reset(&call->r.resp);
       buf_reset(&call->r.head);
       c->spare = call->r;
@@ -241,10 +248,8 @@ static int l_client_new(lua_State *L) {
   luaL_setmetatable(L, CLIENT_MT); /* from here __gc releases whatever is set */
   blen = strlen(base);
   while (blen > 0 && base[blen - 1] == '/') blen--;
-  c->base_url = (char *)malloc(blen + 1);
+  c->base_url = dup_bytes(base, blen);
   if (c->base_url == NULL) return luaL_error(L, "not enough memory");
-  memcpy(c->base_url, base, blen);
-  c->base_url[blen] = '\0';
   c->user_agent = dup_string(ua);
   if (c->user_agent == NULL) return luaL_error(L, "not enough memory");
   if (user != NULL) {

@@ -49,14 +49,6 @@ static inline void sc_compat_setmetatable(lua_State *L, const char *tname) {
 }
 #define luaL_setmetatable sc_compat_setmetatable
 
-static inline int sc_compat_rawgetp(lua_State *L, int t, const void *p) {
-  t = lua_absindex(L, t);
-  lua_pushlightuserdata(L, (void *)p); /* only an address: never written through */
-  lua_rawget(L, t);
-  return lua_type(L, -1);
-}
-#define lua_rawgetp sc_compat_rawgetp
-
 static inline void sc_compat_rawsetp(lua_State *L, int t, const void *p) {
   t = lua_absindex(L, t);
   lua_pushlightuserdata(L, (void *)p);

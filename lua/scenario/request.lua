@@ -115,7 +115,6 @@ function Request:_finished()
   c:_log("info", "%s: retrying in %.2f s after %s", self.endpoint, delay, tostring(err))
   self.state = "backoff"
   self.not_before = core.now() + delay
-  self.delay = delay
 end
 
 --- Moves this request, and every other one of its client, forward
