@@ -271,13 +271,7 @@ describe("collection mid-flight", function()
     end
     collectgarbage()
     collectgarbage()
-    local open
-    for _ = 1, 100 do
-      open = server.stats().open
-      if open == 0 then break end
-      core.sleep(0.01)
-    end
-    assert.equal(0, open)
+    assert.equal(0, server.open_after_close())
   end)
 end)
 

@@ -157,13 +157,7 @@ describe("scenario.core handle", function()
     h = nil -- luacheck: ignore
     collectgarbage()
     collectgarbage()
-    local open
-    for _ = 1, 100 do
-      open = server.stats().open
-      if open == 0 then break end
-      require("socket").sleep(0.01)
-    end
-    return open
+    return server.open_after_close()
   end
 
   it("releases its connection on close", function()

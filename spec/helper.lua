@@ -6,7 +6,7 @@ local helper = {}
 
 --- The interpreter and module build under test (make check sets both), for
 -- the processes the specs start.
-helper.LUA = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
+helper.LUA = replay.LUA
 helper.CPATH = os.getenv("SCENARIO_TEST_CPATH") or "./build/lua5.4/?.so"
 
 helper.API_KEY = "test-key-7f3a"

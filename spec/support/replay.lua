@@ -6,6 +6,10 @@ local compat = require "spec.support.compat"
 
 local M = {}
 
+--- The interpreter under test (make check sets it), for the processes the
+-- specs start.
+M.LUA = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
+
 local server -- the one running server, started on first use
 
 local function my_pid()
@@ -45,7 +49,7 @@ function M.server(standin, opts)
   assert(delay == nil or (type(delay) == "number" and delay >= 0 and delay < math.huge),
     "replay.server: opts.delay must be a number of seconds, at least 0")
   local cmd = ("echo $$; exec %s spec/support/replay_server.lua --parent %s%s%s"):format(
-    os.getenv("SCENARIO_TEST_LUA") or "lua5.4", my_pid() or "",
+    M.LUA, my_pid() or "",
     standin and (" --standin " .. standin) or "",
     delay and (" --standin-delay %.17g"):format(delay) or "")
   local proc = assert(io.popen(cmd, "r"))
@@ -73,6 +77,18 @@ function M.server(standin, opts)
 
   function server.requests() return control("GET", "/requests") end
   function server.stats() return control("GET", "/stats") end
+
+  --- Data connections still open once the client side has had up to a
+  -- second to close them: 0 as soon as that is reached.
+  function server.open_after_close()
+    local open
+    for _ = 1, 100 do
+      open = server.stats().open
+      if open == 0 then break end
+      socket.sleep(0.01)
+    end
+    return open
+  end
 
   -- Stops the server before the popen handle is closed (closing waits for
   -- the process); finalisers run in reverse order of creation. A signal,
