@@ -21,17 +21,16 @@
 #include "walk.c"
 #include "lookup.c"
 #include "check.c"
-#include "normalize.c"
+#include "decode.c"
 #include "transport.c"
 
 #define CLIENT_MT "scenario.core.client"
 #define SCRATCH_MT "scenario.core.scratch"
 
 /* Upvalues shared by the module's functions. */
-#define UV_DECODE lua_upvalueindex(1)  /* decode of a private cjson instance */
-#define UV_CACHE lua_upvalueindex(2)   /* field lookups (lookup.c) */
-#define UV_SCRATCH lua_upvalueindex(3) /* an sc_scratch userdata for core.encode */
-#define NUPVALUES 3
+#define UV_CACHE lua_upvalueindex(1)   /* field lookups (lookup.c) */
+#define UV_SCRATCH lua_upvalueindex(2) /* an sc_scratch userdata for core.encode */
+#define NUPVALUES 2
 
 /* core.encode's buffer, one per state. A walk can allocate (the first
  * time it meets a type), an allocation can run a finalizer, and a
@@ -144,46 +143,48 @@ static int l_encode(lua_State *L) {
   return 1;
 }
 
-/* Decodes the JSON string at idx and normalises it against ep's response
- * schema. Returns 1 with the result member pushed, or 0 with an error
- * table pushed. Needs the module upvalues. */
+/* Decodes the JSON string at idx against ep's response schema. Returns 1
+ * with the result member pushed, or 0 with an error table pushed. Needs
+ * the module upvalues. */
 static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
-  int base = lua_gettop(L), ok;
+  int base = lua_gettop(L), got;
+  size_t len, chars;
+  long nul;
   sc_walk w;
-  lua_pushvalue(L, UV_DECODE);
-  lua_pushvalue(L, idx);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) { /* message */
+  sc_reader r;
+  const char *json = lua_tolstring(L, idx, &len);
+  walk_begin(L, &w, NULL);                   /* nil cache */
+  /* One scan of the whole body; strings are checked one by one, to name
+   * the path, only when it fails. */
+  w.check_utf8 = utf8_scan(json, len, &chars, &nul) >= 0;
+  memset(&r, 0, sizeof r);
+  r.w = &w;
+  r.start = r.p = (const unsigned char *)json;
+  r.end = r.start + len;
+  rd_space(&r);
+  got = rd_value(&r, ep->response);          /* nil cache [document] */
+  if (got != RD_BROKEN) {
+    rd_space(&r);
+    if (r.p != r.end) got = rd_broken(&r, "more data after the JSON value");
+  }
+  if (got == RD_BROKEN) {
+    char at[24];
     lua_createtable(L, 0, 2);
     lua_pushliteral(L, "invalid_response");
     lua_setfield(L, -2, "kind");
-    lua_pushfstring(L, "the response is not valid JSON (%s)",
-                    lua_isstring(L, -2) ? lua_tostring(L, -2) : "?");
+    lua_pushfstring(L, "the response is not valid JSON (%s at byte %s)", r.syntax,
+                    int_text((lua_Integer)r.syntax_at, at));
     lua_setfield(L, -2, "message");
-    lua_remove(L, -2);
-    return 0;
-  }
-  /* decoded */
-  walk_begin(L, &w, NULL);               /* decoded nil cache */
-  {
-    size_t len, chars;
-    long nul;
-    const char *raw = lua_tolstring(L, idx, &len);
-    w.check_utf8 = utf8_scan(raw, len, &chars, &nul) >= 0;
-  }
-  {
-    lua_Integer unused;
-    norm_value(&w, w.errslot - 1, lua_type(L, w.errslot - 1), ep->response, &unused);
-  }
-  ok = w.nerr == 0;
-  if (ok) {
-    lua_pushstring(L, ep->result_key);
-    lua_rawget(L, w.errslot - 1);        /* decoded nil cache result */
+  } else if (w.nerr > 0) {
+    push_problems(L, &w, "invalid_response");
   } else {
-    push_problems(L, &w, "invalid_response"); /* decoded nil cache err */
+    /* The schema made the document an object, with the member required. */
+    lua_pushstring(L, ep->result_key);
+    lua_rawget(L, -2);                       /* nil cache document result */
   }
   lua_replace(L, base + 1);
   lua_settop(L, base + 1);
-  return ok;
+  return got != RD_BROKEN && w.nerr == 0;
 }
 
 /* core.decode(endpoint, json) -> result | nil, err */
@@ -261,25 +262,6 @@ static void push_enums(lua_State *L) {
     }
     lua_setfield(L, -2, e->name);
   }
-}
-
-/* Pushes the decode function of a private lua-cjson instance, so settings
- * made by the host on the shared cjson module do not change our parsing. */
-static void push_decoder(lua_State *L) {
-  lua_getglobal(L, "require");
-  lua_pushliteral(L, "cjson");
-  lua_call(L, 1, 1);                   /* cjson */
-  lua_getfield(L, -1, "new");
-  lua_call(L, 0, 1);                   /* cjson inst */
-  lua_getfield(L, -1, "decode_invalid_numbers");
-  lua_pushboolean(L, 0);               /* no NaN, Infinity or hex */
-  lua_call(L, 1, 0);
-  lua_getfield(L, -1, "decode_max_depth");
-  lua_pushinteger(L, SC_JSON_MAX_DEPTH);
-  lua_call(L, 1, 0);
-  lua_getfield(L, -1, "decode");       /* cjson inst decode */
-  lua_replace(L, -3);
-  lua_pop(L, 1);
 }
 
 static const luaL_Reg client_methods[] = {
@@ -375,9 +357,8 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_pop(L, 1);
 
   lua_newtable(L);                     /* M */
-  push_decoder(L);                     /* M decode */
-  push_lookup_cache(L);                /* M decode cache */
-  push_scratch(L);                     /* M decode cache scratch */
+  push_lookup_cache(L);                /* M cache */
+  push_scratch(L);                     /* M cache scratch */
   for (const luaL_Reg *f = module_funcs; f->name; f++) {
     for (int k = 0; k < NUPVALUES; k++) lua_pushvalue(L, -NUPVALUES);
     lua_pushcclosure(L, f->func, NUPVALUES);

@@ -1,0 +1,557 @@
+/*
+ * The response engine: parses JSON straight into Lua values, checking and
+ * normalising them against the response schema in the same pass.
+ *   - A number written as an integer is a Lua integer, exact to 2^63 - 1
+ *     (to 2^53 before Lua 5.3). A number written with a fraction or an
+ *     exponent whose value is integral and below 2^53 becomes an integer
+ *     too; any other stays a float.
+ *   - A null member of any object is an absent field; nulls in arrays stay,
+ *     as scenario.null, to keep the positions.
+ *   - Strings must be valid UTF-8.
+ * Fields and enum values the schema does not know are kept, normalised
+ * the same way: the API grows, and a client must not drop what it does
+ * not understand yet. A value of the wrong type for a known field is a
+ * problem, reported with its path; the parse goes on, so every such
+ * problem is reported at once. Broken JSON stops the parse.
+ *
+ * Tables are made at their final size where it is known: an array's first
+ * SC_RD_CHUNK items wait on the stack, and an object of a known type gets
+ * room for its fields.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#define SC_EXACT_LIMIT 9007199254740992.0 /* 2^53 */
+
+/* Array items that wait on the stack before their table is made. Each
+ * nesting level holds this many plus a few, and 5.1 gives one C call
+ * 8000 slots: 200 levels * (16 + 4) stays well under. */
+#define SC_RD_CHUNK 16
+
+/* The path never has more segments than the parser allows levels. */
+typedef char sc_path_fits_json_depth[SC_JSON_MAX_DEPTH < SC_PATH_MAX ? 1 : -1];
+
+typedef struct sc_reader {
+  sc_walk *w;                  /* path, problems and lookups */
+  const unsigned char *start;  /* the body */
+  const unsigned char *p;      /* next byte */
+  const unsigned char *end;
+  const char *syntax;          /* why the JSON is broken, or NULL */
+  size_t syntax_at;            /* and at which byte offset */
+  int depth;
+} sc_reader;
+
+enum { RD_BROKEN, RD_VALUE, RD_NULL }; /* what reading a value gave */
+
+static int rd_value(sc_reader *r, const sc_type *t);
+
+static int rd_broken(sc_reader *r, const char *why) {
+  if (r->syntax == NULL) {
+    r->syntax = why;
+    r->syntax_at = (size_t)(r->p - r->start);
+  }
+  return RD_BROKEN;
+}
+
+static void rd_space(sc_reader *r) {
+  while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
+    r->p++;
+}
+
+/* ---- strings ---------------------------------------------------------------- */
+
+static int hex4(const unsigned char *p, unsigned *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    unsigned c = p[i];
+    if (c >= '0' && c <= '9') c -= '0';
+    else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') c = (c | 0x20) - 'a' + 10;
+    else return 0;
+    v = v << 4 | c;
+  }
+  *out = v;
+  return 1;
+}
+
+static size_t utf8_put(unsigned cp, char out[4]) {
+  if (cp < 0x80) { out[0] = (char)cp; return 1; }
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | cp >> 6);
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | cp >> 12);
+    out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | cp >> 18);
+  out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+  out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+/* Decodes the escaped string whose body starts at r->p (just past the
+ * opening quote) into a new Lua string. Lone surrogates are broken JSON:
+ * they would make invalid UTF-8. */
+static int rd_escaped(sc_reader *r) {
+  luaL_Buffer b;
+  const unsigned char *p = r->p;
+  luaL_buffinit(r->w->L, &b);
+  for (;;) {
+    const unsigned char *run = p;
+    while (p < r->end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
+    luaL_addlstring(&b, (const char *)run, (size_t)(p - run));
+    if (p >= r->end) {
+      r->p = p;
+      return rd_broken(r, "unterminated string");
+    }
+    if (*p == '"') break;
+    if (*p < 0x20) {
+      r->p = p;
+      return rd_broken(r, "control character in a string");
+    }
+    if (r->end - p < 2) {
+      r->p = p;
+      return rd_broken(r, "unterminated string");
+    }
+    switch (p[1]) {
+      case '"': luaL_addchar(&b, '"'); break;
+      case '\\': luaL_addchar(&b, '\\'); break;
+      case '/': luaL_addchar(&b, '/'); break;
+      case 'b': luaL_addchar(&b, '\b'); break;
+      case 'f': luaL_addchar(&b, '\f'); break;
+      case 'n': luaL_addchar(&b, '\n'); break;
+      case 'r': luaL_addchar(&b, '\r'); break;
+      case 't': luaL_addchar(&b, '\t'); break;
+      case 'u': {
+        unsigned cp, lo;
+        char u8[4];
+        if (r->end - p < 6 || !hex4(p + 2, &cp)) {
+          r->p = p;
+          return rd_broken(r, "invalid \\u escape");
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          if (r->end - p < 12 || p[6] != '\\' || p[7] != 'u' || !hex4(p + 8, &lo) ||
+              lo < 0xDC00 || lo > 0xDFFF) {
+            r->p = p;
+            return rd_broken(r, "lone surrogate in a \\u escape");
+          }
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          p += 6;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          r->p = p;
+          return rd_broken(r, "lone surrogate in a \\u escape");
+        }
+        luaL_addlstring(&b, u8, utf8_put(cp, u8));
+        p += 4;
+        break;
+      }
+      default:
+        r->p = p;
+        return rd_broken(r, "invalid escape in a string");
+    }
+    p += 2;
+  }
+  r->p = p + 1;
+  luaL_pushresult(&b);
+  return RD_VALUE;
+}
+
+/* Reads the string at r->p (its opening quote) and pushes it. */
+static int rd_string(sc_reader *r) {
+  const unsigned char *s = ++r->p, *p = s;
+  /* Eight bytes at a time while they need no attention. */
+  while (r->end - p >= 8) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    if (needs_escape8(v)) break;
+    p += 8;
+  }
+  while (p < r->end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
+  if (p < r->end && *p == '"') {
+    lua_pushlstring(r->w->L, (const char *)s, (size_t)(p - s));
+    r->p = p + 1;
+    return RD_VALUE;
+  }
+  return rd_escaped(r);
+}
+
+/* The body had bad UTF-8 somewhere (see decode_response): each string is
+ * checked, so the problem gets its path. */
+static void check_utf8_at(sc_walk *w, int idx) {
+  size_t len, chars;
+  long nul, bad;
+  const char *s = lua_tolstring(w->L, idx, &len);
+  bad = utf8_scan(s, len, &chars, &nul);
+  if (bad >= 0) walk_fail(w, "is not valid UTF-8 (bad byte at offset %d)", (int)bad);
+}
+
+/* ---- numbers ---------------------------------------------------------------- */
+
+/* Pushes v as an integer where this Lua has one that holds it. */
+static void push_int64(lua_State *L, int64_t v) {
+#if LUA_VERSION_NUM >= 503
+  if (v >= (int64_t)LUA_MININTEGER && v <= (int64_t)LUA_MAXINTEGER) {
+    lua_pushinteger(L, (lua_Integer)v);
+    return;
+  }
+#endif
+  lua_pushnumber(L, (lua_Number)v);
+}
+
+/* Pushes d, as an integer if it is integral and a double holds every
+ * integer up to it exactly. */
+static void push_double(lua_State *L, double d) {
+  if (d == floor(d) && fabs(d) < SC_EXACT_LIMIT) push_int64(L, (int64_t)d);
+  else lua_pushnumber(L, (lua_Number)d);
+}
+
+/* strtod on the n bytes at s, which hold a valid JSON number: through a
+ * copy, with '.' turned into the locale's decimal point (a host may have
+ * called setlocale). */
+static double json_strtod(const unsigned char *s, size_t n) {
+  char small[64], *buf = small, *dot;
+  const char *dp = localeconv()->decimal_point;
+  size_t dl = strlen(dp);
+  double d;
+  if (n + dl >= sizeof small) {
+    buf = (char *)malloc(n + dl + 1);
+    if (buf == NULL) return HUGE_VAL * 0.0; /* a NaN: the caller reports it */
+  }
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  dot = strchr(buf, '.');
+  if (dot != NULL && (dl != 1 || dp[0] != '.')) {
+    memmove(dot + dl, dot + 1, n - (size_t)(dot - buf));
+    memcpy(dot, dp, dl);
+  }
+  d = strtod(buf, NULL);
+  if (buf != small) free(buf);
+  return d;
+}
+
+/* Reads the number at r->p and pushes it. The grammar is JSON's: no
+ * leading zeros, no '+', no hex, no NaN or Infinity. */
+static int rd_number(sc_reader *r) {
+  static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+  const unsigned char *s = r->p, *p = s, *e = r->end;
+  uint64_t mant = 0;
+  int neg = 0, digits = 0, frac = 0, exp = 0, exp_neg = 0, exact = 1;
+  if (*p == '-') { neg = 1; p++; }
+  if (p >= e || *p < '0' || *p > '9') return rd_broken(r, "invalid number");
+  if (*p == '0') {
+    p++;
+    if (p < e && *p >= '0' && *p <= '9') return rd_broken(r, "invalid number (leading zero)");
+  } else {
+    for (; p < e && *p >= '0' && *p <= '9'; p++, digits++) {
+      if (digits < 19) mant = mant * 10 + (uint64_t)(*p - '0');
+      else exact = 0;
+    }
+  }
+  if (p < e && *p == '.') {
+    p++;
+    if (p >= e || *p < '0' || *p > '9') {
+      r->p = p;
+      return rd_broken(r, "invalid number");
+    }
+    for (; p < e && *p >= '0' && *p <= '9'; p++, frac++) {
+      if (digits + frac < 19) mant = mant * 10 + (uint64_t)(*p - '0');
+      else exact = 0;
+    }
+  }
+  if (p < e && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < e && (*p == '+' || *p == '-')) exp_neg = *p++ == '-';
+    if (p >= e || *p < '0' || *p > '9') {
+      r->p = p;
+      return rd_broken(r, "invalid number");
+    }
+    for (; p < e && *p >= '0' && *p <= '9'; p++)
+      if (exp < 100000) exp = exp * 10 + (*p - '0');
+    if (exp_neg) exp = -exp;
+  } else if (frac == 0 && exact && digits <= 19) {
+    /* An integer literal: exact whenever it fits 64 bits. */
+    r->p = p;
+    if (!neg && mant <= (uint64_t)INT64_MAX) {
+      push_int64(r->w->L, (int64_t)mant);
+      return RD_VALUE;
+    }
+    if (neg && mant <= (uint64_t)INT64_MAX + 1) {
+      push_int64(r->w->L, mant == 0 ? 0 : -(int64_t)(mant - 1) - 1);
+      return RD_VALUE;
+    }
+  }
+  r->p = p;
+  {
+    /* Exact operands give a correctly rounded quotient or product
+     * (Clinger's fast path); anything else goes to strtod. */
+    int e10 = exp - frac;
+    double d;
+    if (exact && mant <= (1ull << 53) && e10 >= -22 && e10 <= 22) {
+      d = e10 < 0 ? (double)mant / pow10[-e10] : (double)mant * pow10[e10];
+      if (neg) d = -d;
+    } else {
+      d = json_strtod(s, (size_t)(p - s)); /* s has the sign */
+      if (d != d) return rd_broken(r, "not enough memory for a number");
+    }
+    push_double(r->w->L, d);
+  }
+  return RD_VALUE;
+}
+
+/* ---- arrays and objects ----------------------------------------------------- */
+
+static const char *json_kind(unsigned char c) {
+  switch (c) {
+    case '{': return "an object";
+    case '[': return "an array";
+    case '"': return "a string";
+    case 't':
+    case 'f': return "a boolean";
+    case 'n': return "null";
+    default: return "a number";
+  }
+}
+
+/* Moves the n values on top of the stack into the table at tbl, as its
+ * items first+1 .. first+n. */
+static void rd_flush(lua_State *L, int tbl, lua_Integer first, int n) {
+  for (int i = n; i >= 1; i--) lua_rawseti(L, tbl, first + i);
+}
+
+/* Reads the array at r->p (its '[') and pushes it. items: the type of
+ * every item, or NULL for unknown data. */
+static int rd_array(sc_reader *r, const sc_type *items) {
+  lua_State *L = r->w->L;
+  int nulls_ok = items == NULL || items->kind == SC_ANY;
+  int base = lua_gettop(L), tbl = 0, waiting = 0;
+  lua_Integer n = 0;
+  luaL_checkstack(L, SC_RD_CHUNK + 8, "nested too deeply");
+  r->p++;
+  rd_space(r);
+  if (r->p < r->end && *r->p == ']') {
+    r->p++;
+    lua_createtable(L, 0, 0);
+    return RD_VALUE;
+  }
+  for (;;) {
+    int got;
+    path_index(r->w, n + 1);
+    got = rd_value(r, items);
+    if (got == RD_NULL) {
+      if (!nulls_ok) walk_fail(r->w, "is null");
+      lua_pushlightuserdata(L, NULL);
+    }
+    path_pop(r->w);
+    if (got == RD_BROKEN) return RD_BROKEN;
+    n++;
+    if (++waiting == SC_RD_CHUNK) {  /* base [tbl] item... */
+      if (tbl == 0) {
+        lua_createtable(L, 2 * SC_RD_CHUNK, 0);
+        lua_insert(L, base + 1);
+        tbl = base + 1;
+      }
+      rd_flush(L, tbl, n - waiting, waiting);
+      waiting = 0;
+    }
+    rd_space(r);
+    if (r->p < r->end && *r->p == ',') {
+      r->p++;
+      rd_space(r);
+      continue;
+    }
+    if (r->p < r->end && *r->p == ']') break;
+    return rd_broken(r, r->p < r->end ? "expected ',' or ']'" : "unterminated array");
+  }
+  r->p++;
+  if (tbl == 0) {
+    lua_createtable(L, waiting, 0);
+    lua_insert(L, base + 1);
+    tbl = base + 1;
+  }
+  rd_flush(L, tbl, n - waiting, waiting);
+  return RD_VALUE;
+}
+
+/* Reports the required fields of the object type t missing from seen (a
+ * bit per field). */
+static void check_required(sc_walk *w, const sc_type *t, uint64_t seen) {
+  for (int i = 0; i < t->nfields; i++) {
+    const sc_field *f = &t->fields[i];
+    if ((f->flags & SC_REQUIRED) && !(seen & ((uint64_t)1 << i))) {
+      path_key(w, f->name, strlen(f->name));
+      walk_fail(w, "is required but missing");
+      path_pop(w);
+    }
+  }
+}
+
+/* Reads the object at r->p (its '{') and pushes it. t: its SC_OBJECT or
+ * SC_MAP type, or NULL for unknown data. */
+static int rd_object(sc_reader *r, const sc_type *t) {
+  lua_State *L = r->w->L;
+  const sc_lookup *lk = NULL;
+  const sc_type *items = NULL;
+  uint64_t seen = 0;
+  int tbl;
+  if (t != NULL && t->kind == SC_OBJECT) lk = get_lookup(r->w, t);
+  else if (t != NULL) items = t->items;
+  luaL_checkstack(L, 8, "nested too deeply");
+  lua_createtable(L, 0, lk ? t->nfields : 0);
+  tbl = lua_gettop(L);
+  r->p++;
+  rd_space(r);
+  if (r->p < r->end && *r->p == '}') {
+    r->p++;
+  } else {
+    for (;;) {
+      const sc_type *ft = items;
+      size_t klen;
+      const char *k;
+      int i = -1, got;
+      if (r->p >= r->end || *r->p != '"')
+        return rd_broken(r, r->p < r->end ? "expected a member name" : "unterminated object");
+      if (rd_string(r) == RD_BROKEN) return RD_BROKEN;   /* tbl key */
+      rd_space(r);
+      if (r->p >= r->end || *r->p != ':') return rd_broken(r, "expected ':'");
+      r->p++;
+      rd_space(r);
+      if (lk != NULL) {
+        k = lua_tolstring(L, -1, &klen);
+        i = lookup_find(lk, k, klen);
+        if (i >= 0) ft = t->fields[i].type;
+      }
+      path_key_at(r->w, tbl + 1);
+      got = rd_value(r, ft);                              /* tbl key [value] */
+      path_pop(r->w);
+      if (got == RD_BROKEN) return RD_BROKEN;
+      if (got == RD_VALUE) {
+        lua_rawset(L, tbl);
+        if (i >= 0) seen |= (uint64_t)1 << i;
+      } else {
+        /* null: the field is absent, even if an earlier duplicate set it */
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, tbl) != LUA_TNIL) {
+          lua_pop(L, 1);
+          lua_pushnil(L);
+          lua_rawset(L, tbl);
+        } else {
+          lua_pop(L, 2);
+        }
+        if (i >= 0) seen &= ~((uint64_t)1 << i);
+      }
+      rd_space(r);
+      if (r->p < r->end && *r->p == ',') {
+        r->p++;
+        rd_space(r);
+        continue;
+      }
+      if (r->p < r->end && *r->p == '}') {
+        r->p++;
+        break;
+      }
+      return rd_broken(r, r->p < r->end ? "expected ',' or '}'" : "unterminated object");
+    }
+  }
+  if (lk != NULL) check_required(r->w, t, seen);
+  return RD_VALUE;
+}
+
+/* ---- values ----------------------------------------------------------------- */
+
+/* Whether a JSON value starting with c may stand where kind is expected. */
+static int kind_accepts(sc_kind kind, unsigned char c) {
+  switch (kind) {
+    case SC_STRING: return c == '"';
+    case SC_NUMBER:
+    case SC_INTENUM: return c == '-' || (c >= '0' && c <= '9');
+    case SC_BOOLEAN: return c == 't' || c == 'f';
+    case SC_ARRAY: return c == '[';
+    case SC_OBJECT:
+    case SC_MAP: return c == '{';
+    default: return 1;
+  }
+}
+
+static const char *kind_wanted(sc_kind kind) {
+  switch (kind) {
+    case SC_STRING: return "a string";
+    case SC_NUMBER:
+    case SC_INTENUM: return "a number";
+    case SC_BOOLEAN: return "a boolean";
+    case SC_ARRAY: return "an array";
+    default: return "an object";
+  }
+}
+
+static int rd_literal(sc_reader *r, const char *word, size_t n) {
+  if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
+    return rd_broken(r, "unexpected character");
+  r->p += n;
+  return RD_VALUE;
+}
+
+/* An empty object and an empty array are the same empty Lua table, and
+ * servers built on lua-cjson send {} for []: either stands for the other.
+ * Reads and pushes the value at r->p if it is one, for the container type
+ * t; returns whether it was. */
+static int empty_container(sc_reader *r, const sc_type *t) {
+  const unsigned char *p = r->p;
+  unsigned char close = *p == '{' ? '}' : *p == '[' ? ']' : 0;
+  if (close == 0) return 0;
+  for (p++; p < r->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'); p++) {}
+  if (p >= r->end || *p != close) return 0;
+  r->p = p + 1;
+  lua_createtable(r->w->L, 0, 0);
+  if (t->kind == SC_OBJECT) check_required(r->w, t, 0);
+  return 1;
+}
+
+/* Reads one value of type t (NULL: unknown data) and pushes it; for null,
+ * pushes nothing and returns RD_NULL. A value of the wrong type is
+ * recorded as a problem, then read as unknown data. */
+static int rd_value(sc_reader *r, const sc_type *t) {
+  lua_State *L = r->w->L;
+  int got;
+  unsigned char c;
+  if (r->p >= r->end) return rd_broken(r, "unexpected end");
+  c = *r->p;
+  if (t != NULL && c != 'n' && !kind_accepts(t->kind, c)) {
+    int container = t->kind == SC_ARRAY || t->kind == SC_OBJECT || t->kind == SC_MAP;
+    if (container && empty_container(r, t)) return RD_VALUE;
+    walk_fail(r->w, "expected %s, got %s", kind_wanted(t->kind), json_kind(c));
+    t = NULL;
+  }
+  switch (c) {
+    case '"':
+      got = rd_string(r);
+      if (got == RD_VALUE && r->w->check_utf8) check_utf8_at(r->w, lua_gettop(L));
+      return got;
+    case '{':
+    case '[':
+      if (++r->depth > SC_JSON_MAX_DEPTH) return rd_broken(r, "nested too deeply");
+      got = c == '{' ? rd_object(r, t) : rd_array(r, t ? t->items : NULL);
+      r->depth--;
+      return got;
+    case 't':
+      got = rd_literal(r, "true", 4);
+      if (got == RD_VALUE) lua_pushboolean(L, 1);
+      return got;
+    case 'f':
+      got = rd_literal(r, "false", 5);
+      if (got == RD_VALUE) lua_pushboolean(L, 0);
+      return got;
+    case 'n':
+      got = rd_literal(r, "null", 4);
+      if (got == RD_BROKEN) return got;
+      if (t != NULL && r->depth == 0) walk_fail(r->w, "expected %s, got null", kind_wanted(t->kind));
+      return RD_NULL;
+    default:
+      if (c == '-' || (c >= '0' && c <= '9')) return rd_number(r);
+      return rd_broken(r, "unexpected character");
+  }
+}
