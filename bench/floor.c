@@ -1,9 +1,10 @@
 /*
  * The physical floor: N POSTs of a precomputed body on one reused easy
- * handle, the response bytes discarded. What scenario's client adds on
- * top of this is what the benchmark measures.
+ * handle, the response bytes discarded. The request is byte for byte the
+ * one scenario sends (USER_AGENT is its User-Agent). What scenario's
+ * client adds on top of this is what the benchmark measures.
  *
- *   floor N URL BODYFILE   -> prints "cpu_seconds wall_seconds" of the loop
+ *   floor N URL BODYFILE USER_AGENT   -> prints "cpu_seconds wall_seconds" of the loop
  */
 #define _POSIX_C_SOURCE 200809L
 #include <curl/curl.h>
@@ -33,8 +34,8 @@ int main(int argc, char **argv) {
   struct curl_slist *hdrs = NULL;
   struct rusage ru;
   double t0, cpu0;
-  if (argc != 4) {
-    fprintf(stderr, "usage: floor N URL BODYFILE\n");
+  if (argc != 5) {
+    fprintf(stderr, "usage: floor N URL BODYFILE USER_AGENT\n");
     return 2;
   }
   n = atol(argv[1]);
@@ -48,6 +49,7 @@ int main(int argc, char **argv) {
   hdrs = curl_slist_append(hdrs, "Accept: application/json");
   hdrs = curl_slist_append(hdrs, "Expect:");
   curl_easy_setopt(h, CURLOPT_URL, argv[2]);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, argv[4]);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_USERNAME, "bench-key");

@@ -97,9 +97,12 @@ end
 -- ---- the contenders ---------------------------------------------------------
 
 local lua = "lua5.4"
+local core = require "scenario.core"
+-- scenario's default User-Agent, so that the floor sends the same bytes
+local user_agent = ("scenario-lua/%s libcurl/%s"):format(core._VERSION, core.curl_version)
 local contenders = {
   { name = "libcurl C loop (floor)", n = N,
-    cmd = ("bench/build/floor %d %s %s/body.json"):format(N, url, dir) },
+    cmd = ("bench/build/floor %d %s %s/body.json '%s'"):format(N, url, dir, user_agent) },
   { name = "scenario", n = N, cmd = ("%s bench/client_scenario.lua %d %s"):format(lua, N, base) },
   { name = "LuaSocket + cjson", n = N, cmd = ("%s bench/client_luasocket.lua %d %s"):format(lua, N, url) },
   { name = "curl command line", n = N_CLI, cli = true,

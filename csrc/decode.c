@@ -165,9 +165,17 @@ static int rd_string(sc_reader *r) {
   const unsigned char *s = ++r->p, *p = s;
   /* Eight bytes at a time while they need no attention. */
   while (r->end - p >= 8) {
-    uint64_t v;
+    uint64_t v, m;
     memcpy(&v, p, 8);
-    if (needs_escape8(v)) break;
+    m = needs_escape8(v);
+    if (m != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      /* The lowest flagged byte is exact (a borrow only flags bytes above
+       * a true one): go straight to it. */
+      p += __builtin_ctzll(m) >> 3;
+#endif
+      break;
+    }
     p += 8;
   }
   while (p < r->end && *p != '"' && *p != '\\' && *p >= 0x20) p++;

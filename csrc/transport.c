@@ -160,7 +160,10 @@ static const char *req_prepare(sc_request *r, const char *method) {
 static void push_headers(lua_State *L, const sc_request *r) {
   const char *d = r->head.data;
   size_t len = r->head.len, pos = 0;
-  lua_newtable(L);
+  int lines = 0;
+  for (const char *q = d; q != NULL && (q = memchr(q, '\n', len - (size_t)(q - d))) != NULL; q++)
+    lines++;
+  lua_createtable(L, 0, lines > 2 ? lines - 2 : 0); /* not the status line, nor the blank one */
   while (pos < len) {
     size_t start = pos, stop, colon, v, ve;
     char name[128];

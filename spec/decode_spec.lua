@@ -292,7 +292,7 @@ describe("decoding numbers", function()
       assert(os.setlocale("de_DE.UTF-8", "numeric"), "locale not switched")
       assert(jit or tostring(1.5) == "1,5", "the locale does not use a decimal comma")
       local core = require "scenario.core"
-      local json = io.read("a")
+      local json = io.read("*a")
       local cases = { ["0.5"] = 0.5, ["3.141592653589793238462643383279"] = 3.141592653589793,
         ["1.25e-300"] = 1.25e-300, ["-2.5E2"] = -250 }
       for text, want in pairs(cases) do

@@ -138,6 +138,7 @@ function Client.new(opts)
     _requests = {}, -- unfinished, in the order they were made
     _running = 0,   -- how many of them have a transfer in flight
     _ended = {},    -- finished in this round, callbacks not yet run
+    _reap_copy = false, -- a spare list for _reap
   }, Client)
   self._handle = core.new {
     base_url = base_url,
@@ -298,10 +299,15 @@ end
 -- Takes the result of every done call, over a copy of the list:
 -- finalisers may cancel or start requests meanwhile.
 function Client:_reap()
-  local list, t, copy = self._requests, self._transport, {}
-  for i = 1, #list do copy[i] = list[i] end
+  local list, t = self._requests, self._transport
+  -- The copy is kept for the next round; a nested round (from a
+  -- finaliser) finds none and makes its own.
+  local copy, n = self._reap_copy or {}, #list
+  self._reap_copy = nil
+  for i = 1, n do copy[i] = list[i] end
   local ended = self._ended
-  for _, r in ipairs(copy) do
+  for i = 1, n do
+    local r = copy[i]
     if r.state == "running" and t.state(r.call) == "done" then
       r:_finished()
       if r.state == "done" then
@@ -310,6 +316,8 @@ function Client:_reap()
       end
     end
   end
+  for i = 1, n do copy[i] = nil end
+  self._reap_copy = copy
 end
 
 -- Runs the callbacks of the requests that ended in a round.

@@ -36,6 +36,9 @@ function Request.new(client, endpoint, idempotent, call, on_done)
     on_done = on_done,
     attempts = 0,
     state = "queued",
+    -- Set later; present from the start, so the table is made once at
+    -- its full size.
+    r1 = false, r2 = false, t0 = false, not_before = false,
   }, Request)
 end
 
