@@ -148,21 +148,19 @@ static int l_encode(lua_State *L) {
  * the module upvalues. */
 static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
   int base = lua_gettop(L), got;
-  size_t len, chars;
-  long nul;
+  size_t len;
   sc_walk w;
   sc_reader r;
   const char *json = lua_tolstring(L, idx, &len);
   walk_begin(L, &w, NULL);                   /* nil cache */
-  /* One scan of the whole body; strings are checked one by one, to name
-   * the path, only when it fails. */
-  w.check_utf8 = utf8_scan(json, len, &chars, &nul) >= 0;
   memset(&r, 0, sizeof r);
   r.w = &w;
   r.start = r.p = (const unsigned char *)json;
   r.end = r.start + len;
+  lua_getiuservalue(L, w.cache, 1);          /* nil cache names */
+  r.names = lua_gettop(L);
   rd_space(&r);
-  got = rd_value(&r, ep->response);          /* nil cache [document] */
+  got = rd_value(&r, ep->response);          /* nil cache names [document] */
   if (got != RD_BROKEN) {
     rd_space(&r);
     if (r.p != r.end) got = rd_broken(&r, "more data after the JSON value");
@@ -180,7 +178,7 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
   } else {
     /* The schema made the document an object, with the member required. */
     lua_pushstring(L, ep->result_key);
-    lua_rawget(L, -2);                       /* nil cache document result */
+    lua_rawget(L, -2);                       /* nil cache names document result */
   }
   lua_replace(L, base + 1);
   lua_settop(L, base + 1);

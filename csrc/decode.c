@@ -39,9 +39,11 @@ typedef struct sc_reader {
   const char *syntax;          /* why the JSON is broken, or NULL */
   size_t syntax_at;            /* and at which byte offset */
   int depth;
+  int names;                   /* stack slot of the lookups' anchor table */
 } sc_reader;
 
-enum { RD_BROKEN, RD_VALUE, RD_NULL }; /* what reading a value gave */
+/* What reading a value gave. RD_PUSHED: a string decoded onto the stack. */
+enum { RD_BROKEN, RD_VALUE, RD_NULL, RD_PUSHED };
 
 static int rd_value(sc_reader *r, const sc_type *t);
 
@@ -160,41 +162,76 @@ static int rd_escaped(sc_reader *r) {
   return RD_VALUE;
 }
 
-/* Reads the string at r->p (its opening quote) and pushes it. */
-static int rd_string(sc_reader *r) {
-  const unsigned char *s = ++r->p, *p = s;
-  /* Eight bytes at a time while they need no attention. */
-  while (r->end - p >= 8) {
-    uint64_t v, m;
-    memcpy(&v, p, 8);
-    m = needs_escape8(v);
-    if (m != 0) {
+/*
+ * Scans the string at r->p (its opening quote) and checks its UTF-8 on
+ * the way. A string with no escapes stays where it is: *s and *len give
+ * its bytes, nothing is pushed, and the result is RD_VALUE. One with
+ * escapes is decoded and pushed (RD_PUSHED). Either way *bad receives the
+ * offset of its first invalid UTF-8 byte, or -1.
+ */
+static int rd_span(sc_reader *r, const char **s, size_t *len, long *bad) {
+  const unsigned char *start = ++r->p, *p = start, *e = r->end;
+  *bad = -1;
+  for (;;) {
+    /* Eight bytes at a time while they are plain ASCII. */
+    while (e - p >= 8) {
+      uint64_t v, m;
+      memcpy(&v, p, 8);
+      m = needs_escape8(v) | (v & SC_HIGHS);
+      if (m != 0) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      /* The lowest flagged byte is exact (a borrow only flags bytes above
-       * a true one): go straight to it. */
-      p += __builtin_ctzll(m) >> 3;
+        /* The lowest flagged byte is exact (a borrow only flags bytes
+         * above a true one): go straight to it. */
+        p += __builtin_ctzll(m) >> 3;
 #endif
-      break;
+        break;
+      }
+      p += 8;
     }
-    p += 8;
+    if (p >= e) {
+      r->p = p;
+      return rd_broken(r, "unterminated string");
+    }
+    if (*p == '"') break;
+    if (*p >= 0x80) {
+      size_t k = utf8_seq(p, (size_t)(e - p));
+      if (k == 0 && *bad < 0) *bad = (long)(p - start);
+      p += k ? k : 1;
+    } else if (*p == '\\') {
+      r->p = start;
+      if (rd_escaped(r) == RD_BROKEN) return RD_BROKEN;
+      {
+        size_t n, chars;
+        long nul;
+        const char *d = lua_tolstring(r->w->L, -1, &n);
+        *bad = utf8_scan(d, n, &chars, &nul);
+      }
+      return RD_PUSHED;
+    } else if (*p < 0x20) {
+      r->p = p;
+      return rd_broken(r, "control character in a string");
+    } else {
+      p++;
+    }
   }
-  while (p < r->end && *p != '"' && *p != '\\' && *p >= 0x20) p++;
-  if (p < r->end && *p == '"') {
-    lua_pushlstring(r->w->L, (const char *)s, (size_t)(p - s));
-    r->p = p + 1;
-    return RD_VALUE;
-  }
-  return rd_escaped(r);
+  *s = (const char *)start;
+  *len = (size_t)(p - start);
+  r->p = p + 1;
+  return RD_VALUE;
 }
 
-/* The body had bad UTF-8 somewhere (see decode_response): each string is
- * checked, so the problem gets its path. */
-static void check_utf8_at(sc_walk *w, int idx) {
-  size_t len, chars;
-  long nul, bad;
-  const char *s = lua_tolstring(w->L, idx, &len);
-  bad = utf8_scan(s, len, &chars, &nul);
-  if (bad >= 0) walk_fail(w, "is not valid UTF-8 (bad byte at offset %d)", (int)bad);
+/* Pushes the string rd_span left in place: a name of lk, if it is one,
+ * as the string already interned for it (no hashing, no lookup in the
+ * string table); else a new string. Returns the name's index or -1. */
+static int push_span(sc_reader *r, const sc_lookup *lk, const char *s, size_t len) {
+  int i = lk != NULL ? lookup_bytes(lk, s, len) : -1;
+  if (i >= 0) lua_rawgeti(r->w->L, r->names, lk->first + i);
+  else lua_pushlstring(r->w->L, s, len);
+  return i;
+}
+
+static void bad_utf8(sc_walk *w, long bad) {
+  walk_fail(w, "is not valid UTF-8 (bad byte at offset %d)", (int)bad);
 }
 
 /* ---- numbers ---------------------------------------------------------------- */
@@ -421,19 +458,24 @@ static int rd_object(sc_reader *r, const sc_type *t) {
       size_t klen;
       const char *k;
       int i = -1, got;
+      long bad;
       if (r->p >= r->end || *r->p != '"')
         return rd_broken(r, r->p < r->end ? "expected a member name" : "unterminated object");
-      if (rd_string(r) == RD_BROKEN) return RD_BROKEN;   /* tbl key */
+      got = rd_span(r, &k, &klen, &bad);
+      if (got == RD_BROKEN) return RD_BROKEN;
+      if (got == RD_VALUE) {
+        i = push_span(r, lk, k, klen);                    /* tbl key */
+      } else if (lk != NULL) {
+        k = lua_tolstring(L, -1, &klen);
+        i = lookup_find(lk, k, klen);
+      }
+      if (i >= 0) ft = t->fields[i].type;
+      path_key_at(r->w, tbl + 1);
+      if (bad >= 0) bad_utf8(r->w, bad);
       rd_space(r);
       if (r->p >= r->end || *r->p != ':') return rd_broken(r, "expected ':'");
       r->p++;
       rd_space(r);
-      if (lk != NULL) {
-        k = lua_tolstring(L, -1, &klen);
-        i = lookup_find(lk, k, klen);
-        if (i >= 0) ft = t->fields[i].type;
-      }
-      path_key_at(r->w, tbl + 1);
       got = rd_value(r, ft);                              /* tbl key [value] */
       path_pop(r->w);
       if (got == RD_BROKEN) return RD_BROKEN;
@@ -535,10 +577,19 @@ static int rd_value(sc_reader *r, const sc_type *t) {
     t = NULL;
   }
   switch (c) {
-    case '"':
-      got = rd_string(r);
-      if (got == RD_VALUE && r->w->check_utf8) check_utf8_at(r->w, lua_gettop(L));
-      return got;
+    case '"': {
+      const char *s;
+      size_t len;
+      long bad;
+      got = rd_span(r, &s, &len, &bad);
+      if (got == RD_BROKEN) return got;
+      if (got == RD_VALUE) {
+        const sc_lookup *lk = t != NULL && t->enm != NULL ? get_enum_lookup(r->w, t->enm) : NULL;
+        push_span(r, lk, s, len);
+      }
+      if (bad >= 0) bad_utf8(r->w, bad);
+      return RD_VALUE;
+    }
     case '{':
     case '[':
       if (++r->depth > SC_JSON_MAX_DEPTH) return rd_broken(r, "nested too deeply");

@@ -19,9 +19,11 @@
 typedef struct sc_lookup {
   const char *key[SC_LOOKUP_SLOTS];
   int index[SC_LOOKUP_SLOTS];
+  unsigned char by_bytes[SC_LOOKUP_SLOTS]; /* 1 + index, by content_slot; 0: empty */
   const char *name[SC_LOOKUP_MAX]; /* by index */
   size_t len[SC_LOOKUP_MAX];
   int n;
+  int first; /* name i is item first + i of the cache's anchor table */
 } sc_lookup;
 
 
@@ -39,6 +41,26 @@ static int lookup_find(const sc_lookup *lk, const char *k, size_t len) {
   for (int i = 0; i < lk->n; i++) /* not interned, or not a name */
     if (lk->len[i] == len && memcmp(lk->name[i], k, len) == 0) return i;
   return -1;
+}
+
+/* A slot from a few of the bytes of s: cheap, and enough to tell apart
+ * the names of one object or enum. */
+static size_t content_slot(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t h = len * 0x9E3779B1u;
+  if (len > 0) h += (size_t)p[0] * 31u + (size_t)p[len / 2] * 131u + (size_t)p[len - 1] * 7u;
+  return (h ^ (h >> 7)) & (SC_LOOKUP_SLOTS - 1);
+}
+
+/* The index of the name whose bytes are s (len bytes, not necessarily a
+ * Lua string), or -1. The decoder uses it to match text it has not made
+ * into a Lua string yet: on a hit it pushes the interned name instead. */
+static int lookup_bytes(const sc_lookup *lk, const char *s, size_t len) {
+  for (size_t h = content_slot(s, len);; h = (h + 1) & (SC_LOOKUP_SLOTS - 1)) {
+    int i = lk->by_bytes[h] - 1;
+    if (i < 0) return -1;
+    if (lk->len[i] == len && memcmp(lk->name[i], s, len) == 0) return i;
+  }
 }
 
 /*
@@ -62,7 +84,9 @@ static void push_lookup_cache(lua_State *L) {
 }
 
 /* The lookup for the n names that name(owner, i) gives, built on first
- * use and kept in the cache (at stack slot w->cache). */
+ * use and kept in the cache (at stack slot w->cache). The cache's user
+ * value, the anchor table, holds each lookup (by owner) and every name
+ * (as items, so the decoder can push one with lua_rawgeti). */
 static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
                                       const char *(*name)(const void *, int)) {
   lua_State *L = w->L;
@@ -73,9 +97,9 @@ static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
     if (cache->owner[h] == owner) return cache->lookup[h];
   if (cache->count >= SC_OWNERS / 2) luaL_error(L, "scenario.core: lookup cache full"); /* see schema_fits */
   lua_getiuservalue(L, w->cache, 1);        /* anchors */
-  lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 1);
+  lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 0);
   memset(lk, 0, sizeof *lk);
-  lua_createtable(L, n, 0);                 /* lookup names */
+  lk->first = (int)lua_rawlen(L, -2) + 1;   /* anchors lookup */
   for (int i = 0; i < n && i < SC_LOOKUP_MAX; i++) {
     const char *k;
     size_t slot;
@@ -83,12 +107,13 @@ static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
     k = lua_tolstring(L, -1, &lk->len[i]);
     lk->name[i] = k;
     lk->n = i + 1;
-    lua_rawseti(L, -2, i + 1);               /* anchored by names */
+    lua_rawseti(L, -3, lk->first + i);       /* anchored */
     for (slot = lookup_slot(k); lk->key[slot] != NULL; slot = (slot + 1) & (SC_LOOKUP_SLOTS - 1)) {}
     lk->key[slot] = k;
     lk->index[slot] = i;
+    for (slot = content_slot(k, lk->len[i]); lk->by_bytes[slot] != 0; slot = (slot + 1) & (SC_LOOKUP_SLOTS - 1)) {}
+    lk->by_bytes[slot] = (unsigned char)(i + 1);
   }
-  lua_setiuservalue(L, -2, 1);              /* anchors lookup */
   lua_rawsetp(L, -2, owner);
   lua_pop(L, 1);
   cache->owner[h] = owner;

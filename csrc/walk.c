@@ -26,7 +26,6 @@ typedef struct sc_walk {
   int depth;        /* number of segments in path */
   int cache;        /* stack slot of the lookup cache (lookup.c) */
   void *lookups;    /* that cache's C side */
-  int check_utf8;   /* normalize.c: scan each string (the body had bad UTF-8) */
   sc_seg path[SC_PATH_MAX];
   const void *open[SC_MAX_DEPTH + 1]; /* tables on the path, for cycles */
 } sc_walk;
@@ -40,7 +39,6 @@ static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
   w->depth = 0;
   w->cache = 0;
   w->lookups = NULL;
-  w->check_utf8 = 1;
 }
 
 static void path_key(sc_walk *w, const char *key, size_t len) {

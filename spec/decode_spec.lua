@@ -327,6 +327,34 @@ describe("decoding strings", function()
     assert.equal(1, model.name2)
   end)
 
+  it("checks UTF-8 wherever a sequence falls, and gives the offset of the first bad byte", function()
+    for k = 0, 19 do
+      local pad = ("a"):rep(k)
+      assert.equal(pad .. "é€\240\159\152\128" .. pad, x_of('"' .. pad .. "é€\240\159\152\128" .. pad .. '"'))
+      for _, bad in ipairs { "\255", "\192\175", "\237\160\128", "\244\144\128\128", "\226\130" } do
+        local _, err = decode(with_member('"x":"' .. pad .. bad .. 'tail"'))
+        assert.same({ ("model.x: is not valid UTF-8 (bad byte at offset %d)"):format(k) }, problem_list(err))
+      end
+    end
+  end)
+
+  it("checks UTF-8 in strings with escapes and in member names", function()
+    local _, err = decode(with_member('"x":"a\\n\255"'))
+    assert.same({ "model.x: is not valid UTF-8 (bad byte at offset 2)" }, problem_list(err))
+    _, err = decode(with_member('"k\255":1'))
+    assert.same({ "model.k\255: is not valid UTF-8 (bad byte at offset 1)" }, problem_list(err))
+  end)
+
+  it("tells a field from a name that shares its length, first, middle and last bytes", function()
+    local model = assert(decode(with_member('"nbme":"not the name","iD":"not the id"')))
+    assert.equal("not the name", model.nbme)
+    assert.equal("Cinematic Realism", model.name)
+    assert.equal("model_eyVcnFJcR92BxBkz7N6g5w", model.id)
+    -- a known enum value and an unknown one of the same shape
+    local json = body_of("model_realistic"):gsub('"status":"new"', '"status":"nxw"', 1)
+    assert.equal("nxw", assert(decode(json)).status)
+  end)
+
   it("refuses lone surrogates, bad escapes, raw control characters and open strings", function()
     for _, text in ipairs { [["\ud800"]], [["\ud800x"]], [["\udc00"]], [["\ud800\u0041"]],
       [["\u12"]], [["\u12G4"]], [["\x41"]], '"a\nb"', '"a\tb"', '"a\0b"', '"abc' } do
