@@ -439,14 +439,15 @@ static void check_required(sc_walk *w, const sc_type *t, uint64_t seen) {
  * SC_MAP type, or NULL for unknown data. */
 static int rd_object(sc_reader *r, const sc_type *t) {
   lua_State *L = r->w->L;
-  const sc_lookup *lk = NULL;
+  sc_lookup *lk = NULL;
   const sc_type *items = NULL;
   uint64_t seen = 0;
-  int tbl;
+  int tbl, members = 0;
   if (t != NULL && t->kind == SC_OBJECT) lk = get_lookup(r->w, t);
   else if (t != NULL) items = t->items;
   luaL_checkstack(L, 8, "nested too deeply");
-  lua_createtable(L, 0, lk ? t->nfields : 0);
+  /* Sized as the last object of this type was: responses repeat. */
+  lua_createtable(L, 0, lk ? lk->size_hint : 0);
   tbl = lua_gettop(L);
   r->p++;
   rd_space(r);
@@ -481,6 +482,7 @@ static int rd_object(sc_reader *r, const sc_type *t) {
       if (got == RD_BROKEN) return RD_BROKEN;
       if (got == RD_VALUE) {
         lua_rawset(L, tbl);
+        members++;
         if (i >= 0) seen |= (uint64_t)1 << i;
       } else {
         /* null: the field is absent, even if an earlier duplicate set it */
@@ -507,7 +509,10 @@ static int rd_object(sc_reader *r, const sc_type *t) {
       return rd_broken(r, r->p < r->end ? "expected ',' or '}'" : "unterminated object");
     }
   }
-  if (lk != NULL) check_required(r->w, t, seen);
+  if (lk != NULL) {
+    lk->size_hint = members;
+    check_required(r->w, t, seen);
+  }
   return RD_VALUE;
 }
 

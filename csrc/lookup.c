@@ -24,6 +24,7 @@ typedef struct sc_lookup {
   size_t len[SC_LOOKUP_MAX];
   int n;
   int first; /* name i is item first + i of the cache's anchor table */
+  int size_hint; /* members the decoder last found in an object of this type */
 } sc_lookup;
 
 
@@ -72,7 +73,7 @@ static int lookup_bytes(const sc_lookup *lk, const char *s, size_t len) {
 
 typedef struct sc_lookups {
   const void *owner[SC_OWNERS];
-  const sc_lookup *lookup[SC_OWNERS];
+  sc_lookup *lookup[SC_OWNERS];
   int count;
 } sc_lookups;
 
@@ -87,8 +88,8 @@ static void push_lookup_cache(lua_State *L) {
  * use and kept in the cache (at stack slot w->cache). The cache's user
  * value, the anchor table, holds each lookup (by owner) and every name
  * (as items, so the decoder can push one with lua_rawgeti). */
-static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
-                                      const char *(*name)(const void *, int)) {
+static sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
+                                const char *(*name)(const void *, int)) {
   lua_State *L = w->L;
   sc_lookups *cache = (sc_lookups *)w->lookups;
   sc_lookup *lk;
@@ -100,6 +101,7 @@ static const sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
   lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 0);
   memset(lk, 0, sizeof *lk);
   lk->first = (int)lua_rawlen(L, -2) + 1;   /* anchors lookup */
+  lk->size_hint = n;
   for (int i = 0; i < n && i < SC_LOOKUP_MAX; i++) {
     const char *k;
     size_t slot;
@@ -155,7 +157,7 @@ static const char *enum_value(const void *e, int i) {
 }
 
 /* The fields of the object type t, by name. */
-static const sc_lookup *get_lookup(sc_walk *w, const sc_type *t) {
+static sc_lookup *get_lookup(sc_walk *w, const sc_type *t) {
   return get_lookup_of(w, t, t->nfields, field_name);
 }
 
