@@ -277,6 +277,7 @@ end)
 
 describe("re-entry and failures inside a round", function()
   before_each(function() server.reset() end)
+  local started_by
 
   -- A transport whose finish cancels a request after the real one: what
   -- a finaliser run by finish's allocations could do.
@@ -316,6 +317,48 @@ describe("re-entry and failures inside a round", function()
     assert.equal(0, client:poll())
     assert.equal("id", (client:create_model {}).id)
     assert.equal(3, #server.requests())
+  end)
+
+  it("takes, at the next round, a result a blocking call's wait collected for another request", function()
+    -- A blocking call with nothing else in flight skips the request machine.
+    -- Here a finaliser (stood in for by finish) starts a request while the
+    -- first attempt's result is taken; the retry's wait then collects that
+    -- request's answer, which the machine must still take.
+    local fired, other = false, nil
+    local starting = setmetatable({
+      finish = function(call)
+        local a, b, c, d = core.finish(call)
+        if not fired then
+          fired = true
+          other = assert(started_by())
+          -- Sent before the retry, so that the answers go where they should.
+          local deadline = core.now() + 2
+          while #server.requests() < 2 do
+            assert(core.now() < deadline, "the other request was not sent")
+            other:poll()
+            core.sleep(0.001)
+          end
+        end
+        return a, b, c, d
+      end,
+    }, { __index = core })
+    server.enqueue({ status = 429, headers = { ["Retry-After"] = "0" }, body = "" }, delayed(0.1)[1],
+      delayed(0.3)[1])
+    local client = helper.client { transport = starting, max_retries = 1 }
+    started_by = function() return client:create_model_async { name = "other" } end
+    local model, meta = client:create_model {}
+    assert.equal("id", model.id)
+    assert.equal(2, meta.attempts)
+    assert.equal(1, #client.slept) -- the blocking call's backoff
+    assert.equal("running", other.state)
+    assert.equal("done", core.state(other.call)) -- collected by the blocking call's wait
+    local t0 = core.now()
+    assert.equal("id", assert(other:wait(2)).id)
+    assert.truthy(core.now() - t0 < 0.2, "the collected result was not taken")
+    assert.equal(0, client._running)
+    local bodies = {}
+    for i, r in ipairs(server.requests()) do bodies[i] = r.body end
+    assert.same({ "{}", '{"name":"other"}', "{}" }, bodies)
   end)
 
   it("survives a logger that raises", function()

@@ -225,16 +225,24 @@ function Client:_log(level, fmt, ...)
   end
 end
 
--- Validates and makes a request. With now, it starts at once if a slot
--- is free; a blocking call leaves that to its wait, which starts it and
--- waits in one round.
-function Client:_start(endpoint, idempotent, body, query, extra, on_done, now)
+-- Validates the call and makes its core call object, or returns nil and
+-- the validation error.
+function Client:_call(endpoint, body, query, extra)
   local call, raw = self._transport.start(self._handle, endpoint, body, query, extra)
   if call == nil then
     local err = errors.from_core(raw, { attempts = 1 })
     self:_log("debug", "%s: failed after 1 attempt(s): %s", endpoint, tostring(err))
     return nil, err
   end
+  return call
+end
+
+-- Validates and makes a request. With now, it starts at once if a slot
+-- is free; a blocking call leaves that to its wait, which starts it and
+-- waits in one round.
+function Client:_start(endpoint, idempotent, body, query, extra, on_done, now)
+  local call, err = self:_call(endpoint, body, query, extra)
+  if call == nil then return nil, err end
   local req = Request.new(self, endpoint, idempotent, call, on_done)
   self._requests[#self._requests + 1] = req
   if now then
@@ -353,6 +361,9 @@ end
 -- yield comes before the request exists, and a failure sends nothing.
 function Client:_blocking(endpoint, idempotent, body, query, extra)
   local yields = self:_yields()
+  if not yields and self._requests[1] == nil then
+    return self:_direct(endpoint, idempotent, body, query, extra)
+  end
   if yields and not coroutine.isyieldable then coroutine.yield() end
   local req, err = self:_start(endpoint, idempotent, body, query, extra, nil, yields)
   if req == nil then return nil, err end
@@ -361,6 +372,34 @@ function Client:_blocking(endpoint, idempotent, body, query, extra)
     return req:result()
   end
   return req:wait()
+end
+
+-- A blocking call with nothing else in flight: the same call, attempts
+-- and policy (Request.outcome) as on the request machine, without the
+-- bookkeeping that sharing the client needs. Requests a finaliser starts
+-- meanwhile move on in their own rounds.
+function Client:_direct(endpoint, idempotent, body, query, extra)
+  local call, err = self:_call(endpoint, body, query, extra)
+  if call == nil then return nil, err end
+  local t, handle, attempts, t0 = self._transport, self._handle, 0, nil
+  while true do
+    t.submit(call)
+    attempts = attempts + 1
+    if self._logger then
+      self:_log("debug", "%s: attempt %d of %d", endpoint, attempts, self.max_retries + 1)
+      t0 = core.now()
+    end
+    repeat t.perform(handle, 1) until t.state(call) ~= "running"
+    -- These waits also collect what finished for any requests started
+    -- meanwhile: the next round must look for them.
+    if self._requests[1] ~= nil then self._unreaped = true end
+    local delay, a, b = Request.outcome(self, endpoint, idempotent, attempts, t0, t.finish(call))
+    if delay == nil then
+      t.cancel(call) -- gives its handle back to the client
+      return a, b
+    end
+    self._sleep(delay)
+  end
 end
 
 --- Creates a model: POST /models.

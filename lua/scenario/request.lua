@@ -87,6 +87,32 @@ function Request:_notify()
   end
 end
 
+-- What the client's policy makes of one attempt's result (what
+-- core.finish returned): nil and the two values to return, or the delay
+-- in seconds before the next attempt. Logs as it decides. Shared by the
+-- request machine and the client's direct blocking path.
+function Request.outcome(c, endpoint, idempotent, attempts, t0, result, status, headers, raw)
+  if result ~= nil then
+    if t0 then
+      c:_log("debug", "%s: HTTP %d in %.1f ms", endpoint, status, (core.now() - t0) * 1000)
+    end
+    return nil, result, { status = status, headers = headers, body = raw, attempts = attempts }
+  end
+  local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
+  local delay
+  if err.kind ~= "validation" and attempts <= c.max_retries
+    and retry.retryable(err, idempotent, c.retry_unsafe) then
+    delay = retry.delay(attempts, err, c.max_retry_after, c._random)
+  end
+  if delay == nil then
+    c:_log(err.kind == "validation" and "debug" or "warn", "%s: failed after %d attempt(s): %s",
+      endpoint, attempts, tostring(err))
+    return nil, nil, err
+  end
+  c:_log("info", "%s: retrying in %.2f s after %s", endpoint, delay, tostring(err))
+  return delay
+end
+
 -- The call is done: take its result, then finish (callback deferred) or
 -- back off. Taking the result allocates, so a finaliser may cancel the
 -- request meanwhile ("finishing" is not counted as running); the
@@ -97,25 +123,9 @@ function Request:_finished()
   c._running = c._running - 1
   local result, status, headers, raw = c._transport.finish(self.call)
   if self.state == "done" then return end
-  if result ~= nil then
-    if self.t0 then
-      c:_log("debug", "%s: HTTP %d in %.1f ms", self.endpoint, status, (core.now() - self.t0) * 1000)
-    end
-    return self:_complete(result, { status = status, headers = headers, body = raw, attempts = self.attempts },
-      true)
-  end
-  local err = errors.from_core(status, { attempts = self.attempts, parse_date = core.parse_http_date })
-  local delay
-  if err.kind ~= "validation" and self.attempts <= c.max_retries
-    and retry.retryable(err, self.idempotent, c.retry_unsafe) then
-    delay = retry.delay(self.attempts, err, c.max_retry_after, c._random)
-  end
-  if delay == nil then
-    c:_log(err.kind == "validation" and "debug" or "warn", "%s: failed after %d attempt(s): %s",
-      self.endpoint, self.attempts, tostring(err))
-    return self:_complete(nil, err, true)
-  end
-  c:_log("info", "%s: retrying in %.2f s after %s", self.endpoint, delay, tostring(err))
+  local delay, a, b = Request.outcome(c, self.endpoint, self.idempotent, self.attempts, self.t0,
+    result, status, headers, raw)
+  if delay == nil then return self:_complete(a, b, true) end
   self.state = "backoff"
   self.not_before = core.now() + delay
 end
