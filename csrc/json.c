@@ -42,18 +42,71 @@ static uint64_t needs_escape8(uint64_t v) {
   return (HAS_ZERO(q) | HAS_ZERO(bs) | ((v - SC_ONES * 0x20) & ~v)) & SC_HIGHS;
 }
 
-/* Where a run of clean ASCII ends if the eight bytes at i are one (near
- * the end of s, the last eight are read instead, rereading bytes already
- * passed); i if they are not. Clean means no NUL, or with json set, no
- * byte that JSON must escape. */
-static size_t ascii_word_end(const unsigned char *p, size_t i, size_t len, int json) {
-  uint64_t v;
-  size_t at;
-  if (len < 8) return i;
-  at = len - i >= 8 ? i : len - 8;
-  memcpy(&v, p + at, 8);
-  if ((v & SC_HIGHS) | (json ? needs_escape8(v) : HAS_ZERO(v))) return i;
-  return at + 8;
+/* The offset of the lowest flagged byte of the mask m (not 0), which is
+ * always a true one: a borrow only flags bytes above a true one. -1
+ * where the byte order or the compiler does not let us tell. */
+static int first_flagged(uint64_t m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  return __builtin_ctzll(m) >> 3;
+#else
+  (void)m;
+  return -1;
+#endif
+}
+
+/* The flags of the bytes of v that are not clean ASCII: 0x80 and above,
+ * and NUL or, with json set, any byte JSON must escape. */
+static uint64_t unclean8(uint64_t v, int json) {
+  return (v & SC_HIGHS) | (json ? needs_escape8(v) : HAS_ZERO(v));
+}
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define SC_SSE2 1
+/* unclean8 for the sixteen bytes at p, as a mask of bits (bit k: byte k). */
+static unsigned unclean16(const unsigned char *p, int json) {
+  __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p), bad;
+  if (json)  /* a signed compare: below 0x20 is a control, below 0 is 0x80 and above */
+    bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                       _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+  else       /* NUL, or the high bit set */
+    bad = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_setzero_si128()), v);
+  return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
+/* Where the run of clean ASCII (see unclean8) that starts at i ends, or
+ * i itself, reading eight bytes at a time; the last eight bytes of s are
+ * read as one word, rereading bytes already passed. Never beyond the
+ * first byte that is not clean. */
+static size_t clean_run(const unsigned char *p, size_t i, size_t len, int json) {
+  uint64_t v, m;
+  int k;
+#ifdef SC_SSE2
+  while (len - i >= 16) {
+    unsigned m16 = unclean16(p + i, json);
+    if (m16 != 0) return i + (size_t)__builtin_ctz(m16);
+    i += 16;
+  }
+#endif
+  while (len - i >= 8) {
+    memcpy(&v, p + i, 8);
+    m = unclean8(v, json);
+    if (m != 0) {
+      k = first_flagged(m);
+      return k >= 0 ? i + (size_t)k : i;
+    }
+    i += 8;
+  }
+  if (i == len || len < 8) return i;
+  memcpy(&v, p + len - 8, 8);
+  m = unclean8(v, json);
+  if (m == 0) return len;
+  /* The flagged byte may be one already passed (part of a multi-byte
+   * character, say): then the run ends at i as far as we can tell. */
+  k = first_flagged(m);
+  return k >= 0 && len - 8 + (size_t)k > i ? len - 8 + (size_t)k : i;
 }
 
 /*
@@ -66,12 +119,10 @@ static long utf8_scan(const char *s, size_t len, size_t *chars, long *nul) {
   size_t i = 0, n = 0;
   *nul = -1;
   while (i < len) {
-    size_t end = ascii_word_end(p, i, len, 0); /* eight bytes at a time */
-    if (end != i) {
-      n += end - i;
-      i = end;
-      continue;
-    }
+    size_t end = clean_run(p, i, len, 0);
+    n += end - i;
+    i = end;
+    if (i == len) break;
     if (p[i] < 0x80) {
       if (p[i] == 0 && *nul < 0) *nul = (long)i;
       i++;
@@ -118,12 +169,10 @@ static long json_put_checked(sc_buf *b, const char *s, size_t len, size_t *chars
   b->data[b->len++] = '"';
   while (i < len) {
     unsigned char c;
-    size_t end = ascii_word_end(p, i, len, 1); /* eight bytes at a time */
-    if (end != i) {
-      n += end - i;
-      i = end;
-      continue;
-    }
+    size_t end = clean_run(p, i, len, 1);
+    n += end - i;
+    i = end;
+    if (i == len) break;
     c = p[i];
     n++;
     if (c >= 0x80) {

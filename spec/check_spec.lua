@@ -103,6 +103,32 @@ describe("encoding", function()
     assert.equal(s, cjson.decode(json).name)
   end)
 
+  it("escapes, counts and checks a character wherever it falls in a string", function()
+    -- Strings are read 16 and 8 bytes at a time; each special byte must be
+    -- seen at every offset, and at every distance from the end.
+    local escaped = { ['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\1"] = "\\u0001",
+      ["\127"] = "\127", ["é"] = "é", ["🙂"] = "🙂" }
+    for k = 0, 40 do
+      for tail = 0, 20, 5 do
+        local pre, post = ("a"):rep(k), ("b"):rep(tail)
+        for c, e in pairs(escaped) do
+          local extra = { x = pre .. c .. post }
+          assert.equal('{"x":"' .. pre .. e .. post .. '"}', encode(nil, extra))
+        end
+        local chars = k + 1 + tail
+        if chars <= 64 then
+          assert.is_true(scenario.validate_create_model { name = pre .. "é" .. post })
+        else
+          assert.equal(("name: is %d characters long; the limit is 64"):format(chars),
+            problem { name = pre .. "é" .. post })
+        end
+        assert.equal(("name: is not valid UTF-8 (bad byte at offset %d)"):format(k),
+          problem { name = pre .. "\255" .. post })
+        assert.equal(("name: contains a NUL byte at offset %d"):format(k), problem { name = pre .. "\0" .. post })
+      end
+    end
+  end)
+
   it("writes pass-through values of every JSON type", function()
     local json = encode({ name = "x" }, { flag = true, off = false, none = scenario.null,
       list = { 1, "two", { 3 } }, obj = { k = "v" }, empty = {} })

@@ -338,6 +338,17 @@ describe("decoding strings", function()
     end
   end)
 
+  it("finds quotes, escapes and control characters wherever they fall", function()
+    for k = 0, 40 do
+      local pad = ("a"):rep(k)
+      assert.equal(pad, x_of('"' .. pad .. '"'))
+      assert.equal(pad .. '"' .. pad, x_of('"' .. pad .. '\\"' .. pad .. '"'))
+      assert.equal(pad .. "\n" .. pad .. "é", x_of('"' .. pad .. "\\n" .. pad .. 'é"'))
+      broken(with_member('"x":"' .. pad .. "\1" .. pad .. '"'))
+      broken('{"model":{"x":"' .. pad)
+    end
+  end)
+
   it("checks UTF-8 in strings with escapes and in member names", function()
     local _, err = decode(with_member('"x":"a\\n\255"'))
     assert.same({ "model.x: is not valid UTF-8 (bad byte at offset 2)" }, problem_list(err))
