@@ -437,7 +437,8 @@ static int rd_array(sc_reader *r, const sc_type *items) {
 
 /* Reports the required fields of the object type t missing from seen (a
  * bit per field). */
-static void check_required(sc_walk *w, const sc_type *t, uint64_t seen) {
+static void check_required(sc_walk *w, const sc_type *t, const sc_lookup *lk, uint64_t seen) {
+  if ((seen & lk->required) == lk->required) return;
   for (int i = 0; i < t->nfields; i++) {
     const sc_field *f = &t->fields[i];
     if ((f->flags & SC_REQUIRED) && !(seen & ((uint64_t)1 << i))) {
@@ -524,7 +525,7 @@ static int rd_object(sc_reader *r, const sc_type *t) {
   }
   if (lk != NULL) {
     lk->size_hint = members;
-    check_required(r->w, t, seen);
+    check_required(r->w, t, lk, seen);
   }
   return RD_VALUE;
 }
@@ -575,7 +576,7 @@ static int empty_container(sc_reader *r, const sc_type *t) {
   if (p >= r->end || *p != close) return 0;
   r->p = p + 1;
   lua_createtable(r->w->L, 0, 0);
-  if (t->kind == SC_OBJECT) check_required(r->w, t, 0);
+  if (t->kind == SC_OBJECT) check_required(r->w, t, get_lookup(r->w, t), 0);
   return 1;
 }
 

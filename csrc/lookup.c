@@ -25,6 +25,8 @@ typedef struct sc_lookup {
   int n;
   int first; /* name i is item first + i of the cache's anchor table */
   int size_hint; /* members the decoder last found in an object of this type */
+  uint64_t required; /* for an object type: a bit per required field */
+  int required_set;  /* whether required has been worked out */
 } sc_lookup;
 
 
@@ -158,7 +160,13 @@ static const char *enum_value(const void *e, int i) {
 
 /* The fields of the object type t, by name. */
 static sc_lookup *get_lookup(sc_walk *w, const sc_type *t) {
-  return get_lookup_of(w, t, t->nfields, field_name);
+  sc_lookup *lk = get_lookup_of(w, t, t->nfields, field_name);
+  if (!lk->required_set) {
+    for (int i = 0; i < lk->n; i++)
+      if (t->fields[i].flags & SC_REQUIRED) lk->required |= (uint64_t)1 << i;
+    lk->required_set = 1;
+  }
+  return lk;
 }
 
 /* The values of the string enum e. */
