@@ -120,14 +120,14 @@ static int rd_escaped(sc_reader *r) {
       return rd_broken(r, "unterminated string");
     }
     switch (p[1]) {
-      case '"': luaL_addchar(&b, '"'); break;
-      case '\\': luaL_addchar(&b, '\\'); break;
-      case '/': luaL_addchar(&b, '/'); break;
-      case 'b': luaL_addchar(&b, '\b'); break;
-      case 'f': luaL_addchar(&b, '\f'); break;
-      case 'n': luaL_addchar(&b, '\n'); break;
-      case 'r': luaL_addchar(&b, '\r'); break;
-      case 't': luaL_addchar(&b, '\t'); break;
+      case '"':
+      case '\\':
+      case '/': luaL_addlstring(&b, (const char *)p + 1, 1); break;
+      case 'b': luaL_addlstring(&b, "\b", 1); break;
+      case 'f': luaL_addlstring(&b, "\f", 1); break;
+      case 'n': luaL_addlstring(&b, "\n", 1); break;
+      case 'r': luaL_addlstring(&b, "\r", 1); break;
+      case 't': luaL_addlstring(&b, "\t", 1); break;
       case 'u': {
         unsigned cp, lo;
         char u8[4];
@@ -171,6 +171,8 @@ static int rd_escaped(sc_reader *r) {
  */
 static int rd_span(sc_reader *r, const char **s, size_t *len, long *bad) {
   const unsigned char *start = ++r->p, *p = start, *e = r->end;
+  *s = NULL;
+  *len = 0;
   *bad = -1;
   for (;;) {
     /* Sixteen or eight bytes at a time while they are plain ASCII. */
@@ -267,28 +269,25 @@ static void push_double(lua_State *L, double d) {
   else lua_pushnumber(L, (lua_Number)d);
 }
 
-/* strtod on the n bytes at s, which hold a valid JSON number: through a
- * copy, with '.' turned into the locale's decimal point (a host may have
- * called setlocale). */
-static double json_strtod(const unsigned char *s, size_t n) {
-  char small[64], *buf = small, *dot;
+/* strtod on the n bytes at s, which hold a valid JSON number, into *d:
+ * through a copy with '.' turned into the locale's decimal point (a host
+ * may have called setlocale). Returns 0 when memory runs out. */
+static int json_strtod(const unsigned char *s, size_t n, double *d) {
+  char small[64], *buf = small;
   const char *dp = localeconv()->decimal_point;
-  size_t dl = strlen(dp);
-  double d;
+  size_t dl = strlen(dp), k = 0;
   if (n + dl >= sizeof small) {
     buf = (char *)malloc(n + dl + 1);
-    if (buf == NULL) return HUGE_VAL * 0.0; /* a NaN: the caller reports it */
+    if (buf == NULL) return 0;
   }
-  memcpy(buf, s, n);
-  buf[n] = '\0';
-  dot = strchr(buf, '.');
-  if (dot != NULL && (dl != 1 || dp[0] != '.')) {
-    memmove(dot + dl, dot + 1, n - (size_t)(dot - buf));
-    memcpy(dot, dp, dl);
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != '.') buf[k++] = (char)s[i];
+    else for (size_t j = 0; j < dl; j++) buf[k++] = dp[j];
   }
-  d = strtod(buf, NULL);
+  buf[k] = '\0';
+  *d = strtod(buf, NULL);
   if (buf != small) free(buf);
-  return d;
+  return 1;
 }
 
 /* Reads the number at r->p and pushes it. The grammar is JSON's: no
@@ -298,7 +297,7 @@ static int rd_number(sc_reader *r) {
                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
   const unsigned char *s = r->p, *p = s, *e = r->end;
   uint64_t mant = 0;
-  int neg = 0, digits = 0, frac = 0, exp = 0, exp_neg = 0, exact = 1;
+  int neg = 0, digits = 0, frac = 0, exp = 0, exact = 1;
   if (*p == '-') { neg = 1; p++; }
   if (p >= e || *p < '0' || *p > '9') return rd_broken(r, "invalid number");
   if (*p == '0') {
@@ -322,6 +321,7 @@ static int rd_number(sc_reader *r) {
     }
   }
   if (p < e && (*p == 'e' || *p == 'E')) {
+    int exp_neg = 0;
     p++;
     if (p < e && (*p == '+' || *p == '-')) exp_neg = *p++ == '-';
     if (p >= e || *p < '0' || *p > '9') {
@@ -353,8 +353,8 @@ static int rd_number(sc_reader *r) {
       d = e10 < 0 ? (double)mant / pow10[-e10] : (double)mant * pow10[e10];
       if (neg) d = -d;
     } else {
-      d = json_strtod(s, (size_t)(p - s)); /* s has the sign */
-      if (d != d) return rd_broken(r, "not enough memory for a number");
+      if (!json_strtod(s, (size_t)(p - s), &d)) /* s has the sign */
+        return rd_broken(r, "not enough memory for a number");
     }
     push_double(r->w->L, d);
   }

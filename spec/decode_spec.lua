@@ -296,7 +296,8 @@ describe("decoding numbers", function()
       local cases = { ["0.5"] = 0.5, ["3.141592653589793238462643383279"] = 3.141592653589793,
         ["1.25e-300"] = 1.25e-300, ["-2.5E2"] = -250 }
       for text, want in pairs(cases) do
-        local model = assert(core.decode("create_model", (json:gsub('"status":"new"', '"status":"new","x":' .. text, 1))))
+        local with_x = json:gsub('"status":"new"', '"status":"new","x":' .. text, 1)
+        local model = assert(core.decode("create_model", with_x))
         io.write(model.x == want and "ok " or text .. " read wrong ")
       end
     ]], "LOCPATH=" .. dir .. " <" .. dir .. "/model.json")
