@@ -10,14 +10,14 @@ description = {
   detailed = [[
 A Lua extension module for the Scenario REST API, centred on POST /models.
 A small C core validates request tables against the API schema, writes the
-JSON, normalises responses and talks HTTP over libcurl; a Lua layer adds
-environment defaults, retries and error values.]],
+JSON, parses responses straight into checked Lua tables and talks HTTP over
+libcurl; a Lua layer adds environment defaults, retries and error values.
+It needs no other Lua module.]],
   homepage = "https://github.com/scenario-lua/scenario",
   license = "MIT",
 }
 dependencies = {
   "lua >= 5.1, < 5.5",
-  "lua-cjson >= 2.1.0",
 }
 external_dependencies = {
   -- A library check only: Debian keeps curl/curl.h under a multiarch

@@ -185,6 +185,40 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
   return got != RD_BROKEN && w.nerr == 0;
 }
 
+/* core.parse_json(text) -> value | nil, message
+ * Any JSON value, read as the decoder reads data it has no schema for:
+ * members that are null are absent, a null elsewhere is core.null. For
+ * the Lua layer's error bodies, so it needs no JSON module of its own. */
+static int l_parse_json(lua_State *L) {
+  size_t len;
+  sc_walk w;
+  sc_reader r;
+  int got;
+  const char *json = luaL_checklstring(L, 1, &len);
+  lua_settop(L, 1);
+  walk_begin(L, &w, NULL);                   /* text nil cache */
+  memset(&r, 0, sizeof r);
+  r.w = &w;
+  r.start = r.p = (const unsigned char *)json;
+  r.end = r.start + len;
+  lua_getiuservalue(L, w.cache, 1);          /* text nil cache names */
+  r.names = lua_gettop(L);
+  rd_space(&r);
+  got = rd_value(&r, NULL);                  /* text nil cache names [value] */
+  if (got != RD_BROKEN) {
+    rd_space(&r);
+    if (r.p != r.end) got = rd_broken(&r, "more data after the JSON value");
+  }
+  if (got == RD_BROKEN) {
+    char at[24];
+    lua_pushnil(L);
+    lua_pushfstring(L, "not valid JSON (%s at byte %s)", r.syntax, int_text((lua_Integer)r.syntax_at, at));
+    return 2;
+  }
+  if (got == RD_NULL) lua_pushlightuserdata(L, NULL);
+  return 1;
+}
+
 /* core.decode(endpoint, json) -> result | nil, err */
 static int l_decode(lua_State *L) {
   const sc_endpoint *ep = check_endpoint(L, 1);
@@ -281,6 +315,7 @@ static const luaL_Reg module_funcs[] = {
   { "validate", l_validate },
   { "encode", l_encode },
   { "decode", l_decode },
+  { "parse_json", l_parse_json },
   { "sleep", l_sleep },
   { "now", l_now },
   { "parse_http_date", l_parse_http_date },

@@ -458,3 +458,38 @@ describe("decoding arrays and objects", function()
     assert.truthy(broken(nested(201)):find("nested too deeply", 1, true))
   end)
 end)
+
+describe("core.parse_json", function()
+  it("reads any JSON value, as the decoder reads data it has no schema for", function()
+    assert.same({ a = 1, list = { 1, core.null, "x" }, nested = { ok = true } },
+      core.parse_json(' {"a":1,"gone":null,"list":[1,null,"x"],"nested":{"ok":true}} '))
+    assert.equal(core.null, core.parse_json("null"))
+    assert.equal("integer", compat.number_type(core.parse_json("409")))
+    assert.equal("é", core.parse_json('"\\u00e9"'))
+    assert.is_false(core.parse_json("false"))
+  end)
+
+  it("returns nil and a message for anything else, never raising", function()
+    for _, text in ipairs { "", "<html>", "{", '{"a":1}x', ("["):rep(300) .. ("]"):rep(300), "NaN" } do
+      local v, msg = core.parse_json(text)
+      assert.is_nil(v)
+      assert.truthy(msg:find("^not valid JSON %("), msg)
+    end
+    assert.has_error(function() core.parse_json(nil) end)
+  end)
+
+  it("is all the JSON the Lua layer needs: scenario works without lua-cjson", function()
+    -- Only the checkout's module on the C path: the system's cjson is out of reach.
+    local out, ok = helper.run_lua([[
+      package.cpath = package.cpath:match("^[^;]+") -- the checkout's build only
+      assert(not pcall(require, "cjson"), "cjson is still reachable")
+      local scenario = require "scenario"
+      local errors = require "scenario.errors"
+      local err = errors.from_core({ kind = "http", status = 409, headers = {},
+        body = '{"status":"error","code":"CONFLICT","message":"already exists"}' }, { attempts = 1 })
+      io.write(err.kind, " ", err.code, " ", err.message, " ", tostring(scenario.null))
+    ]])
+    assert(ok, out)
+    assert.truthy(out:find("^conflict CONFLICT already exists userdata: "), out)
+  end)
+end)

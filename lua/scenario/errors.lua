@@ -4,14 +4,9 @@
 -- `scenario.Error` with its fields and kinds and `scenario.is_error`, is
 -- documented in init.lua, which must change with this file.
 -- @module scenario.errors
-local cjson = require "cjson"
+local core = require "scenario.core"
 
 local M = {}
-
--- A private instance: the host's settings on the shared cjson module must
--- not change how error bodies are read.
-local json = cjson.new()
-json.decode_invalid_numbers(false)
 
 local Error = {}
 Error.__index = Error
@@ -82,8 +77,8 @@ end
 -- (AWS gateways also answer {"Message": ...}).
 local function read_error_body(body)
   if type(body) ~= "string" or body == "" then return nil end
-  local ok, t = pcall(json.decode, body)
-  if not ok or type(t) ~= "table" then return nil end
+  local t = core.parse_json(body)
+  if type(t) ~= "table" then return nil end
   local message = t.message
   if message == nil then message = t.Message end
   if type(message) == "table" then -- NestJS validation lists several
