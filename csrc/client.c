@@ -423,15 +423,40 @@ static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLc
   return 2;
 }
 
-/* core.start(handle, endpoint, body, query, extra) -> call | nil, err
+/* Loads the idle call at stack slot 6, of client c, with a new exchange
+ * (core.start with a call to reuse). */
+static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
+  sc_call *call = check_call(L, 6);
+  int ok;
+  if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
+  if (call->state != CALL_IDLE || call->busy) return luaL_argerror(L, 6, "the call is not idle");
+  call->ep = ep;
+  call->busy = 1;
+  ok = call_check(L, &call->r, c->base_url, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
+  call->busy = 0;
+  if (call->state == CALL_CLOSED) {
+    call_detach(call, 1);
+    return luaL_argerror(L, 1, "the client was closed during the call");
+  }
+  if (!ok) return 2;             /* ... call nil err; the call stays idle */
+  lua_settop(L, 6);
+  return 1;
+}
+
+/* core.start(handle, endpoint, body, query, extra [, call]) -> call | nil, err
  * Checks the body and query and, when they pass, makes an idle call
- * holding the exchange's URL and JSON; core.submit sends it. */
+ * holding the exchange's URL and JSON; core.submit sends it. Given an
+ * idle call of the same client, loads that one instead of making one. */
 static int l_start(lua_State *L) {
   sc_client *c = check_client(L, 1);
   const sc_endpoint *ep = check_endpoint(L, 2);
   sc_call *call;
   const char *err;
   int ok;
+  if (!lua_isnoneornil(L, 6)) {
+    lua_settop(L, 6);
+    return restart(L, c, ep);
+  }
   lua_settop(L, 5);
   call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1); /* ... call */
   memset(call, 0, sizeof *call);

@@ -1,7 +1,9 @@
 /*
- * Response bytes -> core.decode("create_model", bytes): lua-cjson's parse
- * then the normaliser. Nothing may crash; a success must be a model
- * whose id is a string, and no object in it may hold a null.
+ * Response bytes -> core.decode("create_model", bytes), the one-pass
+ * decoder (csrc/decode.c), and core.parse_json(bytes), the same decoder
+ * without a schema. Nothing may crash or raise; a success must be a model
+ * whose id is a string, no object in it may hold a null, and no integral
+ * float below 2^53 may be left.
  */
 #include "harness.h"
 
@@ -29,6 +31,11 @@ static const char oracle[] =
   "  end\n"
   "  assert(type(model) == 'table' and type(model.id) == 'string', 'model without id')\n"
   "  no_null_members(model, 0)\n"
+  "end\n"
+  "function check_parse(bytes)\n"
+  "  local v, msg = core.parse_json(bytes)\n"
+  "  if v == nil then assert(type(msg) == 'string', 'no message') return end\n"
+  "  if type(v) == 'table' then no_null_members(v, 0) end\n"
   "end\n";
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
@@ -43,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static unsigned runs = 0;
   lua_pushlstring(fuzz_L, (const char *)data, size);
   fuzz_call("check_decode", 0);
+  lua_pushlstring(fuzz_L, (const char *)data, size);
+  fuzz_call("check_parse", 0);
   if (++runs % 256 == 0) lua_gc(fuzz_L, LUA_GCCOLLECT, 0);
   return 0;
 }

@@ -274,6 +274,59 @@ describe("a client used from a finalizer in the middle of a call", function()
   end)
 end)
 
+describe("core.start with a call to reuse", function()
+  it("loads an idle call with a new exchange, and refuses one it cannot take", function()
+    local server = replay.server()
+    server.reset()
+    local answer = replay.fixture("model_example").response
+    answer.sticky = true
+    server.enqueue(answer)
+    local h = core.new { base_url = server.url, api_key = "k", api_secret = "s" }
+    local c = assert(core.start(h, "create_model", { name = "first" }))
+    core.submit(c)
+    -- Only an idle call of the same client can be reloaded.
+    assert.has_error(function() core.start(h, "create_model", {}, nil, nil, c) end,
+      "bad argument #6 to 'start' (the call is not idle)")
+    while core.state(c) ~= "done" do core.perform(h, 1) end
+    assert.has_error(function() core.start(h, "create_model", {}, nil, nil, c) end,
+      "bad argument #6 to 'start' (the call is not idle)")
+    assert.equal("id", core.finish(c).id)
+    local other = core.new { base_url = server.url, api_key = "k", api_secret = "s" }
+    assert.has_error(function() core.start(other, "create_model", {}, nil, nil, c) end,
+      "bad argument #6 to 'start' (the call belongs to another client)")
+    assert.has_error(function() core.start(h, "create_model", {}, nil, nil, {}) end)
+    -- A body that fails leaves the call idle, with its last exchange.
+    local none, err = core.start(h, "create_model", { name = 5 }, nil, nil, c)
+    assert.is_nil(none)
+    assert.equal("validation", err.kind)
+    assert.equal("idle", core.state(c))
+    assert.equal(c, core.start(h, "create_model", { name = "second" }, nil, nil, c))
+    core.submit(c)
+    while core.state(c) ~= "done" do core.perform(h, 1) end
+    assert.equal("id", core.finish(c).id)
+    local bodies = {}
+    for i, r in ipairs(server.requests()) do bodies[i] = r.body end
+    assert.same({ '{"name":"first"}', '{"name":"second"}' }, bodies)
+    c:close()
+    h:close()
+    other:close()
+  end)
+
+  it("is how a blocking call with nothing else in flight keeps its call", function()
+    local client = helper.client()
+    local server = replay.server()
+    server.reset()
+    server.enqueue("model_example", "model_example")
+    assert(client:create_model { name = "a" })
+    local kept = client._direct_call
+    assert.equal("idle", core.state(kept))
+    assert(client:create_model { name = "b" })
+    assert.equal(kept, client._direct_call)
+    client:close()
+    assert.equal("closed", core.state(kept))
+  end)
+end)
+
 describe("scenario.core.suggest", function()
   it("finds the closest of many candidates", function()
     local cands = {}

@@ -139,6 +139,7 @@ function Client.new(opts)
     _running = 0,   -- how many of them have a transfer in flight
     _ended = {},    -- finished in this round, callbacks not yet run
     _reap_copy = false, -- a spare list for _reap
+    _direct_call = false, -- an idle core call that _direct reuses
   }, Client)
   self._handle = core.new {
     base_url = base_url,
@@ -225,10 +226,10 @@ function Client:_log(level, fmt, ...)
   end
 end
 
--- Validates the call and makes its core call object, or returns nil and
--- the validation error.
-function Client:_call(endpoint, body, query, extra)
-  local call, raw = self._transport.start(self._handle, endpoint, body, query, extra)
+-- Validates the call and makes its core call object (or loads `reuse`, an
+-- idle one), or returns nil and the validation error.
+function Client:_call(endpoint, body, query, extra, reuse)
+  local call, raw = self._transport.start(self._handle, endpoint, body, query, extra, reuse)
   if call == nil then
     local err = errors.from_core(raw, { attempts = 1 })
     self:_log("debug", "%s: failed after 1 attempt(s): %s", endpoint, tostring(err))
@@ -379,8 +380,15 @@ end
 -- bookkeeping that sharing the client needs. Requests a finaliser starts
 -- meanwhile move on in their own rounds.
 function Client:_direct(endpoint, idempotent, body, query, extra)
-  local call, err = self:_call(endpoint, body, query, extra)
-  if call == nil then return nil, err end
+  -- The call object is kept from one direct call to the next. A nested one
+  -- (from a finaliser) finds none and makes its own.
+  local reuse = self._direct_call
+  self._direct_call = false
+  local call, err = self:_call(endpoint, body, query, extra, reuse or nil)
+  if call == nil then
+    self._direct_call = reuse
+    return nil, err
+  end
   local t, handle, attempts, t0 = self._transport, self._handle, 0, nil
   while true do
     t.submit(call)
@@ -395,7 +403,7 @@ function Client:_direct(endpoint, idempotent, body, query, extra)
     if self._requests[1] ~= nil then self._unreaped = true end
     local delay, a, b = Request.outcome(self, endpoint, idempotent, attempts, t0, t.finish(call))
     if delay == nil then
-      t.cancel(call) -- gives its handle back to the client
+      self._direct_call = call -- idle again, for the next direct call
       return a, b
     end
     self._sleep(delay)
