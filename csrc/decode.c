@@ -524,7 +524,9 @@ static int rd_object(sc_reader *r, const sc_type *t) {
     }
   }
   if (lk != NULL) {
-    lk->size_hint = members;
+    /* Capped: one response with a flood of unknown members must not
+     * make every later table of this type that big. */
+    lk->size_hint = members < 2 * t->nfields ? members : 2 * t->nfields;
     check_required(r->w, t, lk, seen);
   }
   return RD_VALUE;

@@ -1,6 +1,6 @@
 /*
  * JSON output primitives and UTF-8 checking, shared by the request
- * encoder (check.c) and the response normaliser (normalize.c).
+ * encoder (check.c) and the response decoder (decode.c).
  */
 #include <float.h>
 #include <stdint.h>

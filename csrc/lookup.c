@@ -1,5 +1,5 @@
 /*
- * Matching table keys to schema fields, shared by check.c and normalize.c.
+ * Matching table keys to schema fields, shared by check.c and decode.c.
  */
 #include <stdint.h>
 

@@ -421,6 +421,19 @@ describe("decoding arrays and objects", function()
     assert.truthy(list[1]:find("^model%.%a+: is required but missing$"), list[1])
   end)
 
+  it("sizes tables from earlier responses, but not past twice the schema's fields", function()
+    local members = {}
+    for i = 1, 50000 do members[i] = ('"u%d":%d'):format(i, i) end
+    assert(decode(with_member(table.concat(members, ","))))
+    collectgarbage()
+    collectgarbage()
+    local before = collectgarbage("count")
+    local model = assert(decode(body_of("model_realistic")))
+    local grew = collectgarbage("count") - before
+    assert.equal("Cinematic Realism", model.name)
+    assert.truthy(grew < 64, ("a small model took %.0f KiB"):format(grew))
+  end)
+
   it("allows whitespace between every token", function()
     -- Outside strings only: split at the quotes that are not escaped.
     local parts, from = {}, 1
