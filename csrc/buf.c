@@ -27,11 +27,10 @@ static void buf_reset(sc_buf *b) {
   b->len = 0;
 }
 
-/* Returns 0 when memory runs out; the buffer is left unchanged. */
-static int buf_reserve(sc_buf *b, size_t extra) {
+/* Makes room for extra more bytes; the slow path of buf_reserve. */
+static int buf_grow(sc_buf *b, size_t extra) {
   size_t need, cap;
   char *p;
-  if (extra <= b->cap - b->len) return 1;
   if (extra > (size_t)-1 - b->len - 1) return 0;
   need = b->len + extra;
   cap = b->cap ? b->cap : 256;
@@ -41,6 +40,12 @@ static int buf_reserve(sc_buf *b, size_t extra) {
   b->data = p;
   b->cap = cap;
   return 1;
+}
+
+/* Returns 0 when memory runs out; the buffer is left unchanged. The
+ * check that there is room already is inline: most calls stop there. */
+static inline int buf_reserve(sc_buf *b, size_t extra) {
+  return extra <= b->cap - b->len || buf_grow(b, extra);
 }
 
 static int buf_add(sc_buf *b, const char *s, size_t n) {

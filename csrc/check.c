@@ -33,9 +33,10 @@ static void expected(sc_walk *w, int idx, const char *what) {
   walk_fail(w, "expected %s, got %s", what, describe(w->L, idx));
 }
 
-/* Checks what every table must satisfy and marks it open on the path.
- * Returns 0 (after recording why) if the walk must not descend into it. */
-static int table_enter(sc_walk *w, int idx, const char *what) {
+/* Checks what every table must satisfy and marks it open on the path,
+ * and makes room for `slots` more stack slots. Returns 0 (after recording
+ * why) if the walk must not descend into it. */
+static int table_enter(sc_walk *w, int idx, const char *what, int slots) {
   lua_State *L = w->L;
   const void *p;
   if (lua_type(L, idx) != LUA_TTABLE) {
@@ -62,26 +63,18 @@ static int table_enter(sc_walk *w, int idx, const char *what) {
   w->open[w->depth] = p;
   /* Each level keeps a key, a value and a temporary or two on the stack;
    * a C function is only promised LUA_MINSTACK slots. */
-  luaL_checkstack(L, 8, "nested too deeply");
+  luaL_checkstack(L, slots, "nested too deeply");
   return 1;
 }
 
 /* ---- scalars -------------------------------------------------------------- */
 
-static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
+/* The string at idx (known to be one) against t. */
+static void string_value(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
   lua_State *L = w->L;
   size_t len, chars;
   long bad, nul;
-  const char *s;
-  if (lua_type(L, idx) != LUA_TSTRING) {
-    if (t->enm)
-      walk_fail(w, "expected one of scenario.enums.%s, got %s", t->enm->name,
-                describe(L, idx));
-    else
-      expected(w, idx, "a string");
-    return;
-  }
-  s = lua_tolstring(L, idx, &len);
+  const char *s = lua_tolstring(L, idx, &len);
   if (t->enm && lookup_find(get_enum_lookup(w, t->enm), s, len) >= 0) {
     /* An enum value is a plain identifier: nothing to scan or escape. */
     if (W_WRITING(w)) {
@@ -120,6 +113,17 @@ static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
       walk_fail(w, "unknown value \"%s\" (did you mean \"%s\"?)", s, hint);
     else
       walk_fail(w, "unknown value \"%s\" (see scenario.enums.%s)", s, t->enm->name);
+  }
+}
+
+static void check_string(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
+  if (lua_type(w->L, idx) == LUA_TSTRING) {
+    string_value(w, idx, t, allow_nul);
+  } else if (t->enm) {
+    walk_fail(w, "expected one of scenario.enums.%s, got %s", t->enm->name,
+              describe(w->L, idx));
+  } else {
+    expected(w, idx, "a string");
   }
 }
 
@@ -191,11 +195,13 @@ static lua_Integer sequence_length(sc_walk *w, int idx) {
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* key value */
     lua_pop(L, 1);
-    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
+    if (lua_isinteger(L, -1)) {
       lua_Integer k = lua_tointeger(L, -1);
-      if (k > max) max = k;
-      count++;
-      continue;
+      if (k >= 1) {
+        if (k > max) max = k;
+        count++;
+        continue;
+      }
     }
     if (lua_type(L, -1) == LUA_TSTRING) {
       walk_fail(w, "expected an array, got a table with key \"%s\"", lua_tostring(L, -1));
@@ -226,7 +232,7 @@ static lua_Integer sequence_length(sc_walk *w, int idx) {
 static void check_array(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
   lua_Integer n;
-  if (!table_enter(w, idx, "an array (a sequence table)")) return;
+  if (!table_enter(w, idx, "an array (a sequence table)", 8)) return;
   n = sequence_length(w, idx);
   if (n < 0) return;
   putc1(w, '[');
@@ -293,7 +299,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_lookup *lk) {
 static void put_extra(sc_walk *w, int body, int extra, int *first) {
   lua_State *L = w->L;
   path_key(w, "extra_body", 10);
-  if (!table_enter(w, extra, "a table of extra body fields")) {
+  if (!table_enter(w, extra, "a table of extra body fields", 8)) {
     path_pop(w);
     return;
   }
@@ -341,12 +347,12 @@ static void put_name(sc_walk *w, int *first, const char *name, size_t n) {
 static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   lua_State *L = w->L;
   int slot[SC_LOOKUP_SLOTS / 2] = { 0 }; /* each field's value on the stack, or 0 */
-  int first = 1, unknown = 0, base;
+  int first = 1, unknown = 0, base, top, vt;
   const sc_lookup *lk;
-  if (!table_enter(w, idx, "a table")) return;
+  if (!table_enter(w, idx, "a table", 2 * t->nfields + 8)) return;
   lk = get_lookup(w, t);
-  luaL_checkstack(L, 2 * t->nfields + 8, "too many fields");
   base = lua_gettop(L);
+  top = base + 1;             /* the key; kept by count, not asked for */
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* ... key value */
     int i = -1;
@@ -360,8 +366,9 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
       lua_pop(L, 1);
       continue;
     }
-    slot[i] = lua_gettop(L);
+    slot[i] = top + 1;
     lua_pushvalue(L, -2);     /* ... key value key: the value stays put */
+    top += 2;
   }
   putc1(w, '{');
   for (int i = 0; i < t->nfields; i++) {
@@ -375,7 +382,11 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
       continue;
     }
     path_key(w, f->name, lk->len[i]);
-    if (!is_null(L, slot[i])) {
+    vt = lua_type(L, slot[i]);
+    if (vt == LUA_TSTRING && f->type->kind == SC_STRING) { /* the usual case, typed once */
+      put_name(w, &first, f->name, lk->len[i]);
+      string_value(w, slot[i], f->type, 0);
+    } else if (vt != LUA_TLIGHTUSERDATA || lua_touserdata(L, slot[i]) != NULL) {
       put_name(w, &first, f->name, lk->len[i]);
       check_value(w, slot[i], f->type);
     } else if (f->flags & SC_NULLABLE) {
@@ -395,7 +406,7 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
 static void check_map(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
   int first = 1;
-  if (!table_enter(w, idx, "a table")) return;
+  if (!table_enter(w, idx, "a table", 8)) return;
   putc1(w, '{');
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* key value */
@@ -440,7 +451,7 @@ static void check_generic(sc_walk *w, int idx) {
     walk_fail(w, "%s cannot be sent as JSON", describe(L, idx));
     return;
   }
-  if (!table_enter(w, idx, "a table")) return;
+  if (!table_enter(w, idx, "a table", 8)) return;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);

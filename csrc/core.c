@@ -42,9 +42,11 @@ typedef struct sc_scratch {
 } sc_scratch;
 
 static const sc_endpoint *check_endpoint(lua_State *L, int arg) {
-  const char *name = luaL_checkstring(L, arg);
+  size_t len;
+  const char *name = luaL_checklstring(L, arg, &len);
   for (int i = 0; i < SC_NENDPOINTS; i++)
-    if (strcmp(sc_endpoints[i].name, name) == 0) return &sc_endpoints[i];
+    if (strlen(sc_endpoints[i].name) == len && memcmp(sc_endpoints[i].name, name, len) == 0)
+      return &sc_endpoints[i];
   luaL_argerror(L, arg, lua_pushfstring(L, "unknown endpoint '%s'", name));
   return NULL;
 }
@@ -72,11 +74,11 @@ static void push_problems(lua_State *L, sc_walk *w, const char *kind) {
  * body schema. A nil body stands for an empty one. */
 static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
   lua_State *L = w->L;
-  if (lua_isnoneornil(L, body)) {
+  int type = lua_type(L, body);
+  if (type == LUA_TNONE || type == LUA_TNIL) {
     lua_newtable(L);
     lua_replace(L, body);
-  }
-  if (lua_type(L, body) != LUA_TTABLE) {
+  } else if (type != LUA_TTABLE) {
     walk_fail(w, "the body must be a table, got %s", describe(L, body));
     return;
   }
