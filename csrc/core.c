@@ -145,35 +145,49 @@ static int l_encode(lua_State *L) {
   return 1;
 }
 
+/* Parses the JSON string at idx, against t (NULL: no schema). Pushes the
+ * walk's two slots, the lookups' names and, unless the JSON is broken or
+ * a null, the value. Returns what rd_value does. */
+static int read_json(lua_State *L, sc_walk *w, sc_reader *r, int idx, const sc_type *t) {
+  size_t len;
+  const char *json = lua_tolstring(L, idx, &len);
+  int got;
+  walk_begin(L, w, NULL);                    /* nil cache */
+  memset(r, 0, sizeof *r);
+  r->w = w;
+  r->start = r->p = (const unsigned char *)json;
+  r->end = r->start + len;
+  lua_getiuservalue(L, w->cache, 1);         /* nil cache names */
+  r->names = lua_gettop(L);
+  rd_space(r);
+  got = rd_value(r, t);                      /* nil cache names [value] */
+  if (got != RD_BROKEN) {
+    rd_space(r);
+    if (r->p != r->end) got = rd_broken(r, "more data after the JSON value");
+  }
+  return got;
+}
+
+/* Pushes "<prefix>not valid JSON (<why> at byte <offset>)". */
+static void push_syntax_error(lua_State *L, const sc_reader *r, const char *prefix) {
+  char at[24];
+  lua_pushfstring(L, "%snot valid JSON (%s at byte %s)", prefix, r->syntax,
+                  int_text((lua_Integer)r->syntax_at, at));
+}
+
 /* Decodes the JSON string at idx against ep's response schema. Returns 1
  * with the result member pushed, or 0 with an error table pushed. Needs
  * the module upvalues. */
 static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
   int base = lua_gettop(L), got;
-  size_t len;
   sc_walk w;
   sc_reader r;
-  const char *json = lua_tolstring(L, idx, &len);
-  walk_begin(L, &w, NULL);                   /* nil cache */
-  memset(&r, 0, sizeof r);
-  r.w = &w;
-  r.start = r.p = (const unsigned char *)json;
-  r.end = r.start + len;
-  lua_getiuservalue(L, w.cache, 1);          /* nil cache names */
-  r.names = lua_gettop(L);
-  rd_space(&r);
-  got = rd_value(&r, ep->response);          /* nil cache names [document] */
-  if (got != RD_BROKEN) {
-    rd_space(&r);
-    if (r.p != r.end) got = rd_broken(&r, "more data after the JSON value");
-  }
+  got = read_json(L, &w, &r, idx, ep->response); /* nil cache names [document] */
   if (got == RD_BROKEN) {
-    char at[24];
     lua_createtable(L, 0, 2);
     lua_pushliteral(L, "invalid_response");
     lua_setfield(L, -2, "kind");
-    lua_pushfstring(L, "the response is not valid JSON (%s at byte %s)", r.syntax,
-                    int_text((lua_Integer)r.syntax_at, at));
+    push_syntax_error(L, &r, "the response is ");
     lua_setfield(L, -2, "message");
   } else if (w.nerr > 0) {
     push_problems(L, &w, "invalid_response");
@@ -192,29 +206,15 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
  * members that are null are absent, a null elsewhere is core.null. For
  * the Lua layer's error bodies, so it needs no JSON module of its own. */
 static int l_parse_json(lua_State *L) {
-  size_t len;
   sc_walk w;
   sc_reader r;
   int got;
-  const char *json = luaL_checklstring(L, 1, &len);
+  luaL_checktype(L, 1, LUA_TSTRING);
   lua_settop(L, 1);
-  walk_begin(L, &w, NULL);                   /* text nil cache */
-  memset(&r, 0, sizeof r);
-  r.w = &w;
-  r.start = r.p = (const unsigned char *)json;
-  r.end = r.start + len;
-  lua_getiuservalue(L, w.cache, 1);          /* text nil cache names */
-  r.names = lua_gettop(L);
-  rd_space(&r);
-  got = rd_value(&r, NULL);                  /* text nil cache names [value] */
-  if (got != RD_BROKEN) {
-    rd_space(&r);
-    if (r.p != r.end) got = rd_broken(&r, "more data after the JSON value");
-  }
+  got = read_json(L, &w, &r, 1, NULL);       /* text nil cache names [value] */
   if (got == RD_BROKEN) {
-    char at[24];
     lua_pushnil(L);
-    lua_pushfstring(L, "not valid JSON (%s at byte %s)", r.syntax, int_text((lua_Integer)r.syntax_at, at));
+    push_syntax_error(L, &r, "");
     return 2;
   }
   if (got == RD_NULL) lua_pushlightuserdata(L, NULL);
