@@ -55,7 +55,7 @@ static const sc_endpoint *check_endpoint(lua_State *L, int arg) {
 static void walk_begin(lua_State *L, sc_walk *w, sc_buf *out) {
   walk_init(w, L, out);
   lua_pushvalue(L, UV_CACHE);
-  w->cache = lua_gettop(L);
+  w->cache = w->errslot + 1;
   w->lookups = lua_touserdata(L, w->cache);
 }
 

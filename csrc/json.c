@@ -89,6 +89,13 @@ static size_t clean_run(const unsigned char *p, size_t i, size_t len, int json) 
     if (m16 != 0) return i + (size_t)__builtin_ctz(m16);
     i += 16;
   }
+  if (i < len && len >= 16) {
+    /* The last sixteen bytes as one load; the bytes already passed are
+     * masked out, as one of them may be part of a multi-byte character. */
+    size_t at = len - 16;
+    unsigned m16 = unclean16(p + at, json) & (0xFFFFu << (i - at));
+    return m16 != 0 ? at + (size_t)__builtin_ctz(m16) : len;
+  }
 #endif
   while (len - i >= 8) {
     memcpy(&v, p + i, 8);
