@@ -175,34 +175,7 @@ static int rd_span(sc_reader *r, const char **s, size_t *len, long *bad) {
   *len = 0;
   *bad = -1;
   for (;;) {
-    /* Sixteen or eight bytes at a time while they are plain ASCII. */
-#ifdef SC_SSE2
-    while (e - p >= 16) {
-      unsigned m16 = unclean16(p, 1);
-      if (m16 != 0) {
-        p += __builtin_ctz(m16);
-        goto flagged;
-      }
-      p += 16;
-    }
-#endif
-    while (e - p >= 8) {
-      uint64_t v, m;
-      memcpy(&v, p, 8);
-      m = needs_escape8(v) | (v & SC_HIGHS);
-      if (m != 0) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* The lowest flagged byte is exact (a borrow only flags bytes
-         * above a true one): go straight to it. */
-        p += __builtin_ctzll(m) >> 3;
-#endif
-        break;
-      }
-      p += 8;
-    }
-#ifdef SC_SSE2
-  flagged:
-#endif
+    p = r->start + clean_run(r->start, (size_t)(p - r->start), (size_t)(e - r->start), 1);
     if (p >= e) {
       r->p = p;
       return rd_broken(r, "unterminated string");
