@@ -77,6 +77,7 @@ typedef struct sc_lookups {
   const void *owner[SC_OWNERS];
   sc_lookup *lookup[SC_OWNERS];
   int count;
+  int items; /* anchor table items handed out to lookups' names so far */
 } sc_lookups;
 
 /* Pushes a new, empty cache. */
@@ -88,38 +89,49 @@ static void push_lookup_cache(lua_State *L) {
 
 /* The lookup for the n names that name(owner, i) gives, built on first
  * use and kept in the cache (at stack slot w->cache). The cache's user
- * value, the anchor table, holds each lookup (by owner) and every name
- * (as items, so the decoder can push one with lua_rawgeti). */
+ * value, the anchor table, holds each lookup and its names as items (so
+ * the decoder can push a name with lua_rawgeti). */
 static sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
                                 const char *(*name)(const void *, int)) {
   lua_State *L = w->L;
   sc_lookups *cache = (sc_lookups *)w->lookups;
   sc_lookup *lk;
+  int m;
   size_t h = lookup_slot((const char *)owner) & (SC_OWNERS - 1);
   for (; cache->owner[h] != NULL; h = (h + 1) & (SC_OWNERS - 1))
     if (cache->owner[h] == owner) return cache->lookup[h];
   if (cache->count >= SC_OWNERS / 2) luaL_error(L, "scenario.core: lookup cache full"); /* see schema_fits */
   lua_getiuservalue(L, w->cache, 1);        /* anchors */
   lk = (sc_lookup *)lua_newuserdatauv(L, sizeof *lk, 0);
-  memset(lk, 0, sizeof *lk);
-  lk->first = (int)lua_rawlen(L, -2) + 1;   /* anchors lookup */
+  memset(lk, 0, sizeof *lk);                /* anchors lookup */
+  /* Every allocation from here on may run a finaliser that builds a
+   * lookup of its own. So this one's anchor items are claimed first, with
+   * nothing in between: its names, then the lookup itself. */
+  m = n < SC_LOOKUP_MAX ? n : SC_LOOKUP_MAX;
+  lk->first = cache->items + 1;
+  cache->items += m + 1;
   lk->size_hint = n;
-  for (int i = 0; i < n && i < SC_LOOKUP_MAX; i++) {
+  lua_rawseti(L, -2, lk->first + m);        /* anchors */
+  for (int i = 0; i < m; i++) {
     const char *k;
     size_t slot;
     lua_pushstring(L, name(owner, i));
     k = lua_tolstring(L, -1, &lk->len[i]);
     lk->name[i] = k;
     lk->n = i + 1;
-    lua_rawseti(L, -3, lk->first + i);       /* anchored */
+    lua_rawseti(L, -2, lk->first + i);       /* anchored */
     for (slot = lookup_slot(k); lk->key[slot] != NULL; slot = (slot + 1) & (SC_LOOKUP_SLOTS - 1)) {}
     lk->key[slot] = k;
     lk->index[slot] = i;
     for (slot = content_slot(k, lk->len[i]); lk->by_bytes[slot] != 0; slot = (slot + 1) & (SC_LOOKUP_SLOTS - 1)) {}
     lk->by_bytes[slot] = (unsigned char)(i + 1);
   }
-  lua_rawsetp(L, -2, owner);
   lua_pop(L, 1);
+  /* Such a finaliser may also have built this very lookup, or taken the
+   * slot found above: look again. (This copy then stays anchored, unused.) */
+  for (h = lookup_slot((const char *)owner) & (SC_OWNERS - 1); cache->owner[h] != NULL;
+       h = (h + 1) & (SC_OWNERS - 1))
+    if (cache->owner[h] == owner) return cache->lookup[h];
   cache->owner[h] = owner;
   cache->lookup[h] = lk;
   cache->count++;

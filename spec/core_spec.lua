@@ -274,6 +274,64 @@ describe("a client used from a finalizer in the middle of a call", function()
   end)
 end)
 
+describe("lookups built while a finaliser builds others", function()
+  -- A state builds each lookup on first use, and a finaliser run by one of
+  -- that build's allocations may build others: each must keep its own
+  -- names. Run in fresh interpreters, where nothing is built yet, with the
+  -- inner build landing at a different point each time. (Before the fix,
+  -- on 5.4, the later points left every decode failing.)
+  it("keeps every lookup's names, wherever the inner build lands", function()
+    for _, skip in ipairs { 0, 10, 30, 50, 60, 70, 80, 90, 100, 120 } do
+      local out, ok = helper.run_lua(([[
+        local core = require "scenario.core"
+        local f = assert(io.open("spec/fixtures/model_example.lua"))
+        local json = assert(load(f:read("*a")))().response.body
+        f:close()
+        local armed, seen, fired = false, 0, false
+        local function on_gc()
+          if armed and not fired then
+            seen = seen + 1
+            if seen > %d then
+              fired = true
+              assert(core.decode("create_model", json))
+            end
+          end
+        end
+        local function arm()
+          if newproxy then -- 5.1 and LuaJIT: tables have no __gc
+            getmetatable(newproxy(true)).__gc = function() on_gc() if not fired then arm() end end
+          else
+            setmetatable({}, { __gc = function() on_gc() if not fired then arm() end end })
+          end
+        end
+        for _ = 1, 50 do arm() end
+        -- A collector step at nearly every allocation (the step size is 5.4's).
+        if not pcall(collectgarbage, "incremental", 1, 1000, 1) then
+          collectgarbage("setpause", 1)
+          collectgarbage("setstepmul", 1000)
+        end
+        collectgarbage()
+        armed = true
+        assert(core.validate("create_model", { name = "x" }))
+        armed = false
+        if not pcall(collectgarbage, "incremental", 200, 100, 13) then
+          collectgarbage("setpause", 200)
+          collectgarbage("setstepmul", 200)
+        end
+        collectgarbage()
+        collectgarbage()
+        local model, err = core.decode("create_model", json)
+        assert(model and model.id == "id", err and (err.message or tostring(err)) or "no model")
+        assert(core.validate("create_model", { name = "x", type = "flux.1-lora" }))
+        assert(not core.validate("create_model", { nmae = "x" }))
+        io.write("ok")
+      ]]):format(skip))
+      assert(ok, out)
+      assert.equal("ok", out)
+    end
+  end)
+end)
+
 describe("core.start with a call to reuse", function()
   it("loads an idle call with a new exchange, and refuses one it cannot take", function()
     local server = replay.server()
