@@ -38,6 +38,7 @@ struct sc_call {
   sc_call *prev, *next;
   int state;
   int busy;          /* in core.finish: a close meanwhile is deferred */
+  int unloaded;      /* a reload failed: the body is partial, so not to be sent */
   CURLcode rc;
 };
 
@@ -430,7 +431,10 @@ static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
   int ok;
   if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
   if (call->state != CALL_IDLE || call->busy) return luaL_argerror(L, 6, "the call is not idle");
+  /* The walk writes the body as it goes: until it passes, the call holds
+   * nothing that may be sent. */
   call->ep = ep;
+  call->unloaded = 1;
   call->busy = 1;
   ok = call_check(L, &call->r, c->base_url, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
   call->busy = 0;
@@ -438,7 +442,8 @@ static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
     call_detach(call, 1);
     return luaL_argerror(L, 1, "the client was closed during the call");
   }
-  if (!ok) return 2;             /* ... call nil err; the call stays idle */
+  if (!ok) return 2;             /* ... call nil err; idle, but to be reloaded before a submit */
+  call->unloaded = 0;
   lua_settop(L, 6);
   return 1;
 }
@@ -500,6 +505,7 @@ static int l_submit(lua_State *L) {
   sc_client *c = call->client;
   if (c == NULL || c->closed) return luaL_argerror(L, 1, "the client is closed");
   if (call->state != CALL_IDLE) return luaL_argerror(L, 1, "the call is not idle");
+  if (call->unloaded) return luaL_argerror(L, 1, "the call's last reload failed; reload it");
   if (req_prepare(&call->r, call->ep->method) != NULL ||
       curl_multi_add_handle(c->multi, call->r.easy) != CURLM_OK)
     return luaL_error(L, "cannot start the request");

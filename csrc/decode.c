@@ -101,6 +101,8 @@ static size_t utf8_put(unsigned cp, char out[4]) {
 static int rd_escaped(sc_reader *r) {
   luaL_Buffer b;
   const unsigned char *p = r->p;
+  /* Before 5.2 a long buffer keeps up to about ten pieces on the stack. */
+  luaL_checkstack(r->w->L, LUA_MINSTACK / 2 + 2, "nested too deeply");
   luaL_buffinit(r->w->L, &b);
   for (;;) {
     const unsigned char *run = p;

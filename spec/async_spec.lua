@@ -361,6 +361,49 @@ describe("re-entry and failures inside a round", function()
     assert.same({ "{}", '{"name":"other"}', "{}" }, bodies)
   end)
 
+  it("ends a request as cancelled when the client is closed while its retry is decided", function()
+    -- The logger's retry line closes the client: the cancel must stand,
+    -- not be turned back into a backoff that nothing will ever end.
+    server.enqueue({ status = 429, headers = { ["Retry-After"] = "0" }, body = "" })
+    local client
+    client = helper.client { max_retries = 1, logger = function(level)
+      if level == "info" then client:close() end
+    end }
+    local req = assert(client:create_model_async {})
+    local model, err = req:wait(2)
+    assert.is_nil(model)
+    assert.equal("cancelled", err.kind)
+    assert.equal(1, #server.requests())
+  end)
+
+  it("ends a blocking call as cancelled, not with a raise, when the client is closed meanwhile", function()
+    -- Closed by the transport while the transfer runs (as a finaliser might)...
+    server.enqueue(delayed(0.2)[1])
+    local client
+    local closing = setmetatable({
+      perform = function(h, wait)
+        local running, finished = core.perform(h, wait)
+        client:close()
+        return running, finished
+      end,
+    }, { __index = core })
+    client = helper.client { transport = closing }
+    local model, err = client:create_model {}
+    assert.is_nil(model)
+    assert.equal("cancelled", err.kind)
+    assert.equal(1, err.attempts)
+    -- ...and by the logger as it decides to retry.
+    server.reset()
+    server.enqueue({ status = 429, headers = { ["Retry-After"] = "0" }, body = "" }, "model_example")
+    client = helper.client { max_retries = 1, logger = function(level)
+      if level == "info" then client:close() end
+    end }
+    model, err = client:create_model {}
+    assert.is_nil(model)
+    assert.equal("cancelled", err.kind)
+    assert.equal(1, #server.requests())
+  end)
+
   it("survives a logger that raises", function()
     server.enqueue("model_example", "model_example")
     local client = helper.client { max_concurrent = 1, logger = function() error("logger broke") end }

@@ -353,11 +353,14 @@ describe("core.start with a call to reuse", function()
     assert.has_error(function() core.start(other, "create_model", {}, nil, nil, c) end,
       "bad argument #6 to 'start' (the call belongs to another client)")
     assert.has_error(function() core.start(h, "create_model", {}, nil, nil, {}) end)
-    -- A body that fails leaves the call idle, with its last exchange.
-    local none, err = core.start(h, "create_model", { name = 5 }, nil, nil, c)
+    -- A body that fails leaves the call idle, but holding a partial body:
+    -- it cannot be sent until it is reloaded.
+    local none, err = core.start(h, "create_model", { shortDescription = "ok", name = 5 }, nil, nil, c)
     assert.is_nil(none)
     assert.equal("validation", err.kind)
     assert.equal("idle", core.state(c))
+    assert.has_error(function() core.submit(c) end,
+      "bad argument #1 to 'submit' (the call's last reload failed; reload it)")
     assert.equal(c, core.start(h, "create_model", { name = "second" }, nil, nil, c))
     core.submit(c)
     while core.state(c) ~= "done" do core.perform(h, 1) end

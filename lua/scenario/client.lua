@@ -375,6 +375,10 @@ function Client:_blocking(endpoint, idempotent, body, query, extra)
   return req:wait()
 end
 
+local function cancelled(attempts)
+  return errors.new("cancelled", "the request was cancelled", { attempts = attempts })
+end
+
 -- A blocking call with nothing else in flight: the same call, attempts
 -- and policy (Request.outcome) as on the request machine, without the
 -- bookkeeping that sharing the client needs. Requests a finaliser starts
@@ -401,12 +405,17 @@ function Client:_direct(endpoint, idempotent, body, query, extra)
     -- These waits also collect what finished for any requests started
     -- meanwhile: the next round must look for them.
     if self._requests[1] ~= nil then self._unreaped = true end
+    -- A finaliser, the transport or the logger may close the client at
+    -- any of these steps; the call then ends as the machine's would.
+    if self._closed then return nil, cancelled(attempts) end
     local delay, a, b = Request.outcome(self, endpoint, idempotent, attempts, t0, t.finish(call))
     if delay == nil then
       self._direct_call = call -- idle again, for the next direct call
       return a, b
     end
+    if self._closed then return nil, cancelled(attempts) end
     self._sleep(delay)
+    if self._closed then return nil, cancelled(attempts) end
   end
 end
 

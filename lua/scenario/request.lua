@@ -125,6 +125,8 @@ function Request:_finished()
   if self.state == "done" then return end
   local delay, a, b = Request.outcome(c, self.endpoint, self.idempotent, self.attempts, self.t0,
     result, status, headers, raw)
+  -- The policy logs, and allocates: a cancel made meanwhile stands.
+  if self.state == "done" then return end
   if delay == nil then return self:_complete(a, b, true) end
   self.state = "backoff"
   self.not_before = core.now() + delay
