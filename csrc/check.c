@@ -72,7 +72,7 @@ static int table_enter(sc_walk *w, int idx, const char *what, int slots) {
 /* The string at idx (known to be one) against t. */
 static void string_value(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
   lua_State *L = w->L;
-  size_t len, chars;
+  size_t len, chars = 0;
   long bad, nul;
   const char *s = lua_tolstring(L, idx, &len);
   if (t->enm && lookup_find(get_enum_lookup(w, t->enm), s, len) >= 0) {

@@ -459,7 +459,7 @@ static int rd_object(sc_reader *r, const sc_type *t) {
         k = lua_tolstring(L, -1, &klen);
         i = lookup_find(lk, k, klen);
       }
-      if (i >= 0) ft = t->fields[i].type;
+      if (i >= 0 && t != NULL) ft = t->fields[i].type; /* i >= 0 only with a lookup, so a type */
       path_key_at(r->w, tbl + 1);
       if (bad >= 0) bad_utf8(r->w, bad);
       rd_space(r);

@@ -285,7 +285,7 @@ describe("lookups built while a finaliser builds others", function()
       local out, ok = helper.run_lua(([[
         local core = require "scenario.core"
         local f = assert(io.open("spec/fixtures/model_example.lua"))
-        local json = assert(load(f:read("*a")))().response.body
+        local json = assert((loadstring or load)(f:read("*a")))().response.body
         f:close()
         local armed, seen, fired = false, 0, false
         local function on_gc()
