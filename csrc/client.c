@@ -424,26 +424,34 @@ static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLc
   return 2;
 }
 
-/* Loads the idle call at stack slot 6, of client c, with a new exchange
- * (core.start with a call to reuse). */
-static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
-  sc_call *call = check_call(L, 6);
+/* Checks body, query and extra (stack slots 3 to 5) against ep into the
+ * idle call of client c, and returns whether they passed (with nil, err
+ * pushed if not). Raises if a finaliser closed the client meanwhile. */
+static int call_load(lua_State *L, sc_call *call, sc_client *c, const sc_endpoint *ep) {
   int ok;
-  if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
-  if (call->state != CALL_IDLE || call->busy) return luaL_argerror(L, 6, "the call is not idle");
-  /* The walk writes the body as it goes: until it passes, the call holds
-   * nothing that may be sent. */
   call->ep = ep;
+  /* The walk allocates, so a finaliser may close the client meanwhile:
+   * busy keeps the buffers until the walk is over. The walk also writes
+   * the body as it goes: until it passes, nothing may be sent. */
   call->unloaded = 1;
   call->busy = 1;
   ok = call_check(L, &call->r, c->base_url, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
   call->busy = 0;
   if (call->state == CALL_CLOSED) {
     call_detach(call, 1);
-    return luaL_argerror(L, 1, "the client was closed during the call");
+    luaL_argerror(L, 1, "the client was closed during the call");
   }
-  if (!ok) return 2;             /* ... call nil err; idle, but to be reloaded before a submit */
-  call->unloaded = 0;
+  call->unloaded = !ok;
+  return ok;
+}
+
+/* Loads the idle call at stack slot 6, of client c, with a new exchange
+ * (core.start with a call to reuse). */
+static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
+  sc_call *call = check_call(L, 6);
+  if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
+  if (call->state != CALL_IDLE || call->busy) return luaL_argerror(L, 6, "the call is not idle");
+  if (!call_load(L, call, c, ep)) return 2; /* ... call nil err; idle, to be reloaded */
   lua_settop(L, 6);
   return 1;
 }
@@ -457,7 +465,6 @@ static int l_start(lua_State *L) {
   const sc_endpoint *ep = check_endpoint(L, 2);
   sc_call *call;
   const char *err;
-  int ok;
   if (!lua_isnoneornil(L, 6)) {
     lua_settop(L, 6);
     return restart(L, c, ep);
@@ -477,21 +484,11 @@ static int l_start(lua_State *L) {
     return luaL_error(L, "core.start: %s", err);
   }
   call->client = c;
-  call->ep = ep;
   call->state = CALL_IDLE;
   call->next = c->calls;
   if (c->calls) c->calls->prev = call;
   c->calls = call;
-  /* The walk allocates, so a finaliser may close the client meanwhile:
-   * busy keeps the buffers until the walk is over. */
-  call->busy = 1;
-  ok = call_check(L, &call->r, c->base_url, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
-  call->busy = 0;
-  if (call->state == CALL_CLOSED) {
-    call_detach(call, 1);
-    return luaL_argerror(L, 1, "the client was closed during the call");
-  }
-  if (!ok) {
+  if (!call_load(L, call, c, ep)) {
     call_detach(call, 1);        /* ... call nil err */
     return 2;
   }
