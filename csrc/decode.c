@@ -546,12 +546,16 @@ static int rd_literal(sc_reader *r, const char *word, size_t n) {
  * Reads and pushes the value at r->p if it is one, for the container type
  * t; returns whether it was. */
 static int empty_container(sc_reader *r, const sc_type *t) {
-  const unsigned char *p = r->p;
-  unsigned char close = *p == '{' ? '}' : *p == '[' ? ']' : 0;
+  const unsigned char *at = r->p;
+  unsigned char close = *at == '{' ? '}' : *at == '[' ? ']' : 0;
   if (close == 0) return 0;
-  for (p++; p < r->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'); p++) {}
-  if (p >= r->end || *p != close) return 0;
-  r->p = p + 1;
+  r->p++;
+  rd_space(r);
+  if (r->p >= r->end || *r->p != close) {
+    r->p = at;                   /* not empty: read from the bracket again */
+    return 0;
+  }
+  r->p++;
   lua_createtable(r->w->L, 0, 0);
   if (t->kind == SC_OBJECT) check_required(r->w, t, get_lookup(r->w, t), 0);
   return 1;
