@@ -56,6 +56,30 @@ function helper.run_lua(code, prefix)
   return out, ok
 end
 
+--- Runs Lua code as run_lua does, with the numeric locale set to de_DE,
+-- whose decimal point is ',' (built with localedef into a temporary
+-- LOCPATH). input, if given, is the code's standard input.
+function helper.run_lua_decimal_comma(code, input)
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(helper.sh("mkdir -p " .. dir .. " && localedef -i de_DE -f UTF-8 "
+    .. dir .. "/de_DE.UTF-8 2>/dev/null"))
+  local redirect = ""
+  if input then
+    local f = assert(io.open(dir .. "/input", "wb"))
+    f:write(input)
+    f:close()
+    redirect = " <" .. dir .. "/input"
+  end
+  local out, ok = helper.run_lua([[
+    assert(os.setlocale("de_DE.UTF-8", "numeric"), "locale not switched")
+    -- LuaJIT formats its numbers without the C locale; C's snprintf does not.
+    assert(jit or tostring(1.5) == "1,5", "the locale does not use a decimal comma")
+  ]] .. code, "LOCPATH=" .. dir .. redirect)
+  helper.sh("rm -rf " .. dir)
+  return out, ok
+end
+
 function helper.basic_auth(key, secret)
   local mime = require "mime"
   return "Basic " .. mime.b64(key .. ":" .. secret)
