@@ -49,14 +49,6 @@ static inline void sc_compat_setmetatable(lua_State *L, const char *tname) {
 }
 #define luaL_setmetatable sc_compat_setmetatable
 
-static inline void sc_compat_rawsetp(lua_State *L, int t, const void *p) {
-  t = lua_absindex(L, t);
-  lua_pushlightuserdata(L, (void *)p);
-  lua_insert(L, -2);
-  lua_rawset(L, t);
-}
-#define lua_rawsetp sc_compat_rawsetp
-
 /* The pushers return the string they pushed, as from 5.2 on. */
 static inline const char *sc_compat_pushlstring(lua_State *L, const char *s, size_t len) {
   (lua_pushlstring)(L, s, len);
