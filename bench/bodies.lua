@@ -40,9 +40,9 @@ function M.large_response()
   local m = doc.model
   local input, epoch, image = m.inputs[1], m.epochs[1], m.trainingImages[1]
   m.inputs, m.epochs, m.trainingImages = {}, {}, {}
-  for i = 1, 150 do m.inputs[i] = input end
-  for i = 1, 150 do m.epochs[i] = epoch end
-  for i = 1, 400 do m.trainingImages[i] = image end
+  for i = 1, 210 do m.inputs[i] = input end
+  for i = 1, 210 do m.epochs[i] = epoch end
+  for i = 1, 550 do m.trainingImages[i] = image end
   return cjson.encode(doc)
 end
 
