@@ -8,6 +8,7 @@
  * is refused, since a proxy read raw would silently lose its fields.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define W_WRITING(w) ((w)->out != NULL && (w)->nerr == 0)
@@ -21,12 +22,65 @@ static void put(sc_walk *w, const char *s, size_t n) {
 static void putc1(sc_walk *w, char c) {
   if (W_WRITING(w) && !buf_addc(w->out, c)) luaL_error(w->L, "not enough memory");
 }
+/* Writes "key": for a key of the caller's table (extra_body, a map, an
+ * untyped object), which key_ok has checked. */
 static void put_key(sc_walk *w, int *first, const char *k, size_t n) {
   if (!W_WRITING(w)) return;
   if (!*first) putc1(w, ',');
   *first = 0;
   if (!json_put_string(w->out, k, n) || !buf_addc(w->out, ':'))
     luaL_error(w->L, "not enough memory");
+}
+
+/* Whether the string key at stack slot idx can be a JSON member name: it
+ * must be valid UTF-8. If not, records why, at the path with that key
+ * shown escaped (its bytes are not text), and the caller skips it. */
+static int key_ok(sc_walk *w, int idx) {
+  lua_State *L = w->L;
+  size_t len, chars;
+  long nul, bad;
+  const char *k = lua_tolstring(L, idx, &len);
+  bad = utf8_scan(k, len, &chars, &nul);
+  if (bad < 0) return 1;
+  {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) {
+      unsigned char c = (unsigned char)k[i];
+      if (c >= 0x20 && c < 0x7f && c != '\\') {
+        luaL_addlstring(&b, k + i, 1);
+      } else {
+        char e[5];
+        (void)snprintf(e, sizeof e, "\\x%02x", c);
+        luaL_addlstring(&b, e, 4);
+      }
+    }
+    luaL_pushresult(&b);
+  }
+  path_key_at(w, lua_gettop(L));
+  walk_fail(w, "the key is not valid UTF-8 (bad byte at offset %d)", (int)bad);
+  path_pop(w);
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* Counts one more value, and stops the walk for good once the values
+ * walked or the bytes written pass w->max_bytes: each value takes at
+ * least a byte, and a body of shared subtables ({t, t} nested n deep)
+ * would otherwise be walked 2^n times. Returns 0 once stopped. */
+static int walk_count(sc_walk *w) {
+  if (w->stopped) return 0;
+  if (++w->values > w->max_bytes || (w->out != NULL && w->out->len > w->max_bytes)) {
+    int depth = w->depth;
+    char mb[24];
+    w->depth = 0; /* about the whole body, not the value it stopped at */
+    walk_fail(w, "the request body is larger than max_request_bytes (%s bytes)",
+              int_text((lua_Integer)w->max_bytes, mb));
+    w->depth = depth;
+    w->stopped = 1;
+    return 0;
+  }
+  return 1;
 }
 
 static void expected(sc_walk *w, int idx, const char *what) {
@@ -236,7 +290,7 @@ static void check_array(sc_walk *w, int idx, const sc_type *t) {
   n = sequence_length(w, idx);
   if (n < 0) return;
   putc1(w, '[');
-  for (lua_Integer i = 1; i <= n; i++) {
+  for (lua_Integer i = 1; i <= n && !w->stopped; i++) {
     if (i > 1) putc1(w, ',');
     lua_rawgeti(L, idx, i);
     path_index(w, i);
@@ -313,6 +367,10 @@ static void put_extra(sc_walk *w, int body, int extra, int *first) {
       lua_pop(L, 2);
       continue;
     }
+    if (!key_ok(w, lua_gettop(L) - 1)) {
+      lua_pop(L, 1);
+      continue;
+    }
     k = lua_tolstring(L, -2, &len);
     path_key(w, k, len);
     lua_pushvalue(L, -2);
@@ -324,6 +382,10 @@ static void put_extra(sc_walk *w, int body, int extra, int *first) {
     }
     lua_pop(L, 2);
     path_pop(w);
+    if (w->stopped) {
+      lua_pop(L, 1);
+      break;
+    }
   }
   path_pop(w);
 }
@@ -371,7 +433,7 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
     top += 2;
   }
   putc1(w, '{');
-  for (int i = 0; i < t->nfields; i++) {
+  for (int i = 0; i < t->nfields && !w->stopped; i++) {
     const sc_field *f = &t->fields[i];
     if (slot[i] == 0) {
       if (f->flags & SC_REQUIRED) {
@@ -385,7 +447,7 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
     vt = lua_type(L, slot[i]);
     if (vt == LUA_TSTRING && f->type->kind == SC_STRING) { /* the usual case, typed once */
       put_name(w, &first, f->name, lk->len[i]);
-      string_value(w, slot[i], f->type, 0);
+      if (walk_count(w)) string_value(w, slot[i], f->type, 0);
     } else if (vt != LUA_TLIGHTUSERDATA || lua_touserdata(L, slot[i]) != NULL) {
       put_name(w, &first, f->name, lk->len[i]);
       check_value(w, slot[i], f->type);
@@ -398,8 +460,8 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
     path_pop(w);
   }
   lua_settop(L, base);
-  if (extra) put_extra(w, idx, extra, &first);
-  if (unknown) report_unknown_keys(w, idx, lk);
+  if (extra && !w->stopped) put_extra(w, idx, extra, &first);
+  if (unknown && !w->stopped) report_unknown_keys(w, idx, lk);
   putc1(w, '}');
 }
 
@@ -417,12 +479,20 @@ static void check_map(sc_walk *w, int idx, const sc_type *t) {
       lua_pop(L, 2);
       continue;
     }
+    if (!key_ok(w, lua_gettop(L) - 1)) {
+      lua_pop(L, 1);
+      continue;
+    }
     k = lua_tolstring(L, -2, &len);
     path_key(w, k, len);
     put_key(w, &first, k, len);
     check_value(w, lua_gettop(L), t->items);
     path_pop(w);
     lua_pop(L, 1);
+    if (w->stopped) {
+      lua_pop(L, 1);
+      break;
+    }
   }
   putc1(w, '}');
 }
@@ -436,6 +506,7 @@ static void check_generic(sc_walk *w, int idx) {
   lua_State *L = w->L;
   lua_Integer n = 0;
   int only_index = 1, only_string = 1;
+  if (!walk_count(w)) return;
   switch (lua_type(L, idx)) {
     case LUA_TSTRING: check_string(w, idx, &any_string, 1); return;
     case LUA_TNUMBER: check_number(w, idx, &any_number); return;
@@ -467,12 +538,21 @@ static void check_generic(sc_walk *w, int idx) {
     lua_pushnil(L);
     while (lua_next(L, idx)) {
       size_t len;
-      const char *k = lua_tolstring(L, -2, &len);
+      const char *k;
+      if (!key_ok(w, lua_gettop(L) - 1)) {
+        lua_pop(L, 1);
+        continue;
+      }
+      k = lua_tolstring(L, -2, &len);
       path_key(w, k, len);
       put_key(w, &first, k, len);
       check_generic(w, lua_gettop(L));
       path_pop(w);
       lua_pop(L, 1);
+      if (w->stopped) {
+        lua_pop(L, 1);
+        break;
+      }
     }
     putc1(w, '}');
   } else if (only_index) {
@@ -484,10 +564,11 @@ static void check_generic(sc_walk *w, int idx) {
 }
 
 static void check_value(sc_walk *w, int idx, const sc_type *t) {
-  if (t == NULL) {  /* items of an untyped array */
+  if (t == NULL || t->kind == SC_ANY) {  /* items of an untyped array; it counts itself */
     check_generic(w, idx);
     return;
   }
+  if (!walk_count(w)) return;
   switch (t->kind) {
     case SC_STRING: check_string(w, idx, t, 0); break;
     case SC_NUMBER: check_number(w, idx, t); break;

@@ -20,11 +20,32 @@ enum { CALL_IDLE, CALL_RUNNING, CALL_DONE, CALL_CLOSED };
 
 typedef struct sc_call sc_call;
 
+/* A value the client must never hand back: the Basic credentials and
+ * their parts, should a server echo them. */
+typedef struct sc_secret {
+  char *s;
+  size_t len;
+} sc_secret;
+
+/* The credentials token, the key and the secret, each also as JSON
+ * writes it ('/' as "\/", as lua-cjson does, say). */
+#define SC_SECRETS 6
+
+/* Shorter keys or secrets are not searched for: a two-letter test key
+ * would otherwise blank out every match in a response. Real ones are far
+ * longer, and the token always is. */
+#define SC_SECRET_MIN 8
+
 typedef struct sc_client {
   CURLM *multi;
   sc_config cfg;   /* its strings are the copies below */
   char *user, *password, *user_agent;
+  char *ca_file, *ca_path, *proxy; /* proxy may hold credentials */
   char *base_url;  /* without a trailing '/' */
+  sc_secret secrets[SC_SECRETS];
+  int nsecrets;
+  int strict;      /* shape problems in a 2xx are errors (strict_responses) */
+  size_t max_request_bytes;
   sc_request spare; /* the easy handle of the last closed call, reused */
   int has_spare;
   sc_call *calls;  /* the open calls, linked */
@@ -165,7 +186,12 @@ static int l_client_close(lua_State *L) {
     free(c->user);
     free_secret(c->password);
     free(c->user_agent);
-    c->user = c->password = c->user_agent = NULL;
+    free(c->ca_file);
+    free(c->ca_path);
+    free_secret(c->proxy);
+    c->user = c->password = c->user_agent = c->ca_file = c->ca_path = c->proxy = NULL;
+    for (int i = 0; i < c->nsecrets; i++) free_secret(c->secrets[i].s);
+    c->nsecrets = 0;
   }
   return 0;
 }
@@ -211,15 +237,79 @@ static long opt_millis(lua_State *L, int t, const char *k, double dflt) {
   return v < 0.001 ? 1 : (long)(v * 1000);
 }
 
+/* A positive integer option, or dflt. */
+static lua_Integer opt_count(lua_State *L, int t, const char *k, lua_Integer dflt) {
+  lua_Integer v = dflt;
+  lua_pushstring(L, k);
+  lua_rawget(L, t);
+  if (!lua_isnil(L, -1)) {
+    int ok = 0;
+    v = lua_tointegerx(L, -1, &ok);
+    if (!ok || v <= 0) luaL_error(L, "core.new: option '%s' must be a positive integer", k);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Adds s (and its JSON-escaped form, if that differs) to the values the
+ * client redacts. Returns 0 when memory runs out. */
+static int add_secret(sc_client *c, const char *s, size_t len) {
+  sc_buf esc = { NULL, 0, 0 };
+  if (len < SC_SECRET_MIN || c->nsecrets + 2 > SC_SECRETS) return 1;
+  c->secrets[c->nsecrets].s = dup_bytes(s, len);
+  if (c->secrets[c->nsecrets].s == NULL) return 0;
+  c->secrets[c->nsecrets++].len = len;
+  for (size_t i = 0; i < len; i++) {
+    int ok = (s[i] == '/' || s[i] == '"' || s[i] == '\\') ? buf_addc(&esc, '\\') : 1;
+    if (!ok || !buf_addc(&esc, s[i])) {
+      buf_free(&esc);
+      return 0;
+    }
+  }
+  if (esc.len != len) {
+    c->secrets[c->nsecrets].s = dup_bytes(esc.data, esc.len);
+    if (c->secrets[c->nsecrets].s == NULL) {
+      buf_free(&esc);
+      return 0;
+    }
+    c->secrets[c->nsecrets++].len = esc.len;
+  }
+  buf_free(&esc);
+  return 1;
+}
+
+/* The Basic token libcurl sends (base64 of "user:password"), the key and
+ * the secret, as values to redact. Returns 0 when memory runs out. */
+static int collect_secrets(sc_client *c) {
+  size_t ul = strlen(c->user), pl = strlen(c->password), n = ul + 1 + pl;
+  char *plain = (char *)malloc(n), *token = (char *)malloc(b64_len(n) + 1);
+  int ok = plain != NULL && token != NULL;
+  if (ok) {
+    size_t tl;
+    memcpy(plain, c->user, ul);
+    plain[ul] = ':';
+    memcpy(plain + ul + 1, c->password, pl);
+    tl = b64_encode((const unsigned char *)plain, n, token);
+    ok = add_secret(c, token, tl) && add_secret(c, c->user, ul) && add_secret(c, c->password, pl);
+    for (volatile char *p = plain; p < plain + n; p++) *p = '\0';
+    for (volatile char *p = token; p < token + tl; p++) *p = '\0';
+  }
+  free(plain);
+  free(token);
+  return ok;
+}
+
 /* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
- *          max_response_bytes=, user_agent=} -> handle */
+ *          max_response_bytes=, max_request_bytes=, user_agent=, ca_file=,
+ *          ca_path=, proxy=, strict_responses=} -> handle */
 static int l_client_new(lua_State *L) {
   sc_client *c;
-  const char *base, *user, *password, *ua;
+  const char *base, *user, *password, *ua, *ca_file, *ca_path, *proxy;
   size_t blen;
   char ua_default[160];
-  lua_Integer maxb = (lua_Integer)16 * 1024 * 1024;
+  lua_Integer maxb, max_req;
   long timeout_ms, connect_ms;
+  int strict;
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_settop(L, 1);
   base = opt_string(L, 1, "base_url");
@@ -232,16 +322,16 @@ static int l_client_new(lua_State *L) {
                    curl_version_info(CURLVERSION_NOW)->version);
     ua = ua_default;
   }
+  ca_file = opt_string(L, 1, "ca_file");
+  ca_path = opt_string(L, 1, "ca_path");
+  proxy = opt_string(L, 1, "proxy");
   timeout_ms = opt_millis(L, 1, "timeout", 60);
   connect_ms = opt_millis(L, 1, "connect_timeout", 10);
-  lua_pushliteral(L, "max_response_bytes");
+  maxb = opt_count(L, 1, "max_response_bytes", SC_DEFAULT_MAX_BYTES);
+  max_req = opt_count(L, 1, "max_request_bytes", SC_DEFAULT_MAX_BYTES);
+  lua_pushliteral(L, "strict_responses");
   lua_rawget(L, 1);
-  if (!lua_isnil(L, -1)) {
-    int ok = 0;
-    maxb = lua_tointegerx(L, -1, &ok);
-    if (!ok || maxb <= 0)
-      luaL_error(L, "core.new: option 'max_response_bytes' must be a positive integer");
-  }
+  strict = lua_toboolean(L, -1);
   lua_pop(L, 1);
 
   c = (sc_client *)lua_newuserdatauv(L, sizeof *c, 0);
@@ -256,11 +346,21 @@ static int l_client_new(lua_State *L) {
   if (user != NULL) {
     c->user = dup_string(user);
     c->password = dup_string(password != NULL ? password : "");
-    if (c->user == NULL || c->password == NULL) return luaL_error(L, "not enough memory");
+    if (c->user == NULL || c->password == NULL || !collect_secrets(c))
+      return luaL_error(L, "not enough memory");
   }
+  if ((ca_file != NULL && (c->ca_file = dup_string(ca_file)) == NULL) ||
+      (ca_path != NULL && (c->ca_path = dup_string(ca_path)) == NULL) ||
+      (proxy != NULL && (c->proxy = dup_string(proxy)) == NULL))
+    return luaL_error(L, "not enough memory");
+  c->strict = strict;
+  c->max_request_bytes = (size_t)max_req;
   c->cfg.user = c->user;
   c->cfg.password = c->password;
   c->cfg.user_agent = c->user_agent;
+  c->cfg.ca_file = c->ca_file;
+  c->cfg.ca_path = c->ca_path;
+  c->cfg.proxy = c->proxy;
   c->cfg.timeout_ms = timeout_ms;
   c->cfg.connect_timeout_ms = connect_ms;
   c->cfg.max_bytes = (size_t)maxb;
@@ -324,14 +424,43 @@ static void build_url(lua_State *L, sc_request *r, const char *base_url,
   if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
 }
 
+/* Whether rc says the server could not be trusted (its certificate, or
+ * the CA bundle to check it with): trying again cannot help. */
+static int tls_verify_failed(CURLcode rc) {
+  switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* Sets err.method and err.url (no credentials: base_url may not carry
+ * any) on the error table on top. */
+static void set_where(lua_State *L, const sc_request *r, const sc_endpoint *ep) {
+  lua_pushstring(L, ep->method);
+  lua_setfield(L, -2, "method");
+  lua_pushlstring(L, r->url.data, r->url.len > 0 ? r->url.len - 1 : 0); /* less its NUL */
+  lua_setfield(L, -2, "url");
+}
+
 /* Pushes the error for a transfer libcurl could not complete. */
 static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
   long sent = 0, status = 0;
   const char *kind = "connection";
   curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
   curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-  lua_createtable(L, 0, 6);
-  if (r->overflow) {
+  lua_createtable(L, 0, 9);
+  if (r->nomem) {
+    kind = "internal";
+    lua_pushliteral(L, "not enough memory to receive the response");
+  } else if (r->overflow) {
     kind = "invalid_response";
     char mt[24];
     lua_pushfstring(L, "the response is larger than max_response_bytes (%s bytes)",
@@ -340,6 +469,15 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
     kind = "invalid_response";
     lua_pushfstring(L, "the response headers are larger than %d KiB",
                     (int)(SC_MAX_HEADER_BYTES / 1024));
+  } else if (rc == CURLE_SEND_FAIL_REWIND) {
+    /* libcurl wanted to send it again on a new connection: refused_seek */
+    lua_pushliteral(L, "the connection was lost after the request went out, before any "
+                       "answer; it was not sent again, since the server may have acted on it");
+  } else if (tls_verify_failed(rc)) {
+    lua_pushfstring(L, "%s (if a proxy inspects TLS, pass its CA certificate as ca_file)",
+                    r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -3, "certificate");
   } else {
     if (rc == CURLE_OPERATION_TIMEDOUT) kind = "timeout";
     lua_pushstring(L, r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
@@ -351,7 +489,7 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
   lua_setfield(L, -2, "curl_code");
   /* Whether any request bytes left this host: if none, the server cannot
    * have acted on it, and even a non-idempotent call may be retried. */
-  lua_pushboolean(L, sent > 0);
+  lua_pushboolean(L, sent > 0 || r->body_pos > 0);
   lua_setfield(L, -2, "sent");
   if (status > 0) {
     lua_pushinteger(L, status);
@@ -359,14 +497,62 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
   }
 }
 
+/* The first occurrence of the nl bytes at n (nl > 0) in the hl at h. */
+static const char *find_bytes(const char *h, size_t hl, const char *n, size_t nl) {
+  while (hl >= nl) {
+    const char *p = (const char *)memchr(h, n[0], hl - nl + 1);
+    if (p == NULL) return NULL;
+    if (memcmp(p, n, nl) == 0) return p;
+    hl -= (size_t)(p + 1 - h);
+    h = p + 1;
+  }
+  return NULL;
+}
+
+/* Replaces in b every occurrence of the client's secrets with a marker.
+ * Returns 0 when memory runs out (b is then unchanged). */
+static int scrub(sc_buf *b, const sc_secret *secrets, int n) {
+  static const char marker[] = "[redacted]";
+  sc_buf out = { NULL, 0, 0 };
+  size_t pos = 0;
+  if (b->len == 0 || n == 0) return 1;
+  for (;;) {
+    const char *hit = NULL;
+    size_t hit_len = 0;
+    for (int i = 0; i < n; i++) {
+      const char *h = find_bytes(b->data + pos, b->len - pos, secrets[i].s, secrets[i].len);
+      if (h != NULL && (hit == NULL || h < hit || (h == hit && secrets[i].len > hit_len))) {
+        hit = h;
+        hit_len = secrets[i].len;
+      }
+    }
+    if (hit == NULL) break;
+    if (!buf_add(&out, b->data + pos, (size_t)(hit - (b->data + pos))) ||
+        !buf_add(&out, marker, sizeof marker - 1)) {
+      buf_free(&out);
+      return 0;
+    }
+    pos = (size_t)(hit - b->data) + hit_len;
+  }
+  if (out.data == NULL) return 1; /* nothing found: the usual case */
+  if (!buf_add(&out, b->data + pos, b->len - pos)) {
+    buf_free(&out);
+    return 0;
+  }
+  buf_free(b);
+  *b = out;
+  return 1;
+}
+
 /* Checks body (and pass-through extra) and query against ep and, when
  * they pass, loads r with the URL and JSON of the exchange. Returns 1, or
  * 0 with nil, err pushed. query and extra are stack indices or 0. */
-static int call_check(lua_State *L, sc_request *r, const char *base_url,
+static int call_check(lua_State *L, sc_request *r, const sc_client *c,
                       const sc_endpoint *ep, int body, int query, int extra) {
   sc_walk w;
   buf_reset(&r->body);
   walk_begin(L, &w, &r->body);
+  w.max_bytes = c->max_request_bytes;
   walk_body(&w, ep, body, extra);
   if (query) {
     w.out = NULL;
@@ -383,21 +569,26 @@ static int call_check(lua_State *L, sc_request *r, const char *base_url,
     return 0;
   }
   lua_pop(L, 2); /* the walk's problems slot and cache */
-  build_url(L, r, base_url, ep, query);
+  build_url(L, r, c->base_url, ep, query);
   return 1;
 }
 
 /* Pushes what the finished exchange on r gave, and returns the count:
- * result, status, headers, raw body; or nil, err. Needs the module
- * upvalues (for the decoder). */
-static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLcode rc) {
+ * result, status, headers, raw body and the shape problems (nil if none);
+ * or nil, err. Needs the module upvalues (for the decoder). A value of the
+ * client's secrets that the server echoes is redacted first, wherever it
+ * would reach: headers, body, the decoded result, the error. */
+static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc_endpoint *ep,
+                       CURLcode rc) {
   long status = 0;
-  if (r->nomem) luaL_error(L, "not enough memory");
   if (rc != CURLE_OK) {
     lua_pushnil(L);
     push_transfer_error(L, r, rc);
+    set_where(L, r, ep);
     return 2;
   }
+  if (!scrub(&r->resp, c->secrets, c->nsecrets) || !scrub(&r->head, c->secrets, c->nsecrets))
+    luaL_error(L, "not enough memory");
   curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, status);                      /* status */
   push_headers(L, r);                              /* status headers */
@@ -405,16 +596,21 @@ static int call_finish(lua_State *L, sc_request *r, const sc_endpoint *ep, CURLc
   buf_reset(&r->resp);
   buf_reset(&r->head);                             /* status headers body */
   if (status >= 200 && status < 300) {
-    if (decode_response(L, ep, lua_gettop(L))) {   /* status headers body result */
-      lua_insert(L, -4);                           /* result status headers body */
-      return 4;
+    if (decode_response(L, ep, lua_gettop(L), c->strict)) {
+      /* status headers body result problems */
+      lua_insert(L, -5);                           /* problems status headers body result */
+      lua_insert(L, -5);                           /* result problems status headers body */
+      lua_pushvalue(L, -4);
+      lua_remove(L, -5);                           /* result status headers body problems */
+      return 5;
     }
   } else {
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 6);
     lua_pushliteral(L, "http");
     lua_setfield(L, -2, "kind");
   }
   /* status headers body err */
+  set_where(L, r, ep);
   lua_insert(L, -4);
   lua_setfield(L, -4, "body");
   lua_setfield(L, -3, "headers");
@@ -435,7 +631,7 @@ static int call_load(lua_State *L, sc_call *call, sc_client *c, const sc_endpoin
    * the body as it goes: until it passes, nothing may be sent. */
   call->unloaded = 1;
   call->busy = 1;
-  ok = call_check(L, &call->r, c->base_url, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
+  ok = call_check(L, &call->r, c, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
   call->busy = 0;
   if (call->state == CALL_CLOSED) {
     call_detach(call, 1);
@@ -503,7 +699,7 @@ static int l_submit(lua_State *L) {
   if (c == NULL || c->closed) return luaL_argerror(L, 1, "the client is closed");
   if (call->state != CALL_IDLE) return luaL_argerror(L, 1, "the call is not idle");
   if (call->unloaded) return luaL_argerror(L, 1, "the call's last reload failed; reload it");
-  if (req_prepare(&call->r, call->ep->method) != NULL ||
+  if (req_prepare(&call->r, call->ep->method, !call->ep->idempotent) != NULL ||
       curl_multi_add_handle(c->multi, call->r.easy) != CURLM_OK)
     return luaL_error(L, "cannot start the request");
   call->state = CALL_RUNNING;
@@ -558,17 +754,40 @@ static int l_perform(lua_State *L) {
   return 2;
 }
 
-/* core.finish(call) -> result, status, headers, raw_body | nil, err
- * Takes the result of a done call, which becomes idle. */
+/* call_finish for the call given as a light userdata, under lua_pcall
+ * from l_finish; it has the module's upvalues. */
+static int finish_protected(lua_State *L) {
+  sc_call *call = (sc_call *)lua_touserdata(L, 1);
+  return call_finish(L, &call->r, call->client, call->ep, call->rc);
+}
+
+/* core.finish(call) -> result, status, headers, raw_body, problems | nil, err
+ * Takes the result of a done call, which becomes idle. What call_finish
+ * raises (running out of memory while decoding) is raised again once the
+ * call is consistent: idle and reusable, or released if it was closed
+ * meanwhile. */
 static int l_finish(lua_State *L) {
   sc_call *call = check_call(L, 1);
-  int n;
+  int failed;
   if (call->state != CALL_DONE) return luaL_argerror(L, 1, "the call is not done");
+  lua_settop(L, 1);
+  lua_pushvalue(L, UV_FINISH);
+  lua_pushlightuserdata(L, call);
   call->state = CALL_IDLE;
   call->busy = 1;
-  n = call_finish(L, &call->r, call->ep, call->rc);
+  failed = lua_pcall(L, 1, LUA_MULTRET, 0) != 0;
   call->busy = 0;
   if (call->state == CALL_CLOSED) call_detach(call, 1); /* closed meanwhile */
   else buf_reset(&call->r.resp);
-  return n;
+  if (failed) return lua_error(L);
+  return lua_gettop(L) - 1;
+}
+
+/* core.target(call) -> method, url: what the call sends, for log lines. */
+static int l_call_target(lua_State *L) {
+  sc_call *call = check_call(L, 1);
+  if (call->ep == NULL || call->r.url.len == 0) return 0;
+  lua_pushstring(L, call->ep->method);
+  lua_pushlstring(L, call->r.url.data, call->r.url.len - 1);
+  return 2;
 }

@@ -25,6 +25,9 @@
 /* Deepest response lua-cjson is allowed to parse (it recurses in C). */
 #define SC_JSON_MAX_DEPTH 200
 
+/* The default cap on a response, and on a request body, in bytes. */
+#define SC_DEFAULT_MAX_BYTES ((lua_Integer)16 * 1024 * 1024)
+
 /* Validation stops recording after this many problems; the count is kept. */
 #define SC_MAX_ERRORS 64
 

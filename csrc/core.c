@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "buf.c"
+#include "base64.c"
 #include "schema.h"
 #include "schema_models.c"
 #include "json.c"
@@ -30,7 +31,8 @@
 /* Upvalues shared by the module's functions. */
 #define UV_CACHE lua_upvalueindex(1)   /* field lookups (lookup.c) */
 #define UV_SCRATCH lua_upvalueindex(2) /* an sc_scratch userdata for core.encode */
-#define NUPVALUES 2
+#define UV_FINISH lua_upvalueindex(3)  /* finish_protected (client.c), made once */
+#define NUPVALUES 3
 
 /* core.encode's buffer, one per state. A walk can allocate (the first
  * time it meets a type), an allocation can run a finalizer, and a
@@ -83,26 +85,24 @@ static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
     return;
   }
   check_object(w, body, ep->body, extra);
+  /* The last value may have passed the cap on its own. */
+  if (!w->stopped && w->out != NULL && w->out->len > w->max_bytes) {
+    w->values = w->max_bytes;
+    walk_count(w);
+  }
+}
+
+/* The optional cap argument at arg, in bytes, or the default. */
+static size_t opt_max_bytes(lua_State *L, int arg) {
+  lua_Integer v;
+  if (lua_isnoneornil(L, arg)) return (size_t)SC_DEFAULT_MAX_BYTES;
+  v = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, v > 0, arg, "the cap must be a positive number of bytes");
+  return (size_t)v;
 }
 
 static int opt_extra(lua_State *L, int arg) {
   return lua_isnoneornil(L, arg) ? 0 : arg;
-}
-
-/* core.validate(endpoint, body [, extra]) -> true | nil, problems */
-static int l_validate(lua_State *L) {
-  const sc_endpoint *ep = check_endpoint(L, 1);
-  sc_walk w;
-  lua_settop(L, 3);
-  walk_begin(L, &w, NULL);
-  walk_body(&w, ep, 2, opt_extra(L, 3));
-  if (w.nerr == 0) {
-    lua_pushboolean(L, 1);
-    return 1;
-  }
-  lua_pushnil(L);
-  push_problems(L, &w, "validation");
-  return 2;
 }
 
 static int scratch_gc(lua_State *L) {
@@ -118,10 +118,13 @@ static sc_scratch *push_scratch(lua_State *L) {
   return s;
 }
 
-/* core.encode(endpoint, body [, extra]) -> json | nil, problems */
-static int l_encode(lua_State *L) {
+/* Walks body (2) and extra (3) against the endpoint at 1, writing the
+ * JSON into a scratch buffer, under the cap at 4. Pushes the JSON (with
+ * keep 0, true instead), or nil and the problems. */
+static int encode_body(lua_State *L, int keep) {
   const sc_endpoint *ep = check_endpoint(L, 1);
   sc_scratch *s = (sc_scratch *)lua_touserdata(L, UV_SCRATCH);
+  size_t max_bytes = opt_max_bytes(L, 4);
   sc_walk w;
   lua_settop(L, 3);
   if (s->busy) s = push_scratch(L); /* re-entered: see sc_scratch */
@@ -130,6 +133,7 @@ static int l_encode(lua_State *L) {
   s->busy = 1;
   buf_reset(&s->buf);
   walk_begin(L, &w, &s->buf);
+  w.max_bytes = max_bytes;
   walk_body(&w, ep, 2, opt_extra(L, 3));
   if (w.nerr > 0) {
     s->busy = 0;
@@ -139,10 +143,23 @@ static int l_encode(lua_State *L) {
   }
   /* Still busy while the result is copied out: before 5.2 the push runs
    * the collector, and so finalisers, before it copies the bytes. */
-  lua_pushlstring(L, s->buf.data, s->buf.len);
+  if (keep) lua_pushlstring(L, s->buf.data, s->buf.len);
+  else lua_pushboolean(L, 1);
   buf_reset(&s->buf); /* a large body is not kept until the next call */
   s->busy = 0;
   return 1;
+}
+
+/* core.validate(endpoint, body [, extra [, max_bytes]]) -> true | nil, problems
+ * The same walk as core.encode, bytes written included, so that the two
+ * always agree (on the cap on the size too). */
+static int l_validate(lua_State *L) {
+  return encode_body(L, 0);
+}
+
+/* core.encode(endpoint, body [, extra [, max_bytes]]) -> json | nil, problems */
+static int l_encode(lua_State *L) {
+  return encode_body(L, 1);
 }
 
 /* Parses the JSON string at idx, against t (NULL: no schema). Pushes the
@@ -175,10 +192,16 @@ static void push_syntax_error(lua_State *L, const sc_reader *r, const char *pref
                   int_text((lua_Integer)r->syntax_at, at));
 }
 
-/* Decodes the JSON string at idx against ep's response schema. Returns 1
- * with the result member pushed, or 0 with an error table pushed. Needs
- * the module upvalues. */
-static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
+/* Decodes the JSON string at idx against ep's response schema. Returns
+ * 1 with the result and its shape problems (a table, or nil if there are
+ * none) pushed, or 0 with an error table pushed. Shape problems (a
+ * missing field, one of another type) are errors only when strict: a
+ * server that drops or changes a documented field must not turn a
+ * success into a failure, which the caller would retry, making a second
+ * model. The result is then what the document holds, as decoded: the
+ * member asked for, or an empty table where it is missing. Broken JSON
+ * and invalid UTF-8 are always errors. Needs the module upvalues. */
+static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int strict) {
   int base = lua_gettop(L), got;
   sc_walk w;
   sc_reader r;
@@ -189,16 +212,32 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx) {
     lua_setfield(L, -2, "kind");
     push_syntax_error(L, &r, "the response is ");
     lua_setfield(L, -2, "message");
-  } else if (w.nerr > 0) {
+  } else if (w.nerr > 0 && (strict || w.fatal > 0)) {
     push_problems(L, &w, "invalid_response");
+    if (w.fatal > 0) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "utf8");
+    }
   } else {
-    /* The schema made the document an object, with the member required. */
-    lua_pushstring(L, ep->result_key);
-    lua_rawget(L, -2);                       /* nil cache names document result */
+    if (got == RD_VALUE && lua_type(L, -1) == LUA_TTABLE) {
+      lua_pushstring(L, ep->result_key);
+      lua_rawget(L, -2);                     /* nil cache names document result */
+    } else {
+      lua_pushnil(L);
+    }
+    if (lua_isnil(L, -1)) {                  /* missing: reported, and stands in as {} */
+      lua_pop(L, 1);
+      lua_newtable(L);
+    }
+    walk_push_errors(&w);                    /* ... result problems|nil */
+    lua_replace(L, base + 2);
+    lua_replace(L, base + 1);
+    lua_settop(L, base + 2);
+    return 1;
   }
   lua_replace(L, base + 1);
   lua_settop(L, base + 1);
-  return got != RD_BROKEN && w.nerr == 0;
+  return 0;
 }
 
 /* core.parse_json(text) -> value | nil, message
@@ -221,12 +260,19 @@ static int l_parse_json(lua_State *L) {
   return 1;
 }
 
-/* core.decode(endpoint, json) -> result | nil, err */
+/* core.decode(endpoint, json [, lenient]) -> result [, problems] | nil, err
+ * Strict unless lenient is true: then shape problems come back beside the
+ * result, as the client gives them in meta.problems. */
 static int l_decode(lua_State *L) {
   const sc_endpoint *ep = check_endpoint(L, 1);
+  int lenient = lua_toboolean(L, 3);
   luaL_checktype(L, 2, LUA_TSTRING);
   lua_settop(L, 2);
-  if (decode_response(L, ep, 2)) return 1;
+  if (decode_response(L, ep, 2, !lenient)) {
+    if (lenient && !lua_isnil(L, -1)) return 2;
+    lua_pop(L, 1);
+    return 1;
+  }
   lua_pushnil(L);
   lua_insert(L, -2);
   return 2;
@@ -327,6 +373,7 @@ static const luaL_Reg module_funcs[] = {
   { "perform", l_perform },
   { "finish", l_finish },
   { "state", l_call_state },
+  { "target", l_call_target },
   { "cancel", l_call_close },
   { NULL, NULL },
 };
@@ -361,6 +408,7 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   if (!curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
       return luaL_error(L, "scenario.core: curl_global_init failed");
+    find_runtime_options();
     curl_ready = 1;
   }
   if (luaL_newmetatable(L, CLIENT_MT)) {
@@ -394,6 +442,10 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_newtable(L);                     /* M */
   push_lookup_cache(L);                /* M cache */
   push_scratch(L);                     /* M cache scratch */
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_pushnil(L);
+  lua_pushcclosure(L, finish_protected, NUPVALUES); /* M cache scratch finish */
   for (const luaL_Reg *f = module_funcs; f->name; f++) {
     for (int k = 0; k < NUPVALUES; k++) lua_pushvalue(L, -NUPVALUES);
     lua_pushcclosure(L, f->func, NUPVALUES);
@@ -409,5 +461,10 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   /* curl_version() would initialise libldap/libsasl globals it never frees. */
   lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
   lua_setfield(L, -2, "curl_version");
+  /* What the linked libcurl offers that the module uses when it can. */
+  lua_createtable(L, 0, 1);
+  lua_pushboolean(L, sc_forbid_retry_opt != 0);
+  lua_setfield(L, -2, "forbid_retry_on_reuse");
+  lua_setfield(L, -2, "features");
   return 1;
 }

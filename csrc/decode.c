@@ -221,6 +221,7 @@ static int push_span(sc_reader *r, const sc_lookup *lk, const char *s, size_t le
 }
 
 static void bad_utf8(sc_walk *w, long bad) {
+  w->fatal++;
   walk_fail(w, "is not valid UTF-8 (bad byte at offset %d)", (int)bad);
 }
 

@@ -1,6 +1,6 @@
 /*
  * The vocabulary the API schema is written in. schema_models.c holds the
- * data; check.c (requests) and normalize.c (responses) are the engines
+ * data; check.c (requests) and decode.c (responses) are the engines
  * that walk it. A new endpoint is a new sc_endpoint, not new code.
  */
 #ifndef SCENARIO_SCHEMA_H
@@ -60,6 +60,7 @@ typedef struct sc_endpoint {
   const sc_type *query;   /* an SC_OBJECT of scalars */
   const sc_type *response;
   const char *result_key; /* the member of the response returned */
+  int idempotent;         /* sending it twice does no harm (drives retries and transport) */
 } sc_endpoint;
 
 #endif

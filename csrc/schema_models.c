@@ -470,6 +470,6 @@ static const sc_type t_model_envelope = { .kind = SC_OBJECT, FIELDS(model_envelo
 
 static const sc_endpoint sc_endpoints[] = {
   { "create_model", "POST", "/models", &t_create_body, &t_model_query,
-    &t_model_envelope, "model" },
+    &t_model_envelope, "model", 0 },
 };
 #define SC_NENDPOINTS COUNT(sc_endpoints)

@@ -1,23 +1,59 @@
 /*
  * One HTTP exchange over a libcurl easy handle.
  *
- * No Lua code runs inside libcurl: the callbacks only append bytes to
- * buffers and report trouble through flags, so a Lua error can never
- * unwind through curl's frames. The Lua side reads the results after the
- * transfer ends.
+ * No Lua code runs inside libcurl: the callbacks only copy bytes in and
+ * out of buffers and report trouble through flags, so a Lua error can
+ * never unwind through curl's frames. The Lua side reads the results
+ * after the transfer ends.
  *
  * An sc_request is self-contained (handle, buffers, flags); client.c
  * drives it through the client's curl_multi handle.
+ *
+ * At most once. When a reused connection dies before any answer, libcurl
+ * sends the request again on a fresh one by itself (Curl_retry_request).
+ * It rewinds the body to do so: a CURLOPT_POSTFIELDS body always can be,
+ * so a create would reach the server twice behind the retry policy's
+ * back. A body that is not idempotent goes through on_read instead, and
+ * refuse_seek makes that rewind fail (CURLE_SEND_FAIL_REWIND) once any of
+ * it has been handed over. libcurl still starts again by itself when no
+ * body byte was written, which is safe: the server cannot act on a half
+ * request. on_prereq then hands the body out from its start again.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include <curl/curl.h>
 
 /* Header bytes kept per response; beyond this the response is refused. */
 #define SC_MAX_HEADER_BYTES ((size_t)256 * 1024)
 
+/* The longest a connection may have been idle for a request that is not
+ * idempotent to reuse it (CURLOPT_MAXAGE_CONN: whole seconds, compared
+ * with '>', so up to 2.999 s). A server that closes idle connections
+ * (Node's default is 5 s) does so as a create goes out only in that
+ * race, and the create then fails as "lost, maybe sent": rare, and never
+ * a duplicate. Idempotent requests keep libcurl's default. */
+#define SC_ONCE_MAX_IDLE 2L
+#define SC_DEFAULT_MAX_IDLE 118L
+
+/* CURLOPT_FORBID_RETRY_ON_REUSE (libcurl 8.16) where the libcurl loaded
+ * at run time has it, else 0: the module may be built against older
+ * headers than the library it is loaded with. Set once, at load. */
+static CURLoption sc_forbid_retry_opt;
+
+static void find_runtime_options(void) {
+  const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+  if (v->version_num >= 0x081000) {
+    const struct curl_easyoption *o = curl_easy_option_by_name("FORBID_RETRY_ON_REUSE");
+    if (o != NULL && o->type == CURLOT_LONG) sc_forbid_retry_opt = o->id;
+  }
+}
+
 typedef struct sc_request {
   CURL *easy;
   struct curl_slist *headers;
   sc_buf body;  /* request body */
+  size_t body_pos; /* how much of it on_read has handed to libcurl */
   sc_buf url;   /* NUL-terminated */
   sc_buf url_set; /* the URL the handle holds: libcurl parses a URL each time it is set */
   sc_buf resp;  /* response body, decoded if it came compressed */
@@ -26,6 +62,7 @@ typedef struct sc_request {
   int overflow; /* the body passed max_bytes */
   int head_overflow; /* the headers passed SC_MAX_HEADER_BYTES */
   int nomem;
+  int once;     /* the body goes through on_read (not idempotent) */
   char errbuf[CURL_ERROR_SIZE];
 } sc_request;
 
@@ -33,10 +70,43 @@ typedef struct sc_config {
   const char *user;
   const char *password;
   const char *user_agent;
+  const char *ca_file;  /* PEM bundle, or NULL for libcurl's own */
+  const char *ca_path;  /* directory of PEM certificates, or NULL */
+  const char *proxy;    /* NULL: libcurl's environment proxies; "": none */
   long timeout_ms;
   long connect_timeout_ms;
   size_t max_bytes;
 } sc_config;
+
+static size_t on_read(char *p, size_t size, size_t n, void *ud) {
+  sc_request *r = (sc_request *)ud;
+  size_t len = r->body.len - r->body_pos;
+  if (len > size * n) len = size * n;
+  if (len > 0) memcpy(p, r->body.data + r->body_pos, len);
+  r->body_pos += len;
+  return len;
+}
+
+/* libcurl asks to rewind the body only to send it again: refused once
+ * any of it was handed over (see the top of this file). */
+static int refuse_seek(void *ud, curl_off_t offset, int origin) {
+  const sc_request *r = (const sc_request *)ud;
+  (void)offset;
+  (void)origin;
+  return r->body_pos == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK;
+}
+
+/* Right before each request libcurl makes on a connection: a start again
+ * that libcurl judged safe (no body byte written) reads from the top. */
+static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port) {
+  (void)primary_ip;
+  (void)local_ip;
+  (void)primary_port;
+  (void)local_port;
+  ((sc_request *)ud)->body_pos = 0;
+  return CURL_PREREQFUNC_OK;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   sc_request *r = (sc_request *)ud;
@@ -77,7 +147,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
 static const char *req_bind(sc_request *r) {
   SETOPT(CURLOPT_WRITEDATA, (void *)r);
   SETOPT(CURLOPT_HEADERDATA, (void *)r);
+  SETOPT(CURLOPT_READDATA, (void *)r);
+  SETOPT(CURLOPT_SEEKDATA, (void *)r);
   SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
+  /* Before 7.80 there is no such callback, and nothing to reset: such a
+   * libcurl refuses the option, which is then done without. */
+  if (curl_easy_setopt(r->easy, CURLOPT_PREREQDATA, (void *)r) == CURLE_OK)
+    (void)curl_easy_setopt(r->easy, CURLOPT_PREREQFUNCTION, on_prereq);
   return NULL;
 }
 
@@ -113,6 +189,18 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   SETOPT(CURLOPT_HTTPHEADER, r->headers);
   SETOPT(CURLOPT_WRITEFUNCTION, on_body);
   SETOPT(CURLOPT_HEADERFUNCTION, on_header);
+  SETOPT(CURLOPT_READFUNCTION, on_read);
+  SETOPT(CURLOPT_SEEKFUNCTION, refuse_seek);
+  if (c->ca_file != NULL) {
+    SETOPT(CURLOPT_CAINFO, c->ca_file);
+    SETOPT(CURLOPT_PROXY_CAINFO, c->ca_file); /* an https proxy signed by the same CA */
+  }
+  if (c->ca_path != NULL) {
+    SETOPT(CURLOPT_CAPATH, c->ca_path);
+    SETOPT(CURLOPT_PROXY_CAPATH, c->ca_path);
+  }
+  /* "" turns libcurl's environment proxies off; NULL leaves them on. */
+  if (c->proxy != NULL) SETOPT(CURLOPT_PROXY, c->proxy);
   {
     const char *err = req_bind(r);
     if (err != NULL) return err;
@@ -138,11 +226,15 @@ static void req_free(sc_request *r) {
 }
 
 /* Points the handle at url/body for one exchange and clears the results
- * of the last one. r->url must be NUL-terminated. */
-static const char *req_prepare(sc_request *r, const char *method) {
+ * of the last one. r->url must be NUL-terminated. once: the request is
+ * not idempotent, so libcurl must never send it twice (see the top of
+ * this file). The handle may come from any earlier exchange: every
+ * option that depends on the request is set each time. */
+static const char *req_prepare(sc_request *r, const char *method, int once) {
   buf_reset(&r->resp);
   buf_reset(&r->head);
   r->overflow = r->head_overflow = r->nomem = 0;
+  r->body_pos = 0;
   r->errbuf[0] = '\0';
   if (r->url_set.len != r->url.len || memcmp(r->url_set.data, r->url.data, r->url.len) != 0) {
     SETOPT(CURLOPT_URL, r->url.data);
@@ -150,23 +242,62 @@ static const char *req_prepare(sc_request *r, const char *method) {
     if (!buf_add(&r->url_set, r->url.data, r->url.len)) return "not enough memory";
   }
   SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
-  SETOPT(CURLOPT_POSTFIELDS, r->body.data);
+  if (once) {
+    SETOPT(CURLOPT_POSTFIELDS, (char *)NULL);
+    SETOPT(CURLOPT_POST, 1L); /* the body from on_read, its length known */
+  } else {
+    SETOPT(CURLOPT_POSTFIELDS, r->body.data);
+  }
+  if (once != r->once) { /* a new handle has libcurl's defaults, as for 0 */
+    SETOPT(CURLOPT_MAXAGE_CONN, once ? SC_ONCE_MAX_IDLE : SC_DEFAULT_MAX_IDLE);
+    if (sc_forbid_retry_opt != 0) SETOPT(sc_forbid_retry_opt, (long)once);
+    r->once = once;
+  }
   SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);
   return NULL;
 }
 
+/* Joins into one string, with ", ", the pieces of every header that the
+ * table at idx holds as an array (a repeated header). */
+static void join_repeated(lua_State *L, int idx) {
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {                 /* name value */
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      luaL_Buffer b;
+      lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+      int pieces = lua_gettop(L);
+      luaL_buffinit(L, &b);
+      for (lua_Integer i = 1; i <= n; i++) {
+        if (i > 1) luaL_addlstring(&b, ", ", 2);
+        lua_rawgeti(L, pieces, i);
+        luaL_addvalue(&b);
+      }
+      luaL_pushresult(&b);                   /* name pieces joined */
+      lua_pushvalue(L, -3);
+      lua_insert(L, -2);
+      lua_rawset(L, idx);                    /* an existing key: lua_next goes on */
+    }
+    lua_pop(L, 1);
+  }
+}
+
 /* Pushes the final response's headers as a table: lower-case names,
- * repeated headers joined with ", ". */
+ * repeated headers joined with ", ". A repeat is kept as a piece of an
+ * array and joined once at the end, so that n repeats cost O(n), not the
+ * O(n^2) of concatenating as they come. */
 static void push_headers(lua_State *L, const sc_request *r) {
   const char *d = r->head.data;
   size_t len = r->head.len, pos = 0;
-  int lines = 0;
+  int lines = 0, repeats = 0, tbl;
   for (const char *q = d; q != NULL && (q = memchr(q, '\n', len - (size_t)(q - d))) != NULL; q++)
     lines++;
   lua_createtable(L, 0, lines > 2 ? lines - 2 : 0); /* not the status line, nor the blank one */
+  tbl = lua_gettop(L);
+  luaL_checkstack(L, 8, "headers");
   while (pos < len) {
     size_t start = pos, stop, colon, v, ve;
     char name[128];
+    int t;
     while (pos < len && d[pos] != '\n') pos++;
     stop = pos++;
     if (stop > start && d[stop - 1] == '\r') stop--;
@@ -179,14 +310,24 @@ static void push_headers(lua_State *L, const sc_request *r) {
     for (ve = stop; ve > v && (d[ve - 1] == ' ' || d[ve - 1] == '\t'); ve--) {}
     lua_pushlstring(L, name, colon - start);
     lua_pushvalue(L, -1);
-    if (lua_rawget(L, -3) == LUA_TSTRING) { /* headers name old */
-      lua_pushliteral(L, ", ");
-      lua_pushlstring(L, d + v, ve - v);
-      lua_concat(L, 3);
-    } else {
+    t = lua_rawget(L, tbl);                  /* name old */
+    if (t == LUA_TNIL) {
       lua_pop(L, 1);
       lua_pushlstring(L, d + v, ve - v);
+      lua_rawset(L, tbl);
+    } else if (t == LUA_TSTRING) {           /* the second one: both go in an array */
+      lua_createtable(L, 4, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+      lua_pushlstring(L, d + v, ve - v);
+      lua_rawseti(L, -2, 2);
+      lua_rawset(L, tbl);
+      repeats = 1;
+    } else {                                 /* name pieces */
+      lua_pushlstring(L, d + v, ve - v);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+      lua_pop(L, 2);
     }
-    lua_rawset(L, -3);
   }
+  if (repeats) join_repeated(L, tbl);
 }

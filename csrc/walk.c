@@ -23,6 +23,10 @@ typedef struct sc_walk {
   sc_buf *out;      /* where JSON goes; NULL when only checking */
   int errslot;      /* stack slot holding nil, then the problems table */
   int nerr;
+  int fatal;        /* problems that no leniency excuses (invalid UTF-8) */
+  int stopped;      /* the walk passed max_bytes and gave up */
+  size_t values;    /* values walked so far */
+  size_t max_bytes; /* the cap on the values walked and the bytes written */
   int depth;        /* number of segments in path */
   int cache;        /* stack slot of the lookup cache (lookup.c) */
   void *lookups;    /* that cache's C side */
@@ -36,6 +40,10 @@ static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
   lua_pushnil(L);
   w->errslot = lua_gettop(L);
   w->nerr = 0;
+  w->fatal = 0;
+  w->stopped = 0;
+  w->values = 0;
+  w->max_bytes = (size_t)-1;
   w->depth = 0;
   w->cache = 0;
   w->lookups = NULL;

@@ -88,7 +88,15 @@ describe("scenario.new", function()
     end
     assert.has_error(function() with("http://api.example.com/v1") end,
       "bad argument #1 to 'new' (base_url must be https unless its host is loopback (or allow_insecure = true))")
-    assert.has_error(function() with("ftp://x/v1") end, "bad argument #1 to 'new' (base_url must start with https://)")
+    assert.has_error(function() with("ftp://x/v1") end, "bad argument #1 to 'new' (base_url must start with "
+      .. "https:// (or http:// for a loopback host), got 'ftp://x/v1')")
+    assert.has_error(function() with("127.0.0.1:8080/v1") end, "bad argument #1 to 'new' (base_url must "
+      .. "start with https:// (or http:// for a loopback host), got '127.0.0.1:8080/v1')")
+    for _, url in ipairs { "https://api.example.com/v1?projectId=p", "https://api.example.com/v1#x",
+      "http://127.0.0.1:8080/v1/?a=b" } do
+      assert.has_error(function() with(url) end, "bad argument #1 to 'new' (base_url must not have a query "
+        .. "or a fragment; use project_id, or the query argument of each call)")
+    end
     assert.has_error(function() with("https://user:pw@api.example.com/v1") end)
     assert.has_error(function() with("https://api.example.com/v1\r\nX-Evil: 1") end)
     assert.is_table(with("http://api.example.com/v1", { allow_insecure = true }))

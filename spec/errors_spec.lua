@@ -29,8 +29,8 @@ describe("HTTP errors", function()
     assert.equal("The 'concepts' parameter is required for composition models.", err.message)
     assert.equal(fx.response.body, err.body)
     assert.equal("application/json", err.headers["content-type"])
-    assert.equal("scenario: bad_request (HTTP 400, INVALID_PARAMETER): The 'concepts' parameter "
-      .. "is required for composition models.", tostring(err))
+    assert.equal("scenario: bad_request (HTTP 400, INVALID_PARAMETER) on POST /v1/models: The 'concepts' "
+      .. "parameter is required for composition models.", tostring(err))
   end)
 
   it("{statusCode, error, message}: the message, no code", function()
@@ -38,7 +38,7 @@ describe("HTTP errors", function()
     assert.equal("bad_request", err.kind)
     assert.is_nil(err.code)
     assert.equal("name must be shorter than or equal to 64 characters", err.message)
-    assert.equal("scenario: bad_request (HTTP 400): name must be shorter than or equal to 64 characters",
+    assert.equal("scenario: bad_request (HTTP 400) on POST /v1/models: name must be shorter than or equal to 64 characters",
       tostring(err))
   end)
 
@@ -87,7 +87,8 @@ describe("HTTP errors", function()
     local err = fail_with("error_429_retry_after")
     assert.equal("rate_limit", err.kind)
     assert.equal(2, err.retry_after)
-    assert.equal("scenario: rate_limit (HTTP 429, RATE_LIMIT_EXCEEDED): slow down", tostring(err))
+    assert.equal("scenario: rate_limit (HTTP 429, RATE_LIMIT_EXCEEDED) on POST /v1/models: slow down",
+      tostring(err))
   end)
 
   it("500 is server", function()
@@ -122,11 +123,12 @@ describe("invalid responses", function()
     assert.equal("invalid_response", err.kind)
     assert.equal(200, err.status)
     assert.equal(fx.response.body, err.body)
-    assert.truthy(tostring(err):find("^scenario: invalid_response %(HTTP 200%): the response is not valid JSON"))
+    assert.truthy(tostring(err):find("^scenario: invalid_response %(HTTP 200%) on POST /v1/models: "
+      .. "the response is not valid JSON"), tostring(err))
   end)
 
-  it("a 200 of the wrong shape lists what is wrong", function()
-    local err = fail_with("ok_wrong_shape")
+  it("a 200 of the wrong shape lists what is wrong, with strict_responses", function()
+    local err = fail_with("ok_wrong_shape", { strict_responses = true })
     assert.equal("invalid_response", err.kind)
     assert.equal(3, #err.errors)
     assert.truthy(err.message:find("model.trainingImagesNumber: expected a number, got a string", 1, true))

@@ -149,12 +149,13 @@ describe("the logger", function()
     server.enqueue("error_429_retry_after", "error_401")
     local client = helper.client { logger = function(level, line) lines[#lines + 1] = level .. " " .. line end }
     assert.is_nil(client:create_model())
-    assert.equal("debug create_model: attempt 1 of 3", lines[1])
-    assert.equal("info create_model: retrying in 2.00 s after scenario: rate_limit (HTTP 429, "
-      .. "RATE_LIMIT_EXCEEDED): slow down", lines[2])
-    assert.equal("debug create_model: attempt 2 of 3", lines[3])
-    assert.equal("warn create_model: failed after 2 attempt(s): scenario: authentication (HTTP 401, "
-      .. "AUTHENTICATION_FAILED): Invalid API key or secret", lines[4])
+    assert.equal("debug POST /v1/models: attempt 1 of 3", lines[1])
+    assert.truthy(lines[2]:match("^info POST /v1/models: retrying in 2%.00 s after attempt 1 in %d+%.%d ms: "
+      .. "scenario: rate_limit %(HTTP 429, RATE_LIMIT_EXCEEDED%) on POST /v1/models: slow down$"), lines[2])
+    assert.equal("debug POST /v1/models: attempt 2 of 3", lines[3])
+    assert.truthy(lines[4]:match("^warn POST /v1/models: failed after 2 attempt%(s%) in %d+%.%d ms: "
+      .. "scenario: authentication %(HTTP 401, AUTHENTICATION_FAILED%) on POST /v1/models: "
+      .. "Invalid API key or secret$"), lines[4])
     assert.equal(4, #lines)
   end)
 
@@ -163,7 +164,7 @@ describe("the logger", function()
     server.reset()
     server.enqueue("model_example")
     assert(helper.client { logger = function(_, line) lines[#lines + 1] = line end }:create_model())
-    assert.truthy(lines[2]:match("^create_model: HTTP 200 in %d+%.%d ms$"), lines[2])
+    assert.truthy(lines[2]:match("^POST /v1/models: HTTP 200 in %d+%.%d ms$"), lines[2])
   end)
 end)
 

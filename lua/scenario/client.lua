@@ -19,9 +19,10 @@ local option_types = {
   api_key = "string", api_secret = "string", base_url = "string",
   project_id = "string", user_agent = "string",
   timeout = "number", connect_timeout = "number", max_retries = "number",
-  max_retry_after = "number", max_response_bytes = "number",
+  max_retry_after = "number", max_response_bytes = "number", max_request_bytes = "number",
   retry_unsafe = "boolean", allow_insecure = "boolean", max_concurrent = "number",
-  yield_in_coroutines = "boolean",
+  yield_in_coroutines = "boolean", strict_responses = "boolean",
+  ca_file = "string", ca_path = "string", proxy = "string or false",
   sleep = "function", random = "function", transport = "table", logger = "function",
 }
 local option_names = {}
@@ -44,7 +45,7 @@ local function check_options(opts)
       argerror(1, "new", ("unknown option '%s'%s"):format(tostring(k),
         hint and ("; did you mean '" .. hint .. "'?") or ""), 3)
     end
-    if type(v) ~= want then
+    if type(v) ~= want and not (want == "string or false" and (type(v) == "string" or v == false)) then
       argerror(1, "new", ("option '%s' must be a %s, got %s"):format(k, want, type(v)), 3)
     end
   end
@@ -62,6 +63,7 @@ local function is_loopback(host)
   return host == "localhost" or host == "[::1]" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil
 end
 
+-- Checks base_url and returns whether its host is loopback.
 local function check_base_url(url, allow_insecure)
   if url:find("[%c%s]") then
     argerror(1, "new", "base_url contains whitespace or a control character", 4)
@@ -69,16 +71,54 @@ local function check_base_url(url, allow_insecure)
   local scheme, host = url:match("^(%a[%w+.-]*)://([^/?#]*)")
   scheme = scheme and scheme:lower()
   if scheme ~= "https" and scheme ~= "http" then
-    argerror(1, "new", "base_url must start with https://", 4)
+    -- Echoed to help spot the mistake, unless it may hold credentials.
+    local shown = url:find("@", 1, true) and "" or (", got '%s'"):format(url)
+    argerror(1, "new", "base_url must start with https:// (or http:// for a loopback host)" .. shown, 4)
   end
   if host:find("@", 1, true) then
     argerror(1, "new", "base_url must not carry credentials; use api_key and api_secret", 4)
   end
+  -- Paths are appended to it: a query or a fragment would end up in the middle.
+  if url:find("[?#]") then
+    argerror(1, "new", "base_url must not have a query or a fragment; use project_id, "
+      .. "or the query argument of each call", 4)
+  end
   local hostname = host:match("^(%[[^%]]*%])") or host:match("^[^:]*")
-  if scheme == "http" and not allow_insecure and not is_loopback(hostname) then
+  local loopback = is_loopback(hostname)
+  if scheme == "http" and not allow_insecure and not loopback then
     argerror(1, "new", "base_url must be https unless its host is loopback "
       .. "(or allow_insecure = true)", 4)
   end
+  return loopback
+end
+
+-- What core.new takes as its proxy: nil leaves libcurl's environment
+-- proxies (http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY) in charge; ""
+-- turns them off. A loopback base_url never goes through one of them:
+-- the request, its credentials included, would cross the network (in
+-- clear, for http) to reach this very host.
+local function core_proxy(proxy, loopback)
+  if proxy == false then return "" end
+  if proxy == nil then return loopback and "" or nil end
+  if proxy:find("%c") then
+    argerror(1, "new", "proxy contains a control character", 4)
+  end
+  local scheme = proxy:match("^(%a[%w+.-]*)://")
+  local known = { http = true, https = true, socks4 = true, socks4a = true, socks5 = true, socks5h = true }
+  if not (scheme and known[scheme:lower()]) then
+    argerror(1, "new", "proxy must be a URL such as http://proxy.example:3128 "
+      .. "(http, https, socks4, socks4a, socks5 or socks5h), or false for none", 4)
+  end
+  return proxy
+end
+
+-- A CA file given by mistake (a typo, a missing mount) would fail every
+-- request with a certificate error: say so at once instead.
+local function check_ca_file(path)
+  if path == nil then return end
+  local f, err = io.open(path, "rb")
+  if not f then argerror(1, "new", ("ca_file cannot be read: %s"):format(err), 4) end
+  f:close()
 end
 
 local function check_count(opts, name, min)
@@ -104,10 +144,13 @@ function Client.new(opts)
   end
   check_count(opts, "max_retries", 0)
   check_count(opts, "max_response_bytes", 1)
+  check_count(opts, "max_request_bytes", 1)
   check_count(opts, "max_concurrent", 1)
 
   local base_url = opts.base_url or nonempty_env("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
-  check_base_url(base_url, opts.allow_insecure)
+  local loopback = check_base_url(base_url, opts.allow_insecure)
+  local proxy = core_proxy(opts.proxy, loopback)
+  check_ca_file(opts.ca_file)
   local api_key = opts.api_key or nonempty_env("SCENARIO_SDK_API_KEY")
   local api_secret = opts.api_secret or nonempty_env("SCENARIO_SDK_API_SECRET")
   if api_key == nil or api_secret == nil then
@@ -148,7 +191,12 @@ function Client.new(opts)
     timeout = self.timeout,
     connect_timeout = opts.connect_timeout,
     max_response_bytes = opts.max_response_bytes,
+    max_request_bytes = opts.max_request_bytes,
     user_agent = opts.user_agent,
+    ca_file = opts.ca_file,
+    ca_path = opts.ca_path,
+    proxy = proxy,
+    strict_responses = opts.strict_responses,
   }
   return self
 end
@@ -216,8 +264,9 @@ function Client.check_call_options(fname, n, opts, async)
 end
 
 -- Hands a line to the logger, if there is one. Lines are built from the
--- endpoint name, statuses, timings and error values only: never from
--- headers, so the Authorization header cannot reach a log.
+-- method and path, statuses, timings and error values only: never from
+-- headers, so the Authorization header cannot reach a log. Text from the
+-- server is escaped (errors.escape) before it gets here.
 function Client:_log(level, fmt, ...)
   if self._logger then
     -- A logger that raises must not break the request it reports on.
@@ -226,13 +275,23 @@ function Client:_log(level, fmt, ...)
   end
 end
 
+-- "POST /v1/models": what a call sends, for log lines; the endpoint name
+-- where the transport cannot say (a stand-in transport in a test).
+function Client:_where(call, endpoint)
+  local t = self._transport
+  local method, url
+  if t.target then method, url = t.target(call) end
+  if method == nil then return endpoint end
+  return method .. " " .. errors.url_path(url)
+end
+
 -- Validates the call and makes its core call object (or loads `reuse`, an
 -- idle one), or returns nil and the validation error.
 function Client:_call(endpoint, body, query, extra, reuse)
   local call, raw = self._transport.start(self._handle, endpoint, body, query, extra, reuse)
   if call == nil then
-    local err = errors.from_core(raw, { attempts = 1 })
-    self:_log("debug", "%s: failed after 1 attempt(s): %s", endpoint, tostring(err))
+    local err = errors.from_core(raw, { attempts = 0 })
+    self:_log("debug", "%s: not sent: %s", endpoint, tostring(err))
     return nil, err
   end
   return call
@@ -398,7 +457,7 @@ function Client:_direct(endpoint, idempotent, body, query, extra)
     t.submit(call)
     attempts = attempts + 1
     if self._logger then
-      self:_log("debug", "%s: attempt %d of %d", endpoint, attempts, self.max_retries + 1)
+      self:_log("debug", "%s: attempt %d of %d", self:_where(call, endpoint), attempts, self.max_retries + 1)
       t0 = core.now()
     end
     repeat t.perform(handle, 1) until t.state(call) ~= "running"
@@ -408,7 +467,8 @@ function Client:_direct(endpoint, idempotent, body, query, extra)
     -- A finaliser, the transport or the logger may close the client at
     -- any of these steps; the call then ends as the machine's would.
     if self._closed then return nil, cancelled(attempts) end
-    local delay, a, b = Request.outcome(self, endpoint, idempotent, attempts, t0, t.finish(call))
+    local delay, a, b = Request.outcome(self, endpoint, idempotent, attempts, t0, call,
+      pcall(t.finish, call))
     if delay == nil then
       self._direct_call = call -- idle again, for the next direct call
       return a, b

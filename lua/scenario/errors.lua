@@ -33,13 +33,46 @@ local reasons = {
   [502] = "Bad Gateway", [503] = "Service Unavailable", [504] = "Gateway Timeout",
 }
 
+local escapes = { ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+local function escape_byte(c)
+  return escapes[c] or ("\\x%02x"):format(c:byte())
+end
+
+--- Text made safe for a terminal or a log file: control characters (and
+-- the C1 controls U+0080 to U+009F, which some terminals obey) become
+-- visible escapes such as `\n` or `\x1b`. Server text goes through this
+-- before it reaches `tostring(err)` or a log line.
+-- @tparam string s
+-- @treturn string
+function M.escape(s)
+  s = tostring(s)
+  if not s:find("[%c\127\194]") then return s end -- the usual case: nothing to do
+  return (s:gsub("[%c\127]", escape_byte):gsub("\194([\128-\159])", function(c)
+    return ("\\u00%02x"):format(c:byte())
+  end))
+end
+
+--- The path of a URL, without its scheme, host and query: what a
+-- message names.
+-- @tparam string url
+-- @treturn string
+function M.url_path(url)
+  local path = tostring(url):match("^%a[%w+.-]*://[^/?#]*([^?#]*)")
+  if path == nil or path == "" then return tostring(url) end
+  return path
+end
+
 function Error:__tostring()
-  local head = "scenario: " .. tostring(self.kind)
+  local head = "scenario: " .. M.escape(self.kind)
   if self.status then
-    head = head .. " (HTTP " .. self.status .. (self.code and (", " .. self.code) or "") .. ")"
+    head = head .. " (HTTP " .. self.status .. (self.code and (", " .. M.escape(self.code)) or "") .. ")"
+  end
+  if self.method and self.url then
+    head = head .. " on " .. M.escape(self.method) .. " " .. M.escape(M.url_path(self.url))
   end
   if self.message and self.message ~= "" then
-    return head .. ": " .. self.message
+    return head .. ": " .. M.escape(self.message)
   end
   return head
 end
@@ -62,11 +95,12 @@ local function list_problems(errs, count)
   end
   local shown = #parts
   local text = table.concat(parts, "; ")
-  if count > shown then
+  if count and count > shown then
     text = text .. ("; and %d more"):format(count - shown)
   end
   return text
 end
+M.list_problems = list_problems
 
 local function plural(n, word)
   return n == 1 and ("1 " .. word) or (n .. " " .. word .. "s")
@@ -140,8 +174,10 @@ function M.from_core(raw, ctx)
     e.message = plural(e.error_count, "problem") .. " in the request: "
       .. list_problems(e.errors, e.error_count)
   elseif e.kind == "invalid_response" and e.errors then
-    e.message = "the response does not match the documented shape: "
+    e.message = (e.utf8 and "the response is not valid UTF-8: "
+      or "the response does not match the documented shape: ")
       .. list_problems(e.errors, e.error_count)
+    e.utf8 = nil
   elseif e.kind == "http" then
     local status = e.status
     e.kind = kind_for_status(status)

@@ -55,7 +55,8 @@ function Request:_send()
   self.state = "running"
   c._running = c._running + 1
   if c._logger then
-    c:_log("debug", "%s: attempt %d of %d", self.endpoint, self.attempts, c.max_retries + 1)
+    c:_log("debug", "%s: attempt %d of %d", c:_where(self.call, self.endpoint), self.attempts,
+      c.max_retries + 1)
     self.t0 = core.now()
   end
 end
@@ -87,29 +88,50 @@ function Request:_notify()
   end
 end
 
--- What the client's policy makes of one attempt's result (what
--- core.finish returned): nil and the two values to return, or the delay
--- in seconds before the next attempt. Logs as it decides. Shared by the
--- request machine and the client's direct blocking path.
-function Request.outcome(c, endpoint, idempotent, attempts, t0, result, status, headers, raw)
+-- " in 12.3 ms", or "" when the attempt was not timed (no logger).
+local function took(t0)
+  return t0 and (" in %.1f ms"):format((core.now() - t0) * 1000) or ""
+end
+
+-- What the client's policy makes of one attempt's result: ok and what
+-- core.finish returned, as pcall gives them. Returns nil and the two
+-- values to return, or the delay in seconds before the next attempt.
+-- Logs as it decides. Shared by the request machine and the client's
+-- direct blocking path.
+function Request.outcome(c, endpoint, idempotent, attempts, t0, call, ok, result, status, headers, raw,
+                         problems)
+  if not ok then
+    -- The response could not be taken in (memory ran out while decoding,
+    -- say). The request ends: it may have succeeded, so it is not sent again.
+    local err = errors.new("internal", "the response could not be read: " .. tostring(result),
+      { attempts = attempts })
+    c:_log("warn", "%s: failed after %d attempt(s)%s: %s", c:_where(call, endpoint), attempts,
+      took(t0), tostring(err))
+    return nil, nil, err
+  end
   if result ~= nil then
     if t0 then
-      c:_log("debug", "%s: HTTP %d in %.1f ms", endpoint, status, (core.now() - t0) * 1000)
+      c:_log("debug", "%s: HTTP %d%s", c:_where(call, endpoint), status, took(t0))
+      if problems then
+        c:_log("warn", "%s: HTTP %d: the response does not match the documented shape "
+          .. "(meta.problems): %s", c:_where(call, endpoint), status, errors.escape(errors.list_problems(problems)))
+      end
     end
-    return nil, result, { status = status, headers = headers, body = raw, attempts = attempts }
+    return nil, result, { status = status, headers = headers, body = raw, attempts = attempts,
+                          problems = problems }
   end
   local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
   local delay
-  if err.kind ~= "validation" and attempts <= c.max_retries
-    and retry.retryable(err, idempotent, c.retry_unsafe) then
+  if attempts <= c.max_retries and retry.retryable(err, idempotent, c.retry_unsafe) then
     delay = retry.delay(attempts, err, c.max_retry_after, c._random)
   end
   if delay == nil then
-    c:_log(err.kind == "validation" and "debug" or "warn", "%s: failed after %d attempt(s): %s",
-      endpoint, attempts, tostring(err))
+    c:_log("warn", "%s: failed after %d attempt(s)%s: %s", c:_where(call, endpoint), attempts,
+      took(t0), tostring(err))
     return nil, nil, err
   end
-  c:_log("info", "%s: retrying in %.2f s after %s", endpoint, delay, tostring(err))
+  c:_log("info", "%s: retrying in %.2f s after attempt %d%s: %s", c:_where(call, endpoint), delay,
+    attempts, took(t0), tostring(err))
   return delay
 end
 
@@ -121,10 +143,11 @@ function Request:_finished()
   local c = self.client
   self.state = "finishing"
   c._running = c._running - 1
-  local result, status, headers, raw = c._transport.finish(self.call)
+  local call = self.call
+  local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
   if self.state == "done" then return end
   local delay, a, b = Request.outcome(c, self.endpoint, self.idempotent, self.attempts, self.t0,
-    result, status, headers, raw)
+    call, ok, result, status, headers, raw, problems)
   -- The policy logs, and allocates: a cancel made meanwhile stands.
   if self.state == "done" then return end
   if delay == nil then return self:_complete(a, b, true) end

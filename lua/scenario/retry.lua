@@ -25,6 +25,8 @@ M.ceiling_codes = { QUOTA_EXCEEDED = true }
 function M.retryable(err, idempotent, retry_unsafe)
   local broad = idempotent or retry_unsafe
   local kind, status = err.kind, err.status
+  -- A server that cannot be trusted now will not be trusted in a second.
+  if err.certificate then return false end
   -- A timeout before any byte left (while connecting) is as safe as a
   -- refused connection.
   if kind == "connection" or kind == "timeout" then return (not err.sent) or broad end
