@@ -31,7 +31,7 @@ SO      := $(BUILD)/scenario/core.so
 CSRC    := $(wildcard csrc/*.c csrc/*.h)
 LUASRC  := $(wildcard lua/scenario/*.lua)
 DEB_PKGS := $(LUA_DEBS) libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted \
-            lua-socket gzip openssl locales valgrind cppcheck clang-tidy lua-check luarocks
+            lua-socket gzip openssl socat locales valgrind cppcheck clang-tidy lua-check luarocks
 
 .PHONY: all test check deps demo install clean check-lint
 

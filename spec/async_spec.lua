@@ -456,6 +456,52 @@ describe("re-entry and failures inside a round", function()
   end)
 end)
 
+describe("a response that cannot be taken in", function()
+  before_each(function() server.reset() end)
+
+  -- The real transport, but finishing the first call raises as running
+  -- out of memory while decoding would, after the real finish has run.
+  local function failing_once()
+    local failed = false
+    local t = setmetatable({}, { __index = core })
+    t.finish = function(call)
+      local r = { core.finish(call) }
+      if not failed then
+        failed = true
+        error("not enough memory")
+      end
+      return compat.unpack(r, 1, 5)
+    end
+    return t
+  end
+
+  it("ends a blocking call with an error value, not sent again", function()
+    server.enqueue("model_example", "model_example")
+    local client = helper.client { transport = failing_once() }
+    local model, err = client:create_model()
+    assert.is_nil(model)
+    assert.equal("internal", err.kind)
+    assert.truthy(err.message:find("^the response could not be read: .*not enough memory$"), err.message)
+    assert.equal(1, err.attempts)
+    assert.equal(1, #server.requests())
+    -- the client, and the call it keeps for the next blocking call, still work
+    assert.equal("id", assert(client:create_model()).id)
+  end)
+
+  it("ends a request with an error value, and runs its on_done", function()
+    server.enqueue("model_example")
+    local client = helper.client { transport = failing_once() }
+    local got
+    local req = assert(client:create_model_async(nil, nil, { on_done = function(m, e) got = { m, e } end }))
+    local model, err = req:wait(5)
+    assert.is_nil(model)
+    assert.equal("internal", err.kind)
+    assert.is_true(req:done())
+    assert.equal(err, got[2])
+    assert.equal(0, client:poll())
+  end)
+end)
+
 describe("random sequences of operations", function()
   before_each(function() server.reset() end)
 

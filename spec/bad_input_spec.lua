@@ -150,6 +150,55 @@ describe("bad input", function()
     assert.truthy(err.errors[1].message:find("nested deeper than 64 levels", 1, true))
   end)
 
+  it("refuses a pass-through key that is not UTF-8, at any depth, as validate does", function()
+    for _, extra in ipairs {
+      { ["bad\255"] = 1 },
+      { nested = { deeper = { ["\192\175"] = "x" } } },
+      { list = { { ok = 1 }, { ["\237\160\128"] = true } } },
+    } do
+      local model, err = client:create_model({ name = "n" }, nil, { extra_body = extra })
+      assert.is_nil(model)
+      assert.equal("validation", err.kind)
+      local ok, verr = scenario.validate_create_model({ name = "n" }, { extra_body = extra })
+      assert.is_nil(ok)
+      assert.same(verr.errors, err.errors)
+      assert.equal(1, #err.errors)
+      assert.truthy(err.errors[1].message:find("^the key is not valid UTF%-8 %(bad byte at offset %d+%)$"),
+        err.errors[1].message)
+    end
+    local _, err = client:create_model({}, nil, { extra_body = { nested = { ["a\255\n"] = 1 } } })
+    assert.equal([[extra_body.nested.a\xff\x0a]], err.errors[1].path)
+  end)
+
+  it("stops a body of shared subtables that would expand to 2^40 values", function()
+    -- Refused in a fresh interpreter under a time limit: without the cap
+    -- this walk would never end.
+    local out = helper.run_lua([[
+      local scenario = require "scenario"
+      local t = { "leaf" }
+      for _ = 1, 40 do t = { t, t } end
+      local ok, verr = scenario.validate_create_model({}, { extra_body = { bomb = t } })
+      local client = scenario.new { api_key = "k", api_secret = "s", base_url = "http://127.0.0.1:1/v1",
+        max_request_bytes = 4096 }
+      local model, err = client:create_model({ name = 7 }, nil, { extra_body = { bomb = t } })
+      print(tostring(ok), verr.errors[1].path, verr.errors[1].message)
+      print(tostring(model), err.errors[#err.errors].path, err.errors[#err.errors].message)
+    ]], "timeout 60 env")
+    assert.equal("nil\t\tthe request body is larger than max_request_bytes (16777216 bytes)\n"
+      .. "nil\t\tthe request body is larger than max_request_bytes (4096 bytes)\n", out)
+  end)
+
+  it("refuses a body over max_request_bytes, and sends nothing", function()
+    local ids = {}
+    for i = 1, 100 do ids[i] = ("collection_%020d"):format(i) end
+    local small = helper.client { max_request_bytes = 1000 }
+    local model, err = small:create_model { collectionIds = ids }
+    assert.is_nil(model)
+    assert.equal("the request body is larger than max_request_bytes (1000 bytes)", err.errors[1].message)
+    assert.is_table(helper.client { max_request_bytes = 4000 }:create_model_async { collectionIds = ids })
+    assert.has_error(function() helper.client { max_request_bytes = 0 } end)
+  end)
+
   it("sent nothing for any of the above", function()
     assert.equal(0, #server.requests())
   end)

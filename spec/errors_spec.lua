@@ -38,7 +38,8 @@ describe("HTTP errors", function()
     assert.equal("bad_request", err.kind)
     assert.is_nil(err.code)
     assert.equal("name must be shorter than or equal to 64 characters", err.message)
-    assert.equal("scenario: bad_request (HTTP 400) on POST /v1/models: name must be shorter than or equal to 64 characters",
+    assert.equal("scenario: bad_request (HTTP 400) on POST /v1/models: name must be shorter than or equal "
+      .. "to 64 characters",
       tostring(err))
   end)
 
@@ -182,5 +183,65 @@ describe("error values", function()
       scan(e)
       scan(tostring(e))
     end
+  end)
+end)
+
+describe("where an error happened", function()
+  it("is in err.method and err.url, and tostring names the method and path", function()
+    local client = helper.client { max_retries = 0 }
+    server.reset()
+    server.enqueue("error_404")
+    local _, err = client:create_model(nil, { originalAssets = true })
+    assert.equal("POST", err.method)
+    assert.equal(server.url .. "/models?originalAssets=true", err.url)
+    assert.equal("scenario: not_found (HTTP 404) on POST /v1/models: Cannot POST /v1/models", tostring(err))
+  end)
+
+  it("is named for transport failures too", function()
+    local client = helper.client { base_url = "http://127.0.0.1:1/v2", max_retries = 0 }
+    local _, err = client:create_model()
+    assert.equal("connection", err.kind)
+    assert.equal("POST", err.method)
+    assert.equal("http://127.0.0.1:1/v2/models", err.url)
+    assert.truthy(tostring(err):find("^scenario: connection on POST /v2/models: "), tostring(err))
+  end)
+
+  it("is in every log line about the exchange, with its status and duration", function()
+    local lines = {}
+    server.reset()
+    server.enqueue("error_404")
+    local client = helper.client { max_retries = 0, logger = function(level, line)
+      lines[#lines + 1] = level .. " " .. line
+    end }
+    client:create_model()
+    assert.equal("debug POST /v1/models: attempt 1 of 1", lines[1])
+    assert.truthy(lines[2]:match("^warn POST /v1/models: failed after 1 attempt%(s%) in %d+%.%d ms: "
+      .. "scenario: not_found %(HTTP 404%) on POST /v1/models: Cannot POST /v1/models$"), lines[2])
+  end)
+end)
+
+describe("text from the server", function()
+  local hostile = 'bad\nline\r\tand \27[31mred\27[0m \127 \194\155csi'
+  local shown = [[bad\nline\r\tand \x1b[31mred\x1b[0m \x7f \u009bcsi]]
+
+  it("is escaped in tostring and in log lines, and kept as sent in err.message", function()
+    local lines = {}
+    server.reset()
+    server.enqueue { status = 400, headers = { ["Content-Type"] = "application/json" },
+      body = '{"code":"X\\u001b[2J","message":' .. require("cjson").encode(hostile) .. '}' }
+    local client = helper.client { max_retries = 0, logger = function(_, line) lines[#lines + 1] = line end }
+    local _, err = client:create_model()
+    assert.equal(hostile, err.message)
+    local text = tostring(err)
+    assert.equal("scenario: bad_request (HTTP 400, X\\x1b[2J) on POST /v1/models: " .. shown, text)
+    for _, line in ipairs(lines) do
+      assert.falsy(line:find("[%c\127]"), line)
+      assert.falsy(line:find("\194\155", 1, true), line)
+    end
+    assert.truthy(lines[2]:find(shown, 1, true), lines[2])
+  end)
+
+  it("is left alone when there is nothing to escape", function()
+    assert.equal("plain text, é and ü", errors.escape("plain text, é and ü"))
   end)
 end)

@@ -156,3 +156,49 @@ describe("a redirect to another host", function()
     assert.equal("/v1/models", reqs[1].path)
   end)
 end)
+
+describe("running out of memory", function()
+  -- In a fresh interpreter whose address space is capped: a 16 MB answer
+  -- fits in the transfer buffers, but the 8 million items of its array do
+  -- not fit in Lua tables, so the decoder runs out of memory half-way.
+  -- The normal build even under make test-asan: ASan needs far more
+  -- address space than the cap leaves.
+  local function run_capped(code)
+    server.reset()
+    server.enqueue({ status = 200, headers = { ["Content-Type"] = "application/json" },
+      fill = { prefix = '{"model":{"id":"m","big":[', unit = "0,", count = 8 * MiB, suffix = '0]}}' } },
+      "model_example", "model_example")
+    local cpath = helper.CPATH:gsub("build/asan/", "build/")
+    return helper.run_lua(([[
+      package.cpath = %q .. ";" .. package.cpath
+      local scenario = require "scenario"
+      local client = scenario.new { api_key = "k", api_secret = "s", base_url = %q, timeout = 20,
+        max_response_bytes = 64 * 1024 * 1024, max_retries = 0 }
+    ]]):format(cpath, server.url) .. code, "ulimit -v 250000; env -u LD_PRELOAD")
+  end
+
+  it("while a blocking call decodes ends it with an error value; the client goes on", function()
+    local out = run_capped([[
+      local model, err = client:create_model()
+      collectgarbage()
+      print(tostring(model), err.kind, err.attempts, err.message)
+      local again = client:create_model()
+      print(again and again.id)
+    ]])
+    assert.truthy(out:find("^nil\tinternal\t1\tthe response could not be read: not enough memory\nid\n$"), out)
+    assert.equal(2, #server.requests())
+  end)
+
+  it("while a request decodes ends it with an error value, and its on_done runs", function()
+    local out = run_capped([[
+      local seen
+      local req = client:create_model_async(nil, nil, { on_done = function(m, e) seen = e.kind end })
+      local model, err = req:wait(20)
+      collectgarbage()
+      print(tostring(model), err.kind, seen, req:done(), client:poll())
+      local req2 = client:create_model_async()
+      print(req2:wait(20).id)
+    ]])
+    assert.truthy(out:find("^nil\tinternal\tinternal\ttrue\t0\nid\n$"), out)
+  end)
+end)

@@ -66,6 +66,53 @@ describe("secrets", function()
     for _, line in ipairs(lines) do assert_clean(line, "a log line") end
   end)
 
+  it("are redacted wherever a server echoes them back", function()
+    local echo_lines = {}
+    local echoing = helper.client { max_retries = 0,
+      logger = function(level, line) echo_lines[#echo_lines + 1] = level .. " " .. line end }
+    local auth = "Basic " .. TOKEN
+    -- lua-cjson writes "/" as "\/": the token as such a server would echo it.
+    local escaped = auth:gsub("/", "\\/")
+    local echo = ("you sent %s (key %s, secret %s), raw %s"):format(escaped, KEY, SECRET, auth)
+    local said = "you sent Basic [redacted] (key [redacted], secret [redacted]), raw Basic [redacted]"
+    local headers = { ["Content-Type"] = "application/json", ["X-Echo-Authorization"] = auth,
+      ["X-Echo-Key"] = KEY }
+    for _, status in ipairs { 400, 401 } do
+      server.reset()
+      server.enqueue { status = status, headers = headers, body = ('{"message":"%s"}'):format(echo) }
+      local _, err = echoing:create_model()
+      for _, text in ipairs(strings(err)) do assert_clean(text, "a field of the error") end
+      assert_clean(tostring(err), "tostring(err)")
+      assert.equal("Basic [redacted]", err.headers["x-echo-authorization"])
+      assert.equal("[redacted]", err.headers["x-echo-key"])
+      assert.equal(said, err.message)
+    end
+    server.reset()
+    server.enqueue { status = 200, headers = headers, body = ('{"model":{"id":"m","note":"%s"}}'):format(echo) }
+    local model, meta = echoing:create_model()
+    assert.equal(said, model.note)
+    for _, text in ipairs(strings(meta)) do assert_clean(text, "a field of meta") end
+    assert.truthy(#echo_lines >= 4)
+    for _, line in ipairs(echo_lines) do assert_clean(line, "a log line") end
+  end)
+
+  it("are redacted when echoed as JSON writes them, \\/ for /", function()
+    local key, secret, token
+    for i = 1, 1000 do -- credentials whose Basic token has a '/'
+      key, secret = "key-slash-" .. i, "secret~?>" .. i
+      token = helper.basic_auth(key, secret):sub(#"Basic " + 1)
+      if token:find("/", 1, true) then break end
+    end
+    assert.truthy(token:find("/", 1, true))
+    local c = helper.client { api_key = key, api_secret = secret, max_retries = 0 }
+    server.reset()
+    server.enqueue { status = 401, headers = { ["Content-Type"] = "application/json" },
+      body = ('{"message":"bad token %s"}'):format((token:gsub("/", "\\/"))) }
+    local _, err = c:create_model()
+    assert.equal("bad token [redacted]", err.message)
+    assert.falsy(err.body:find(token:sub(1, 8), 1, true), err.body)
+  end)
+
   it("reach the server only as the Authorization header", function()
     server.reset()
     server.enqueue("model_example")

@@ -173,11 +173,18 @@ function M.from_core(raw, ctx)
   if e.kind == "validation" then
     e.message = plural(e.error_count, "problem") .. " in the request: "
       .. list_problems(e.errors, e.error_count)
+  elseif e.kind == "invalid_response" and e.errors and e.utf8 then
+    -- Only the bytes are at fault: shape problems beside them would not
+    -- have failed the call, so they are not listed.
+    local bad = {}
+    for _, p in ipairs(e.errors) do
+      if p.message:find("is not valid UTF-8", 1, true) then bad[#bad + 1] = p end
+    end
+    e.errors, e.error_count, e.utf8 = bad, #bad, nil
+    e.message = "the response is not valid UTF-8: " .. list_problems(bad, #bad)
   elseif e.kind == "invalid_response" and e.errors then
-    e.message = (e.utf8 and "the response is not valid UTF-8: "
-      or "the response does not match the documented shape: ")
+    e.message = "the response does not match the documented shape: "
       .. list_problems(e.errors, e.error_count)
-    e.utf8 = nil
   elseif e.kind == "http" then
     local status = e.status
     e.kind = kind_for_status(status)
