@@ -480,10 +480,11 @@ function Client:_direct(endpoint, idempotent, body, query, extra)
 end
 
 --- Creates a model: POST /models.
--- The body is validated before anything is sent. A create is retried only
--- where the server cannot have acted on it (a connection that failed or timed
--- out before sending, HTTP 408, HTTP 429 other than `QUOTA_EXCEEDED`) unless the client
--- has `retry_unsafe`.
+-- The body is validated before anything is sent. A create is sent at most
+-- once: libcurl is kept from sending it again by itself on a fresh
+-- connection, and it is retried only where the server cannot have acted on
+-- it (a connection that failed or timed out before sending, HTTP 408, HTTP
+-- 429 other than `QUOTA_EXCEEDED`) unless the client has `retry_unsafe`.
 -- @tparam[opt] table body the create body, named as on the reference page,
 --   such as `{ name = "Cinematic Realism", type = "flux.1-lora" }`; nil sends `{}`;
 --   `classSlug = scenario.null` sends JSON null
@@ -494,7 +495,8 @@ end
 --   both in `body` and in `extra_body`
 -- @treturn[1] table model the response's `model` object
 -- @treturn[1] table meta `status`, `headers` (lower-case names), `attempts`,
---   and the raw `body`
+--   the raw `body`, and `problems` (`{path, message}` each) when the response
+--   is not of the documented shape (see `strict_responses`)
 -- @return[2] nil
 -- @treturn[2] scenario.Error err
 -- @raise when not called as `client:create_model(...)`, on a closed client,

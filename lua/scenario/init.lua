@@ -55,10 +55,25 @@ local M = {
 -- @tparam[opt=60] number opts.max_retry_after longest `Retry-After`, in seconds,
 --   the client will wait out; a longer one is returned as `err.retry_after`
 -- @tparam[opt=16 MiB] int opts.max_response_bytes larger responses are refused
+-- @tparam[opt=16 MiB] int opts.max_request_bytes larger request bodies are refused,
+--   nothing sent; it also bounds the walk of a body made of shared subtables
+-- @tparam[opt=false] boolean opts.strict_responses a 2xx of another shape than the
+--   documented one is an `invalid_response` error, instead of a success with
+--   `meta.problems`
+-- @tparam[opt] string opts.ca_file PEM certificates to trust instead of libcurl's
+--   bundle (the CA of a proxy that inspects TLS, say); `new` raises if it cannot
+--   be read
+-- @tparam[opt] string opts.ca_path a directory of PEM certificates (`openssl rehash`)
+-- @tparam[opt] string|false opts.proxy a proxy URL (http, https, socks4, socks4a,
+--   socks5, socks5h), or false for none; by default libcurl's environment
+--   variables (`http_proxy`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) apply, except
+--   for a loopback `base_url`, which never goes through them
 -- @tparam[opt] string opts.user_agent default: `scenario-lua/VERSION libcurl/VERSION`
 -- @tparam[opt] function opts.logger `function(level, line)`: `"debug"` lines for
---   each attempt and its timing, `"info"` for retries, `"warn"` for failures;
---   built without headers, so never with credentials
+--   each attempt and its status and duration, `"info"` for retries, `"warn"` for
+--   failures and for responses with shape problems; each names the method and
+--   path; built without headers, so never with credentials, and with server
+--   text escaped
 -- @tparam[opt=8] int opts.max_concurrent requests with a transfer in flight at
 --   once; more wait their turn
 -- @tparam[opt=false] boolean opts.yield_in_coroutines `create_model` yields
@@ -71,8 +86,9 @@ local M = {
 -- @tparam[opt] table opts.transport a table with the call functions of
 --   `scenario.core` (`start`, `submit`, `perform`, `state`, `finish`, `cancel`); for tests
 -- @treturn scenario.Client
--- @raise on an unknown option or a wrong type, a bad `base_url`, or missing
---   credentials
+-- @raise on an unknown option or a wrong type, a bad `base_url` (not https
+--   unless loopback, or with a query or fragment), an unreadable `ca_file`, or
+--   missing credentials
 function M.new(opts)
   return Client.new(opts)
 end
@@ -205,11 +221,20 @@ end
 -- `invalid_response` (a 2xx that is not the documented JSON, or a response
 -- over `max_response_bytes`),
 -- `cancelled` (`req:cancel()`, or the client closed with the request in flight),
+-- `internal` (the response arrived but could not be taken in: memory ran out;
+-- not retried, since the call may have succeeded),
 -- `pending` (`req:wait(timeout)` timed out; the request goes on).
 -- @tfield string kind
 
 --- A readable description; for `validation`, every problem with its path.
+-- Text from the server is kept as sent; `tostring(err)` escapes it.
 -- @tfield string message
+
+--- The HTTP method of the exchange, such as `"POST"`.
+-- @tfield string method
+
+--- The URL of the exchange, query included; it never holds credentials.
+-- @tfield string url
 
 --- The HTTP status, when one arrived.
 -- @tfield int status
@@ -230,8 +255,8 @@ end
 -- the error instead of waiting.
 -- @tfield number retry_after
 
---- How many attempts were made: 0 from @{validate_create_model}, at least
--- 1 from a client method.
+--- How many attempts were made: 0 when nothing was sent (from
+-- @{validate_create_model}, or a `validation` error of a client method).
 -- @tfield int attempts
 
 --- For `validation` and `invalid_response`: the problems, each
@@ -249,5 +274,9 @@ end
 --- For `connection`, `timeout` and an over-size `invalid_response`:
 -- libcurl's `CURLcode`.
 -- @tfield int curl_code
+
+--- For `connection`: true when the server's certificate could not be
+-- verified (or the CA file could not be read). Such a failure is not retried.
+-- @tfield boolean certificate
 
 return M
