@@ -42,11 +42,13 @@
 static CURLoption sc_forbid_retry_opt;
 
 static void find_runtime_options(void) {
+#if LIBCURL_VERSION_NUM >= 0x074900 /* curl_easy_option_by_name: 7.73 */
   const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
   if (v->version_num >= 0x081000) {
     const struct curl_easyoption *o = curl_easy_option_by_name("FORBID_RETRY_ON_REUSE");
     if (o != NULL && o->type == CURLOT_LONG) sc_forbid_retry_opt = o->id;
   }
+#endif
 }
 
 typedef struct sc_request {
@@ -96,6 +98,7 @@ static int refuse_seek(void *ud, curl_off_t offset, int origin) {
   return r->body_pos == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK;
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000
 /* Right before each request libcurl makes on a connection: a start again
  * that libcurl judged safe (no body byte written) reads from the top. */
 static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
@@ -107,6 +110,7 @@ static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_por
   ((sc_request *)ud)->body_pos = 0;
   return CURL_PREREQFUNC_OK;
 }
+#endif
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   sc_request *r = (sc_request *)ud;
@@ -152,8 +156,10 @@ static const char *req_bind(sc_request *r) {
   SETOPT(CURLOPT_ERRORBUFFER, r->errbuf);
   /* Before 7.80 there is no such callback, and nothing to reset: such a
    * libcurl refuses the option, which is then done without. */
+#if LIBCURL_VERSION_NUM >= 0x075000
   if (curl_easy_setopt(r->easy, CURLOPT_PREREQDATA, (void *)r) == CURLE_OK)
     (void)curl_easy_setopt(r->easy, CURLOPT_PREREQFUNCTION, on_prereq);
+#endif
   return NULL;
 }
 

@@ -1,9 +1,11 @@
 /*
  * Response bytes -> core.decode("create_model", bytes), the one-pass
- * decoder (csrc/decode.c), and core.parse_json(bytes), the same decoder
- * without a schema. Nothing may crash or raise; a success must be a model
- * whose id is a string, no object in it may hold a null, and no integral
- * float below 2^53 may be left.
+ * decoder (csrc/decode.c), strict and lenient, and core.parse_json(bytes),
+ * the same decoder without a schema. Nothing may crash or raise; a strict
+ * success must be a model whose id is a string; a lenient one a table, with
+ * problems only as a list of {path, message}, and whenever the strict
+ * decode succeeds the lenient one gives no problems. No object may hold a
+ * null, and no integral float below 2^53 may be left.
  */
 #include "harness.h"
 
@@ -32,6 +34,21 @@ static const char oracle[] =
   "  assert(type(model) == 'table' and type(model.id) == 'string', 'model without id')\n"
   "  no_null_members(model, 0)\n"
   "end\n"
+  "function check_lenient(bytes)\n"
+  "  local strict = core.decode('create_model', bytes)\n"
+  "  local model, problems = core.decode('create_model', bytes, true)\n"
+  "  if model == nil then\n"
+  "    assert(strict == nil and type(problems) == 'table' and problems.kind == 'invalid_response', 'bad error value')\n"
+  "    return\n"
+  "  end\n"
+  "  assert(type(model) == 'table', 'lenient result not a table')\n"
+  "  if strict ~= nil then assert(problems == nil, 'problems beside a strict success') end\n"
+  "  if problems ~= nil then\n"
+  "    assert(strict == nil and #problems >= 1, 'problems without a strict failure')\n"
+  "    for _, p in ipairs(problems) do assert(type(p.path) == 'string' and type(p.message) == 'string') end\n"
+  "  end\n"
+  "  no_null_members(model, 0)\n"
+  "end\n"
   "function check_parse(bytes)\n"
   "  local v, msg = core.parse_json(bytes)\n"
   "  if v == nil then assert(type(msg) == 'string', 'no message') return end\n"
@@ -50,6 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static unsigned runs = 0;
   lua_pushlstring(fuzz_L, (const char *)data, size);
   fuzz_call("check_decode", 0);
+  lua_pushlstring(fuzz_L, (const char *)data, size);
+  fuzz_call("check_lenient", 0);
   lua_pushlstring(fuzz_L, (const char *)data, size);
   fuzz_call("check_parse", 0);
   if (++runs % 256 == 0) lua_gc(fuzz_L, LUA_GCCOLLECT, 0);

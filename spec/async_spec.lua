@@ -177,7 +177,9 @@ describe("on_done", function()
   it("runs once per request; one that raises breaks no other request", function()
     server.enqueue("model_example", "error_404", "model_example")
     local lines = {}
-    local client = helper.client { logger = function(level, line) lines[#lines + 1] = level .. " " .. line end }
+    -- One at a time, so that each request meets the answer queued for it.
+    local client = helper.client { max_concurrent = 1,
+      logger = function(level, line) lines[#lines + 1] = level .. " " .. line end }
     local got = {}
     local function record(i) return function(m, e) got[i] = (m and m.id) or e.kind end end
     local a = assert(client:create_model_async({}, nil, { on_done = record(1) }))
