@@ -27,9 +27,8 @@ typedef struct sc_secret {
   size_t len;
 } sc_secret;
 
-/* The credentials token, the key and the secret, each also as JSON
- * writes it ('/' as "\/", as lua-cjson does, say). */
-#define SC_SECRETS 6
+/* The credentials token, the key and the secret. */
+#define SC_SECRETS 3
 
 /* Shorter keys or secrets are not searched for: a two-letter test key
  * would otherwise blank out every match in a response. Real ones are far
@@ -38,12 +37,14 @@ typedef struct sc_secret {
 
 typedef struct sc_client {
   CURLM *multi;
+  sc_socks socks;  /* its connections' sockets (transport.c), freed after the multi */
   sc_config cfg;   /* its strings are the copies below */
   char *user, *password, *user_agent;
   char *ca_file, *ca_path, *proxy; /* proxy may hold credentials */
   char *base_url;  /* without a trailing '/' */
   sc_secret secrets[SC_SECRETS];
   int nsecrets;
+  unsigned char secret_start[256]; /* bytes an echo of a secret can start with */
   int strict;      /* shape problems in a 2xx are errors (strict_responses) */
   size_t max_request_bytes;
   sc_request spare; /* the easy handle of the last closed call, reused */
@@ -60,6 +61,7 @@ struct sc_call {
   int state;
   int busy;          /* in core.finish: a close meanwhile is deferred */
   int unloaded;      /* a reload failed: the body is partial, so not to be sent */
+  int restarts;      /* stale connections refused in this attempt (collect_done) */
   CURLcode rc;
 };
 
@@ -181,8 +183,10 @@ static int l_client_close(lua_State *L) {
     while (c->calls != NULL) call_detach(c->calls, !c->calls->busy);
     if (c->has_spare) req_free(&c->spare);
     c->has_spare = 0;
-    if (c->multi != NULL) curl_multi_cleanup(c->multi);
+    if (c->multi != NULL) curl_multi_cleanup(c->multi); /* closes sockets through c->socks */
     c->multi = NULL;
+    free(c->socks.v);
+    memset(&c->socks, 0, sizeof c->socks);
     free(c->user);
     free_secret(c->password);
     free(c->user_agent);
@@ -251,30 +255,15 @@ static lua_Integer opt_count(lua_State *L, int t, const char *k, lua_Integer dfl
   return v;
 }
 
-/* Adds s (and its JSON-escaped form, if that differs) to the values the
- * client redacts. Returns 0 when memory runs out. */
+/* Adds s to the values the client redacts. Returns 0 when memory runs
+ * out. */
 static int add_secret(sc_client *c, const char *s, size_t len) {
-  sc_buf esc = { NULL, 0, 0 };
-  if (len < SC_SECRET_MIN || c->nsecrets + 2 > SC_SECRETS) return 1;
+  if (len < SC_SECRET_MIN || c->nsecrets == SC_SECRETS) return 1;
   c->secrets[c->nsecrets].s = dup_bytes(s, len);
   if (c->secrets[c->nsecrets].s == NULL) return 0;
   c->secrets[c->nsecrets++].len = len;
-  for (size_t i = 0; i < len; i++) {
-    int ok = (s[i] == '/' || s[i] == '"' || s[i] == '\\') ? buf_addc(&esc, '\\') : 1;
-    if (!ok || !buf_addc(&esc, s[i])) {
-      buf_free(&esc);
-      return 0;
-    }
-  }
-  if (esc.len != len) {
-    c->secrets[c->nsecrets].s = dup_bytes(esc.data, esc.len);
-    if (c->secrets[c->nsecrets].s == NULL) {
-      buf_free(&esc);
-      return 0;
-    }
-    c->secrets[c->nsecrets++].len = esc.len;
-  }
-  buf_free(&esc);
+  c->secret_start[(unsigned char)s[0]] = 1;
+  c->secret_start['\\'] = 1; /* as JSON may escape its first character */
   return 1;
 }
 
@@ -361,6 +350,7 @@ static int l_client_new(lua_State *L) {
   c->cfg.ca_file = c->ca_file;
   c->cfg.ca_path = c->ca_path;
   c->cfg.proxy = c->proxy;
+  c->cfg.socks = &c->socks;
   c->cfg.timeout_ms = timeout_ms;
   c->cfg.connect_timeout_ms = connect_ms;
   c->cfg.max_bytes = (size_t)maxb;
@@ -478,6 +468,13 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
                     r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
     lua_pushboolean(L, 1);
     lua_setfield(L, -3, "certificate");
+  } else if (status >= 200 && status < 300) {
+    /* The server said it did it, then the answer broke off: the call
+     * happened (a model was made), so this is no lost connection to be
+     * tried again, but an answer that cannot be read. */
+    kind = "invalid_response";
+    lua_pushfstring(L, "the answer (HTTP %d) broke off: %s", (int)status,
+                    r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
   } else {
     if (rc == CURLE_OPERATION_TIMEDOUT) kind = "timeout";
     lua_pushstring(L, r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
@@ -489,7 +486,7 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
   lua_setfield(L, -2, "curl_code");
   /* Whether any request bytes left this host: if none, the server cannot
    * have acted on it, and even a non-idempotent call may be retried. */
-  lua_pushboolean(L, sent > 0 || r->body_pos > 0);
+  lua_pushboolean(L, sent > 0 || r->body_handed > 0);
   lua_setfield(L, -2, "sent");
   if (status > 0) {
     lua_pushinteger(L, status);
@@ -497,45 +494,72 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
   }
 }
 
-/* The first occurrence of the nl bytes at n (nl > 0) in the hl at h. */
-static const char *find_bytes(const char *h, size_t hl, const char *n, size_t nl) {
-  while (hl >= nl) {
-    const char *p = (const char *)memchr(h, n[0], hl - nl + 1);
-    if (p == NULL) return NULL;
-    if (memcmp(p, n, nl) == 0) return p;
-    hl -= (size_t)(p + 1 - h);
-    h = p + 1;
+/* The byte that the text at p (before end) stands for, as JSON text may
+ * write it: itself, or an escape of an ASCII character (\/ as lua-cjson
+ * writes '/', \u003d as Gson writes '=', and so on). *len receives the
+ * bytes it takes. -1 if p starts an escape of nothing ASCII. */
+static int json_byte_at(const char *p, const char *end, size_t *len) {
+  unsigned v;
+  if (*p != '\\') {
+    *len = 1;
+    return (unsigned char)*p;
   }
-  return NULL;
+  if (end - p >= 2 && (p[1] == '/' || p[1] == '"' || p[1] == '\\')) {
+    *len = 2;
+    return (unsigned char)p[1];
+  }
+  if (end - p >= 6 && p[1] == 'u' && hex4((const unsigned char *)p + 2, &v) && v < 0x80) {
+    *len = 6;
+    return (int)v;
+  }
+  return -1;
 }
 
-/* Replaces in b every occurrence of the client's secrets with a marker.
- * Returns 0 when memory runs out (b is then unchanged). */
-static int scrub(sc_buf *b, const sc_secret *secrets, int n) {
+/* The length of the text at p that spells the secret sc, each of its
+ * bytes as itself or escaped (json_byte_at), or 0. */
+static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
+  const char *q = p;
+  for (size_t i = 0; i < sc->len; i++) {
+    size_t k;
+    if (q >= end || json_byte_at(q, end, &k) != (unsigned char)sc->s[i]) return 0;
+    q += k;
+  }
+  return (size_t)(q - p);
+}
+
+/* Replaces in b every text that spells one of the client's secrets, as
+ * its bytes or as JSON escapes them (a server may echo a value through
+ * any JSON writer), with a marker. Returns 0 when memory runs out (b is
+ * then unchanged). One pass, stopping only at the bytes a secret or an
+ * escape starts with. */
+static int scrub(sc_buf *b, const sc_client *c) {
   static const char marker[] = "[redacted]";
   sc_buf out = { NULL, 0, 0 };
-  size_t pos = 0;
-  if (b->len == 0 || n == 0) return 1;
-  for (;;) {
-    const char *hit = NULL;
-    size_t hit_len = 0;
-    for (int i = 0; i < n; i++) {
-      const char *h = find_bytes(b->data + pos, b->len - pos, secrets[i].s, secrets[i].len);
-      if (h != NULL && (hit == NULL || h < hit || (h == hit && secrets[i].len > hit_len))) {
-        hit = h;
-        hit_len = secrets[i].len;
-      }
+  const char *d = b->data, *end = b->data + b->len, *copied = b->data, *p = b->data;
+  if (b->len == 0 || c->nsecrets == 0) return 1;
+  while (p < end) {
+    size_t hit = 0;
+    if (!c->secret_start[(unsigned char)*p]) {
+      p++;
+      continue;
     }
-    if (hit == NULL) break;
-    if (!buf_add(&out, b->data + pos, (size_t)(hit - (b->data + pos))) ||
-        !buf_add(&out, marker, sizeof marker - 1)) {
+    for (int i = 0; i < c->nsecrets; i++) {
+      size_t n = spells_at(p, end, &c->secrets[i]);
+      if (n > hit) hit = n;
+    }
+    if (hit == 0) {
+      p++;
+      continue;
+    }
+    if (!buf_add(&out, copied, (size_t)(p - copied)) || !buf_add(&out, marker, sizeof marker - 1)) {
       buf_free(&out);
       return 0;
     }
-    pos = (size_t)(hit - b->data) + hit_len;
+    p += hit;
+    copied = p;
   }
-  if (out.data == NULL) return 1; /* nothing found: the usual case */
-  if (!buf_add(&out, b->data + pos, b->len - pos)) {
+  if (copied == d) return 1; /* nothing found: the usual case */
+  if (!buf_add(&out, copied, (size_t)(end - copied))) {
     buf_free(&out);
     return 0;
   }
@@ -587,7 +611,7 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
     set_where(L, r, ep);
     return 2;
   }
-  if (!scrub(&r->resp, c->secrets, c->nsecrets) || !scrub(&r->head, c->secrets, c->nsecrets))
+  if (!scrub(&r->resp, c) || !scrub(&r->head, c))
     luaL_error(L, "not enough memory");
   curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, status);                      /* status */
@@ -699,6 +723,7 @@ static int l_submit(lua_State *L) {
   if (c == NULL || c->closed) return luaL_argerror(L, 1, "the client is closed");
   if (call->state != CALL_IDLE) return luaL_argerror(L, 1, "the call is not idle");
   if (call->unloaded) return luaL_argerror(L, 1, "the call's last reload failed; reload it");
+  call->restarts = 0;
   if (req_prepare(&call->r, call->ep->method, !call->ep->idempotent) != NULL ||
       curl_multi_add_handle(c->multi, call->r.easy) != CURLM_OK)
     return luaL_error(L, "cannot start the request");
@@ -706,7 +731,15 @@ static int l_submit(lua_State *L) {
   return 0;
 }
 
-/* Marks the calls that libcurl reports finished; returns how many. */
+/* How many connections with stale input in a row a transfer may refuse
+ * before it fails: each refused one is closed, so this bounds the work
+ * when many pooled connections went bad at once. */
+#define SC_MAX_STALE 16
+
+/* Marks the calls that libcurl reports finished; returns how many. A
+ * transfer that on_prereq stopped before it sent anything (a stale
+ * connection) starts again at once, on another connection: the request
+ * has not been made, so this is not an attempt. */
 static int collect_done(sc_client *c) {
   CURLMsg *m;
   int left, n = 0;
@@ -716,9 +749,16 @@ static int collect_done(sc_client *c) {
     char *priv = NULL;
     if (m->msg != CURLMSG_DONE) continue;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+    if (rc == CURLE_OK) socks_note_done(&c->socks, easy);
     curl_multi_remove_handle(c->multi, easy); /* m is invalid from here */
     if (priv != NULL) {
       sc_call *call = (sc_call *)(void *)priv;
+      if (rc == CURLE_ABORTED_BY_CALLBACK && call->r.stale && call->restarts < SC_MAX_STALE) {
+        call->restarts++;
+        if (req_prepare(&call->r, call->ep->method, !call->ep->idempotent) == NULL &&
+            curl_multi_add_handle(c->multi, easy) == CURLM_OK)
+          continue;
+      }
       call->rc = rc;
       call->state = CALL_DONE;
       n++;

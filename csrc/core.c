@@ -199,8 +199,9 @@ static void push_syntax_error(lua_State *L, const sc_reader *r, const char *pref
  * server that drops or changes a documented field must not turn a
  * success into a failure, which the caller would retry, making a second
  * model. The result is then what the document holds, as decoded: the
- * member asked for, or an empty table where it is missing. Broken JSON
- * and invalid UTF-8 are always errors. Needs the module upvalues. */
+ * member asked for, or an empty table where it is missing or not an
+ * object. Broken JSON and invalid UTF-8 are always errors. Needs the
+ * module upvalues. */
 static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int strict) {
   int base = lua_gettop(L), got;
   sc_walk w;
@@ -225,7 +226,9 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int str
     } else {
       lua_pushnil(L);
     }
-    if (lua_isnil(L, -1)) {                  /* missing: reported, and stands in as {} */
+    /* Missing, or not an object: reported, and {} stands in, so that the
+     * caller's `if not model` never reads a success as a failure. */
+    if (lua_type(L, -1) != LUA_TTABLE) {
       lua_pop(L, 1);
       lua_newtable(L);
     }

@@ -18,9 +18,23 @@
  * it has been handed over. libcurl still starts again by itself when no
  * body byte was written, which is safe: the server cannot act on a half
  * request. on_prereq then hands the body out from its start again.
+ *
+ * Stale answers. libcurl 7.88 counts a pooled HTTP/1.x connection with
+ * unread bytes waiting as alive, and reuses it: the next request then
+ * takes those bytes (a duplicate answer, or the "408 Request Timeout" some
+ * servers send before closing an idle connection) for its own answer, and
+ * every answer after it is one behind. sc_socks keeps the client's sockets,
+ * and on_prereq refuses a reused HTTP/1.x connection with input waiting,
+ * before a byte of the request is written; client.c then starts the
+ * transfer again, and libcurl, having closed that connection, takes
+ * another. HTTP/2 connections are left alone: frames wait on them as a
+ * matter of course, and they cannot fall out of step.
  */
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -51,11 +65,93 @@ static void find_runtime_options(void) {
 #endif
 }
 
+/* A socket libcurl opened for one of the client's connections. */
+typedef struct sc_sock {
+  curl_socket_t fd;
+  int http1;         /* a transfer over HTTP/1.x has finished on it */
+  long local_port, peer_port; /* set with http1 */
+} sc_sock;
+
+/* The client's sockets (see the top of this file). */
+typedef struct sc_socks {
+  sc_sock *v;
+  size_t n, cap;
+} sc_socks;
+
+static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose) {
+  sc_socks *ss = (sc_socks *)ud;
+  (void)purpose;
+  for (size_t i = 0; i < ss->n; i++) {
+    if (ss->v[i].fd == fd) { /* a number closed behind our back and reused */
+      memset(&ss->v[i], 0, sizeof ss->v[i]);
+      ss->v[i].fd = fd;
+      return CURL_SOCKOPT_OK;
+    }
+  }
+  if (ss->n == ss->cap) {
+    size_t cap = ss->cap ? 2 * ss->cap : 8;
+    sc_sock *v = (sc_sock *)realloc(ss->v, cap * sizeof *v);
+    if (v == NULL) return CURL_SOCKOPT_OK; /* untracked: never checked, as before */
+    ss->v = v;
+    ss->cap = cap;
+  }
+  memset(&ss->v[ss->n], 0, sizeof ss->v[ss->n]);
+  ss->v[ss->n++].fd = fd;
+  return CURL_SOCKOPT_OK;
+}
+
+static int on_closesocket(void *ud, curl_socket_t fd) {
+  sc_socks *ss = (sc_socks *)ud;
+  for (size_t i = 0; i < ss->n; i++) {
+    if (ss->v[i].fd == fd) {
+      ss->v[i] = ss->v[--ss->n];
+      break;
+    }
+  }
+  return close(fd);
+}
+
+/* Notes that a transfer over HTTP/1.x has finished on the connection of
+ * easy, with its ports, so that on_prereq knows it when it is reused. */
+static void socks_note_done(sc_socks *ss, CURL *easy) {
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  long version = 0;
+  if (curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK ||
+      (version != CURL_HTTP_VERSION_1_0 && version != CURL_HTTP_VERSION_1_1) ||
+      curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD)
+    return;
+  for (size_t i = 0; i < ss->n; i++) {
+    if (ss->v[i].fd == fd) {
+      if (curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &ss->v[i].local_port) == CURLE_OK &&
+          curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &ss->v[i].peer_port) == CURLE_OK)
+        ss->v[i].http1 = 1;
+      return;
+    }
+  }
+}
+
+/* Whether the HTTP/1.x connection with these ports has bytes (or its
+ * end) waiting to be read: nothing should, between two exchanges. */
+static int socks_stale(const sc_socks *ss, long local_port, long peer_port) {
+  for (size_t i = 0; i < ss->n; i++) {
+    const sc_sock *k = &ss->v[i];
+    if (k->http1 && k->local_port == local_port && k->peer_port == peer_port) {
+      struct pollfd pfd;
+      pfd.fd = k->fd;
+      pfd.events = POLLIN;
+      pfd.revents = 0;
+      return poll(&pfd, 1, 0) > 0;
+    }
+  }
+  return 0;
+}
+
 typedef struct sc_request {
   CURL *easy;
   struct curl_slist *headers;
   sc_buf body;  /* request body */
-  size_t body_pos; /* how much of it on_read has handed to libcurl */
+  size_t body_pos; /* where on_read goes on from */
+  size_t body_handed; /* all that on_read has handed to libcurl in this exchange */
   sc_buf url;   /* NUL-terminated */
   sc_buf url_set; /* the URL the handle holds: libcurl parses a URL each time it is set */
   sc_buf resp;  /* response body, decoded if it came compressed */
@@ -65,6 +161,8 @@ typedef struct sc_request {
   int head_overflow; /* the headers passed SC_MAX_HEADER_BYTES */
   int nomem;
   int once;     /* the body goes through on_read (not idempotent) */
+  int stale;    /* on_prereq refused a connection with input waiting */
+  sc_socks *socks; /* the client's sockets */
   char errbuf[CURL_ERROR_SIZE];
 } sc_request;
 
@@ -75,6 +173,7 @@ typedef struct sc_config {
   const char *ca_file;  /* PEM bundle, or NULL for libcurl's own */
   const char *ca_path;  /* directory of PEM certificates, or NULL */
   const char *proxy;    /* NULL: libcurl's environment proxies; "": none */
+  sc_socks *socks;      /* where the client's sockets are kept */
   long timeout_ms;
   long connect_timeout_ms;
   size_t max_bytes;
@@ -86,16 +185,19 @@ static size_t on_read(char *p, size_t size, size_t n, void *ud) {
   if (len > size * n) len = size * n;
   if (len > 0) memcpy(p, r->body.data + r->body_pos, len);
   r->body_pos += len;
+  r->body_handed += len;
   return len;
 }
 
 /* libcurl asks to rewind the body only to send it again: refused once
- * any of it was handed over (see the top of this file). */
+ * any of it was ever handed over in this exchange (see the top of this
+ * file), whatever on_prereq did meanwhile, so that the rule does not hang
+ * on the order in which a libcurl calls the two. */
 static int refuse_seek(void *ud, curl_off_t offset, int origin) {
   const sc_request *r = (const sc_request *)ud;
   (void)offset;
   (void)origin;
-  return r->body_pos == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK;
+  return r->body_handed == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK;
 }
 
 #if LIBCURL_VERSION_NUM >= 0x075000
@@ -103,11 +205,17 @@ static int refuse_seek(void *ud, curl_off_t offset, int origin) {
  * that libcurl judged safe (no body byte written) reads from the top. */
 static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
                      int local_port) {
+  sc_request *r = (sc_request *)ud;
+  long fresh = 1;
   (void)primary_ip;
   (void)local_ip;
-  (void)primary_port;
-  (void)local_port;
-  ((sc_request *)ud)->body_pos = 0;
+  r->body_pos = 0;
+  /* A connection made for this transfer has nothing stale on it. */
+  if (r->socks != NULL && curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &fresh) == CURLE_OK &&
+      fresh == 0 && socks_stale(r->socks, local_port, primary_port)) {
+    r->stale = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
   return CURL_PREREQFUNC_OK;
 }
 #endif
@@ -171,6 +279,7 @@ static const char *req_init(sc_request *r, const sc_config *c) {
     "Expect:", /* no 100-continue round trip for larger bodies */
   };
   r->max_bytes = c->max_bytes;
+  r->socks = c->socks;
   r->easy = curl_easy_init();
   if (r->easy == NULL) return "curl_easy_init failed";
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
@@ -197,6 +306,12 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   SETOPT(CURLOPT_HEADERFUNCTION, on_header);
   SETOPT(CURLOPT_READFUNCTION, on_read);
   SETOPT(CURLOPT_SEEKFUNCTION, refuse_seek);
+  if (c->socks != NULL) {
+    SETOPT(CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+    SETOPT(CURLOPT_SOCKOPTDATA, (void *)c->socks);
+    SETOPT(CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
+    SETOPT(CURLOPT_CLOSESOCKETDATA, (void *)c->socks);
+  }
   if (c->ca_file != NULL) {
     SETOPT(CURLOPT_CAINFO, c->ca_file);
     SETOPT(CURLOPT_PROXY_CAINFO, c->ca_file); /* an https proxy signed by the same CA */
@@ -240,7 +355,8 @@ static const char *req_prepare(sc_request *r, const char *method, int once) {
   buf_reset(&r->resp);
   buf_reset(&r->head);
   r->overflow = r->head_overflow = r->nomem = 0;
-  r->body_pos = 0;
+  r->body_pos = r->body_handed = 0;
+  r->stale = 0;
   r->errbuf[0] = '\0';
   if (r->url_set.len != r->url.len || memcmp(r->url_set.data, r->url.data, r->url.len) != 0) {
     SETOPT(CURLOPT_URL, r->url.data);
@@ -301,7 +417,7 @@ static void push_headers(lua_State *L, const sc_request *r) {
   tbl = lua_gettop(L);
   luaL_checkstack(L, 8, "headers");
   while (pos < len) {
-    size_t start = pos, stop, colon, v, ve;
+    size_t start = pos, stop, colon, ne, v, ve;
     char name[128];
     int t;
     while (pos < len && d[pos] != '\n') pos++;
@@ -309,12 +425,25 @@ static void push_headers(lua_State *L, const sc_request *r) {
     if (stop > start && d[stop - 1] == '\r') stop--;
     if (stop - start >= 5 && memcmp(d + start, "HTTP/", 5) == 0) continue;
     for (colon = start; colon < stop && d[colon] != ':'; colon++) {}
-    if (colon == stop || colon == start || colon - start >= sizeof name) continue;
-    for (size_t i = start; i < colon; i++)
-      name[i - start] = (char)((d[i] >= 'A' && d[i] <= 'Z') ? d[i] + 32 : d[i]);
+    /* Whitespace before the colon is not part of the name (RFC 9112 lets a
+     * proxy strip it): "Content-Length : 3" is content-length. */
+    for (ne = colon; ne > start && (d[ne - 1] == ' ' || d[ne - 1] == '\t'); ne--) {}
+    if (colon == stop || ne == start) continue;
+    if (ne - start <= sizeof name) {
+      for (size_t i = start; i < ne; i++)
+        name[i - start] = (char)((d[i] >= 'A' && d[i] <= 'Z') ? d[i] + 32 : d[i]);
+      lua_pushlstring(L, name, ne - start);
+    } else {                                 /* a long name: lowered piece by piece */
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (size_t i = start; i < ne; i++) {
+        char ch = (char)((d[i] >= 'A' && d[i] <= 'Z') ? d[i] + 32 : d[i]);
+        luaL_addlstring(&b, &ch, 1);
+      }
+      luaL_pushresult(&b);
+    }
     for (v = colon + 1; v < stop && (d[v] == ' ' || d[v] == '\t'); v++) {}
     for (ve = stop; ve > v && (d[ve - 1] == ' ' || d[ve - 1] == '\t'); ve--) {}
-    lua_pushlstring(L, name, colon - start);
     lua_pushvalue(L, -1);
     t = lua_rawget(L, tbl);                  /* name old */
     if (t == LUA_TNIL) {

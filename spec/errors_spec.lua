@@ -242,6 +242,14 @@ describe("text from the server", function()
   end)
 
   it("is left alone when there is nothing to escape", function()
-    assert.equal("plain text, é and ü", errors.escape("plain text, é and ü"))
+    assert.equal("plain text, é and ü, 漢字 🙂", errors.escape("plain text, é and ü, 漢字 🙂"))
+  end)
+
+  it("shows bytes that are not UTF-8, and the characters that reorder a line, as escapes", function()
+    assert.equal([[x\x9by]], errors.escape("x\155y"))                  -- CSI to a Latin-1 terminal
+    assert.equal([[\xc0\xaf and \xed\xa0\x80]], errors.escape("\192\175 and \237\160\128"))
+    assert.equal([[\u202eevil\u202c \u2028 \u2066]],
+      errors.escape("\226\128\174evil\226\128\172 \226\128\168 \226\129\166"))
+    assert.equal([[cut \xe2\x80]], errors.escape("cut \226\128"))
   end)
 end)

@@ -36,11 +36,25 @@ end
 local body = replay.fixture("model_realistic").response.body
 
 describe("a broken transfer", function()
-  it("reset in the middle of the body is a connection error", function()
-    local model, err = attempt(nil, { chunks = { { data = head(200, #body) .. body:sub(1, 100) },
+  it("reset in the middle of a 200's body is an answer that cannot be read, not a lost connection", function()
+    -- The server said it made the model: retrying would make a second.
+    local model, err = attempt({ retry_unsafe = true, max_retries = 2 },
+      { chunks = { { data = head(200, #body) .. body:sub(1, 100) }, { delay = 0.05, data = "" } }, reset = true })
+    assert.is_nil(model)
+    assert.equal("invalid_response", err.kind)
+    assert.equal(200, err.status)
+    assert.is_true(err.sent)
+    assert.equal(1, err.attempts)
+    assert.truthy(err.message:find("^the answer %(HTTP 200%) broke off: "), err.message)
+    assert.equal(1, #server.requests())
+  end)
+
+  it("reset in the middle of a 500's body is a connection error, with the status", function()
+    local model, err = attempt(nil, { chunks = { { data = head(500, #body) .. body:sub(1, 100) },
       { delay = 0.05, data = "" } }, reset = true })
     assert.is_nil(model)
     assert.equal("connection", err.kind)
+    assert.equal(500, err.status)
     assert.is_true(err.sent)
   end)
 
@@ -58,14 +72,16 @@ describe("a broken transfer", function()
     local model, err, secs = attempt({ timeout = 0.5 }, { chunks = { { data = head(200, #body + 500) .. body },
       { delay = 3, data = "" } } })
     assert.is_nil(model)
-    assert.equal("timeout", err.kind)
+    assert.equal("invalid_response", err.kind) -- after a 200
+    assert.equal(28, err.curl_code) -- CURLE_OPERATION_TIMEDOUT
     assert.truthy(secs < 2.5, "took " .. secs .. " s")
   end)
 
-  it("with a Content-Length longer than the body is a connection error if the server closes", function()
+  it("with a Content-Length longer than the body is an unreadable answer if the server closes", function()
     local model, err = attempt(nil, { chunks = { { data = head(200, #body + 500) .. body } } })
     assert.is_nil(model)
-    assert.equal("connection", err.kind)
+    assert.equal("invalid_response", err.kind)
+    assert.equal(18, err.curl_code) -- CURLE_PARTIAL_FILE
   end)
 
   it("that sends 0 bytes is a connection error", function()
@@ -86,10 +102,11 @@ describe("slow headers", function()
     return { chunks = chunks }
   end
 
-  it("time out when they take longer than the timeout", function()
+  it("time out when they take longer than the timeout, an unreadable answer after a 200", function()
     local model, err, secs = attempt({ timeout = 0.5 }, trickle(0.3))
     assert.is_nil(model)
-    assert.equal("timeout", err.kind)
+    assert.equal("invalid_response", err.kind)
+    assert.equal(28, err.curl_code) -- CURLE_OPERATION_TIMEDOUT
     assert.truthy(secs < 2.5, "took " .. secs .. " s")
   end)
 

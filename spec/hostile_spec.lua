@@ -176,7 +176,10 @@ describe("a hostile server", function()
             local model, err = style.call(c, { name = "two" }, { projectId = "c2" })
             assert.is_nil(model)
             assert.is_true(scenario.is_error(err))
-            assert.truthy(err.kind == "connection" or err.kind == "timeout", tostring(err))
+            -- An answer that said 200 and broke off is one that cannot be read.
+            local expected = death.action.reply and death.action.reply:find("^HTTP/1.1 200")
+              and { invalid_response = true } or { connection = true, timeout = true }
+            assert.truthy(expected[err.kind], tostring(err))
             assert.equal(1, err.attempts)
             assert.equal("POST", err.method)
             assert.equal(srv.url .. "/models?projectId=c2", err.url)
@@ -234,10 +237,12 @@ describe("a hostile server", function()
         assert.equal("early", model.id)
       else
         assert.equal("connection", err.kind)
+        assert.is_true(err.sent)
         assert.equal(1, err.attempts)
       end
       local mine = split(srv:stats(), "c2")
       assert.equal(1, #mine)
+      assert.equal(0, (bodies(mine))) -- it closed without reading any of the body
     end)
 
     for _, how in ipairs { "fin", "rst" } do
@@ -380,7 +385,6 @@ describe("a hostile server", function()
     -- returns false and meta (with meta.problems = {{path = "model",
     -- message = "expected an object, got a boolean"}}).
     it("gives a table, not false, when the model member is false", function()
-      pending("BUG: {\"model\":false} returns false, meta: a create that happened reads as a failure")
       local model, meta = answer(response(200, '{"model":false}'))
       assert.is_table(model)
       assert.equal("expected an object, got a boolean", problem(meta.problems, "model"))
@@ -391,7 +395,6 @@ describe("a hostile server", function()
     -- (the README: "model is the response's model object as a plain Lua
     -- table"). Reproduce as above with those bodies.
     it("gives a table when the model member is a boolean, a number or a string", function()
-      pending("BUG: {\"model\":true|5|\"x\"} returns that value as the model; model.id raises")
       for _, body in ipairs { '{"model":true}', '{"model":5}', '{"model":"x"}' } do
         local model, meta = answer(response(200, body))
         assert.is_table(model, body)
@@ -556,12 +559,12 @@ describe("a hostile server", function()
     end)
 
     it("in a 2xx: redacted in the model, meta.body and meta.headers", function()
-      local body = model_body("m1"):gsub('"name": "name"', '"name": "{{AUTH_JSON}}"', 1)
+      local body = model_body("m1"):gsub('"id": "m1"', '"id": "m1", "nickname": "{{AUTH_JSON}}"', 1)
       local srv = serve { default = { template = true, reply = "HTTP/1.1 200 OK\r\nX-Echo: {{AUTH}}\r\n"
         .. "Content-Length: {{LENGTH}}\r\n\r\n" .. body } }
       local c = logged_client(srv, { api_secret = SLASHED })
       local model, meta = c:create_model()
-      assert.equal("Basic [redacted]", model.name)
+      assert.equal("Basic [redacted]", model.nickname)
       for _, s in ipairs(strings(model)) do assert_clean(s, "a model field", KEY, SLASHED) end
       for _, s in ipairs(strings(meta)) do assert_clean(s, "a meta field", KEY, SLASHED) end
       for _, l in ipairs(c.lines) do assert_clean(l, "a log line", KEY, SLASHED) end
@@ -575,7 +578,6 @@ describe("a hostile server", function()
     -- (token dGVzdC1rZXktN2YzYTp0ZXN0LXNlY3JldC1jOTFlLz8/Pw==), and a server
     -- answering 401 with {"message":"Basic dGVz...Pw\u003d\u003d"}.
     it("on a 401, escaped as Gson writes '=': redacted everywhere", function()
-      pending("BUG: a token echoed with \\u003d escapes is decoded into err.message unredacted")
       local token = token_of(KEY, SLASHED)
       assert.equal("==", token:sub(-2))
       local srv = serve { default = { template = true, reply = "HTTP/1.1 401 Unauthorized\r\n"
@@ -662,7 +664,10 @@ describe("a hostile server", function()
       { "headers over 256 KiB", { reply = "HTTP/1.1 200 OK\r\n" .. ("X-Pad: " .. ("p"):rep(990) .. "\r\n"):rep(270)
         .. "Content-Length: 2\r\n\r\n{}" }, "invalid_response" },
       { "a closed connection", { after = "fin" }, "connection" },
-      { "a bad chunk", { reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n" }, "connection" },
+      { "a bad chunk after a 200", { reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n" },
+        "invalid_response" },
+      { "a bad chunk after a 503", { reply = "HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n" },
+        "connection" },
       { "silence", { after = "hold" }, "timeout" },
     }
     for _, case in ipairs(cases) do
@@ -741,14 +746,16 @@ describe("a hostile server", function()
       local c = client_for(srv, o)
       local ok_call, model, err = pcall(c.create_model, c, { name = "n" })
       assert.is_true(ok_call, tostring(model)) -- never a raise
-      if want == "model" then
-        assert.is_table(model, tostring(err))
+      local kinds = {}
+      for k in want:gmatch("%S+") do kinds[k] = true end
+      if model ~= nil then
+        assert.truthy(kinds.model, "a model where an error was due")
+        assert.is_table(model)
+        assert.equal(200, err.status)
       else
-        assert.is_nil(model)
         assert.is_true(scenario.is_error(err))
-        local kinds = {}
-        for k in want:gmatch("%S+") do kinds[k] = true end
         assert.truthy(kinds[err.kind], tostring(err))
+        assert.equal(1, err.attempts)
       end
       return model, err, srv, c
     end
@@ -820,38 +827,74 @@ describe("a hostile server", function()
         nil, "model connection invalid_response")
     end)
 
-    it("sends two different Content-Lengths, a short one last, and a fake answer after", function()
-      local fake = response(200, model_body("FAKE"))
-      local srv = serve { actions = { { reply = ("HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Length: 2\r\n\r\n")
-        :format(#BODY) .. "{}" .. fake } }, default = { reply = ok("real") } }
-      local c = client_for(srv, { max_retries = 0 })
-      c:create_model(nil, { projectId = "c1" })
-      local model, err = c:create_model(nil, { projectId = "c2" })
-      assert.equal("real", model and model.id, tostring(err))
-    end)
+    -- A second answer right behind the first: whatever the client makes
+    -- of the stray bytes, the next create never takes them for its own.
+    local trailing = {
+      { "two different Content-Lengths, a short one last", ("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+        .. "Content-Length: 2\r\n\r\n{}"):format(#BODY) },
+      { "both Content-Length and chunked", "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n"
+        .. "Transfer-Encoding: chunked\r\n\r\n" .. chunked(model_body("first"), 100) },
+      { "a Content-Length", ok("first") },
+    }
+    for _, t in ipairs(trailing) do
+      it(("sends %s, then a fake answer in the same write: never taken for the next create"):format(t[1]), function()
+        local srv = serve { actions = { { reply = t[2] .. response(200, model_body("FAKE")) } },
+                            default = { reply = ok("real") } }
+        local c = client_for(srv, { max_retries = 0 })
+        c:create_model(nil, { projectId = "c1" })
+        for i = 2, 3 do
+          local model, err = c:create_model(nil, { projectId = "c" .. i })
+          if model then
+            assert.equal("real", model.id)
+          else
+            assert.equal("connection", err.kind) -- stray bytes read as a broken answer
+            assert.is_true(err.sent)
+          end
+        end
+      end)
+    end
 
-    it("sends both Content-Length and chunked: the connection stays in step", function()
-      local fake = response(200, model_body("FAKE"))
-      local srv = serve { actions = { { reply = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n"
-        .. "Transfer-Encoding: chunked\r\n\r\n" .. chunked(model_body("first"), 100) .. fake } },
-        default = { reply = ok("real") } }
-      local c = client_for(srv, { max_retries = 0 })
-      local first = c:create_model(nil, { projectId = "c1" })
-      assert.equal("first", first and first.id)
-      local model, err = c:create_model(nil, { projectId = "c2" })
-      assert.equal("real", model and model.id, tostring(err))
-    end)
-
-    it("writes a fake answer onto the idle keep-alive connection: the next create gets its own", function()
-      local fake = response(200, model_body("FAKE"))
-      local srv = serve { actions = { { reply = ok("first"), late = { data = fake, delay = 0.05 } } },
-                          default = { reply = ok("real") } }
+    -- A server that writes onto an idle keep-alive connection (a duplicate
+    -- answer, or the "408 Request Timeout" some servers send before they
+    -- close an idle connection): the libcurl loaded here (7.88.1) counts a
+    -- pooled connection with bytes waiting as alive and reuses it, so the
+    -- next create takes those bytes as its answer, and the create after it
+    -- gets the answer of the one before. Reproduce: a server that answers
+    -- create 1, writes a second complete 200 answer ({"model":{"id":"FAKE"}})
+    -- on the same connection 50 ms later, and then answers each request in
+    -- turn ("r2", "r3"); wait 0.2 s, then create 2 returns FAKE and create 3
+    -- returns r2. With a late 408 instead, create 2 takes that stale 408
+    -- as its answer and is sent again on a new connection (408 is
+    -- retryable), after part of it already went out on the old one.
+    it("writes a fake answer onto the idle keep-alive connection: each create gets its own", function()
+      local fake = { data = response(200, model_body("FAKE")), delay = 0.05 }
+      local srv = serve { actions = { { reply = ok("r1"), late = fake }, { reply = ok("r2") }, { reply = ok("r3") } },
+                          default = { reply = ok("rN") } }
       local c = client_for(srv)
-      assert.equal("first", assert(c:create_model(nil, { projectId = "c1" })).id)
+      assert.equal("r1", assert(c:create_model(nil, { projectId = "c1" })).id)
       socket.sleep(0.2) -- the fake is waiting on the pooled connection
-      local model, err = c:create_model(nil, { projectId = "c2" })
-      assert.equal("real", model and model.id, tostring(err))
-      assert.equal(1, #split(srv:stats(), "c2"))
+      local m2, err2 = c:create_model(nil, { projectId = "c2" })
+      assert.equal("r2", m2 and m2.id, tostring(err2))
+      local m3, err3 = c:create_model(nil, { projectId = "c3" })
+      assert.equal("r3", m3 and m3.id, tostring(err3))
+    end)
+
+    it("sends a late 408 on the idle keep-alive connection: the next create is made once, on a new one", function()
+      local late408 = { data = response(408, '{"message":"idle"}'), delay = 0.05 }
+      local srv = serve { actions = { { reply = ok("r1"), late = late408 }, { reply = ok("r2") } },
+                          default = { reply = ok("rN") } }
+      local c = client_for(srv)
+      assert.equal("r1", assert(c:create_model(nil, { projectId = "c1" })).id)
+      socket.sleep(0.2) -- the 408 is waiting on the pooled connection
+      local m2, meta2 = c:create_model(nil, { projectId = "c2" })
+      assert.equal("r2", m2 and m2.id, tostring(meta2))
+      assert.equal(1, meta2.attempts)
+      assert.equal(2, srv:stats().accepts)
+      local n = 0
+      for _, r in ipairs(srv:stats().requests) do
+        if (r.line or ""):find("projectId=c2", 1, true) then n = n + 1 end
+      end
+      assert.equal(1, n)
     end)
 
     it("answers HTTP/1.0 with no Content-Length, read to close", function()

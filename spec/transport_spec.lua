@@ -132,6 +132,18 @@ describe("the response", function()
     assert.equal("padded", meta.headers["x-spaced"])
   end)
 
+  it("keeps names with space before the colon, and names of any length, lower-cased", function()
+    local body = replay.fixture("model_example").response.body
+    local long = ("X-Long-"):rep(50)
+    server.enqueue { raw = "HTTP/1.1 200 OK\r\nContent-Type : application/json\r\nX-Spaced\t: yes\r\n"
+      .. long .. ": kept\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body }
+    local _, meta = helper.client():create_model()
+    assert.equal("application/json", meta.headers["content-type"])
+    assert.equal("yes", meta.headers["x-spaced"])
+    assert.equal("kept", meta.headers[long:lower()])
+    assert.is_nil(meta.headers["content-type "])
+  end)
+
   it("joins a header repeated thousands of times in linear memory", function()
     -- Joining as the repeats come costs O(n^2) bytes: about 100 MB for
     -- these 8,000 (each join copies all before it). With the collector

@@ -39,18 +39,64 @@ local function escape_byte(c)
   return escapes[c] or ("\\x%02x"):format(c:byte())
 end
 
---- Text made safe for a terminal or a log file: control characters (and
--- the C1 controls U+0080 to U+009F, which some terminals obey) become
--- visible escapes such as `\n` or `\x1b`. Server text goes through this
--- before it reaches `tostring(err)` or a log line.
+-- Code points a terminal obeys rather than shows: the C1 controls, and
+-- the line separators and direction overrides that reorder what follows.
+local function unsafe_point(cp)
+  return cp <= 0x9F or cp == 0x2028 or cp == 0x2029 or (cp >= 0x202A and cp <= 0x202E)
+    or (cp >= 0x2066 and cp <= 0x2069) or cp == 0x200E or cp == 0x200F or cp == 0x061C
+end
+
+-- The non-ASCII part of escape: every byte that is not part of valid
+-- UTF-8 as \xHH, and the unsafe code points as \uXXXX.
+local function escape_utf8(s)
+  local out, i, n, from = {}, 1, #s, 1
+  while i <= n do
+    local c = s:byte(i)
+    if c < 0x80 then
+      i = i + 1
+    else
+      local len = c >= 0xF0 and 4 or c >= 0xE0 and 3 or c >= 0xC2 and 2 or 0
+      local cp = len > 0 and c % (2 ^ (7 - len)) or 0
+      for k = 1, len - 1 do
+        local cc = s:byte(i + k)
+        if not cc or cc < 0x80 or cc > 0xBF then len = 0 break end
+        cp = cp * 64 + cc % 64
+      end
+      if len > 0 and ((len == 3 and (cp < 0x800 or (cp >= 0xD800 and cp <= 0xDFFF)))
+        or (len == 4 and (cp < 0x10000 or cp > 0x10FFFF))) then
+        len = 0 -- overlong, a surrogate, or past U+10FFFF
+      end
+      if len == 0 then
+        out[#out + 1] = s:sub(from, i - 1) .. ("\\x%02x"):format(c)
+        i = i + 1
+        from = i
+      elseif unsafe_point(cp) then
+        out[#out + 1] = s:sub(from, i - 1) .. ("\\u%04x"):format(cp)
+        i = i + len
+        from = i
+      else
+        i = i + len
+      end
+    end
+  end
+  out[#out + 1] = s:sub(from)
+  return table.concat(out)
+end
+
+--- Text made safe for a terminal or a log file: control characters
+-- become visible escapes such as `\n` or `\x1b`, and so do bytes that are
+-- not valid UTF-8 (`\x9b`, which some terminals read as a control), the
+-- C1 controls and the line separators and direction overrides (`\u009b`,
+-- `\u2028`, `\u202e`). Server text goes through this before it reaches
+-- `tostring(err)` or a log line.
 -- @tparam string s
 -- @treturn string
 function M.escape(s)
   s = tostring(s)
-  if not s:find("[%c\127\194]") then return s end -- the usual case: nothing to do
-  return (s:gsub("[%c\127]", escape_byte):gsub("\194([\128-\159])", function(c)
-    return ("\\u00%02x"):format(c:byte())
-  end))
+  if not s:find("[%c\127-\255]") then return s end -- the usual case: nothing to do
+  s = s:gsub("[%c\127]", escape_byte)
+  if s:find("[\128-\255]") then s = escape_utf8(s) end
+  return s
 end
 
 --- The path of a URL, without its scheme, host and query: what a
