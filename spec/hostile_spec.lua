@@ -233,10 +233,17 @@ describe("a hostile server", function()
                           default = { reply = ok("later") } }
       local c = client_for(srv)
       local model, err = c:create_model({ collectionIds = ids }, { projectId = "c2" })
+      -- Whether libcurl read the whole 200 before the upload broke off
+      -- depends on timing; it is never a lost connection to retry once
+      -- the 200 was seen.
       if model then
         assert.equal("early", model.id)
       else
-        assert.equal("connection", err.kind)
+        if err.status == 200 then
+          assert.equal("invalid_response", err.kind)
+        else
+          assert.equal("connection", err.kind)
+        end
         assert.is_true(err.sent)
         assert.equal(1, err.attempts)
       end
