@@ -140,6 +140,12 @@ static void string_value(sc_walk *w, int idx, const sc_type *t, int allow_nul) {
     }
     return;
   }
+  if (w->out != NULL && len > w->max_bytes - (w->out->len < w->max_bytes ? w->out->len : w->max_bytes)) {
+    /* Not written, only to be thrown away: one string alone passes the cap. */
+    w->values = w->max_bytes;
+    walk_count(w);
+    return;
+  }
   if (W_WRITING(w) && !t->enm) {
     bad = json_put_checked(w->out, s, len, &chars, &nul);
     if (bad == -2) luaL_error(L, "not enough memory");

@@ -30,6 +30,14 @@ typedef struct sc_secret {
 /* The credentials token, the key and the secret. */
 #define SC_SECRETS 3
 
+/* The proxy option and the environment variables libcurl reads proxies
+ * from: their credentials are kept out of libcurl's error messages, which
+ * quote a proxy URL they cannot use. */
+#define SC_PROXY_SOURCES 7
+static const char *const proxy_env[SC_PROXY_SOURCES - 1] = {
+  "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+};
+
 /* Shorter keys or secrets are not searched for: a two-letter test key
  * would otherwise blank out every match in a response. Real ones are far
  * longer, and the token always is. */
@@ -44,6 +52,8 @@ typedef struct sc_client {
   char *base_url;  /* without a trailing '/' */
   sc_secret secrets[SC_SECRETS];
   int nsecrets;
+  sc_secret proxy_auth[SC_PROXY_SOURCES]; /* "user:pass" of each proxy it may use */
+  int nproxy_auth;
   unsigned char secret_start[256]; /* bytes an echo of a secret can start with */
   int strict;      /* shape problems in a 2xx are errors (strict_responses) */
   size_t max_request_bytes;
@@ -196,6 +206,8 @@ static int l_client_close(lua_State *L) {
     c->user = c->password = c->user_agent = c->ca_file = c->ca_path = c->proxy = NULL;
     for (int i = 0; i < c->nsecrets; i++) free_secret(c->secrets[i].s);
     c->nsecrets = 0;
+    for (int i = 0; i < c->nproxy_auth; i++) free_secret(c->proxy_auth[i].s);
+    c->nproxy_auth = 0;
   }
   return 0;
 }
@@ -265,6 +277,66 @@ static int add_secret(sc_client *c, const char *s, size_t len) {
   c->secret_start[(unsigned char)s[0]] = 1;
   c->secret_start['\\'] = 1; /* as JSON may escape its first character */
   return 1;
+}
+
+/* The "user:pass" of a proxy URL (with or without a scheme), or NULL and
+ * *len 0 when it has none. */
+static const char *proxy_userinfo(const char *url, size_t *len) {
+  const char *start = strstr(url, "://"), *at;
+  start = start != NULL ? start + 3 : url;
+  at = strchr(start, '@');
+  *len = 0;
+  if (at == NULL || memchr(start, '/', (size_t)(at - start)) != NULL) return NULL;
+  *len = (size_t)(at - start);
+  return *len > 0 ? start : NULL;
+}
+
+/* Keeps the credentials of the proxy option and of the environment's
+ * proxies, to take them out of libcurl's messages. Returns 0 when memory
+ * runs out. */
+static int collect_proxy_auth(sc_client *c) {
+  for (int i = 0; i < SC_PROXY_SOURCES; i++) {
+    const char *url = i == 0 ? c->proxy : getenv(proxy_env[i - 1]);
+    size_t len;
+    const char *ui = url != NULL ? proxy_userinfo(url, &len) : NULL;
+    if (ui == NULL) continue;
+    c->proxy_auth[c->nproxy_auth].s = dup_bytes(ui, len);
+    if (c->proxy_auth[c->nproxy_auth].s == NULL) return 0;
+    c->proxy_auth[c->nproxy_auth++].len = len;
+  }
+  return 1;
+}
+
+/* Pushes libcurl's message text, with any proxy credentials in it (it
+ * quotes a proxy URL it cannot use, whole) replaced by a marker: those
+ * the client knows of, and any "scheme://user:pass@" it finds. */
+static void push_curl_message(lua_State *L, const sc_client *c, const char *text) {
+  luaL_Buffer b;
+  const char *p = text;
+  luaL_buffinit(L, &b);
+  while (*p) {
+    size_t hit = 0;
+    for (int i = 0; c != NULL && i < c->nproxy_auth; i++)
+      if (hit < c->proxy_auth[i].len && strncmp(p, c->proxy_auth[i].s, c->proxy_auth[i].len) == 0)
+        hit = c->proxy_auth[i].len;
+    if (hit == 0 && p[0] == ':' && p[1] == '/' && p[2] == '/') {
+      size_t len;
+      const char *ui = proxy_userinfo(p, &len);
+      if (ui != NULL) {
+        luaL_addlstring(&b, "://", 3);
+        p = ui;
+        hit = len;
+      }
+    }
+    if (hit > 0) {
+      luaL_addlstring(&b, "[redacted]", 10);
+      p += hit;
+    } else {
+      luaL_addlstring(&b, p, 1);
+      p++;
+    }
+  }
+  luaL_pushresult(&b);
 }
 
 /* The Basic token libcurl sends (base64 of "user:password"), the key and
@@ -340,7 +412,7 @@ static int l_client_new(lua_State *L) {
   }
   if ((ca_file != NULL && (c->ca_file = dup_string(ca_file)) == NULL) ||
       (ca_path != NULL && (c->ca_path = dup_string(ca_path)) == NULL) ||
-      (proxy != NULL && (c->proxy = dup_string(proxy)) == NULL))
+      (proxy != NULL && (c->proxy = dup_string(proxy)) == NULL) || !collect_proxy_auth(c))
     return luaL_error(L, "not enough memory");
   c->strict = strict;
   c->max_request_bytes = (size_t)max_req;
@@ -441,7 +513,7 @@ static void set_where(lua_State *L, const sc_request *r, const sc_endpoint *ep) 
 }
 
 /* Pushes the error for a transfer libcurl could not complete. */
-static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
+static void push_transfer_error(lua_State *L, sc_request *r, const sc_client *c, CURLcode rc) {
   long sent = 0, status = 0;
   const char *kind = "connection";
   curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
@@ -463,30 +535,37 @@ static void push_transfer_error(lua_State *L, sc_request *r, CURLcode rc) {
     /* libcurl wanted to send it again on a new connection: refused_seek */
     lua_pushliteral(L, "the connection was lost after the request went out, before any "
                        "answer; it was not sent again, since the server may have acted on it");
-  } else if (tls_verify_failed(rc)) {
-    lua_pushfstring(L, "%s (if a proxy inspects TLS, pass its CA certificate as ca_file)",
-                    r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -3, "certificate");
-  } else if (status >= 200 && status < 300) {
-    /* The server said it did it, then the answer broke off: the call
-     * happened (a model was made), so this is no lost connection to be
-     * tried again, but an answer that cannot be read. */
-    kind = "invalid_response";
-    lua_pushfstring(L, "the answer (HTTP %d) broke off: %s", (int)status,
-                    r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
   } else {
-    if (rc == CURLE_OPERATION_TIMEDOUT) kind = "timeout";
-    lua_pushstring(L, r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc));
+    const char *text = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+    push_curl_message(L, c, text);
+    if (tls_verify_failed(rc)) {
+      lua_pushliteral(L, " (if a proxy inspects TLS, pass its CA certificate as ca_file)");
+      lua_concat(L, 2);
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -3, "certificate");
+    } else if (status >= 200 && status < 300) {
+      /* The server said it did it, then the answer broke off: the call
+       * happened (a model was made), so this is no lost connection to be
+       * tried again, but an answer that cannot be read. */
+      char st[24];
+      kind = "invalid_response";
+      lua_pushfstring(L, "the answer (HTTP %s) broke off: ", int_text((lua_Integer)status, st));
+      lua_insert(L, -2);
+      lua_concat(L, 2);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+      kind = "timeout";
+    }
   }
   lua_setfield(L, -2, "message");
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
   lua_pushinteger(L, (lua_Integer)rc);
   lua_setfield(L, -2, "curl_code");
-  /* Whether any request bytes left this host: if none, the server cannot
-   * have acted on it, and even a non-idempotent call may be retried. */
-  lua_pushboolean(L, sent > 0 || r->body_handed > 0);
+  /* Whether the server may have acted on it: if not, even a call that is
+   * not idempotent may be tried again. A request with a body cannot be
+   * acted on before its body, so that counts, when it goes through
+   * on_read; else any byte that left. */
+  lua_pushboolean(L, r->once && r->body.len > 0 ? r->body_handed > 0 : sent > 0);
   lua_setfield(L, -2, "sent");
   if (status > 0) {
     lua_pushinteger(L, status);
@@ -515,6 +594,17 @@ static int json_byte_at(const char *p, const char *end, size_t *len) {
   return -1;
 }
 
+/* Whether the backslash at p is itself escaped: an odd run of them
+ * before it. */
+static int escaped_at(const char *start, const char *p) {
+  int odd = 0;
+  while (p > start && p[-1] == '\\') {
+    odd = !odd;
+    p--;
+  }
+  return odd;
+}
+
 /* The length of the text at p that spells the secret sc, each of its
  * bytes as itself or escaped (json_byte_at), or 0. */
 static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
@@ -539,7 +629,7 @@ static int scrub(sc_buf *b, const sc_client *c) {
   if (b->len == 0 || c->nsecrets == 0) return 1;
   while (p < end) {
     size_t hit = 0;
-    if (!c->secret_start[(unsigned char)*p]) {
+    if (!c->secret_start[(unsigned char)*p] || (*p == '\\' && escaped_at(d, p))) {
       p++;
       continue;
     }
@@ -607,7 +697,7 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
   long status = 0;
   if (rc != CURLE_OK) {
     lua_pushnil(L);
-    push_transfer_error(L, r, rc);
+    push_transfer_error(L, r, c, rc);
     set_where(L, r, ep);
     return 2;
   }
@@ -798,6 +888,18 @@ static int l_perform(lua_State *L) {
  * from l_finish; it has the module's upvalues. */
 static int finish_protected(lua_State *L) {
   sc_call *call = (sc_call *)lua_touserdata(L, 1);
+  if (call->client == NULL) {
+    /* Closed by a finaliser as the call began (calling into C can run the
+     * collector): what arrived is not for anyone now, and must not be
+     * handed out, as the client's secrets are gone that would redact it. */
+    lua_pushnil(L);
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "cancelled");
+    lua_setfield(L, -2, "kind");
+    lua_pushliteral(L, "the client was closed while the response was read");
+    lua_setfield(L, -2, "message");
+    return 2;
+  }
   return call_finish(L, &call->r, call->client, call->ep, call->rc);
 }
 
@@ -825,8 +927,10 @@ static int l_finish(lua_State *L) {
 
 /* core.target(call) -> method, url: what the call sends, for log lines. */
 static int l_call_target(lua_State *L) {
-  sc_call *call = check_call(L, 1);
-  if (call->ep == NULL || call->r.url.len == 0) return 0;
+  sc_call *call = (sc_call *)luaL_checkudata(L, 1, CALL_MT);
+  /* Asked for log lines, which may come after a finaliser closed the call:
+   * nothing, rather than a raise. */
+  if (call->state == CALL_CLOSED || call->ep == NULL || call->r.url.len == 0) return 0;
   lua_pushstring(L, call->ep->method);
   lua_pushlstring(L, call->r.url.data, call->r.url.len - 1);
   return 2;

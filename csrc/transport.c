@@ -66,10 +66,14 @@ static void find_runtime_options(void) {
 }
 
 /* A socket libcurl opened for one of the client's connections. */
+/* Room for an IPv6 address in text, as libcurl gives it (46 bytes). */
+#define SC_IP_TEXT 48
+
 typedef struct sc_sock {
   curl_socket_t fd;
   int http1;         /* a transfer over HTTP/1.x has finished on it */
-  long local_port, peer_port; /* set with http1 */
+  long local_port, peer_port; /* set with http1, as are the addresses */
+  char local_ip[SC_IP_TEXT], peer_ip[SC_IP_TEXT];
 } sc_sock;
 
 /* The client's sockets (see the top of this file). */
@@ -111,8 +115,18 @@ static int on_closesocket(void *ud, curl_socket_t fd) {
   return close(fd);
 }
 
+/* Copies the address text libcurl gives (NULL when it has none) into
+ * out; returns whether there was one that fits. */
+static int copy_ip(const char *ip, char out[SC_IP_TEXT]) {
+  size_t n = ip != NULL ? strlen(ip) : 0;
+  if (n == 0 || n >= SC_IP_TEXT) return 0;
+  memcpy(out, ip, n + 1);
+  return 1;
+}
+
 /* Notes that a transfer over HTTP/1.x has finished on the connection of
- * easy, with its ports, so that on_prereq knows it when it is reused. */
+ * easy, with its addresses and ports, so that on_prereq knows it when it
+ * is reused. */
 static void socks_note_done(sc_socks *ss, CURL *easy) {
   curl_socket_t fd = CURL_SOCKET_BAD;
   long version = 0;
@@ -121,21 +135,30 @@ static void socks_note_done(sc_socks *ss, CURL *easy) {
       curl_easy_getinfo(easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD)
     return;
   for (size_t i = 0; i < ss->n; i++) {
-    if (ss->v[i].fd == fd) {
-      if (curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &ss->v[i].local_port) == CURLE_OK &&
-          curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &ss->v[i].peer_port) == CURLE_OK)
-        ss->v[i].http1 = 1;
+    sc_sock *k = &ss->v[i];
+    if (k->fd == fd) {
+      char *lip = NULL, *pip = NULL;
+      k->http1 = curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &k->local_port) == CURLE_OK &&
+                 curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &k->peer_port) == CURLE_OK &&
+                 curl_easy_getinfo(easy, CURLINFO_LOCAL_IP, &lip) == CURLE_OK &&
+                 curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &pip) == CURLE_OK &&
+                 copy_ip(lip, k->local_ip) && copy_ip(pip, k->peer_ip);
       return;
     }
   }
 }
 
-/* Whether the HTTP/1.x connection with these ports has bytes (or its
- * end) waiting to be read: nothing should, between two exchanges. */
-static int socks_stale(const sc_socks *ss, long local_port, long peer_port) {
+/* Whether the HTTP/1.x connection with these addresses and ports has
+ * bytes (or its end) waiting to be read: nothing should, between two
+ * exchanges. A socket that has not finished an HTTP/1.x exchange yet (a
+ * new one) is never looked at. */
+static int socks_stale(const sc_socks *ss, const char *local_ip, long local_port,
+                       const char *peer_ip, long peer_port) {
   for (size_t i = 0; i < ss->n; i++) {
     const sc_sock *k = &ss->v[i];
-    if (k->http1 && k->local_port == local_port && k->peer_port == peer_port) {
+    if (k->http1 && k->local_port == local_port && k->peer_port == peer_port &&
+        local_ip != NULL && peer_ip != NULL && strcmp(k->local_ip, local_ip) == 0 &&
+        strcmp(k->peer_ip, peer_ip) == 0) {
       struct pollfd pfd;
       pfd.fd = k->fd;
       pfd.events = POLLIN;
@@ -206,13 +229,8 @@ static int refuse_seek(void *ud, curl_off_t offset, int origin) {
 static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
                      int local_port) {
   sc_request *r = (sc_request *)ud;
-  long fresh = 1;
-  (void)primary_ip;
-  (void)local_ip;
   r->body_pos = 0;
-  /* A connection made for this transfer has nothing stale on it. */
-  if (r->socks != NULL && curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &fresh) == CURLE_OK &&
-      fresh == 0 && socks_stale(r->socks, local_port, primary_port)) {
+  if (r->socks != NULL && socks_stale(r->socks, local_ip, local_port, primary_ip, primary_port)) {
     r->stale = 1;
     return CURL_PREREQFUNC_ABORT;
   }

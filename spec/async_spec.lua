@@ -504,6 +504,58 @@ describe("a response that cannot be taken in", function()
   end)
 end)
 
+describe("a client closed by a finaliser as core.finish starts", function()
+  it("ends the call cancelled or answered, at every stack depth, and never crashes", function()
+    local answer = replay.fixture("model_example").response
+    answer.sticky = true
+    server.reset()
+    server.enqueue(answer)
+    -- One fresh interpreter per depth: only a new stack grows on the call
+    -- into C, which is when the collector (and the finaliser) can run.
+    local ok, out = helper.sh(("for d in $(seq 0 16); do for k in 0 1; do "
+      .. "LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s spec/support/finish_close.lua %s $d $k "
+      .. "|| echo \"crashed at $d $k\"; done; done"):format(helper.CPATH, helper.LUA, server.url))
+    assert.is_true(ok, out)
+    local n = 0
+    for line in out:gmatch("[^\n]+") do
+      n = n + 1
+      assert.truthy(line == "true id" or line == "true cancelled" or line == "raised the call is closed", line)
+    end
+    assert.equal(34, n)
+  end)
+end)
+
+describe("a logger that closes the client", function()
+  before_each(function() server.reset() end)
+
+  local function closing_logger(client_ref, when)
+    return function(_, line)
+      if line:find(when, 1, true) and client_ref[1] then client_ref[1]:close() end
+    end
+  end
+
+  it("on the line of a success does not make the blocking call raise", function()
+    -- A shape problem: another line, about the same call, follows.
+    server.enqueue { status = 200, headers = {}, body = '{"model":{"id":"id"}}' }
+    local ref = {}
+    local client = helper.client { logger = closing_logger(ref, "HTTP 200 in") }
+    ref[1] = client
+    local model, meta = client:create_model()
+    assert.truthy(model == nil or model.id == "id", tostring(meta))
+    assert.truthy(client._closed)
+  end)
+
+  it("on the line of a success does not make req:wait() raise", function()
+    server.enqueue { status = 200, headers = {}, body = '{"model":{"id":"id"}}' }
+    local ref = {}
+    local client = helper.client { logger = closing_logger(ref, "HTTP 200 in") }
+    ref[1] = client
+    local req = assert(client:create_model_async())
+    local model, err = req:wait(5)
+    assert.truthy(model == nil and err.kind == "cancelled" or model.id == "id", tostring(err))
+  end)
+end)
+
 describe("random sequences of operations", function()
   before_each(function() server.reset() end)
 

@@ -199,6 +199,13 @@ describe("bad input", function()
     assert.has_error(function() helper.client { max_request_bytes = 0 } end)
   end)
 
+  it("refuses one string longer than max_request_bytes without writing it out", function()
+    local small = helper.client { max_request_bytes = 1000 }
+    local model, err = small:create_model({}, nil, { extra_body = { blob = ("x"):rep(10 * 1024 * 1024) } })
+    assert.is_nil(model)
+    assert.equal("the request body is larger than max_request_bytes (1000 bytes)", err.errors[1].message)
+  end)
+
   it("sent nothing for any of the above", function()
     assert.equal(0, #server.requests())
   end)

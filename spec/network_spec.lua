@@ -90,6 +90,12 @@ describe("TLS", function()
     assert.equal(1, #server.requests())
   end)
 
+  it("raises at once when ca_file is a directory", function()
+    assert.has_error(function() helper.client { base_url = url, ca_file = dir .. "/certs" } end,
+      ("bad argument #1 to 'new' (ca_file is a directory (%s/certs); use ca_path for a directory of "
+        .. "certificates)"):format(dir))
+  end)
+
   it("raises at once when ca_file cannot be read", function()
     assert.has_error(function() helper.client { base_url = url, ca_file = dir .. "/missing.pem" } end,
       ("bad argument #1 to 'new' (ca_file cannot be read: %s/missing.pem: No such file or directory)")
@@ -192,6 +198,29 @@ describe("proxies", function()
     assert.equal("timeout", out)
     assert.same({ ("POST %s/models HTTP/1.1"):format(server.url) }, proxied())
     assert.equal(0, #server.requests())
+  end)
+
+  it("keep their credentials out of the errors of a proxy libcurl cannot use", function()
+    local lines = {}
+    local client = helper.client { proxy = "http://user:s3cretpw@[bad:3128", max_retries = 0,
+      logger = function(_, line) lines[#lines + 1] = line end }
+    local _, err = client:create_model()
+    assert.equal("connection", err.kind)
+    assert.falsy(tostring(err):find("s3cretpw", 1, true), tostring(err))
+    assert.truthy(err.message:find("[redacted]", 1, true), err.message)
+    for _, line in ipairs(lines) do assert.falsy(line:find("s3cretpw", 1, true), line) end
+    -- and from the environment, which libcurl reads itself
+    local out = create_in_child("HTTPS_PROXY='http://user:env pw 9f@[bad:1' http_proxy='http://u:envpw2@[x:1'",
+      "base_url = 'http://0.0.0.0:1/v1', allow_insecure = true")
+    assert.equal("connection", out)
+    local out2 = helper.run_lua(([[
+      local scenario = require "scenario"
+      local c = scenario.new { api_key = "k", api_secret = "s", base_url = "http://0.0.0.0:1/v1",
+        allow_insecure = true, max_retries = 0 }
+      local _, err = c:create_model()
+      io.write(tostring(err))
+    ]]), "http_proxy='http://u:envpw2@[x:1'")
+    assert.falsy(out2:find("envpw2", 1, true), out2)
   end)
 
   it("keep their credentials out of the client's fields and text", function()

@@ -58,9 +58,13 @@ local function nonempty_env(name)
   return v
 end
 
+-- Names and addresses that reach this host: localhost (with or without
+-- its final dot), 127/8 in any form the resolver reads (127.1 too), and
+-- ::1, also as an IPv4-mapped address.
 local function is_loopback(host)
   host = host:lower()
-  return host == "localhost" or host == "[::1]" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil
+  return host == "localhost" or host == "localhost." or host:match("^127%.[%d.]*$") ~= nil
+    or host == "[::1]" or host == "[0:0:0:0:0:0:0:1]" or host:match("^%[::ffff:127%.[%d.]+%]$") ~= nil
 end
 
 -- Checks base_url and returns whether its host is loopback.
@@ -118,7 +122,12 @@ local function check_ca_file(path)
   if path == nil then return end
   local f, err = io.open(path, "rb")
   if not f then argerror(1, "new", ("ca_file cannot be read: %s"):format(err), 4) end
+  local ok = f:read(0) -- fails on a directory, which io.open lets through
   f:close()
+  if ok == nil and io.open(path .. "/.") then
+    argerror(1, "new", ("ca_file is a directory (%s); use ca_path for a directory of certificates")
+      :format(path), 4)
+  end
 end
 
 local function check_count(opts, name, min)

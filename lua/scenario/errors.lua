@@ -93,8 +93,9 @@ end
 -- @treturn string
 function M.escape(s)
   s = tostring(s)
-  if not s:find("[%c\127-\255]") then return s end -- the usual case: nothing to do
-  s = s:gsub("[%c\127]", escape_byte)
+  -- The bytes spelled out: %c would follow the host's locale.
+  if not s:find("[%z\1-\31\127-\255]") then return s end -- the usual case: nothing to do
+  s = s:gsub("[%z\1-\31\127]", escape_byte)
   if s:find("[\128-\255]") then s = escape_utf8(s) end
   return s
 end

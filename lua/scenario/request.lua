@@ -100,11 +100,18 @@ end
 -- direct blocking path.
 function Request.outcome(c, endpoint, idempotent, attempts, t0, call, ok, result, status, headers, raw,
                          problems)
+  if not ok and c._closed then
+    -- A finaliser closed the client as the result was taken.
+    return nil, nil, errors.new("cancelled", "the request was cancelled", { attempts = attempts })
+  end
   if not ok then
     -- The response could not be taken in (memory ran out while decoding,
     -- say). The request ends: it may have succeeded, so it is not sent again.
+    local t = c._transport
+    local method, url
+    if t.target then method, url = t.target(call) end
     local err = errors.new("internal", "the response could not be read: " .. tostring(result),
-      { attempts = attempts })
+      { attempts = attempts, method = method, url = url })
     c:_log("warn", "%s: failed after %d attempt(s)%s: %s", c:_where(call, endpoint), attempts,
       took(t0), tostring(err))
     return nil, nil, err
