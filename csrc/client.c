@@ -55,6 +55,8 @@ typedef struct sc_client {
   sc_secret proxy_auth[SC_PROXY_SOURCES]; /* "user:pass" of each proxy it may use */
   int nproxy_auth;
   unsigned char secret_start[256]; /* bytes an echo of a secret can start with */
+  unsigned char starts[SC_SECRETS + 1]; /* the same, as a list */
+  int nstarts;
   int strict;      /* shape problems in a 2xx are errors (strict_responses) */
   size_t max_request_bytes;
   sc_request spare; /* the easy handle of the last closed call, reused */
@@ -274,8 +276,14 @@ static int add_secret(sc_client *c, const char *s, size_t len) {
   c->secrets[c->nsecrets].s = dup_bytes(s, len);
   if (c->secrets[c->nsecrets].s == NULL) return 0;
   c->secrets[c->nsecrets++].len = len;
-  c->secret_start[(unsigned char)s[0]] = 1;
-  c->secret_start['\\'] = 1; /* as JSON may escape its first character */
+  /* Its first byte, or a backslash, as JSON may escape that byte. */
+  for (int k = 0; k < 2; k++) {
+    unsigned char b = k == 0 ? (unsigned char)s[0] : (unsigned char)'\\';
+    if (!c->secret_start[b]) {
+      c->secret_start[b] = 1;
+      c->starts[c->nstarts++] = b;
+    }
+  }
   return 1;
 }
 
@@ -617,6 +625,26 @@ static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
   return (size_t)(q - p);
 }
 
+/* The next byte at or after p (before end) that an echo of a secret can
+ * start with, or end. Sixteen bytes at a time where SSE2 is at hand: a
+ * response is mostly bytes no secret starts with. */
+static const char *next_start(const sc_client *c, const char *p, const char *end) {
+#ifdef SC_SSE2
+  __m128i want[SC_SECRETS + 1];
+  for (int i = 0; i < c->nstarts; i++) want[i] = _mm_set1_epi8((char)c->starts[i]);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p), hit = _mm_setzero_si128();
+    unsigned m;
+    for (int i = 0; i < c->nstarts; i++) hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, want[i]));
+    m = (unsigned)_mm_movemask_epi8(hit);
+    if (m != 0) return p + __builtin_ctz(m);
+    p += 16;
+  }
+#endif
+  while (p < end && !c->secret_start[(unsigned char)*p]) p++;
+  return p;
+}
+
 /* Replaces in b every text that spells one of the client's secrets, as
  * its bytes or as JSON escapes them (a server may echo a value through
  * any JSON writer), with a marker. Returns 0 when memory runs out (b is
@@ -627,9 +655,9 @@ static int scrub(sc_buf *b, const sc_client *c) {
   sc_buf out = { NULL, 0, 0 };
   const char *d = b->data, *end = b->data + b->len, *copied = b->data, *p = b->data;
   if (b->len == 0 || c->nsecrets == 0) return 1;
-  while (p < end) {
+  while ((p = next_start(c, p, end)) < end) {
     size_t hit = 0;
-    if (!c->secret_start[(unsigned char)*p] || (*p == '\\' && escaped_at(d, p))) {
+    if (*p == '\\' && escaped_at(d, p)) {
       p++;
       continue;
     }
