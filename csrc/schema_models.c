@@ -282,6 +282,8 @@ static const sc_field parameters_fields[] = {
   /* "The maximum length is 40 characters", in the field's description. */
   { "wandbKey", &(const sc_type){ .kind = SC_STRING, .max_length = 40 }, 0 },
 };
+/* The training parameters: in the model object, and the body of a training. */
+static const sc_type t_parameters = { .kind = SC_OBJECT, FIELDS(parameters_fields) };
 
 static const sc_field arena_score_fields[] = {
   { "arenaCategory", &t_string, SC_REQUIRED },
@@ -331,6 +333,8 @@ static const sc_field training_image_fields[] = {
   { "downloadUrl", &t_string, SC_REQUIRED },
   { "name", &t_string, SC_REQUIRED },
 };
+/* In the model object, and what adding one returns. */
+static const sc_type t_training_image = { .kind = SC_OBJECT, FIELDS(training_image_fields) };
 
 static const sc_field training_progress_fields[] = {
   { "stage", &(const sc_type){ .kind = SC_STRING, .enm = &e_training_stage }, SC_REQUIRED },
@@ -438,7 +442,7 @@ static const sc_field model_fields[] = {
   { "name", &t_string, 0 },
   { "negativePromptEmbedding", &t_string, 0 },
   { "ownerId", &t_string, 0 },
-  { "parameters", &(const sc_type){ .kind = SC_OBJECT, FIELDS(parameters_fields) }, 0 },
+  { "parameters", &t_parameters, 0 },
   { "parentModelId", &t_string, 0 },
   { "performanceStats", &(const sc_type){ .kind = SC_OBJECT, FIELDS(performance_fields) }, 0 },
   { "promptEmbedding", &t_string, 0 },
@@ -449,11 +453,7 @@ static const sc_field model_fields[] = {
     &(const sc_type){ .kind = SC_ARRAY,
                       .items = &(const sc_type){ .kind = SC_OBJECT, FIELDS(image_pair_fields) } },
     0 },
-  { "trainingImages",
-    &(const sc_type){ .kind = SC_ARRAY,
-                      .items = &(const sc_type){ .kind = SC_OBJECT,
-                                                 FIELDS(training_image_fields) } },
-    0 },
+  { "trainingImages", &(const sc_type){ .kind = SC_ARRAY, .items = &t_training_image }, 0 },
   { "trainingProgress", &(const sc_type){ .kind = SC_OBJECT, FIELDS(training_progress_fields) }, 0 },
   { "trainingStats", &(const sc_type){ .kind = SC_OBJECT, FIELDS(training_stats_fields) }, 0 },
   { "uiConfig", &(const sc_type){ .kind = SC_OBJECT, FIELDS(ui_config_fields) }, 0 },
