@@ -2,6 +2,11 @@
  * Base64 (RFC 4648, with padding): the HTTP Basic credentials, which the
  * client must recognise if a server echoes them back.
  */
+#ifndef SCENARIO_BASE64_C
+#define SCENARIO_BASE64_C
+
+#include "common.h"
+
 #include <stddef.h>
 
 /* The length of the encoding of n bytes. */
@@ -37,3 +42,5 @@ static size_t b64_encode(const unsigned char *in, size_t n, char *out) {
   }
   return o;
 }
+
+#endif

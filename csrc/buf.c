@@ -3,7 +3,13 @@
  * userdata with __gc (client handle or scratch), so a Lua error raised
  * while a buffer is live can never leak it.
  */
+#ifndef SCENARIO_BUF_C
+#define SCENARIO_BUF_C
+
+#include "common.h"
+
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct sc_buf {
   char *data;
@@ -64,3 +70,5 @@ static int buf_addc(sc_buf *b, char c) {
 static int buf_adds(sc_buf *b, const char *s) {
   return buf_add(b, s, strlen(s));
 }
+
+#endif

@@ -22,11 +22,17 @@
  * so only unvalidated pass-through values can get near it. */
 #define SC_MAX_DEPTH 64
 
-/* Deepest response lua-cjson is allowed to parse (it recurses in C). */
+/* Deepest response the decoder parses (decode.c). */
 #define SC_JSON_MAX_DEPTH 200
 
 /* The default cap on a response, and on a request body, in bytes. */
 #define SC_DEFAULT_MAX_BYTES ((lua_Integer)16 * 1024 * 1024)
+
+/* The upvalues that the module's functions share (set in core.c). */
+#define UV_CACHE lua_upvalueindex(1)   /* field lookups (lookup.c) */
+#define UV_SCRATCH lua_upvalueindex(2) /* an sc_scratch userdata for core.encode */
+#define UV_FINISH lua_upvalueindex(3)  /* finish_protected (calls.c), made once */
+#define NUPVALUES 3
 
 /* Validation stops recording after this many problems; the count is kept. */
 #define SC_MAX_ERRORS 64

@@ -4,35 +4,28 @@
  * HTTP over libcurl. Retries, defaults and error objects are policy and
  * live in Lua.
  *
- * This file is the module's only translation unit: it includes the other
- * other csrc files so that every helper can stay static.
+ * This file holds the module's Lua bindings and is its only translation
+ * unit: it includes the other csrc files (each of which includes what it
+ * uses, behind a guard), so that every helper can stay static.
  */
 #include "common.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "buf.c"
-#include "base64.c"
-#include "schema.h"
-#include "schema_models.c"
-#include "json.c"
-#include "suggest.c"
-#include "walk.c"
-#include "lookup.c"
-#include "check.c"
+#include "calls.c"
+#include "dataurl.c"
 #include "decode.c"
-#include "transport.c"
+#include "encode.c"
+#include "endpoints.c"
+#include "lookup.c"
+#include "suggest.c"
 
-#define CLIENT_MT "scenario.core.client"
 #define SCRATCH_MT "scenario.core.scratch"
-
-/* Upvalues shared by the module's functions. */
-#define UV_CACHE lua_upvalueindex(1)   /* field lookups (lookup.c) */
-#define UV_SCRATCH lua_upvalueindex(2) /* an sc_scratch userdata for core.encode */
-#define UV_FINISH lua_upvalueindex(3)  /* finish_protected (client.c), made once */
-#define NUPVALUES 3
 
 /* core.encode's buffer, one per state. A walk can allocate (the first
  * time it meets a type), an allocation can run a finalizer, and a
@@ -43,55 +36,6 @@ typedef struct sc_scratch {
   int busy;
 } sc_scratch;
 
-static const sc_endpoint *check_endpoint(lua_State *L, int arg) {
-  size_t len;
-  const char *name = luaL_checklstring(L, arg, &len);
-  for (int i = 0; i < SC_NENDPOINTS; i++)
-    if (strlen(sc_endpoints[i].name) == len && memcmp(sc_endpoints[i].name, name, len) == 0)
-      return &sc_endpoints[i];
-  luaL_argerror(L, arg, lua_pushfstring(L, "unknown endpoint '%s'", name));
-  return NULL;
-}
-
-/* Starts a walk: pushes its problems slot and the lookup cache (2 slots). */
-static void walk_begin(lua_State *L, sc_walk *w, sc_buf *out) {
-  walk_init(w, L, out);
-  lua_pushvalue(L, UV_CACHE);
-  w->cache = w->errslot + 1;
-  w->lookups = lua_touserdata(L, w->cache);
-}
-
-/* Pushes {kind = kind, errors = problems, error_count = n}. */
-static void push_problems(lua_State *L, sc_walk *w, const char *kind) {
-  lua_createtable(L, 0, 4);
-  lua_pushstring(L, kind);
-  lua_setfield(L, -2, "kind");
-  walk_push_errors(w);
-  lua_setfield(L, -2, "errors");
-  lua_pushinteger(L, w->nerr);
-  lua_setfield(L, -2, "error_count");
-}
-
-/* Walks body (and pass-through extra, 0 if none) against the endpoint's
- * body schema. A nil body stands for an empty one. */
-static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
-  lua_State *L = w->L;
-  int type = lua_type(L, body);
-  if (type == LUA_TNONE || type == LUA_TNIL) {
-    lua_newtable(L);
-    lua_replace(L, body);
-  } else if (type != LUA_TTABLE) {
-    walk_fail(w, "the body must be a table, got %s", describe(L, body));
-    return;
-  }
-  check_object(w, body, ep->body, extra);
-  /* The last value may have passed the cap on its own. */
-  if (!w->stopped && w->out != NULL && w->out->len > w->max_bytes) {
-    w->values = w->max_bytes;
-    walk_count(w);
-  }
-}
-
 /* The optional cap argument at arg, in bytes, or the default. */
 static size_t opt_max_bytes(lua_State *L, int arg) {
   lua_Integer v;
@@ -99,10 +43,6 @@ static size_t opt_max_bytes(lua_State *L, int arg) {
   v = luaL_checkinteger(L, arg);
   luaL_argcheck(L, v > 0, arg, "the cap must be a positive number of bytes");
   return (size_t)v;
-}
-
-static int opt_extra(lua_State *L, int arg) {
-  return lua_isnoneornil(L, arg) ? 0 : arg;
 }
 
 static int scratch_gc(lua_State *L) {
@@ -118,15 +58,18 @@ static sc_scratch *push_scratch(lua_State *L) {
   return s;
 }
 
-/* Walks body (2) and extra (3) against the endpoint at 1, writing the
- * JSON into a scratch buffer, under the cap at 4. Pushes the JSON (with
- * keep 0, true instead), or nil and the problems. */
-static int encode_body(lua_State *L, int keep) {
+/* core.validate and core.encode: walks body (2) and extra (3) against
+ * the endpoint at 1, writing the JSON into a scratch buffer, under the cap
+ * at 4; with full, also the query at 5 and the path parameters from 6.
+ * Pushes the JSON (with keep 0, true instead), or nil and the problems. */
+static int encode_body(lua_State *L, int keep, int full) {
   const sc_endpoint *ep = check_endpoint(L, 1);
   sc_scratch *s = (sc_scratch *)lua_touserdata(L, UV_SCRATCH);
   size_t max_bytes = opt_max_bytes(L, 4);
+  int np = full ? path_params(ep) : 0, query;
   sc_walk w;
-  lua_settop(L, 3);
+  lua_settop(L, 5 + np);
+  query = full ? opt_index(L, 5) : 0;
   if (s->busy) s = push_scratch(L); /* re-entered: see sc_scratch */
   /* Should the walk raise (out of memory), busy stays set and later calls
    * take the path above: slower, never wrong. */
@@ -134,7 +77,19 @@ static int encode_body(lua_State *L, int keep) {
   buf_reset(&s->buf);
   walk_begin(L, &w, &s->buf);
   w.max_bytes = max_bytes;
-  walk_body(&w, ep, 2, opt_extra(L, 3));
+  if (full) check_path_params(&w, ep, 6, np);
+  if (takes_body(ep) || !full) walk_body(&w, ep, 2, opt_index(L, 3));
+  if (query) {
+    w.out = NULL;
+    path_key(&w, "query", 5);
+    if (lua_type(L, query) != LUA_TTABLE) {
+      walk_fail(&w, "expected a table, got %s", describe(L, query));
+    } else {
+      check_object(&w, query, ep->query, 0);
+      check_query_values(&w, ep->query, query);
+    }
+    path_pop(&w);
+  }
   if (w.nerr > 0) {
     s->busy = 0;
     lua_pushnil(L);
@@ -150,97 +105,55 @@ static int encode_body(lua_State *L, int keep) {
   return 1;
 }
 
-/* core.validate(endpoint, body [, extra [, max_bytes]]) -> true | nil, problems
- * The same walk as core.encode, bytes written included, so that the two
- * always agree (on the cap on the size too). */
+/* core.validate(endpoint, body [, extra [, max_bytes [, query [, params...]]]])
+ *   -> true | nil, problems
+ * What core.start checks, without a client: the same walk as core.encode,
+ * bytes written included, so that the two always agree (on the cap on the
+ * size too), and the query and path parameters. */
 static int l_validate(lua_State *L) {
-  return encode_body(L, 0);
+  return encode_body(L, 0, 1);
 }
 
 /* core.encode(endpoint, body [, extra [, max_bytes]]) -> json | nil, problems */
 static int l_encode(lua_State *L) {
-  return encode_body(L, 1);
+  return encode_body(L, 1, 0);
 }
 
-/* Parses the JSON string at idx, against t (NULL: no schema). Pushes the
- * walk's two slots, the lookups' names and, unless the JSON is broken or
- * a null, the value. Returns what rd_value does. */
-static int read_json(lua_State *L, sc_walk *w, sc_reader *r, int idx, const sc_type *t) {
-  size_t len;
-  const char *json = lua_tolstring(L, idx, &len);
-  int got;
-  walk_begin(L, w, NULL);                    /* nil cache */
-  memset(r, 0, sizeof *r);
-  r->w = w;
-  r->start = r->p = (const unsigned char *)json;
-  r->end = r->start + len;
-  lua_getiuservalue(L, w->cache, 1);         /* nil cache names */
-  r->names = lua_gettop(L);
-  rd_space(r);
-  got = rd_value(r, t);                      /* nil cache names [value] */
-  if (got != RD_BROKEN) {
-    rd_space(r);
-    if (r->p != r->end) got = rd_broken(r, "more data after the JSON value");
-  }
-  return got;
-}
-
-/* Pushes "<prefix>not valid JSON (<why> at byte <offset>)". */
-static void push_syntax_error(lua_State *L, const sc_reader *r, const char *prefix) {
-  char at[24];
-  lua_pushfstring(L, "%snot valid JSON (%s at byte %s)", prefix, r->syntax,
-                  int_text((lua_Integer)r->syntax_at, at));
-}
-
-/* Decodes the JSON string at idx against ep's response schema. Returns
- * 1 with the result and its shape problems (a table, or nil if there are
- * none) pushed, or 0 with an error table pushed. Shape problems (a
- * missing field, one of another type) are errors only when strict: a
- * server that drops or changes a documented field must not turn a
- * success into a failure, which the caller would retry, making a second
- * model. The result is then what the document holds, as decoded: the
- * member asked for, or an empty table where it is missing or not an
- * object. Broken JSON and invalid UTF-8 are always errors. Needs the
- * module upvalues. */
-static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int strict) {
-  int base = lua_gettop(L), got;
-  sc_walk w;
-  sc_reader r;
-  got = read_json(L, &w, &r, idx, ep->response); /* nil cache names [document] */
-  if (got == RD_BROKEN) {
-    lua_createtable(L, 0, 2);
-    lua_pushliteral(L, "invalid_response");
-    lua_setfield(L, -2, "kind");
-    push_syntax_error(L, &r, "the response is ");
-    lua_setfield(L, -2, "message");
-  } else if (w.nerr > 0 && (strict || w.fatal > 0)) {
-    push_problems(L, &w, "invalid_response");
-    if (w.fatal > 0) {
-      lua_pushboolean(L, 1);
-      lua_setfield(L, -2, "utf8");
-    }
-  } else {
-    if (got == RD_VALUE && lua_type(L, -1) == LUA_TTABLE) {
-      lua_pushstring(L, ep->result_key);
-      lua_rawget(L, -2);                     /* nil cache names document result */
+/* core.data_url(path [, max_bytes]) -> "data:<mime>;base64,..." | nil, message
+ * The type is sniffed from the file's first bytes (PNG, JPEG, WebP, GIF). */
+static int l_data_url(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer max = luaL_optinteger(L, 2, SC_DATA_URL_MAX);
+  sc_scratch *in;
+  const char *why, *mime;
+  char *out;
+  size_t n;
+  luaL_argcheck(L, max > 0, 2, "the cap must be a positive number of bytes");
+  lua_settop(L, 2);
+  in = push_scratch(L); /* its __gc frees what was read, whatever raises */
+  why = read_file(path, &in->buf, (size_t)max);
+  if (why != NULL) {
+    lua_pushnil(L);
+    if (why[0] == 't') {
+      char mb[24];
+      lua_pushfstring(L, "%s is larger than %s bytes (max_bytes)", path, int_text(max, mb));
     } else {
-      lua_pushnil(L);
+      lua_pushfstring(L, "%s %s: %s", why, path, strerror(errno));
     }
-    /* Missing, or not an object: reported, and {} stands in, so that the
-     * caller's `if not model` never reads a success as a failure. */
-    if (lua_type(L, -1) != LUA_TTABLE) {
-      lua_pop(L, 1);
-      lua_newtable(L);
-    }
-    walk_push_errors(&w);                    /* ... result problems|nil */
-    lua_replace(L, base + 2);
-    lua_replace(L, base + 1);
-    lua_settop(L, base + 2);
-    return 1;
+    return 2;
   }
-  lua_replace(L, base + 1);
-  lua_settop(L, base + 1);
-  return 0;
+  mime = sniff_image((const unsigned char *)in->buf.data, in->buf.len);
+  if (mime == NULL) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is not a PNG, JPEG, WebP or GIF image (by its first bytes)", path);
+    return 2;
+  }
+  n = data_url_len(mime, in->buf.len);
+  out = (char *)lua_newuserdatauv(L, n, 0);
+  data_url_write(out, mime, (const unsigned char *)in->buf.data, in->buf.len);
+  buf_free(&in->buf);
+  lua_pushlstring(L, out, n);
+  return 1;
 }
 
 /* core.parse_json(text) -> value | nil, message
@@ -281,7 +194,6 @@ static int l_decode(lua_State *L) {
   return 2;
 }
 
-#include "client.c"
 
 /* ---- small mechanisms for the Lua layer ------------------------------------------ */
 
@@ -367,6 +279,7 @@ static const luaL_Reg module_funcs[] = {
   { "encode", l_encode },
   { "decode", l_decode },
   { "parse_json", l_parse_json },
+  { "data_url", l_data_url },
   { "sleep", l_sleep },
   { "now", l_now },
   { "parse_http_date", l_parse_http_date },
@@ -391,18 +304,90 @@ static void push_methods(lua_State *L) {
 
 /* Raises unless every endpoint's schema and every enum fit the lookups. */
 static void check_schema(lua_State *L) {
-  int owners = 0;
+  sc_owners o;
+  o.n = 0;
   for (int i = 0; sc_enums[i] != NULL; i++) {
     if (sc_enums[i]->count > SC_LOOKUP_MAX) luaL_error(L, "scenario.core: enum too large");
-    owners++;
+    owners_add(&o, sc_enums[i]);
   }
   for (int i = 0; i < SC_NENDPOINTS; i++) {
     const sc_endpoint *ep = &sc_endpoints[i];
-    if (!schema_fits(ep->body, 0, &owners) || !schema_fits(ep->query, 0, &owners) ||
-        !schema_fits(ep->response, 0, &owners))
+    if (path_params(ep) > SC_MAX_PARAMS)
+      luaL_error(L, "scenario.core: %s has too many path parameters", ep->name);
+    if (!schema_fits(ep->body, 0, &o) || !schema_fits(ep->query, 0, &o) ||
+        !schema_fits(ep->response, 0, &o))
       luaL_error(L, "scenario.core: the schema of %s outgrows the lookups", ep->name);
   }
-  if (owners >= SC_OWNERS / 2) luaL_error(L, "scenario.core: too many schema objects for the lookup cache");
+  if (o.n >= SC_OWNERS / 2) luaL_error(L, "scenario.core: too many schema objects for the lookup cache");
+}
+
+/* Pushes core.endpoints: for each endpoint, in the table's order, what the
+ * Lua layer makes its methods from: {name, method, path, params = {...},
+ * takes_body, idempotent, returns = "member" | "document" | "nothing",
+ * member, summary, pages = {token, next, items, each} | nil, query =
+ * {field names}, body = {field names} | nil}. */
+static void push_endpoints(lua_State *L) {
+  static const char *const returns[] = { "member", "document", "nothing" };
+  lua_createtable(L, SC_NENDPOINTS, 0);
+  for (int i = 0; i < SC_NENDPOINTS; i++) {
+    const sc_endpoint *ep = &sc_endpoints[i];
+    int np = path_params(ep);
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, ep->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, ep->method);
+    lua_setfield(L, -2, "method");
+    lua_pushstring(L, ep->path);
+    lua_setfield(L, -2, "path");
+    lua_createtable(L, np, 0);
+    for (int k = 0; k < np; k++) {
+      const char *name;
+      size_t len;
+      path_param_name(ep, k, &name, &len);
+      lua_pushlstring(L, name, len);
+      lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, -2, "params");
+    lua_pushboolean(L, takes_body(ep));
+    lua_setfield(L, -2, "takes_body");
+    lua_pushboolean(L, ep->idempotent);
+    lua_setfield(L, -2, "idempotent");
+    lua_pushstring(L, returns[ep->returns]);
+    lua_setfield(L, -2, "returns");
+    if (ep->member != NULL) {
+      lua_pushstring(L, ep->member);
+      lua_setfield(L, -2, "member");
+    }
+    if (ep->fixed_body != NULL) {
+      lua_pushstring(L, ep->fixed_body);
+      lua_setfield(L, -2, "fixed_body");
+    }
+    lua_pushstring(L, ep->summary != NULL ? ep->summary : "");
+    lua_setfield(L, -2, "summary");
+    if (ep->pages.each != NULL) {
+      lua_createtable(L, 0, 4);
+      lua_pushstring(L, ep->pages.token);
+      lua_setfield(L, -2, "token");
+      lua_pushstring(L, ep->pages.next);
+      lua_setfield(L, -2, "next");
+      lua_pushstring(L, ep->pages.items);
+      lua_setfield(L, -2, "items");
+      lua_pushstring(L, ep->pages.each);
+      lua_setfield(L, -2, "each");
+      lua_setfield(L, -2, "pages");
+    }
+    for (int k = 0; k < 2; k++) {
+      const sc_type *t = k == 0 ? ep->query : ep->body;
+      if (t == NULL || t->kind != SC_OBJECT) continue;
+      lua_createtable(L, t->nfields, 0);
+      for (int f = 0; f < t->nfields; f++) {
+        lua_pushstring(L, t->fields[f].name);
+        lua_rawseti(L, -2, f + 1);
+      }
+      lua_setfield(L, -2, k == 0 ? "query" : "body");
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
 }
 
 LUALIB_API int luaopen_scenario_core(lua_State *L) {
@@ -457,6 +442,8 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_pop(L, NUPVALUES);               /* M */
   push_enums(L);
   lua_setfield(L, -2, "enums");
+  push_endpoints(L);
+  lua_setfield(L, -2, "endpoints");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
   lua_pushliteral(L, SC_VERSION);

@@ -18,8 +18,20 @@
  * SC_RD_CHUNK items wait on the stack, and an object of a known type gets
  * room for its fields.
  */
+#ifndef SCENARIO_DECODE_C
+#define SCENARIO_DECODE_C
+
+#include "common.h"
+
+#include <locale.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.c"
+#include "lookup.c"
+#include "schema.h"
 
 #define SC_EXACT_LIMIT 9007199254740992.0 /* 2^53 */
 
@@ -615,3 +627,88 @@ static int rd_value(sc_reader *r, const sc_type *t) {
       return rd_broken(r, "unexpected character");
   }
 }
+
+/* Parses the JSON string at idx, against t (NULL: no schema). Pushes the
+ * walk's two slots, the lookups' names and, unless the JSON is broken or
+ * a null, the value. Returns what rd_value does. */
+static int read_json(lua_State *L, sc_walk *w, sc_reader *r, int idx, const sc_type *t) {
+  size_t len;
+  const char *json = lua_tolstring(L, idx, &len);
+  int got;
+  walk_begin(L, w, NULL);                    /* nil cache */
+  memset(r, 0, sizeof *r);
+  r->w = w;
+  r->start = r->p = (const unsigned char *)json;
+  r->end = r->start + len;
+  lua_getiuservalue(L, w->cache, 1);         /* nil cache names */
+  r->names = lua_gettop(L);
+  rd_space(r);
+  got = rd_value(r, t);                      /* nil cache names [value] */
+  if (got != RD_BROKEN) {
+    rd_space(r);
+    if (r->p != r->end) got = rd_broken(r, "more data after the JSON value");
+  }
+  return got;
+}
+
+/* Pushes "<prefix>not valid JSON (<why> at byte <offset>)". */
+static void push_syntax_error(lua_State *L, const sc_reader *r, const char *prefix) {
+  char at[24];
+  lua_pushfstring(L, "%snot valid JSON (%s at byte %s)", prefix, r->syntax,
+                  int_text((lua_Integer)r->syntax_at, at));
+}
+
+/* Decodes the JSON string at idx against ep's response schema. Returns
+ * 1 with the result and its shape problems (a table, or nil if there are
+ * none) pushed, or 0 with an error table pushed. Shape problems (a
+ * missing field, one of another type) are errors only when strict: a
+ * server that drops or changes a documented field must not turn a
+ * success into a failure, which the caller would retry, making a second
+ * model. The result is then what the document holds, as decoded: the
+ * member asked for, or an empty table where it is missing or not an
+ * object. Broken JSON and invalid UTF-8 are always errors. Needs the
+ * module upvalues. */
+static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int strict) {
+  int base = lua_gettop(L), got;
+  sc_walk w;
+  sc_reader r;
+  got = read_json(L, &w, &r, idx, ep->response); /* nil cache names [document] */
+  if (got == RD_BROKEN) {
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "invalid_response");
+    lua_setfield(L, -2, "kind");
+    push_syntax_error(L, &r, "the response is ");
+    lua_setfield(L, -2, "message");
+  } else if (w.nerr > 0 && (strict || w.fatal > 0)) {
+    push_problems(L, &w, "invalid_response");
+    if (w.fatal > 0) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "utf8");
+    }
+  } else {
+    if (got != RD_VALUE || lua_type(L, -1) != LUA_TTABLE) {
+      lua_pushnil(L);
+    } else if (ep->returns == SC_RETURNS_MEMBER) {
+      lua_pushstring(L, ep->member);
+      lua_rawget(L, -2);                     /* nil cache names document result */
+    } else {
+      lua_pushvalue(L, -1);                  /* the whole document */
+    }
+    /* Missing, or not an object: reported, and {} stands in, so that the
+     * caller's `if not model` never reads a success as a failure. */
+    if (lua_type(L, -1) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+    }
+    walk_push_errors(&w);                    /* ... result problems|nil */
+    lua_replace(L, base + 2);
+    lua_replace(L, base + 1);
+    lua_settop(L, base + 2);
+    return 1;
+  }
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+  return 0;
+}
+
+#endif

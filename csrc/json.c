@@ -2,12 +2,20 @@
  * JSON output primitives and UTF-8 checking, shared by the request
  * encoder (check.c) and the response decoder (decode.c).
  */
+#ifndef SCENARIO_JSON_C
+#define SCENARIO_JSON_C
+
+#include "common.h"
+
 #include <float.h>
-#include <stdint.h>
 #include <locale.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "buf.c"
 
 /* The length of the valid multi-byte UTF-8 sequence at p (whose lead
  * byte is 0x80 or above), or 0: no overlongs, no surrogates, nothing
@@ -144,7 +152,6 @@ static long utf8_scan(const char *s, size_t len, size_t *chars, long *nul) {
   return i < len ? (long)i : -1;
 }
 
-
 /* Appends the escape for the ASCII byte c ('"', '\\' or a control). */
 static int json_put_escape(sc_buf *b, unsigned char c) {
   static const char hex[] = "0123456789abcdef";
@@ -253,3 +260,5 @@ static int json_put_double(sc_buf *b, double d) {
   int n = fmt_double(d, tmp);
   return buf_add(b, tmp, (size_t)n);
 }
+
+#endif

@@ -1,7 +1,16 @@
 /*
  * Matching table keys to schema fields, shared by check.c and decode.c.
  */
+#ifndef SCENARIO_LOOKUP_C
+#define SCENARIO_LOOKUP_C
+
+#include "common.h"
+
 #include <stdint.h>
+#include <string.h>
+
+#include "schema.h"
+#include "walk.c"
 
 /*
  * Lookup by string identity. Lua interns short strings (up to 40 bytes;
@@ -28,7 +37,6 @@ typedef struct sc_lookup {
   uint64_t required; /* for an object type: a bit per required field */
   int required_set;  /* whether required has been worked out */
 } sc_lookup;
-
 
 static size_t lookup_slot(const char *k) {
   return (size_t)(((uintptr_t)k >> 3) * 0x9E3779B97F4A7C15u >> 32) & (SC_LOOKUP_SLOTS - 1);
@@ -138,25 +146,41 @@ static sc_lookup *get_lookup_of(sc_walk *w, const void *owner, int n,
   return lk;
 }
 
+/* The distinct owners (object types) met while checking the schema. */
+typedef struct sc_owners {
+  const void *seen[SC_OWNERS];
+  int n;
+} sc_owners;
+
+/* Counts owner once; returns 0 if it was already counted. */
+static int owners_add(sc_owners *o, const void *owner) {
+  for (int i = 0; i < o->n; i++)
+    if (o->seen[i] == owner) return 0;
+  if (o->n < SC_OWNERS) o->seen[o->n] = owner;
+  o->n++;
+  return 1;
+}
+
 /*
  * Whether the schema reachable from t fits the fixed capacities above: no
- * object or enum with more than SC_LOOKUP_MAX names. *owners counts the
- * objects met (shared types once per use: an upper bound). Checked once,
- * when the module loads, so a schema that outgrows them fails loudly.
+ * object or enum with more than SC_LOOKUP_MAX names. o collects the
+ * distinct objects met: a type that many endpoints share (the model
+ * object) needs one lookup, however often it appears. Checked once, when
+ * the module loads, so a schema that outgrows the cache fails loudly.
  */
-static int schema_fits(const sc_type *t, int depth, int *owners) {
+static int schema_fits(const sc_type *t, int depth, sc_owners *o) {
   if (t == NULL || depth > 32) return t == NULL;
   if (t->enm != NULL && t->enm->count > SC_LOOKUP_MAX) return 0;
   switch (t->kind) {
     case SC_OBJECT:
       if (t->nfields > SC_LOOKUP_MAX) return 0;
-      (*owners)++;
+      if (!owners_add(o, t)) return 1; /* walked already */
       for (int i = 0; i < t->nfields; i++)
-        if (!schema_fits(t->fields[i].type, depth + 1, owners)) return 0;
+        if (!schema_fits(t->fields[i].type, depth + 1, o)) return 0;
       return 1;
     case SC_ARRAY:
     case SC_MAP:
-      return t->items == NULL || schema_fits(t->items, depth + 1, owners);
+      return t->items == NULL || schema_fits(t->items, depth + 1, o);
     default:
       return 1;
   }
@@ -185,3 +209,13 @@ static sc_lookup *get_lookup(sc_walk *w, const sc_type *t) {
 static const sc_lookup *get_enum_lookup(sc_walk *w, const sc_enum *e) {
   return get_lookup_of(w, e, e->count, enum_value);
 }
+
+/* Starts a walk: pushes its problems slot and the lookup cache (2 slots). */
+static void walk_begin(lua_State *L, sc_walk *w, sc_buf *out) {
+  walk_init(w, L, out);
+  lua_pushvalue(L, UV_CACHE);
+  w->cache = w->errslot + 1;
+  w->lookups = lua_touserdata(L, w->cache);
+}
+
+#endif

@@ -1,7 +1,9 @@
 /*
- * The vocabulary the API schema is written in. schema_models.c holds the
- * data; check.c (requests) and decode.c (responses) are the engines
- * that walk it. A new endpoint is a new sc_endpoint, not new code.
+ * The vocabulary the API schema is written in. schema_models.c and
+ * schema_endpoints.c hold the types, endpoints.c the endpoint table: all
+ * data. encode.c (requests) and decode.c (responses) are the engines that
+ * walk it, and carry no code of any one endpoint. A new endpoint is a new
+ * entry in endpoints.c, not new code.
  */
 #ifndef SCENARIO_SCHEMA_H
 #define SCENARIO_SCHEMA_H
@@ -52,15 +54,43 @@ struct sc_type {
   double min, max;
 };
 
+/* What a call gives back on success. */
+typedef enum sc_returns {
+  SC_RETURNS_MEMBER,   /* the response's member named by `member` */
+  SC_RETURNS_DOCUMENT, /* the whole response */
+  SC_RETURNS_NOTHING   /* true: the answer carries nothing to return */
+} sc_returns;
+
+/* A list endpoint's cursor: the query parameter that asks for a page, the
+ * response member that names the next one, the member holding the page's
+ * items, and the name of the client's iterator over every item. */
+typedef struct sc_pages {
+  const char *token;
+  const char *next;
+  const char *items;
+  const char *each;
+} sc_pages;
+
+/* One endpoint, all there is to know of it: the C engines, the Lua
+ * methods (client:<name>, client:<name>_async, scenario.validate_<name>),
+ * the retry class, the reference and the replay server's routes all come
+ * from this record. */
 typedef struct sc_endpoint {
-  const char *name;       /* core.<name>, validate(name, ...) */
-  const char *method;
-  const char *path;
-  const sc_type *body;
-  const sc_type *query;   /* an SC_OBJECT of scalars */
+  const char *name;       /* client:<name>(path params..., body, query, opts) */
+  const char *method;     /* GET, POST, PUT or DELETE */
+  const char *path;       /* "/models/{modelId}": each {name} a path parameter */
+  const sc_type *body;    /* the body argument's type; NULL: none */
+  const char *fixed_body; /* sent as it is, with no body argument (body then documents it) */
+  const sc_type *query;   /* an SC_OBJECT of scalars (and arrays, sent comma-separated) */
   const sc_type *response;
-  const char *result_key; /* the member of the response returned */
-  int idempotent;         /* sending it twice does no harm (drives retries and transport) */
+  sc_returns returns;
+  const char *member;     /* with SC_RETURNS_MEMBER */
+  int idempotent;         /* sending it twice does no harm: retries and transport follow */
+  sc_pages pages;         /* for a list endpoint; all NULL otherwise */
+  const char *summary;    /* one sentence, for the reference */
 } sc_endpoint;
+
+/* Path parameters an endpoint may have, at most. */
+#define SC_MAX_PARAMS 4
 
 #endif

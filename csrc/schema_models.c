@@ -1,8 +1,14 @@
 /*
  * POST /models, transcribed from ../shared/api/POST-models.md (the
- * authority). Enum values are kept in the page's order; fields in the
- * page's order, which is also the order the encoder writes them in.
+ * authority): the model object, the training parameters, the create body
+ * and their enums. Enum values are kept in the page's order; fields in
+ * the page's order, which is also the order the encoder writes them in.
  */
+#ifndef SCENARIO_SCHEMA_MODELS_C
+#define SCENARIO_SCHEMA_MODELS_C
+
+#include "common.h"
+
 #include <float.h>
 
 #include "schema.h"
@@ -96,14 +102,6 @@ static const sc_enum e_training_stage =
   STRENUM("training_stage", training_stage_values);
 static const sc_enum e_trigger_position =
   STRENUM("trigger_position", trigger_position_values);
-
-/* scenario.enums, in the order the issue lists them. */
-static const sc_enum *const sc_enums[] = {
-  &e_model_type, &e_capability, &e_status, &e_privacy, &e_source,
-  &e_access_restrictions, &e_class_status, &e_input_type, &e_input_kind,
-  &e_background_behavior, &e_lr_scheduler, &e_optimize_for,
-  &e_training_stage, &e_trigger_position, NULL
-};
 
 /* ---- shared leaf types ------------------------------------------------ */
 
@@ -466,10 +464,4 @@ static const sc_field model_envelope_fields[] = {
 };
 static const sc_type t_model_envelope = { .kind = SC_OBJECT, FIELDS(model_envelope_fields) };
 
-/* ---- endpoints ----------------------------------------------------------- */
-
-static const sc_endpoint sc_endpoints[] = {
-  { "create_model", "POST", "/models", &t_create_body, &t_model_query,
-    &t_model_envelope, "model", 0 },
-};
-#define SC_NENDPOINTS COUNT(sc_endpoints)
+#endif

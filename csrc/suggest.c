@@ -4,7 +4,13 @@
  * of camelCase keys and "sdxl" for "sd-xl" match at distance 0; beyond
  * that, optimal-string-alignment distance within a small budget.
  */
+#ifndef SCENARIO_SUGGEST_C
+#define SCENARIO_SUGGEST_C
+
+#include "common.h"
+
 #include <ctype.h>
+#include <string.h>
 
 #define SC_SUGGEST_MAX 64
 
@@ -58,3 +64,5 @@ static const char *suggest(const char *word, size_t len,
   }
   return best;
 }
+
+#endif

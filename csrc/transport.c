@@ -30,6 +30,11 @@
  * another. HTTP/2 connections are left alone: frames wait on them as a
  * matter of course, and they cannot fall out of step.
  */
+#ifndef SCENARIO_TRANSPORT_C
+#define SCENARIO_TRANSPORT_C
+
+#include "common.h"
+
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +42,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+
+#include "buf.c"
 
 /* Header bytes kept per response; beyond this the response is refused. */
 #define SC_MAX_HEADER_BYTES ((size_t)256 * 1024)
@@ -171,7 +178,10 @@ static int socks_stale(const sc_socks *ss, const char *local_ip, long local_port
 
 typedef struct sc_request {
   CURL *easy;
-  struct curl_slist *headers;
+  struct curl_slist *headers;       /* with a body: Content-Type too */
+  struct curl_slist *headers_plain; /* without one */
+  int headers_body;                 /* which of the two the handle holds */
+  int has_body;                     /* the exchange sends r->body (set by the caller) */
   sc_buf body;  /* request body */
   size_t body_pos; /* where on_read goes on from */
   size_t body_handed; /* all that on_read has handed to libcurl in this exchange */
@@ -293,18 +303,26 @@ static const char *req_bind(sc_request *r) {
  * and releases it with req_free. */
 static const char *req_init(sc_request *r, const sc_config *c) {
   static const char *const fixed[] = {
-    "Content-Type: application/json", "Accept: application/json",
+    "Accept: application/json",
     "Expect:", /* no 100-continue round trip for larger bodies */
+    "Content-Type: application/json", /* last: only with a body */
   };
+  const size_t n = sizeof fixed / sizeof fixed[0];
   r->max_bytes = c->max_bytes;
   r->socks = c->socks;
   r->easy = curl_easy_init();
   if (r->easy == NULL) return "curl_easy_init failed";
-  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+  for (size_t i = 0; i < n; i++) {
     struct curl_slist *h = curl_slist_append(r->headers, fixed[i]);
     if (h == NULL) return "not enough memory";
     r->headers = h;
+    if (i + 1 < n) {
+      h = curl_slist_append(r->headers_plain, fixed[i]);
+      if (h == NULL) return "not enough memory";
+      r->headers_plain = h;
+    }
   }
+  r->headers_body = 1;
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
   SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -356,7 +374,8 @@ static void req_free(sc_request *r) {
   if (r->easy != NULL) curl_easy_cleanup(r->easy);
   r->easy = NULL;
   curl_slist_free_all(r->headers);
-  r->headers = NULL;
+  curl_slist_free_all(r->headers_plain);
+  r->headers = r->headers_plain = NULL;
   buf_free(&r->body);
   buf_free(&r->url);
   buf_free(&r->url_set);
@@ -364,11 +383,13 @@ static void req_free(sc_request *r) {
   buf_free(&r->head);
 }
 
-/* Points the handle at url/body for one exchange and clears the results
- * of the last one. r->url must be NUL-terminated. once: the request is
- * not idempotent, so libcurl must never send it twice (see the top of
- * this file). The handle may come from any earlier exchange: every
- * option that depends on the request is set each time. */
+/* Points the handle at url/body for one exchange of the given method and
+ * clears the results of the last one. r->url must be NUL-terminated, and
+ * r->has_body says whether r->body goes with it (then as JSON, with its
+ * Content-Type; else no body, no Content-Type). once: the request is not
+ * idempotent, so libcurl must never send it twice (see the top of this
+ * file). The handle may come from any earlier exchange, of any method:
+ * every option that depends on the request is set each time. */
 static const char *req_prepare(sc_request *r, const char *method, int once) {
   buf_reset(&r->resp);
   buf_reset(&r->head);
@@ -381,19 +402,29 @@ static const char *req_prepare(sc_request *r, const char *method, int once) {
     r->url_set.len = 0;
     if (!buf_add(&r->url_set, r->url.data, r->url.len)) return "not enough memory";
   }
-  SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
-  if (once) {
-    SETOPT(CURLOPT_POSTFIELDS, (char *)NULL);
-    SETOPT(CURLOPT_POST, 1L); /* the body from on_read, its length known */
+  if (r->has_body) {
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+    if (once) {
+      SETOPT(CURLOPT_POSTFIELDS, (char *)NULL);
+      SETOPT(CURLOPT_POST, 1L); /* the body from on_read, its length known */
+    } else {
+      SETOPT(CURLOPT_POSTFIELDS, r->body.data);
+    }
+    /* libcurl's POST machinery with the method's name: PUT included. */
+    SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);
   } else {
-    SETOPT(CURLOPT_POSTFIELDS, r->body.data);
+    SETOPT(CURLOPT_HTTPGET, 1L); /* out of any POST mode an earlier exchange left */
+    SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") == 0 ? NULL : method);
+  }
+  if (r->has_body != r->headers_body) {
+    SETOPT(CURLOPT_HTTPHEADER, r->has_body ? r->headers : r->headers_plain);
+    r->headers_body = r->has_body;
   }
   if (once != r->once) { /* a new handle has libcurl's defaults, as for 0 */
     SETOPT(CURLOPT_MAXAGE_CONN, once ? SC_ONCE_MAX_IDLE : SC_DEFAULT_MAX_IDLE);
     if (sc_forbid_retry_opt != 0) SETOPT(sc_forbid_retry_opt, (long)once);
     r->once = once;
   }
-  SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "POST") == 0 ? NULL : method);
   return NULL;
 }
 
@@ -484,3 +515,5 @@ static void push_headers(lua_State *L, const sc_request *r) {
   }
   if (repeats) join_repeated(L, tbl);
 }
+
+#endif

@@ -4,9 +4,16 @@
  * never stops at the first problem; it records each one as
  * {path = "concepts[2].scale", message = "..."} and goes on.
  */
-#include <stdarg.h>
+#ifndef SCENARIO_WALK_C
+#define SCENARIO_WALK_C
+
+#include "common.h"
+
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+
+#include "json.c"
 
 /* Responses may nest as deep as the JSON parser allows (see core.c). */
 #define SC_PATH_MAX 260
@@ -170,3 +177,16 @@ static const char *push_text(lua_State *L, int idx) {
       return lua_pushfstring(L, "(%s)", describe(L, idx));
   }
 }
+
+/* Pushes {kind = kind, errors = problems, error_count = n}. */
+static void push_problems(lua_State *L, sc_walk *w, const char *kind) {
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  walk_push_errors(w);
+  lua_setfield(L, -2, "errors");
+  lua_pushinteger(L, w->nerr);
+  lua_setfield(L, -2, "error_count");
+}
+
+#endif

@@ -70,9 +70,23 @@ describe("scenario.core constants", function()
     assert.same({ "pending", "pending-captcha", "queued-for-train", "running-train",
       "starting-train" }, e.training_stage)
     assert.same({ "bottom", "top" }, e.trigger_position)
+    -- and those of the other endpoints' pages (../shared/api/reference/)
+    assert.same({ "private", "public" }, e.list_privacy)
+    assert.same({ "createdAt", "updatedAt", "score" }, e.list_sort_by)
+    assert.same({ "asc", "desc" }, e.sort_direction)
+    assert.same({ "new", "training", "trained", "failed", "deleted" }, e.list_status)
+    assert.equal(40, #e.job_type)
+    assert.equal("assets-download", e.job_type[1])
+    assert.same({ "canceled", "failure", "finalizing", "in-progress", "pending", "queued", "success",
+      "warming-up" }, e.job_status)
+    assert.same({ "allowed", "blocked", "flagged" }, e.ip_detection_action)
+    assert.same({ "artist-style", "brand-trademark", "celebrity-likeness", "custom", "fictional-character" },
+      e.finding_category)
+    assert.same({ "cancel" }, e.train_action)
+    assert.same({ "default", "style", "subject" }, e.training_image_preset)
     local names = {}
     for k in pairs(e) do names[#names + 1] = k end
-    assert.equal(14, #names)
+    assert.equal(24, #names)
   end)
 
   it("has no duplicate enum values", function()

@@ -13,6 +13,25 @@
  * runs while a Lua allocation could call back in: finalisers that use the
  * client in the middle of a call meet consistent state.
  */
+#ifndef SCENARIO_CALLS_C
+#define SCENARIO_CALLS_C
+
+#include "common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "base64.c"
+#include "decode.c"
+#include "encode.c"
+#include "endpoints.c"
+#include "transport.c"
+#include "url.c"
+
+#define CLIENT_MT "scenario.core.client"
 
 #define CALL_MT "scenario.core.call"
 
@@ -448,52 +467,6 @@ static int l_client_new(lua_State *L) {
 
 /* ---- one exchange ------------------------------------------------------------ */
 
-static int url_put_escaped(sc_buf *b, const char *s, size_t len) {
-  static const char hex[] = "0123456789ABCDEF";
-  for (size_t i = 0; i < len; i++) {
-    unsigned char ch = (unsigned char)s[i];
-    int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
-    if (plain) {
-      if (!buf_addc(b, (char)ch)) return 0;
-    } else {
-      char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-      if (!buf_add(b, e, 3)) return 0;
-    }
-  }
-  return 1;
-}
-
-/* Writes base_url, the endpoint path and the query (already checked) into
- * the request's URL buffer, NUL-terminated. */
-static void build_url(lua_State *L, sc_request *r, const char *base_url,
-                      const sc_endpoint *ep, int query) {
-  sc_buf *u = &r->url;
-  int ok = 1;
-  char sep = '?';
-  buf_reset(u);
-  ok = buf_adds(u, base_url) && buf_adds(u, ep->path);
-  for (int i = 0; ok && query && i < ep->query->nfields; i++) {
-    const sc_field *f = &ep->query->fields[i];
-    lua_pushstring(L, f->name);
-    if (lua_rawget(L, query) == LUA_TNIL) {
-      lua_pop(L, 1);
-      continue;
-    }
-    ok = buf_addc(u, sep) && buf_adds(u, f->name) && buf_addc(u, '=');
-    sep = '&';
-    if (lua_type(L, -1) == LUA_TBOOLEAN) {
-      ok = ok && buf_adds(u, lua_toboolean(L, -1) ? "true" : "false");
-    } else {
-      size_t len;
-      const char *v = lua_tolstring(L, -1, &len); /* a string or a number */
-      ok = ok && url_put_escaped(u, v, len);
-    }
-    lua_pop(L, 1);
-  }
-  if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
-}
-
 /* Whether rc says the server could not be trusted (its certificate, or
  * the CA bundle to check it with): trying again cannot help. */
 static int tls_verify_failed(CURLcode rc) {
@@ -686,23 +659,32 @@ static int scrub(sc_buf *b, const sc_client *c) {
   return 1;
 }
 
-/* Checks body (and pass-through extra) and query against ep and, when
- * they pass, loads r with the URL and JSON of the exchange. Returns 1, or
- * 0 with nil, err pushed. query and extra are stack indices or 0. */
-static int call_check(lua_State *L, sc_request *r, const sc_client *c,
-                      const sc_endpoint *ep, int body, int query, int extra) {
+/* Checks the path parameters (np of them from stack slot params), the
+ * body (with pass-through extra) and the query against ep and, when they
+ * pass, loads r with the URL and body of the exchange. Returns 1, or 0
+ * with nil, err pushed. body, query and extra are stack indices or 0. */
+static int call_check(lua_State *L, sc_request *r, const sc_client *c, const sc_endpoint *ep,
+                      int body, int query, int extra, int params, int np) {
   sc_walk w;
   buf_reset(&r->body);
   walk_begin(L, &w, &r->body);
   w.max_bytes = c->max_request_bytes;
-  walk_body(&w, ep, body, extra);
+  check_path_params(&w, ep, params, np);
+  if (takes_body(ep)) {
+    walk_body(&w, ep, body, extra);
+  } else if (ep->fixed_body != NULL && !buf_adds(&r->body, ep->fixed_body)) {
+    luaL_error(L, "not enough memory");
+  }
+  r->has_body = ep->body != NULL;
   if (query) {
     w.out = NULL;
     path_key(&w, "query", 5);
-    if (lua_type(L, query) != LUA_TTABLE)
+    if (lua_type(L, query) != LUA_TTABLE) {
       walk_fail(&w, "expected a table, got %s", describe(L, query));
-    else
+    } else {
       check_object(&w, query, ep->query, 0);
+      check_query_values(&w, ep->query, query);
+    }
     path_pop(&w);
   }
   if (w.nerr > 0) {
@@ -711,7 +693,7 @@ static int call_check(lua_State *L, sc_request *r, const sc_client *c,
     return 0;
   }
   lua_pop(L, 2); /* the walk's problems slot and cache */
-  build_url(L, r, c->base_url, ep, query);
+  build_url(L, &r->url, c->base_url, ep, params, query);
   return 1;
 }
 
@@ -737,6 +719,13 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
   lua_pushlstring(L, r->resp.data ? r->resp.data : "", r->resp.len);
   buf_reset(&r->resp);
   buf_reset(&r->head);                             /* status headers body */
+  if (status >= 200 && status < 300 && ep->returns == SC_RETURNS_NOTHING) {
+    /* Done, whatever the answer holds (often nothing at all). */
+    lua_pushboolean(L, 1);
+    lua_insert(L, -4);                             /* true status headers body */
+    lua_pushnil(L);
+    return 5;
+  }
   if (status >= 200 && status < 300) {
     if (decode_response(L, ep, lua_gettop(L), c->strict)) {
       /* status headers body result problems */
@@ -762,9 +751,16 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
   return 2;
 }
 
-/* Checks body, query and extra (stack slots 3 to 5) against ep into the
- * idle call of client c, and returns whether they passed (with nil, err
- * pushed if not). Raises if a finaliser closed the client meanwhile. */
+/* The stack slot of core.start's call argument, and of its first path
+ * parameter: core.start(handle, endpoint, body, query, extra, call,
+ * params...). */
+#define START_CALL 6
+#define START_PARAMS 7
+
+/* Checks core.start's path parameters, body, query and extra against ep
+ * into the idle call of client c, and returns whether they passed (with
+ * nil, err pushed if not). Raises if a finaliser closed the client
+ * meanwhile. */
 static int call_load(lua_State *L, sc_call *call, sc_client *c, const sc_endpoint *ep) {
   int ok;
   call->ep = ep;
@@ -773,7 +769,8 @@ static int call_load(lua_State *L, sc_call *call, sc_client *c, const sc_endpoin
    * the body as it goes: until it passes, nothing may be sent. */
   call->unloaded = 1;
   call->busy = 1;
-  ok = call_check(L, &call->r, c, ep, 3, lua_isnil(L, 4) ? 0 : 4, opt_extra(L, 5));
+  ok = call_check(L, &call->r, c, ep, 3, opt_index(L, 4), opt_index(L, 5), START_PARAMS,
+                  path_params(ep));
   call->busy = 0;
   if (call->state == CALL_CLOSED) {
     call_detach(call, 1);
@@ -783,37 +780,37 @@ static int call_load(lua_State *L, sc_call *call, sc_client *c, const sc_endpoin
   return ok;
 }
 
-/* Loads the idle call at stack slot 6, of client c, with a new exchange
+/* Loads the idle call at START_CALL, of client c, with a new exchange
  * (core.start with a call to reuse). */
 static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
-  sc_call *call = check_call(L, 6);
-  if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
-  if (call->state != CALL_IDLE || call->busy) return luaL_argerror(L, 6, "the call is not idle");
-  if (!call_load(L, call, c, ep)) return 2; /* ... call nil err; idle, to be reloaded */
-  lua_settop(L, 6);
+  sc_call *call = check_call(L, START_CALL);
+  if (call->client != c) return luaL_argerror(L, START_CALL, "the call belongs to another client");
+  if (call->state != CALL_IDLE || call->busy)
+    return luaL_argerror(L, START_CALL, "the call is not idle");
+  if (!call_load(L, call, c, ep)) return 2; /* ... nil err; idle, to be reloaded */
+  lua_settop(L, START_CALL);
   return 1;
 }
 
-/* core.start(handle, endpoint, body, query, extra [, call]) -> call | nil, err
- * Checks the body and query and, when they pass, makes an idle call
- * holding the exchange's URL and JSON; core.submit sends it. Given an
- * idle call of the same client, loads that one instead of making one. */
+/* core.start(handle, endpoint, body, query, extra, call, params...) -> call | nil, err
+ * Checks the path parameters, body and query and, when they pass, makes
+ * an idle call holding the exchange's URL and body; core.submit sends it.
+ * Given an idle call of the same client (call), loads that one instead of
+ * making one. body is ignored by an endpoint that takes none. */
 static int l_start(lua_State *L) {
   sc_client *c = check_client(L, 1);
   const sc_endpoint *ep = check_endpoint(L, 2);
   sc_call *call;
   const char *err;
-  if (!lua_isnoneornil(L, 6)) {
-    lua_settop(L, 6);
-    return restart(L, c, ep);
-  }
-  lua_settop(L, 5);
+  lua_settop(L, START_PARAMS - 1 + path_params(ep));
+  if (!lua_isnil(L, START_CALL)) return restart(L, c, ep);
   call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1); /* ... call */
   memset(call, 0, sizeof *call);
   call->state = CALL_CLOSED;
   luaL_setmetatable(L, CALL_MT); /* from here __gc releases whatever is set */
+  lua_replace(L, START_CALL);
   lua_pushvalue(L, 1);
-  lua_setiuservalue(L, 6, 1);    /* the client outlives its calls */
+  lua_setiuservalue(L, START_CALL, 1); /* the client outlives its calls */
   /* Both allocated: a finaliser may have closed the client. */
   if (c->closed) return luaL_argerror(L, 1, "the client is closed");
   err = call_acquire(c, call);
@@ -827,10 +824,10 @@ static int l_start(lua_State *L) {
   if (c->calls) c->calls->prev = call;
   c->calls = call;
   if (!call_load(L, call, c, ep)) {
-    call_detach(call, 1);        /* ... call nil err */
+    call_detach(call, 1);        /* ... nil err */
     return 2;
   }
-  lua_settop(L, 6);
+  lua_settop(L, START_CALL);
   return 1;
 }
 
@@ -963,3 +960,5 @@ static int l_call_target(lua_State *L) {
   lua_pushlstring(L, call->r.url.data, call->r.url.len - 1);
   return 2;
 }
+
+#endif

@@ -7,9 +7,20 @@
  * Tables are untrusted: they are read raw, and a table with a metatable
  * is refused, since a proxy read raw would silently lose its fields.
  */
+#ifndef SCENARIO_ENCODE_C
+#define SCENARIO_ENCODE_C
+
+#include "common.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "json.c"
+#include "lookup.c"
+#include "schema.h"
+#include "suggest.c"
 
 #define W_WRITING(w) ((w)->out != NULL && (w)->nerr == 0)
 
@@ -590,3 +601,34 @@ static void check_value(sc_walk *w, int idx, const sc_type *t) {
     case SC_ANY: check_generic(w, idx); break;
   }
 }
+
+/* Walks body (and pass-through extra, 0 if none) against the endpoint's
+ * body schema. A nil body stands for an empty one. */
+static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
+  lua_State *L = w->L;
+  int type = lua_type(L, body);
+  if (ep->body == NULL) {
+    if (type != LUA_TNONE && type != LUA_TNIL) walk_fail(w, "%s takes no body", ep->name);
+    return;
+  }
+  if (type == LUA_TNONE || type == LUA_TNIL) {
+    lua_newtable(L);
+    lua_replace(L, body);
+  } else if (type != LUA_TTABLE) {
+    walk_fail(w, "the body must be a table, got %s", describe(L, body));
+    return;
+  }
+  check_object(w, body, ep->body, extra);
+  /* The last value may have passed the cap on its own. */
+  if (!w->stopped && w->out != NULL && w->out->len > w->max_bytes) {
+    w->values = w->max_bytes;
+    walk_count(w);
+  }
+}
+
+/* The stack index arg, or 0 where the argument is nil or absent. */
+static int opt_index(lua_State *L, int arg) {
+  return lua_isnoneornil(L, arg) ? 0 : arg;
+}
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * Image files as data URLs ("data:image/png;base64,..."), for a training
+ * image's `data`. The type is read from the file's first bytes, never
+ * from its name: a file named .png that holds a JPEG is sent as the JPEG
+ * it is, and a file that is no image is refused before anything is sent.
+ */
+#ifndef SCENARIO_DATAURL_C
+#define SCENARIO_DATAURL_C
+
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base64.c"
+#include "buf.c"
+
+/* The default cap on the file: its data URL (4/3 of it, and the header)
+ * then fits under the default max_request_bytes of 16 MiB. */
+#define SC_DATA_URL_MAX ((lua_Integer)12 * 1024 * 1024)
+
+/* The image type of the n bytes at p, by their magic numbers, or NULL. */
+static const char *sniff_image(const unsigned char *p, size_t n) {
+  if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) return "image/png";
+  if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "image/jpeg";
+  if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0) return "image/webp";
+  if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0)) return "image/gif";
+  return NULL;
+}
+
+/* Reads the whole file at path into b, at most max bytes. Returns NULL,
+ * or what went wrong (a static string; errno set for open and read
+ * failures). No Lua call: nothing can raise while the file is open. */
+static const char *read_file(const char *path, sc_buf *b, size_t max) {
+  FILE *f = fopen(path, "rb");
+  const char *why = NULL;
+  if (f == NULL) return "cannot open";
+  for (;;) {
+    size_t got;
+    if (!buf_reserve(b, 65536)) {
+      why = "not enough memory for";
+      break;
+    }
+    got = fread(b->data + b->len, 1, 65536, f);
+    b->len += got;
+    if (b->len > max) {
+      why = "too large:";
+      break;
+    }
+    if (got < 65536) {
+      if (ferror(f)) why = "cannot read";
+      break;
+    }
+  }
+  if (fclose(f) != 0 && why == NULL) why = "cannot read";
+  return why;
+}
+
+/* The length of "data:<mime>;base64,<the n bytes>". */
+static size_t data_url_len(const char *mime, size_t n) {
+  return 5 + strlen(mime) + 8 + b64_len(n);
+}
+
+/* Writes "data:<mime>;base64,<the n bytes at p>" to out (data_url_len). */
+static void data_url_write(char *out, const char *mime, const unsigned char *p, size_t n) {
+  size_t k = strlen(mime);
+  memcpy(out, "data:", 5);
+  memcpy(out + 5, mime, k);
+  memcpy(out + 5 + k, ";base64,", 8);
+  b64_encode(p, n, out + 13 + k);
+}
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * The URL of an exchange: base_url, the endpoint's path with its path
+ * parameters filled in, and the query. Path parameters and query values
+ * are percent-encoded: everything but RFC 3986's unreserved characters,
+ * so "/" becomes %2F and an id such as "../x" cannot climb out of its
+ * place in the path, and "?", "#" or "&" cannot start a query of their
+ * own.
+ */
+#ifndef SCENARIO_URL_C
+#define SCENARIO_URL_C
+
+#include "common.h"
+
+#include <string.h>
+
+#include "buf.c"
+#include "json.c"
+#include "schema.h"
+#include "walk.c"
+
+static int url_put_escaped(sc_buf *b, const char *s, size_t len) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    int plain = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+    if (plain) {
+      if (!buf_addc(b, (char)ch)) return 0;
+    } else {
+      char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+      if (!buf_add(b, e, 3)) return 0;
+    }
+  }
+  return 1;
+}
+
+/* The name of path parameter i of ep, as a pointer into its path and a
+ * length; 0 if there is no such parameter. */
+static int path_param_name(const sc_endpoint *ep, int i, const char **name, size_t *len) {
+  const char *p = ep->path;
+  for (int k = 0; (p = strchr(p, '{')) != NULL; k++, p++) {
+    if (k == i) {
+      const char *e = strchr(p, '}');
+      *name = p + 1;
+      *len = e != NULL ? (size_t)(e - p - 1) : 0;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Checks the path parameters at stack slots params.. (one per {name} of
+ * ep's path): each must be a non-empty string. Problems are recorded at
+ * the parameter's name. */
+static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int n) {
+  for (int i = 0; i < n; i++) {
+    const char *name;
+    size_t len;
+    int idx = params + i;
+    if (!path_param_name(ep, i, &name, &len)) break;
+    path_key(w, name, len);
+    if (lua_type(w->L, idx) != LUA_TSTRING)
+      walk_fail(w, "expected a non-empty string, got %s", describe(w->L, idx));
+    else if (lua_rawlen(w->L, idx) == 0)
+      walk_fail(w, "expected a non-empty string, got an empty one");
+    path_pop(w);
+  }
+}
+
+/* Appends the query value at the top of the stack: a boolean, a number as
+ * JSON writes it (exact integers), a string, or an array of those joined
+ * with commas (the API's own lists, such as collectionIds, are written so).
+ * Checked before (check_query). */
+static int put_query_value(lua_State *L, sc_buf *u) {
+  switch (lua_type(L, -1)) {
+    case LUA_TBOOLEAN: return buf_adds(u, lua_toboolean(L, -1) ? "true" : "false");
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, -1)) return json_put_integer(u, lua_tointeger(L, -1));
+      return json_put_double(u, (double)lua_tonumber(L, -1));
+    case LUA_TSTRING: {
+      size_t len;
+      const char *v = lua_tolstring(L, -1, &len);
+      return url_put_escaped(u, v, len);
+    }
+    case LUA_TTABLE: {
+      lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+      int ok = 1;
+      for (lua_Integer i = 1; ok && i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        ok = (i == 1 || buf_addc(u, ',')) && put_query_value(L, u);
+        lua_pop(L, 1);
+      }
+      return ok;
+    }
+    default: return 1;
+  }
+}
+
+/* Records a problem for every query value that cannot go in a URL: a
+ * field typed as any JSON (dryRun) may still only be a scalar. The query
+ * table at idx has passed its schema. */
+static void check_query_values(sc_walk *w, const sc_type *query, int idx) {
+  lua_State *L = w->L;
+  for (int i = 0; i < query->nfields; i++) {
+    const sc_field *f = &query->fields[i];
+    int t;
+    if (f->type->kind != SC_ANY) continue;
+    lua_pushstring(L, f->name);
+    t = lua_rawget(L, idx);
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TNUMBER && t != LUA_TSTRING) {
+      path_key(w, f->name, strlen(f->name));
+      walk_fail(w, "a query parameter must be a string, a number or a boolean, got %s",
+                describe(L, -1));
+      path_pop(w);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* Writes base_url, the endpoint's path with the path parameters at stack
+ * slots params.. filled in, and the query at stack slot query (0: none),
+ * all already checked, into u, NUL-terminated. */
+static void build_url(lua_State *L, sc_buf *u, const char *base_url, const sc_endpoint *ep,
+                      int params, int query) {
+  int ok, i = 0;
+  char sep = '?';
+  const char *p = ep->path, *open;
+  buf_reset(u);
+  ok = buf_adds(u, base_url);
+  while (ok && (open = strchr(p, '{')) != NULL) {
+    size_t len;
+    const char *v = lua_tolstring(L, params + i++, &len);
+    const char *close = strchr(open, '}');
+    ok = buf_add(u, p, (size_t)(open - p)) && url_put_escaped(u, v, len);
+    p = close != NULL ? close + 1 : open + strlen(open);
+  }
+  ok = ok && buf_adds(u, p);
+  for (i = 0; ok && query && i < ep->query->nfields; i++) {
+    const sc_field *f = &ep->query->fields[i];
+    lua_pushstring(L, f->name);
+    if (lua_rawget(L, query) == LUA_TNIL) {
+      lua_pop(L, 1);
+      continue;
+    }
+    ok = buf_addc(u, sep) && buf_adds(u, f->name) && buf_addc(u, '=') && put_query_value(L, u);
+    sep = '&';
+    lua_pop(L, 1);
+  }
+  if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
+}
+
+#endif
