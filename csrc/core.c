@@ -341,8 +341,8 @@ static void push_endpoints(lua_State *L) {
     lua_setfield(L, -2, "path");
     lua_createtable(L, np, 0);
     for (int k = 0; k < np; k++) {
-      const char *name;
-      size_t len;
+      const char *name = "";
+      size_t len = 0;
       path_param_name(ep, k, &name, &len);
       lua_pushlstring(L, name, len);
       lua_rawseti(L, -2, k + 1);

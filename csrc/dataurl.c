@@ -62,13 +62,17 @@ static size_t data_url_len(const char *mime, size_t n) {
   return 5 + strlen(mime) + 8 + b64_len(n);
 }
 
-/* Writes "data:<mime>;base64,<the n bytes at p>" to out (data_url_len). */
+/* Copies the text s to out, without its NUL; returns what follows it. */
+static char *put_text(char *out, const char *s) {
+  while (*s) *out++ = *s++;
+  return out;
+}
+
+/* Writes "data:<mime>;base64,<the n bytes at p>" to out (data_url_len
+ * bytes, no NUL). */
 static void data_url_write(char *out, const char *mime, const unsigned char *p, size_t n) {
-  size_t k = strlen(mime);
-  memcpy(out, "data:", 5);
-  memcpy(out + 5, mime, k);
-  memcpy(out + 5 + k, ";base64,", 8);
-  b64_encode(p, n, out + 13 + k);
+  out = put_text(put_text(put_text(out, "data:"), mime), ";base64,");
+  b64_encode(p, n, out);
 }
 
 #endif

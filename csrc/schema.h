@@ -84,8 +84,8 @@ typedef struct sc_endpoint {
   const sc_type *query;   /* an SC_OBJECT of scalars (and arrays, sent comma-separated) */
   const sc_type *response;
   sc_returns returns;
-  const char *member;     /* with SC_RETURNS_MEMBER */
   int idempotent;         /* sending it twice does no harm: retries and transport follow */
+  const char *member;     /* with SC_RETURNS_MEMBER */
   sc_pages pages;         /* for a list endpoint; all NULL otherwise */
   const char *summary;    /* one sentence, for the reference */
 } sc_endpoint;

@@ -54,8 +54,8 @@ static int path_param_name(const sc_endpoint *ep, int i, const char **name, size
  * the parameter's name. */
 static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int n) {
   for (int i = 0; i < n; i++) {
-    const char *name;
-    size_t len;
+    const char *name = "";
+    size_t len = 0;
     int idx = params + i;
     if (!path_param_name(ep, i, &name, &len)) break;
     path_key(w, name, len);
