@@ -90,7 +90,8 @@ typedef struct sc_endpoint {
   const char *summary;    /* one sentence, for the reference */
 } sc_endpoint;
 
-/* Path parameters an endpoint may have, at most. */
-#define SC_MAX_PARAMS 4
+/* Path parameters an endpoint may have, at most: the Lua methods take
+ * them as positional arguments (lua/scenario/client.lua). */
+#define SC_MAX_PARAMS 2
 
 #endif

@@ -159,7 +159,7 @@ describe("bad input", function()
       local model, err = client:create_model({ name = "n" }, nil, { extra_body = extra })
       assert.is_nil(model)
       assert.equal("validation", err.kind)
-      local ok, verr = scenario.validate_create_model({ name = "n" }, { extra_body = extra })
+      local ok, verr = scenario.validate_create_model({ name = "n" }, nil, { extra_body = extra })
       assert.is_nil(ok)
       assert.same(verr.errors, err.errors)
       assert.equal(1, #err.errors)
@@ -177,7 +177,7 @@ describe("bad input", function()
       local scenario = require "scenario"
       local t = { "leaf" }
       for _ = 1, 40 do t = { t, t } end
-      local ok, verr = scenario.validate_create_model({}, { extra_body = { bomb = t } })
+      local ok, verr = scenario.validate_create_model({}, nil, { extra_body = { bomb = t } })
       local client = scenario.new { api_key = "k", api_secret = "s", base_url = "http://127.0.0.1:1/v1",
         max_request_bytes = 4096 }
       local model, err = client:create_model({ name = 7 }, nil, { extra_body = { bomb = t } })

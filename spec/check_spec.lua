@@ -1,4 +1,4 @@
--- Validation and encoding of request bodies (csrc/check.c), through the
+-- Validation and encoding of request bodies (csrc/encode.c), through the
 -- public validate_create_model and the core's encoder.
 local scenario = require "scenario"
 local core = require "scenario.core"
@@ -12,7 +12,7 @@ end
 
 -- The problems of an invalid body, as "path: message" strings.
 local function problems(body, extra)
-  local ok, err = scenario.validate_create_model(body, { extra_body = extra })
+  local ok, err = scenario.validate_create_model(body, nil, { extra_body = extra })
   assert.is_nil(ok, "expected the body to be refused")
   assert.equal("validation", err.kind)
   local out = {}
@@ -341,7 +341,7 @@ describe("pass-through fields (extra_body)", function()
   it("send fields and enum values this version does not know, unvalidated", function()
     assert.equal('{"name":"n","type":"flux.3-lora"}',
       encode({ name = "n" }, { type = "flux.3-lora" }))
-    assert.is_true(scenario.validate_create_model({}, { extra_body = { newField = { 1, 2 } } }))
+    assert.is_true(scenario.validate_create_model({}, nil, { extra_body = { newField = { 1, 2 } } }))
   end)
 
   it("refuse a field set in both places", function()

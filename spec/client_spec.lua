@@ -221,10 +221,14 @@ describe("scenario.validate_create_model", function()
   end)
 
   it("checks its options like create_model", function()
-    assert.has_error(function() scenario.validate_create_model({}, { extra = {} }) end,
-      "bad argument #2 to 'validate_create_model' (unknown option 'extra')")
-    assert.has_error(function() scenario.validate_create_model({}, "x") end,
-      "bad argument #2 to 'validate_create_model' (table expected, got string)")
+    assert.has_error(function() scenario.validate_create_model({}, nil, { extra = {} }) end,
+      "bad argument #3 to 'validate_create_model' (unknown option 'extra')")
+    assert.has_error(function() scenario.validate_create_model({}, nil, "x") end,
+      "bad argument #3 to 'validate_create_model' (table expected, got string)")
+    -- the query is checked as create_model checks it
+    local ok, err = scenario.validate_create_model({}, { originalAssets = "yes" })
+    assert.is_nil(ok)
+    assert.equal("query.originalAssets", err.errors[1].path)
   end)
 
   it("returns nil and a validation error listing every problem", function()

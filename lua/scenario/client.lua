@@ -252,18 +252,21 @@ function Client:_query(query)
 end
 
 local call_options = { extra_body = "table", on_done = "function" }
-local async_only = { on_done = true }
 local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
--- Checks the per-call options table, argument n of fname.
-function Client.check_call_options(fname, n, opts, async)
+-- Checks the per-call options table, argument n of fname: on_done only
+-- for an async call, extra_body only where there is a body to add to.
+function Client.check_call_options(fname, n, opts, async, takes_body)
   if opts == nil then return NO_OPTIONS end -- no allocation on the usual path
   if type(opts) ~= "table" then
     argerror(n, fname, "table expected, got " .. type(opts), 3)
   end
   for k, v in pairs(opts) do
-    if call_options[k] == nil or (async_only[k] and not async) then
-      argerror(n, fname, ("unknown option '%s'"):format(tostring(k)), 3)
+    if call_options[k] == nil or (k == "on_done" and not async) or (k == "extra_body" and not takes_body) then
+      local names = { "extra_body", "on_done" }
+      local hint = type(k) == "string" and core.suggest(k, names)
+      argerror(n, fname, ("unknown option '%s'%s"):format(tostring(k),
+        hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), 3)
     end
     if type(v) ~= call_options[k] then
       argerror(n, fname, ("option '%s' must be a %s"):format(k, call_options[k]), 3)
@@ -294,13 +297,15 @@ function Client:_where(call, endpoint)
   return method .. " " .. errors.url_path(url)
 end
 
--- Validates the call and makes its core call object (or loads `reuse`, an
+-- Validates the call of endpoint ep (an entry of core.endpoints) with the
+-- path parameters p1, p2 (as many as it has: at most two, see
+-- SC_MAX_PARAMS), and makes its core call object (or loads `reuse`, an
 -- idle one), or returns nil and the validation error.
-function Client:_call(endpoint, body, query, extra, reuse)
-  local call, raw = self._transport.start(self._handle, endpoint, body, query, extra, reuse)
+function Client:_call(ep, body, query, extra, reuse, p1, p2)
+  local call, raw = self._transport.start(self._handle, ep.name, body, query, extra, reuse, p1, p2)
   if call == nil then
     local err = errors.from_core(raw, { attempts = 0 })
-    self:_log("debug", "%s: not sent: %s", endpoint, tostring(err))
+    self:_log("debug", "%s: not sent: %s", ep.name, tostring(err))
     return nil, err
   end
   return call
@@ -309,10 +314,10 @@ end
 -- Validates and makes a request. With now, it starts at once if a slot
 -- is free; a blocking call leaves that to its wait, which starts it and
 -- waits in one round.
-function Client:_start(endpoint, idempotent, body, query, extra, on_done, now)
-  local call, err = self:_call(endpoint, body, query, extra)
+function Client:_start(ep, body, query, extra, on_done, now, p1, p2)
+  local call, err = self:_call(ep, body, query, extra, nil, p1, p2)
   if call == nil then return nil, err end
-  local req = Request.new(self, endpoint, idempotent, call, on_done)
+  local req = Request.new(self, ep, call, on_done)
   self._requests[#self._requests + 1] = req
   if now then
     local ok, perr = pcall(self._pump, self, 0)
@@ -428,13 +433,13 @@ end
 -- passes the request). Before 5.3 a yield can fail (across pcall in 5.1,
 -- or a C function), and nothing tells in advance: so there the first
 -- yield comes before the request exists, and a failure sends nothing.
-function Client:_blocking(endpoint, idempotent, body, query, extra)
+function Client:_blocking(ep, body, query, extra, p1, p2)
   local yields = self:_yields()
   if not yields and self._requests[1] == nil then
-    return self:_direct(endpoint, idempotent, body, query, extra)
+    return self:_direct(ep, body, query, extra, p1, p2)
   end
   if yields and not coroutine.isyieldable then coroutine.yield() end
-  local req, err = self:_start(endpoint, idempotent, body, query, extra, nil, yields)
+  local req, err = self:_start(ep, body, query, extra, nil, yields, p1, p2)
   if req == nil then return nil, err end
   if yields then
     while not req:poll() do coroutine.yield(req) end
@@ -447,94 +452,158 @@ local function cancelled(attempts)
   return errors.new("cancelled", "the request was cancelled", { attempts = attempts })
 end
 
--- A blocking call with nothing else in flight: the same call, attempts
--- and policy (Request.outcome) as on the request machine, without the
--- bookkeeping that sharing the client needs. Requests a finaliser starts
--- meanwhile move on in their own rounds.
-function Client:_direct(endpoint, idempotent, body, query, extra)
-  -- The call object is kept from one direct call to the next. A nested one
-  -- (from a finaliser) finds none and makes its own.
+-- A blocking call with nothing else in flight: a request of its own that
+-- is not in the client's list, driven by the same attempts and policy as
+-- the request machine's (Request:_send and Request:_finished), without
+-- the rounds that sharing the client needs. Its core call and the
+-- request table are kept from one direct call to the next; a nested one
+-- (from a finaliser) finds none and makes its own. Requests a finaliser
+-- starts meanwhile move on in their own rounds.
+function Client:_direct(ep, body, query, extra, p1, p2)
   local reuse = self._direct_call
   self._direct_call = false
-  local call, err = self:_call(endpoint, body, query, extra, reuse or nil)
+  local call, err = self:_call(ep, body, query, extra, reuse or nil, p1, p2)
   if call == nil then
     self._direct_call = reuse
     return nil, err
   end
-  local t, handle, attempts, t0 = self._transport, self._handle, 0, nil
+  local req = self._direct_req
+  self._direct_req = false
+  if req and req.ep == ep then -- the usual case: the same endpoint as the last direct call
+    req.call, req.attempts, req.state, req.t0 = call, 0, "queued", false
+  else
+    req = Request.reset(req or {}, self, ep, call, nil)
+    req.keep_call = true
+  end
+  local t, handle = self._transport, self._handle
   while true do
-    t.submit(call)
-    attempts = attempts + 1
-    if self._logger then
-      self:_log("debug", "%s: attempt %d of %d", self:_where(call, endpoint), attempts, self.max_retries + 1)
-      t0 = core.now()
-    end
+    req:_send()
     repeat t.perform(handle, 1) until t.state(call) ~= "running"
     -- These waits also collect what finished for any requests started
     -- meanwhile: the next round must look for them.
     if self._requests[1] ~= nil then self._unreaped = true end
     -- A finaliser, the transport or the logger may close the client at
     -- any of these steps; the call then ends as the machine's would.
-    if self._closed then return nil, cancelled(attempts) end
-    local delay, a, b = Request.outcome(self, endpoint, idempotent, attempts, t0, call,
-      pcall(t.finish, call))
-    if delay == nil then
+    if self._closed then return nil, cancelled(req.attempts) end
+    req:_finished()
+    if req.state == "done" then
+      local a, b = req.r1, req.r2
       self._direct_call = call -- idle again, for the next direct call
+      req.r1, req.r2 = false, false
+      self._direct_req = req
       return a, b
     end
-    if self._closed then return nil, cancelled(attempts) end
-    self._sleep(delay)
-    if self._closed then return nil, cancelled(attempts) end
+    if self._closed then return nil, cancelled(req.attempts) end
+    local delay = req.not_before - core.now()
+    self._sleep(delay > 0 and delay or 0) -- the client's sleep hears every backoff, 0 s ones too
+    if self._closed then return nil, cancelled(req.attempts) end
   end
 end
 
---- Creates a model: POST /models.
--- The body is validated before anything is sent. A create is sent at most
--- once: libcurl is kept from sending it again by itself on a fresh
--- connection, and it is retried only where the server cannot have acted on
--- it (a connection that failed or timed out before sending, HTTP 408, HTTP
--- 429 other than `QUOTA_EXCEEDED`) unless the client has `retry_unsafe`.
--- @tparam[opt] table body the create body, named as on the reference page,
---   such as `{ name = "Cinematic Realism", type = "flux.1-lora" }`; nil sends `{}`;
---   `classSlug = scenario.null` sends JSON null
--- @tparam[opt] table query `originalAssets` (boolean), `projectId` (string,
---   overrides the client's `project_id`)
--- @tparam[opt] table opts `extra_body`: fields sent as they are, unvalidated,
---   for fields or enum values newer than this version; a field may not be set
---   both in `body` and in `extra_body`
--- @treturn[1] table model the response's `model` object
--- @treturn[1] table meta `status`, `headers` (lower-case names), `attempts`,
---   the raw `body`, and `problems` (`{path, message}` each) when the response
---   is not of the documented shape (see `strict_responses`)
--- @return[2] nil
--- @treturn[2] scenario.Error err
--- @raise when not called as `client:create_model(...)`, on a closed client,
---   or on a bad `opts`
-function Client:create_model(body, query, opts)
-  check_self(self, "create_model")
-  opts = Client.check_call_options("create_model", 3, opts)
-  return self:_blocking("create_model", false, body, self:_query(query), opts.extra_body)
+-- ---- the methods: made from core.endpoints ----------------------------------
+-- Each endpoint of the C table becomes client:<name>(path params...,
+-- body, query, opts) and client:<name>_async(...), the body argument only
+-- where the endpoint takes one; scenario.validate_<name> comes from the
+-- same record (init.lua), and so does the reference (spec/support/
+-- ldoc_endpoints.lua writes it for make docs). There is no code of any
+-- one endpoint here.
+
+-- The position of the opts argument of ep's methods, for messages.
+local function opts_position(ep)
+  return #ep.params + (ep.takes_body and 3 or 2)
 end
 
---- Creates a model without blocking: POST /models, as `create_model`.
--- The body is validated at once; a bad one returns `nil, err` and sends
--- nothing. Otherwise the request starts as soon as the client has a free
--- slot, and moves forward in `req:poll()`, `client:poll()` and `req:wait()`.
--- @tparam[opt] table body as for `create_model`
--- @tparam[opt] table query as for `create_model`
--- @tparam[opt] table opts `extra_body` as for `create_model`, and `on_done`:
---   a function called once with `(model, meta)` or `(nil, err)` when the
---   request finishes; what it raises is caught, logged and kept in
---   `req.callback_error`
--- @treturn[1] scenario.Request req
--- @return[2] nil
--- @treturn[2] scenario.Error err a `validation` error
--- @raise when not called as `client:create_model_async(...)`, on a closed
---   client, or on a bad `opts`
-function Client:create_model_async(body, query, opts)
-  check_self(self, "create_model_async")
-  opts = Client.check_call_options("create_model_async", 3, opts, true)
-  return self:_start("create_model", false, body, self:_query(query), opts.extra_body, opts.on_done, true)
+-- client:<name> and client:<name>_async for ep, whose arguments come as
+-- (path params..., [body,] query, opts): one pair of bodies per shape of
+-- arguments, none per endpoint.
+local function methods(ep)
+  local name, async_name = ep.name, ep.name .. "_async"
+  local np, tb, n = #ep.params, ep.takes_body, opts_position(ep)
+  local function run(self, body, query, opts, p1, p2)
+    check_self(self, name)
+    opts = Client.check_call_options(name, n, opts, false, tb)
+    return self:_blocking(ep, body, self:_query(query), opts.extra_body, p1, p2)
+  end
+  local function start(self, body, query, opts, p1, p2)
+    check_self(self, async_name)
+    opts = Client.check_call_options(async_name, n, opts, true, tb)
+    return self:_start(ep, body, self:_query(query), opts.extra_body, opts.on_done, true, p1, p2)
+  end
+  if np == 0 and tb then
+    return run, start -- the same order of arguments
+  elseif np == 0 then
+    return function(self, query, opts) return run(self, nil, query, opts) end,
+      function(self, query, opts) return start(self, nil, query, opts) end
+  elseif np == 1 and tb then
+    return function(self, p1, body, query, opts) return run(self, body, query, opts, p1) end,
+      function(self, p1, body, query, opts) return start(self, body, query, opts, p1) end
+  elseif np == 1 then
+    return function(self, p1, query, opts) return run(self, nil, query, opts, p1) end,
+      function(self, p1, query, opts) return start(self, nil, query, opts, p1) end
+  elseif np == 2 and tb then
+    return function(self, p1, p2, body, query, opts) return run(self, body, query, opts, p1, p2) end,
+      function(self, p1, p2, body, query, opts) return start(self, body, query, opts, p1, p2) end
+  end
+  return function(self, p1, p2, query, opts) return run(self, nil, query, opts, p1, p2) end,
+    function(self, p1, p2, query, opts) return start(self, nil, query, opts, p1, p2) end
+end
+
+Client.endpoints = {} -- core.endpoints by name
+
+for _, ep in ipairs(core.endpoints) do
+  Client.endpoints[ep.name] = ep
+  Client[ep.name], Client[ep.name .. "_async"] = methods(ep)
+end
+
+-- A copy of the query table q with key k set to v (q itself is the
+-- caller's, and may be reused by it).
+local function with(q, k, v)
+  local c = {}
+  if type(q) == "table" and getmetatable(q) == nil then
+    for key, val in next, q do c[key] = val end
+  end
+  c[k] = v
+  return c
+end
+
+-- Iterators over every item of a list endpoint, across its pages.
+for _, ep in ipairs(core.endpoints) do
+  local pages = ep.pages
+  if pages then
+    local each, list = pages.each, ep.name
+    Client[each] = function(self, query, opts)
+      check_self(self, each)
+      opts = Client.check_call_options(each, 2, opts, false, false)
+      local page, i, token, seen, over = nil, 0, nil, {}, false
+      return function()
+        if over then return nil end
+        while true do
+          if page then
+            i = i + 1
+            local item = type(page[pages.items]) == "table" and page[pages.items][i]
+            if item ~= nil and item ~= false then return item end
+            token = page[pages.next]
+            if type(token) ~= "string" or token == "" then
+              over = true
+              return nil
+            end
+            if seen[token] then -- a server that sends the same cursor again would loop for ever
+              over = true
+              return false, errors.new("invalid_response", ("the server gave the pagination token %q "
+                .. "twice"):format(token), { attempts = 1 })
+            end
+            seen[token] = true
+          end
+          local doc, err = self[list](self, token and with(query, pages.token, token) or query, opts)
+          if not doc then
+            over = true
+            return false, err
+          end
+          page, i = doc, 0
+        end
+      end
+    end
+  end
 end
 
 return Client

@@ -93,18 +93,72 @@ function M.new(opts)
   return Client.new(opts)
 end
 
---- Checks a create body without sending anything.
--- @tparam table body the body as for @{scenario.Client:create_model}
--- @tparam[opt] table opts `extra_body`, as for @{scenario.Client:create_model}
--- @treturn[1] boolean true
+-- scenario.validate_<name>(path params..., [body,] query, opts) for every
+-- endpoint of core.endpoints: what client:<name> checks before it sends
+-- anything, with the same arguments, without a client. Documented with
+-- the methods (spec/support/ldoc_endpoints.lua).
+for _, ep in ipairs(core.endpoints) do
+  local fname, name, np, tb = "validate_" .. ep.name, ep.name, #ep.params, ep.takes_body
+  local n = np + (tb and 3 or 2)
+  local function validate(body, query, opts, ...)
+    opts = Client.check_call_options(fname, n, opts, false, tb)
+    local ok, raw = core.validate(name, body, opts.extra_body, nil, query, ...)
+    if ok then return true end
+    return nil, errors.from_core(raw, { attempts = 0 })
+  end
+  if np == 0 and tb then
+    M[fname] = function(body, query, opts) return validate(body, query, opts) end
+  elseif np == 0 then
+    M[fname] = function(query, opts) return validate(nil, query, opts) end
+  elseif np == 1 and tb then
+    M[fname] = function(p1, body, query, opts) return validate(body, query, opts, p1) end
+  elseif np == 1 then
+    M[fname] = function(p1, query, opts) return validate(nil, query, opts, p1) end
+  else
+    M[fname] = function(...)
+      local a = { ... }
+      local k = np + 1
+      local body = tb and a[k] or nil
+      if tb then k = k + 1 end
+      return validate(body, a[k], a[k + 1], unpack(a, 1, np))
+    end
+  end
+end
+
+--- An image file as a data URL, for the `data` of
+-- @{scenario.Client:add_training_images}: `"data:image/png;base64,..."`.
+-- The type is read from the file's first bytes (PNG, JPEG, WebP or GIF),
+-- never from its name; the encoding is done in C.
+-- @tparam string path the file
+-- @tparam[opt] table opts `max_bytes`: the largest file accepted, default
+--   12 MiB, so that the data URL fits the default `max_request_bytes`
+-- @treturn[1] string the data URL
 -- @return[2] nil
--- @treturn[2] scenario.Error err, a `validation` error with every problem
---   in `err.errors`
-function M.validate_create_model(body, opts)
-  opts = Client.check_call_options("validate_create_model", 2, opts)
-  local ok, raw = core.validate("create_model", body, opts.extra_body)
-  if ok then return true end
-  return nil, errors.from_core(raw, { attempts = 0 })
+-- @treturn[2] scenario.Error err of kind `file`: the file is missing,
+--   unreadable, too large, or not one of those images
+-- @raise when `path` is not a string or `opts` is not a table of known options
+function M.data_url(path, opts)
+  if type(path) ~= "string" then
+    error(("bad argument #1 to 'data_url' (string expected, got %s)"):format(type(path)), 2)
+  end
+  local max_bytes
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      error(("bad argument #2 to 'data_url' (table expected, got %s)"):format(type(opts)), 2)
+    end
+    for k, v in pairs(opts) do
+      if k ~= "max_bytes" then
+        error(("bad argument #2 to 'data_url' (unknown option '%s')"):format(tostring(k)), 2)
+      end
+      if type(v) ~= "number" or v < 1 or v ~= math.floor(v) or v == math.huge then
+        error("bad argument #2 to 'data_url' (option 'max_bytes' must be a positive integer)", 2)
+      end
+    end
+    max_bytes = opts.max_bytes
+  end
+  local url, message = core.data_url(path, max_bytes)
+  if url then return url end
+  return nil, errors.new("file", message, { path = path })
 end
 
 local tasks = {} -- spawned coroutines still running, in spawn order

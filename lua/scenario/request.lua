@@ -26,20 +26,32 @@ local function check_self(self, fname)
   end
 end
 
+-- (Re)makes t a request of client for endpoint ep (an entry of
+-- core.endpoints) with its validated core call. Every field is set, so
+-- that a table made here is made once at its full size, and one reused
+-- (the client's direct calls) keeps nothing of before.
+function Request.reset(t, client, ep, call, on_done)
+  t.client = client
+  t.ep = ep
+  t.endpoint = ep.name
+  t.idempotent = ep.idempotent
+  t.call = call
+  t.on_done = on_done
+  t.attempts = 0
+  t.state = "queued"
+  t.r1, t.r2, t.t0, t.not_before = false, false, false, false
+  t.keep_call = false -- on completion, the call stays the caller's (a direct call)
+  t.callback_error = nil
+  return setmetatable(t, Request)
+end
+
 -- Made by Client:_start once the call has passed validation.
-function Request.new(client, endpoint, idempotent, call, on_done)
-  return setmetatable({
-    client = client,
-    endpoint = endpoint,
-    idempotent = idempotent,
-    call = call,
-    on_done = on_done,
-    attempts = 0,
-    state = "queued",
-    -- Set later; present from the start, so the table is made once at
-    -- its full size.
-    r1 = false, r2 = false, t0 = false, not_before = false,
-  }, Request)
+function Request.new(client, ep, call, on_done)
+  return Request.reset({
+    client = false, ep = false, endpoint = false, idempotent = false, call = false, on_done = false,
+    attempts = 0, state = false, r1 = false, r2 = false, t0 = false, not_before = false,
+    keep_call = false,
+  }, client, ep, call, on_done)
 end
 
 function Request:__tostring()
@@ -68,7 +80,8 @@ function Request:_complete(a, b, defer)
   self.state = "done"
   self.r1, self.r2 = a, b
   if self.call then
-    c._transport.cancel(self.call) -- gives its handle back to the client
+    -- gives its handle back to the client, unless the caller keeps the call
+    if not self.keep_call then c._transport.cancel(self.call) end
     self.call = nil
   end
   if not defer then self:_notify() end
