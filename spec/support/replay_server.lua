@@ -6,10 +6,17 @@ exercise the real libcurl path, and records the exact bytes it received.
                                         [--standin-delay SECONDS]
 
 Prints "READY <data-port> <control-port>" and then serves:
-  - the data port: the client under test. Each request takes the next
-    queued response (or, in stand-in mode, a model made from the request,
-    sent --standin-delay seconds after the request, default 0). Delays run
-    on timers, so requests on different connections wait concurrently.
+  - the data port: the client under test. Requests are routed by method
+    and path to the endpoints of scenario.core's table (core.endpoints:
+    the same source the client's methods come from), and each request
+    takes the next response queued for its endpoint (a response with
+    `endpoint = "get_model"`, say), else the next one queued for any, else
+    a 500 REPLAY_EMPTY; a request no endpoint matches, with nothing queued
+    for any, gets the API's 404. In stand-in mode it gets a model made
+    from the request instead, sent --standin-delay seconds after it,
+    default 0. Delays run on timers, so requests on different connections
+    wait concurrently. Each recorded request says which endpoint it
+    matched (`endpoint`, or nil).
   - the control port, driven by spec/support/replay.lua:
       POST /enqueue   JSON array of responses:
                       {status, headers, body, delay, close, raw}, where
@@ -28,6 +35,24 @@ It exits by itself when the parent process is gone or after 10 idle minutes.
 local socket = require "socket"
 local cjson = require "cjson"
 local compat = require "spec.support.compat"
+
+-- The module under test, for its endpoint table (make check sets the path).
+package.cpath = (os.getenv("SCENARIO_TEST_CPATH") or "./build/lua5.4/?.so") .. ";" .. package.cpath
+local core = require "scenario.core"
+
+-- The routes: each endpoint's method and path as a pattern under /v1,
+-- literal segments escaped, each {param} one segment.
+local routes = {}
+for _, ep in ipairs(core.endpoints) do
+  local pattern = "^/v1" .. ep.path:gsub("[%^%$%(%)%%%.%[%]%*%+%-%?]", "%%%0"):gsub("{[^}]*}", "[^/]+") .. "$"
+  routes[#routes + 1] = { method = ep.method, pattern = pattern, name = ep.name }
+end
+
+local function route(method, path)
+  for _, r in ipairs(routes) do
+    if r.method == method and path:find(r.pattern) then return r.name end
+  end
+end
 
 local args = { ... }
 local parent, standin
@@ -50,6 +75,7 @@ data_srv:settimeout(0)
 ctl_srv:settimeout(0)
 
 local queue, log, conns, timers = {}, {}, {}, {}
+local routed = {} -- endpoint name -> its own queue
 local accepted = 0
 local last_activity = socket.gettime()
 
@@ -128,7 +154,14 @@ end
 local function control(c, req)
   local p = req.path
   if p == "/enqueue" then
-    for _, r in ipairs(cjson.decode(req.body)) do queue[#queue + 1] = r end
+    for _, r in ipairs(cjson.decode(req.body)) do
+      if r.endpoint then
+        routed[r.endpoint] = routed[r.endpoint] or {}
+        table.insert(routed[r.endpoint], r)
+      else
+        queue[#queue + 1] = r
+      end
+    end
     return json_response(200, { queued = #queue })
   elseif p == "/requests" then
     return json_response(200, log)
@@ -139,7 +172,7 @@ local function control(c, req)
     end
     return json_response(200, { connections = accepted, open = open, queued = #queue })
   elseif p == "/reset" then
-    queue, log, accepted, timers = {}, {}, 0, {}
+    queue, log, accepted, timers, routed = {}, {}, 0, {}, {}
     for i = #conns, 1, -1 do
       if conns[i].kind == "data" then drop(conns[i]) end
     end
@@ -170,14 +203,28 @@ local function standin_response(req)
   return { status = 200, headers = { ["Content-Type"] = "application/json" }, body = cjson.encode(doc) }
 end
 
+-- The next response of a queue: a sticky one stays for every request.
+local function take(q)
+  if q == nil or q[1] == nil then return nil end
+  if q[1].sticky then return q[1] end
+  return table.remove(q, 1)
+end
+
 local function serve(c, req)
+  req.endpoint = route(req.method, req.path)
   log[#log + 1] = req
   local resp
   if standin then
     resp = standin_response(req)
     resp.delay = standin_delay
   else
-    resp = (queue[1] and queue[1].sticky and queue[1]) or table.remove(queue, 1) or {
+    resp = take(routed[req.endpoint]) or take(queue)
+    if resp == nil and req.endpoint == nil then
+      resp = { status = 404, headers = { ["Content-Type"] = "application/json" },
+               body = cjson.encode { statusCode = 404, error = "Not Found",
+                                     message = ("Cannot %s %s"):format(req.method, req.path) } }
+    end
+    resp = resp or {
       status = 500, headers = { ["Content-Type"] = "application/json" },
       body = '{"status":"error","code":"REPLAY_EMPTY","message":"replay: no response queued"}',
     }
