@@ -86,3 +86,62 @@ describe("make demo", function()
     assert.truthy(out:find("type%s+flux.1%-lora"), out)
   end)
 end)
+
+describe("the C sources", function()
+  it("each compile on their own: every file includes what it uses", function()
+    local cflags = select(2, sh("pkg-config --cflags " .. (helper.LUA == "luajit" and "luajit" or helper.LUA)
+      .. " libcurl")):gsub("%s+$", "")
+    local n = 0
+    for file in io.popen("ls csrc"):lines() do
+      if file:match("%.[ch]$") then
+        n = n + 1
+        -- Unused statics are expected: each file is a part of one unit.
+        local ok, out = sh(("cc -std=c99 -Wall -Wextra -Werror -Wno-unused-function -Wno-unused-const-variable "
+          .. "-Wno-unused-variable -fsyntax-only %s -x c csrc/%s"):format(cflags, file))
+        assert.is_true(ok, file .. ": " .. out)
+      end
+    end
+    assert.truthy(n >= 19, n) -- and not an empty listing
+  end)
+end)
+
+describe("an endpoint", function()
+  it("is one entry in the table: a test build with one more gets its three functions", function()
+    local replay = require "spec.support.replay"
+    local server = replay.server()
+    server.reset()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local pc = helper.LUA == "luajit" and "luajit" or helper.LUA
+    -- GET /models/{modelId}/ping: in no table but this build's.
+    local entry = '{ .name = "ping_model", .method = "GET", .path = "/models/{modelId}/ping", '
+      .. '.query = &t_project_query, .response = &t_delete_response, .returns = SC_RETURNS_NOTHING, '
+      .. '.idempotent = 1, .summary = "Pings a model." }'
+    local ok, out = sh(("mkdir -p %s/scenario && cc -std=c99 -Wall -Wextra -Werror -fPIC -shared "
+      .. "$(pkg-config --cflags %s libcurl) '-DSC_TEST_ENDPOINT=%s' csrc/core.c -o %s/scenario/core.so "
+      .. "$(pkg-config --libs libcurl)"):format(dir, pc, entry, dir))
+    assert.is_true(ok, out)
+    local code = ([[
+      package.cpath = %q
+      local scenario = require "scenario"
+      local c = scenario.new { api_key = "k", api_secret = "s", base_url = %q, max_retries = 0 }
+      local ok, verr = scenario.validate_ping_model("", { projectId = 7 })
+      print(ok, verr.errors[1].path, verr.errors[2].path)
+      print(scenario.validate_ping_model("m1", { projectId = "p" }))
+      -- The replay server has no route for it, so the API's 404 comes back.
+      local done, err = c:ping_model("m 1", { projectId = "p" })
+      print(done, err.kind, err.message)
+      local req = assert(c:ping_model_async("m1"))
+      print(select(2, req:wait(5)).message)
+    ]]):format(dir .. "/?.so", server.url)
+    local out2, ok2 = helper.run_lua(code)
+    sh("rm -rf " .. dir)
+    assert.is_true(ok2, out2)
+    assert.equal("nil\tmodelId\tquery.projectId\ntrue\n"
+      .. "nil\tnot_found\tCannot GET /v1/models/m%201/ping\nCannot GET /v1/models/m1/ping\n", out2)
+    local reqs = server.requests()
+    assert.equal("GET", reqs[1].method)
+    assert.equal("projectId=p", reqs[1].query)
+    assert.equal("", reqs[1].body)
+  end)
+end)
