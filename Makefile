@@ -86,7 +86,7 @@ deps:
 
 # make demo EXAMPLE=create_lora runs another one; make demo-all runs them all.
 EXAMPLE  ?= create_model
-EXAMPLES := create_model create_lora create_composition validate_body game_loop coroutine_script
+EXAMPLES := create_model create_lora create_composition validate_body game_loop coroutine_script manage_models
 
 demo: deps
 	@$(MAKE) -s --no-print-directory $(SO)

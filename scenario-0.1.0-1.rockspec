@@ -8,7 +8,7 @@ source = {
 description = {
   summary = "Lua client for the Scenario generative-AI API",
   detailed = [[
-A Lua extension module for the Scenario REST API, centred on POST /models.
+A Lua extension module for the Scenario REST API: the whole /models resource.
 A small C core validates request tables against the API schema, writes the
 JSON, parses responses straight into checked Lua tables and talks HTTP over
 libcurl; a Lua layer adds environment defaults, retries and error values.
@@ -39,5 +39,6 @@ build = {
     ["scenario.errors"] = "lua/scenario/errors.lua",
     ["scenario.request"] = "lua/scenario/request.lua",
     ["scenario.retry"] = "lua/scenario/retry.lua",
+    ["scenario.testing"] = "lua/scenario/testing.lua",
   },
 }

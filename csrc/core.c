@@ -156,6 +156,34 @@ static int l_data_url(lua_State *L) {
   return 1;
 }
 
+/* core.to_json(value [, max_bytes]) -> json | nil, problems
+ * Any Lua value as JSON, checked as pass-through fields are (UTF-8,
+ * cycles, depth, NaN, sparse arrays, the size cap): for the stand-in
+ * server (scenario.testing), which answers with data of its own. */
+static int l_to_json(lua_State *L) {
+  sc_scratch *s = (sc_scratch *)lua_touserdata(L, UV_SCRATCH);
+  size_t max_bytes = opt_max_bytes(L, 2);
+  sc_walk w;
+  luaL_checkany(L, 1);
+  lua_settop(L, 1);
+  if (s->busy) s = push_scratch(L); /* re-entered: see sc_scratch */
+  s->busy = 1;
+  buf_reset(&s->buf);
+  walk_begin(L, &w, &s->buf);
+  w.max_bytes = max_bytes;
+  check_generic(&w, 1);
+  if (w.nerr > 0) {
+    s->busy = 0;
+    lua_pushnil(L);
+    push_problems(L, &w, "validation");
+    return 2;
+  }
+  lua_pushlstring(L, s->buf.data, s->buf.len);
+  buf_reset(&s->buf);
+  s->busy = 0;
+  return 1;
+}
+
 /* core.parse_json(text) -> value | nil, message
  * Any JSON value, read as the decoder reads data it has no schema for:
  * members that are null are absent, a null elsewhere is core.null. For
@@ -279,6 +307,7 @@ static const luaL_Reg module_funcs[] = {
   { "encode", l_encode },
   { "decode", l_decode },
   { "parse_json", l_parse_json },
+  { "to_json", l_to_json },
   { "data_url", l_data_url },
   { "sleep", l_sleep },
   { "now", l_now },

@@ -36,8 +36,10 @@ local socket = require "socket"
 local cjson = require "cjson"
 local compat = require "spec.support.compat"
 
--- The module under test, for its endpoint table (make check sets the path).
+-- The module under test, for its endpoint table and its stand-in (make
+-- check sets the C path).
 package.cpath = (os.getenv("SCENARIO_TEST_CPATH") or "./build/lua5.4/?.so") .. ";" .. package.cpath
+package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
 local core = require "scenario.core"
 
 -- The routes: each endpoint's method and path as a pattern under /v1,
@@ -184,23 +186,17 @@ local function control(c, req)
   return json_response(404, { error = "unknown control path " .. tostring(p) })
 end
 
--- Stand-in mode (make demo): answers POST .../models with the fixture's
--- model, carrying over what the request set.
+-- Stand-in mode (make demo): the whole /models resource, held in memory
+-- by scenario.testing, each new model starting as the fixture's.
+local standin_api
+
 local function standin_response(req)
-  local fixture = assert(compat.loadfile(standin, {}))()
-  if req.method ~= "POST" or not req.path:match("/models$") then
-    return { status = 404, headers = { ["Content-Type"] = "application/json" },
-             body = '{"status":"error","code":"NOT_FOUND","message":"the stand-in serves POST /models only"}' }
+  if not standin_api then
+    local fixture = assert(compat.loadfile(standin, {}))()
+    standin_api = require("scenario.testing").new { model = cjson.decode(fixture.response.body).model }
   end
-  local ok, body = pcall(cjson.decode, req.body)
-  local doc = cjson.decode(fixture.response.body)
-  if ok and type(body) == "table" then
-    for _, k in ipairs { "name", "shortDescription", "type", "collectionIds", "concepts" } do
-      if body[k] ~= nil then doc.model[k] = body[k] end
-    end
-  end
-  doc.model.id = ("model_standin%06d"):format(#log)
-  return { status = 200, headers = { ["Content-Type"] = "application/json" }, body = cjson.encode(doc) }
+  local status, headers, body = standin_api:handle(req.method, req.path, req.query, req.body)
+  return { status = status, headers = headers, body = body }
 end
 
 -- The next response of a queue: a sticky one stays for every request.
