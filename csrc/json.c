@@ -1,6 +1,6 @@
 /*
  * JSON output primitives and UTF-8 checking, shared by the request
- * encoder (check.c) and the response decoder (decode.c).
+ * encoder (encode.c) and the response decoder (decode.c).
  */
 #ifndef SCENARIO_JSON_C
 #define SCENARIO_JSON_C

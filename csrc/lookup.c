@@ -1,5 +1,5 @@
 /*
- * Matching table keys to schema fields, shared by check.c and decode.c.
+ * Matching table keys to schema fields, shared by encode.c and decode.c.
  */
 #ifndef SCENARIO_LOOKUP_C
 #define SCENARIO_LOOKUP_C

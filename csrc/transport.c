@@ -6,7 +6,7 @@
  * never unwind through curl's frames. The Lua side reads the results
  * after the transfer ends.
  *
- * An sc_request is self-contained (handle, buffers, flags); client.c
+ * An sc_request is self-contained (handle, buffers, flags); calls.c
  * drives it through the client's curl_multi handle.
  *
  * At most once. When a reused connection dies before any answer, libcurl
@@ -25,7 +25,7 @@
  * servers send before closing an idle connection) for its own answer, and
  * every answer after it is one behind. sc_socks keeps the client's sockets,
  * and on_prereq refuses a reused HTTP/1.x connection with input waiting,
- * before a byte of the request is written; client.c then starts the
+ * before a byte of the request is written; calls.c then starts the
  * transfer again, and libcurl, having closed that connection, takes
  * another. HTTP/2 connections are left alone: frames wait on them as a
  * matter of course, and they cannot fall out of step.

@@ -1,5 +1,7 @@
 /*
- * Arbitrary Lua values -> core.encode("create_model", body, extra).
+ * Arbitrary Lua values -> core.encode(endpoint, body, extra), for every
+ * endpoint of the table that takes a body (the input's first byte picks
+ * it).
  *
  * The input is a little program that builds values on the Lua stack:
  * strings (schema names, enum values, raw bytes, invalid UTF-8, NULs,
@@ -20,13 +22,22 @@ static const char *const names[] = {
   "baseModelId", "classSlug", "collectionIds", "concepts", "name", "shortDescription",
   "type", "modelId", "scale", "modelEpoch", "flux.1-lora", "sd-xl", "custom", "nmae",
   "collection_ids", "originalAssets", "projectId", "", "1",
+  /* the other bodies: update, train, training images, tags */
+  "epoch", "parameters", "learningRate", "lrScheduler", "nbEpochs", "rank", "seed",
+  "promptEmbedding", "thumbnail", "add", "delete", "strict", "data", "assetId", "assetIds",
+  "preset", "style", "constant", "cosine",
 };
 
 static const char oracle[] =
   "local cjson = require 'cjson'\n"
-  "function check_encode(body, extra)\n"
-  "  local json, err = core.encode('create_model', body, extra)\n"
-  "  local ok = core.validate('create_model', body, extra)\n"
+  "bodies = {}\n"
+  "for _, ep in ipairs(core.endpoints) do\n"
+  "  if ep.takes_body then bodies[#bodies + 1] = ep.name end\n"
+  "end\n"
+  "function check_encode(pick, body, extra)\n"
+  "  local name = bodies[pick % #bodies + 1]\n"
+  "  local json, err = core.encode(name, body, extra)\n"
+  "  local ok = core.validate(name, body, extra, nil, nil, 'model_x', 'x')\n"
   "  assert((json ~= nil) == (ok == true), 'validate and encode disagree')\n"
   "  if json == nil then\n"
   "    assert(type(err) == 'table' and err.kind == 'validation' and err.error_count >= 1, 'bad error value')\n"
@@ -58,6 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  int pick = size > 0 ? data[0] : 0;
   static unsigned runs = 0;
   lua_State *L = fuzz_L;
   const uint8_t *p = data, *end = data + size;
@@ -129,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
     }
   }
-  /* core.encode(body, extra): extra is the top value if it is a table */
+  /* check_encode(pick, body, extra): extra is the top value if it is a table */
   if (lua_gettop(L) >= 2 && lua_istable(L, -1)) {
     lua_copy(L, -1, 2);
     lua_settop(L, 2);
@@ -137,6 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_settop(L, 1);
     lua_pushnil(L);
   }
+  lua_pushinteger(L, pick);
+  lua_insert(L, 1);
   fuzz_call("check_encode", 0);
   if (++runs % 256 == 0) lua_gc(L, LUA_GCCOLLECT, 0);
   return 0;
