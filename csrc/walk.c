@@ -52,6 +52,9 @@ static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
   w->values = 0;
   w->max_bytes = (size_t)-1;
   w->depth = 0;
+  /* The root: a walk may start below it (a query, at "query", when there
+   * is no body), and the cycle check reads every level above a table. */
+  w->open[0] = NULL;
   w->cache = 0;
   w->lookups = NULL;
 }
