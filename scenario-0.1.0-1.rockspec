@@ -40,5 +40,6 @@ build = {
     ["scenario.request"] = "lua/scenario/request.lua",
     ["scenario.retry"] = "lua/scenario/retry.lua",
     ["scenario.testing"] = "lua/scenario/testing.lua",
+    ["scenario.training"] = "lua/scenario/training.lua",
   },
 }

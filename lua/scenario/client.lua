@@ -5,6 +5,7 @@ local core = require "scenario.core"
 local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local Request = require "scenario.request"
+local Wait = require "scenario.training"
 
 
 local Client = {}
@@ -188,6 +189,7 @@ function Client.new(opts)
     max_concurrent = opts.max_concurrent or 8,
     _yield = opts.yield_in_coroutines == true,
     _requests = {}, -- unfinished, in the order they were made
+    _waiters = {},  -- unfinished waits for a training (scenario.training)
     _running = 0,   -- how many of them have a transfer in flight
     _ended = {},    -- finished in this round, callbacks not yet run
     _reap_copy = false, -- a spare list for _reap
@@ -232,6 +234,9 @@ function Client:close()
   check_self(self, "close", true)
   if self._closed then return end
   self._closed = true
+  local waits = self._waiters
+  self._waiters = {}
+  for i = 1, #waits do waits[i]:cancel() end
   local list = self._requests
   self._requests = {}
   for i = 1, #list do list[i]:cancel() end
@@ -344,10 +349,36 @@ end
 -- at most `left` and at most a second (so a wait stays responsive).
 function Client:_next_wait(now, left)
   local w = left and left < 1 and left or 1
-  for _, r in ipairs(self._requests) do
-    if r.state == "backoff" and r.not_before - now < w then w = r.not_before - now end
-  end
+  local due = self:_due(now)
+  if due - now < w then w = due - now end
   return w > 0 and w or 0
+end
+
+-- When the next round has work that no transfer will wake it for: a
+-- queued request (now), the end of a backoff, a wait's next poll or its
+-- deadline; math.huge if nothing.
+function Client:_due(now)
+  local due = math.huge
+  for _, r in ipairs(self._requests) do
+    if r.state == "queued" then return now end
+    if r.state == "backoff" and r.not_before < due then due = r.not_before end
+  end
+  for _, w in ipairs(self._waiters) do
+    local d = w:_due()
+    if d < due then due = d end
+  end
+  return due
+end
+
+-- Drops an ended wait from the list.
+function Client:_forget_wait(w)
+  local list = self._waiters
+  for i = 1, #list do
+    if list[i] == w then
+      table.remove(list, i)
+      return
+    end
+  end
 end
 
 -- One round: fill free slots (queued requests, then backoffs that are
@@ -356,6 +387,12 @@ end
 -- consistent list, and may cancel or start requests.
 function Client:_pump(wait)
   local list, t = self._requests, self._transport
+  if self._waiters[1] ~= nil then
+    -- Before the sends, so that a poll started here goes out in this round.
+    local now, waits = core.now(), {}
+    for i, w in ipairs(self._waiters) do waits[i] = w end
+    for _, w in ipairs(waits) do w:_step(now) end
+  end
   if list[1] ~= nil then
     local now = core.now()
     for _, r in ipairs(list) do
@@ -414,7 +451,7 @@ end
 function Client:poll()
   check_self(self, "poll")
   self:_pump(0)
-  return #self._requests
+  return #self._requests + #self._waiters
 end
 
 local spawned = setmetatable({}, { __mode = "k" })
@@ -553,6 +590,82 @@ Client.endpoints = {} -- core.endpoints by name
 for _, ep in ipairs(core.endpoints) do
   Client.endpoints[ep.name] = ep
   Client[ep.name], Client[ep.name .. "_async"] = methods(ep)
+end
+
+-- ---- waiting for a training -------------------------------------------------
+
+local wait_options = {
+  interval = "number", max_interval = "number", timeout = "number", on_progress = "function",
+  on_done = "function", query = "table",
+}
+local wait_names = { "interval", "max_interval", "timeout", "on_progress", "on_done", "query" }
+
+local function check_wait(fname, model_id, opts, async)
+  if type(model_id) ~= "string" or model_id == "" then
+    argerror(1, fname, ("modelId must be a non-empty string, got %s"):format(
+      model_id == "" and "an empty one" or type(model_id)), 3)
+  end
+  if opts == nil then return NO_OPTIONS end
+  if type(opts) ~= "table" then argerror(2, fname, "table expected, got " .. type(opts), 3) end
+  for k, v in pairs(opts) do
+    if wait_options[k] == nil or (k == "on_done" and not async) then
+      local hint = type(k) == "string" and core.suggest(k, wait_names)
+      argerror(2, fname, ("unknown option '%s'%s"):format(tostring(k),
+        hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), 3)
+    end
+    if type(v) ~= wait_options[k] then
+      argerror(2, fname, ("option '%s' must be a %s"):format(k, wait_options[k]), 3)
+    end
+    if wait_options[k] == "number" and not (v > 0 and v < math.huge) then
+      argerror(2, fname, ("option '%s' must be a number of seconds above 0"):format(k), 3)
+    end
+  end
+  return opts
+end
+
+--- Waits for the training of a model to end, without blocking: polls
+-- `get_model` (a few seconds apart at first, backing off to
+-- `max_interval` while nothing changes, and never sooner than a
+-- `Retry-After` asks), and calls `on_progress(model)` whenever its
+-- status or training progress changes. A poll that fails for a moment
+-- (5xx, a lost connection) is retried by get_model's own policy.
+-- @tparam string modelId
+-- @tparam[opt] table opts `interval` (seconds, default 5), `max_interval`
+--   (default 30), `timeout` (seconds; none by default), `on_progress`,
+--   `on_done` (called once with what `wait_for_training` returns), `query`
+--   (get_model's query: `projectId`, `originalAssets`)
+-- @treturn scenario.Wait the wait: `poll`, `done`, `result`, `wait`, `cancel`
+-- @raise on a modelId that is not a non-empty string, or a bad option
+function Client:wait_for_training_async(model_id, opts)
+  check_self(self, "wait_for_training_async")
+  opts = check_wait("wait_for_training_async", model_id, opts, true)
+  local w = Wait.new(self, model_id, opts)
+  self._waiters[#self._waiters + 1] = w
+  return w
+end
+
+--- Waits for the training of a model to end, as `wait_for_training_async`
+-- does, and returns how it ended. In a `scenario.spawn` coroutine (or any,
+-- with `yield_in_coroutines`) it yields between rounds instead of blocking.
+-- @tparam string modelId
+-- @tparam[opt] table opts as for `wait_for_training_async`, without `on_done`
+-- @treturn[1] table the trained model (`status == "trained"`)
+-- @treturn[1] table meta of the last poll
+-- @return[2] nil
+-- @treturn[2] scenario.Error err: kind `training_failed` or
+--   `training_canceled` (with `err.model`, as last seen), `timeout` when
+--   `opts.timeout` passed first, or the error of a poll that failed for good
+-- @raise as `wait_for_training_async`
+function Client:wait_for_training(model_id, opts)
+  check_self(self, "wait_for_training")
+  opts = check_wait("wait_for_training", model_id, opts, false)
+  local w = Wait.new(self, model_id, opts)
+  self._waiters[#self._waiters + 1] = w
+  if self:_yields() then
+    while not w:poll() do coroutine.yield(w) end
+    return w:result()
+  end
+  return w:wait()
 end
 
 -- A copy of the query table q with key k set to v (q itself is the

@@ -1,0 +1,224 @@
+--- Waiting for a training: what `client:wait_for_training_async` returns.
+-- It polls `get_model` until the model's training ends, calling
+-- `on_progress` whenever its status or progress changes. It is driven by
+-- `client:poll()` (or its own `poll` and `wait`) like every request, and
+-- never blocks a round: between polls it only checks the time.
+-- @classmod scenario.Wait
+local core = require "scenario.core"
+local errors = require "scenario.errors"
+
+local Wait = {}
+Wait.__index = Wait
+Wait.__name = "scenario.Wait"
+
+Wait.INTERVAL = 5      -- seconds between polls at first, and after a change
+Wait.MAX_INTERVAL = 30 -- the cap the interval backs off to while nothing changes
+Wait.BACKOFF = 1.5
+
+local function argerror(fname, msg)
+  error(("bad argument #1 to '%s' (%s)"):format(fname, msg), 3)
+end
+
+local function check_self(self, fname)
+  if getmetatable(self) ~= Wait then
+    argerror(fname, ("scenario wait expected, got %s; call it as wait:%s(...)"):format(type(self), fname))
+  end
+end
+
+-- What on_progress tells apart: the status and the training's stage,
+-- queue position, progress and remaining time.
+local function signature(model)
+  local p = type(model.trainingProgress) == "table" and model.trainingProgress or {}
+  return table.concat({ tostring(model.status), tostring(p.stage), tostring(p.position), tostring(p.progress),
+    tostring(p.remainingTimeMs) }, "|")
+end
+
+--- Made by client:wait_for_training_async once its options have passed.
+-- @local
+function Wait.new(client, model_id, opts)
+  local now = core.now()
+  local interval = opts.interval or Wait.INTERVAL
+  return setmetatable({
+    client = client,
+    model_id = model_id,
+    query = opts.query,
+    on_progress = opts.on_progress,
+    on_done = opts.on_done,
+    base_interval = interval,
+    interval = interval,
+    max_interval = opts.max_interval or math.max(Wait.MAX_INTERVAL, interval),
+    deadline = opts.timeout and now + opts.timeout or false,
+    timeout = opts.timeout,
+    next_at = now, -- the first poll at once
+    req = false,   -- the get_model in flight
+    model = false, -- the model as last seen
+    polls = 0,
+    last = false,  -- the signature on_progress last saw
+    state = "waiting",
+    r1 = false, r2 = false,
+  }, Wait)
+end
+
+function Wait:__tostring()
+  return ("scenario.Wait (%s, %s)"):format(tostring(self.model_id), self.state)
+end
+
+-- Ends the wait; its on_done runs now.
+function Wait:_finish(a, b)
+  if self.state == "done" then return end
+  self.state = "done"
+  self.r1, self.r2 = a, b
+  if self.req and not self.req:done() then self.req:cancel() end
+  self.req = false
+  self.client:_forget_wait(self)
+  local cb = self.on_done
+  if cb then
+    self.on_done = nil
+    local ok, err = pcall(cb, a, b)
+    if not ok then
+      self.callback_error = err
+      self.client:_log("warn", "wait_for_training %s: on_done raised: %s", self.model_id, tostring(err))
+    end
+  end
+end
+
+local function ended(self, kind, message)
+  return errors.new(kind, message, { attempts = self.polls, model = self.model or nil })
+end
+
+-- Takes the answer of the poll that finished.
+function Wait:_took(now)
+  local model, meta = self.req:result()
+  self.req = false
+  if model == nil then
+    if self.state ~= "done" then
+      -- The poll failed after get_model's own retries (or was cancelled).
+      meta.model = self.model or nil
+      self:_finish(nil, meta)
+    end
+    return
+  end
+  self.polls = self.polls + 1
+  self.model = model
+  local sig = signature(model)
+  if sig ~= self.last then
+    self.last = sig
+    self.interval = self.base_interval
+    if self.on_progress then
+      local ok, err = pcall(self.on_progress, model)
+      if not ok then
+        self.callback_error = err
+        self.client:_log("warn", "wait_for_training %s: on_progress raised: %s", self.model_id, tostring(err))
+      end
+      if self.state == "done" then return end -- the callback cancelled it
+    end
+  else
+    self.interval = math.min(self.interval * Wait.BACKOFF, self.max_interval)
+  end
+  local status = model.status
+  if status == "trained" then return self:_finish(model, meta) end
+  if status == "failed" then
+    return self:_finish(nil, ended(self, "training_failed", ("the training of %s failed"):format(self.model_id)))
+  end
+  if status == "training-canceled" then
+    return self:_finish(nil, ended(self, "training_canceled",
+      ("the training of %s was canceled"):format(self.model_id)))
+  end
+  local delay = self.interval
+  local ra = errors.retry_after(meta.headers, core.parse_http_date)
+  if ra and ra > delay then delay = ra end -- the server asks for fewer polls
+  self.next_at = now + delay
+end
+
+-- One step, at the start of each of the client's rounds: take a finished
+-- poll, end on the deadline, or start the next poll when it is due.
+function Wait:_step(now)
+  if self.state == "done" then return end
+  if self.req and self.req:done() then self:_took(now) end
+  if self.state == "done" then return end
+  if self.deadline and now >= self.deadline then
+    return self:_finish(nil, ended(self, "timeout", ("the training of %s had not ended after %g s")
+      :format(self.model_id, self.timeout)))
+  end
+  if not self.req and now >= self.next_at then
+    local req, err = self.client:get_model_async(self.model_id, self.query)
+    if not req then return self:_finish(nil, err) end
+    self.req = req
+  end
+end
+
+-- When this wait next needs a round: its next poll or its deadline.
+function Wait:_due()
+  local due = self.req and math.huge or self.next_at
+  if self.deadline and self.deadline < due then due = self.deadline end
+  return due
+end
+
+--- Moves this wait, and every other request of its client, forward
+-- without blocking.
+-- @treturn boolean whether it has ended
+function Wait:poll()
+  check_self(self, "poll")
+  if self.state ~= "done" then self.client:_pump(0) end
+  return self.state == "done"
+end
+
+--- Whether it has ended, without moving anything.
+-- @treturn boolean
+function Wait:done()
+  check_self(self, "done")
+  return self.state == "done"
+end
+
+--- What `wait_for_training` returns, once it has ended.
+-- @treturn[1] table the trained model
+-- @treturn[1] table meta of the last poll
+-- @return[2] nil
+-- @treturn[2] scenario.Error err
+-- @raise when it has not ended
+function Wait:result()
+  check_self(self, "result")
+  if self.state ~= "done" then argerror("result", "the wait has not ended; poll it first") end
+  return self.r1, self.r2
+end
+
+--- Blocks until it ends, or until `timeout` seconds pass (then `nil,
+-- err` with kind `pending`; it goes on). Between polls it sleeps with
+-- the client's `sleep`.
+-- @tparam[opt] number timeout seconds
+-- @return as `result`
+function Wait:wait(timeout)
+  check_self(self, "wait")
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
+    argerror("wait", "timeout must be a number of seconds, at least 0")
+  end
+  local c = self.client
+  local stop = timeout and core.now() + timeout
+  while self.state ~= "done" do
+    local now = core.now()
+    if c._running == 0 then
+      -- Nothing on the wire: sleep until something is due.
+      local due = c:_due(now)
+      if stop and stop < due then due = stop end
+      if due > now and due < math.huge then c._sleep(due - now) end
+    end
+    now = core.now()
+    c:_pump(c:_next_wait(now, stop and math.max(0, stop - now)))
+    if self.state ~= "done" and stop and core.now() >= stop then
+      return nil, errors.new("pending", ("still waiting after %g s"):format(timeout), { attempts = self.polls })
+    end
+  end
+  return self.r1, self.r2
+end
+
+--- Stops waiting: it ends with an error of kind `cancelled`. The training
+-- goes on, server-side.
+-- @treturn boolean whether it was still waiting
+function Wait:cancel()
+  check_self(self, "cancel")
+  if self.state == "done" then return false end
+  self:_finish(nil, ended(self, "cancelled", "the wait was cancelled; the training goes on"))
+  return true
+end
+
+return Wait
