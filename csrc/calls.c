@@ -675,8 +675,13 @@ static int call_check(lua_State *L, sc_request *r, const sc_client *c, const sc_
   } else if (ep->fixed_body != NULL && !buf_adds(&r->body, ep->fixed_body)) {
     luaL_error(L, "not enough memory");
   }
-  r->has_body = ep->body != NULL;
-  if (query) {
+  r->has_body = ep->body != NULL || ep->fixed_body != NULL;
+  if (query && ep->query == NULL) {
+    w.out = NULL;
+    path_key(&w, "query", 5);
+    walk_fail(&w, "%s takes no query", ep->name);
+    path_pop(&w);
+  } else if (query) {
     w.out = NULL;
     path_key(&w, "query", 5);
     if (lua_type(L, query) != LUA_TTABLE) {

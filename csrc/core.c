@@ -82,7 +82,9 @@ static int encode_body(lua_State *L, int keep, int full) {
   if (query) {
     w.out = NULL;
     path_key(&w, "query", 5);
-    if (lua_type(L, query) != LUA_TTABLE) {
+    if (ep->query == NULL) {
+      walk_fail(&w, "%s takes no query", ep->name);
+    } else if (lua_type(L, query) != LUA_TTABLE) {
       walk_fail(&w, "expected a table, got %s", describe(L, query));
     } else {
       check_object(&w, query, ep->query, 0);
@@ -122,23 +124,32 @@ static int l_encode(lua_State *L) {
 /* core.data_url(path [, max_bytes]) -> "data:<mime>;base64,..." | nil, message
  * The type is sniffed from the file's first bytes (PNG, JPEG, WebP, GIF). */
 static int l_data_url(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  size_t plen;
+  const char *path = luaL_checklstring(L, 1, &plen);
   lua_Integer max = luaL_optinteger(L, 2, SC_DATA_URL_MAX);
   sc_scratch *in;
-  const char *why, *mime;
+  sc_file how;
+  const char *mime;
   char *out;
   size_t n;
   luaL_argcheck(L, max > 0, 2, "the cap must be a positive number of bytes");
+  luaL_argcheck(L, strlen(path) == plen, 1, "the path contains a NUL byte");
   lua_settop(L, 2);
   in = push_scratch(L); /* its __gc frees what was read, whatever raises */
-  why = read_file(path, &in->buf, (size_t)max);
-  if (why != NULL) {
+  how = read_file(path, &in->buf, (size_t)max);
+  if (how != SC_FILE_OK) {
+    char mb[24];
     lua_pushnil(L);
-    if (why[0] == 't') {
-      char mb[24];
-      lua_pushfstring(L, "%s is larger than %s bytes (max_bytes)", path, int_text(max, mb));
-    } else {
-      lua_pushfstring(L, "%s %s: %s", why, path, strerror(errno));
+    switch (how) {
+      case SC_FILE_TOO_LARGE:
+        lua_pushfstring(L, "%s is larger than %s bytes (max_bytes)", path, int_text(max, mb));
+        break;
+      case SC_FILE_NOT_REGULAR: lua_pushfstring(L, "%s is not a regular file", path); break;
+      case SC_FILE_NO_MEMORY: lua_pushfstring(L, "not enough memory to read %s", path); break;
+      case SC_FILE_CANNOT_READ:
+        lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
+        break;
+      default: lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno)); break;
     }
     return 2;
   }
@@ -184,17 +195,20 @@ static int l_to_json(lua_State *L) {
   return 1;
 }
 
-/* core.parse_json(text) -> value | nil, message
+/* core.parse_json(text [, keep_nulls]) -> value | nil, message
  * Any JSON value, read as the decoder reads data it has no schema for:
- * members that are null are absent, a null elsewhere is core.null. For
- * the Lua layer's error bodies, so it needs no JSON module of its own. */
+ * members that are null are absent (with keep_nulls, core.null, as a
+ * null elsewhere is). For the Lua layer's error bodies, so it needs no
+ * JSON module of its own, and the stand-in's requests, where a null
+ * member means "unset". */
 static int l_parse_json(lua_State *L) {
   sc_walk w;
   sc_reader r;
   int got;
+  int keep = lua_toboolean(L, 2);
   luaL_checktype(L, 1, LUA_TSTRING);
   lua_settop(L, 1);
-  got = read_json(L, &w, &r, 1, NULL);       /* text nil cache names [value] */
+  got = read_json(L, &w, &r, 1, NULL, keep); /* text nil cache names [value] */
   if (got == RD_BROKEN) {
     lua_pushnil(L);
     push_syntax_error(L, &r, "");
@@ -346,6 +360,14 @@ static void check_schema(lua_State *L) {
     if (!schema_fits(ep->body, 0, &o) || !schema_fits(ep->query, 0, &o) ||
         !schema_fits(ep->response, 0, &o))
       luaL_error(L, "scenario.core: the schema of %s outgrows the lookups", ep->name);
+    /* A URL holds scalars and lists of them: an object could not be sent. */
+    for (int f = 0; ep->query != NULL && f < ep->query->nfields; f++) {
+      sc_kind k = ep->query->fields[f].type->kind;
+      if (k == SC_OBJECT || k == SC_MAP)
+        luaL_error(L, "scenario.core: the query of %s has an object field", ep->name);
+    }
+    if (ep->query != NULL && ep->query->kind != SC_OBJECT)
+      luaL_error(L, "scenario.core: the query of %s is not an object", ep->name);
   }
   if (o.n >= SC_OWNERS / 2) luaL_error(L, "scenario.core: too many schema objects for the lookup cache");
 }

@@ -12,13 +12,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base64.c"
 #include "buf.c"
 
-/* The default cap on the file: its data URL (4/3 of it, and the header)
- * then fits under the default max_request_bytes of 16 MiB. */
-#define SC_DATA_URL_MAX ((lua_Integer)12 * 1024 * 1024)
+/* The default cap on the file: its data URL (4/3 of it, its header) and
+ * the rest of a training image's body (the name, a few KiB at most) then
+ * fit under the default max_request_bytes of 16 MiB. */
+#define SC_DATA_URL_MAX ((lua_Integer)12 * 1024 * 1024 - 4096)
 
 /* The image type of the n bytes at p, by their magic numbers, or NULL. */
 static const char *sniff_image(const unsigned char *p, size_t n) {
@@ -29,32 +31,43 @@ static const char *sniff_image(const unsigned char *p, size_t n) {
   return NULL;
 }
 
-/* Reads the whole file at path into b, at most max bytes. Returns NULL,
- * or what went wrong (a static string; errno set for open and read
- * failures). No Lua call: nothing can raise while the file is open. */
-static const char *read_file(const char *path, sc_buf *b, size_t max) {
-  FILE *f = fopen(path, "rb");
-  const char *why = NULL;
-  if (f == NULL) return "cannot open";
+/* How reading a file went. */
+typedef enum sc_file {
+  SC_FILE_OK, SC_FILE_CANNOT_OPEN, SC_FILE_CANNOT_READ, SC_FILE_NOT_REGULAR, SC_FILE_TOO_LARGE,
+  SC_FILE_NO_MEMORY
+} sc_file;
+
+/* Reads the whole file at path into b, at most max bytes (errno tells
+ * why it could not be opened or read). No Lua call: nothing can raise
+ * while the file is open. */
+static sc_file read_file(const char *path, sc_buf *b, size_t max) {
+  struct stat st;
+  FILE *f;
+  sc_file how = SC_FILE_OK;
+  /* A FIFO with no writer would block fopen for ever; a device never ends. */
+  if (stat(path, &st) != 0) return SC_FILE_CANNOT_OPEN;
+  if (!S_ISREG(st.st_mode)) return SC_FILE_NOT_REGULAR;
+  f = fopen(path, "rb");
+  if (f == NULL) return SC_FILE_CANNOT_OPEN;
   for (;;) {
     size_t got;
     if (!buf_reserve(b, 65536)) {
-      why = "not enough memory for";
+      how = SC_FILE_NO_MEMORY;
       break;
     }
     got = fread(b->data + b->len, 1, 65536, f);
     b->len += got;
     if (b->len > max) {
-      why = "too large:";
+      how = SC_FILE_TOO_LARGE;
       break;
     }
     if (got < 65536) {
-      if (ferror(f)) why = "cannot read";
+      if (ferror(f)) how = SC_FILE_CANNOT_READ;
       break;
     }
   }
-  if (fclose(f) != 0 && why == NULL) why = "cannot read";
-  return why;
+  if (fclose(f) != 0 && how == SC_FILE_OK) how = SC_FILE_CANNOT_READ;
+  return how;
 }
 
 /* The length of "data:<mime>;base64,<the n bytes>". */

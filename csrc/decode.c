@@ -52,6 +52,7 @@ typedef struct sc_reader {
   size_t syntax_at;            /* and at which byte offset */
   int depth;
   int names;                   /* stack slot of the lookups' anchor table */
+  int keep_nulls;              /* a null member is core.null, not absent (core.parse_json's option) */
 } sc_reader;
 
 /* What reading a value gave. RD_PUSHED: a string decoded onto the stack. */
@@ -482,6 +483,10 @@ static int rd_object(sc_reader *r, const sc_type *t) {
       got = rd_value(r, ft);                              /* tbl key [value] */
       path_pop(r->w);
       if (got == RD_BROKEN) return RD_BROKEN;
+      if (got == RD_NULL && r->keep_nulls) {
+        lua_pushlightuserdata(L, NULL);
+        got = RD_VALUE;
+      }
       if (got == RD_VALUE) {
         lua_rawset(L, tbl);
         members++;
@@ -631,13 +636,15 @@ static int rd_value(sc_reader *r, const sc_type *t) {
 /* Parses the JSON string at idx, against t (NULL: no schema). Pushes the
  * walk's two slots, the lookups' names and, unless the JSON is broken or
  * a null, the value. Returns what rd_value does. */
-static int read_json(lua_State *L, sc_walk *w, sc_reader *r, int idx, const sc_type *t) {
+static int read_json(lua_State *L, sc_walk *w, sc_reader *r, int idx, const sc_type *t,
+                     int keep_nulls) {
   size_t len;
   const char *json = lua_tolstring(L, idx, &len);
   int got;
   walk_begin(L, w, NULL);                    /* nil cache */
   memset(r, 0, sizeof *r);
   r->w = w;
+  r->keep_nulls = keep_nulls;
   r->start = r->p = (const unsigned char *)json;
   r->end = r->start + len;
   lua_getiuservalue(L, w->cache, 1);         /* nil cache names */
@@ -672,7 +679,7 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int str
   int base = lua_gettop(L), got;
   sc_walk w;
   sc_reader r;
-  got = read_json(L, &w, &r, idx, ep->response); /* nil cache names [document] */
+  got = read_json(L, &w, &r, idx, ep->response, 0); /* nil cache names [document] */
   if (got == RD_BROKEN) {
     lua_createtable(L, 0, 2);
     lua_pushliteral(L, "invalid_response");

@@ -325,6 +325,8 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   r->headers_body = 1;
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+  /* The path is ours, percent-encoded: not to be normalised (url.c). */
+  SETOPT(CURLOPT_PATH_AS_IS, 1L);
   SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
   SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 #if LIBCURL_VERSION_NUM >= 0x075500

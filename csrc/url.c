@@ -4,7 +4,9 @@
  * are percent-encoded: everything but RFC 3986's unreserved characters,
  * so "/" becomes %2F and an id such as "../x" cannot climb out of its
  * place in the path, and "?", "#" or "&" cannot start a query of their
- * own.
+ * own. A parameter that is "." or ".." is refused outright: it is a dot
+ * segment, which libcurl (and many servers) would remove from the path,
+ * reaching another endpoint.
  */
 #ifndef SCENARIO_URL_C
 #define SCENARIO_URL_C
@@ -59,10 +61,17 @@ static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int
     int idx = params + i;
     if (!path_param_name(ep, i, &name, &len)) break;
     path_key(w, name, len);
-    if (lua_type(w->L, idx) != LUA_TSTRING)
+    if (lua_type(w->L, idx) != LUA_TSTRING) {
       walk_fail(w, "expected a non-empty string, got %s", describe(w->L, idx));
-    else if (lua_rawlen(w->L, idx) == 0)
-      walk_fail(w, "expected a non-empty string, got an empty one");
+    } else {
+      const char *v = lua_tostring(w->L, idx);
+      size_t vlen = lua_rawlen(w->L, idx);
+      if (vlen == 0)
+        walk_fail(w, "expected a non-empty string, got an empty one");
+      else if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+        walk_fail(w, "\"%s\" cannot be a path segment (it would be removed, reaching another "
+                     "endpoint)", v);
+    }
     path_pop(w);
   }
 }
@@ -74,9 +83,13 @@ static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int
 static int put_query_value(lua_State *L, sc_buf *u) {
   switch (lua_type(L, -1)) {
     case LUA_TBOOLEAN: return buf_adds(u, lua_toboolean(L, -1) ? "true" : "false");
-    case LUA_TNUMBER:
-      if (lua_isinteger(L, -1)) return json_put_integer(u, lua_tointeger(L, -1));
-      return json_put_double(u, (double)lua_tonumber(L, -1));
+    case LUA_TNUMBER: {
+      /* As JSON writes it, escaped: 1e+20's "+" would read as a space. */
+      char t[32];
+      int n = lua_isinteger(L, -1) ? (int)strlen(int_text(lua_tointeger(L, -1), t))
+                                   : fmt_double((double)lua_tonumber(L, -1), t);
+      return url_put_escaped(u, t, (size_t)n);
+    }
     case LUA_TSTRING: {
       size_t len;
       const char *v = lua_tolstring(L, -1, &len);
@@ -138,7 +151,8 @@ static void build_url(lua_State *L, sc_buf *u, const char *base_url, const sc_en
   for (i = 0; ok && query && i < ep->query->nfields; i++) {
     const sc_field *f = &ep->query->fields[i];
     lua_pushstring(L, f->name);
-    if (lua_rawget(L, query) == LUA_TNIL) {
+    if (lua_rawget(L, query) == LUA_TNIL ||
+        (lua_type(L, -1) == LUA_TTABLE && lua_rawlen(L, -1) == 0)) { /* an empty list: none */
       lua_pop(L, 1);
       continue;
     }

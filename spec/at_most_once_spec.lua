@@ -120,3 +120,55 @@ describe("the libcurl features", function()
     assert.equal(has, core.features.forbid_retry_on_reuse)
   end)
 end)
+
+describe("every endpoint that is not idempotent", function()
+  before_each(function() server.reset() end)
+
+  -- A call of each, with a body, on a connection a first call kept alive.
+  local calls = {
+    create_model = function(c) return c:create_model { name = "twice?" } end,
+    train_model = function(c) return c:train_model("model_x", { parameters = { rank = 8 } }) end,
+    add_training_images = function(c) return c:add_training_images("model_x", { assetId = "asset_x" }) end,
+  }
+
+  for _, ep in ipairs(core.endpoints) do
+    if not ep.idempotent then
+      it(ep.name .. " reaches the server once when its reused connection dies after the body", function()
+        local call = assert(calls[ep.name], "no call for " .. ep.name)
+        server.enqueue("model_example", DROP)
+        local client = helper.client()
+        assert(client:get_model("model_warm")) -- a first exchange keeps the connection alive
+        local result, err = call(client)
+        assert.is_nil(result)
+        assert.equal("connection", err.kind)
+        assert.is_true(err.sent)
+        assert.equal(1, err.attempts)
+        local reqs = server.requests()
+        assert.equal(2, #reqs)
+        assert.equal(ep.name, reqs[2].endpoint)
+        assert.equal(reqs[1].connection, reqs[2].connection)
+      end)
+    end
+  end
+
+  it("are the ones with a call above", function()
+    local n = 0
+    for _, ep in ipairs(core.endpoints) do
+      if not ep.idempotent then n = n + 1 end
+    end
+    assert.equal(3, n)
+  end)
+
+  it("leave idempotent ones as libcurl sends them: again on a fresh connection, harmlessly", function()
+    server.enqueue("model_example", DROP, "model_example")
+    local client = helper.client()
+    assert(client:get_model("model_warm"))
+    local model, meta = client:update_model("model_x", { name = "again" })
+    assert.equal("id", model.id)
+    assert.equal(1, meta.attempts) -- libcurl's own start again, within the attempt
+    local reqs = server.requests()
+    assert.equal(3, #reqs)
+    assert.equal(reqs[2].body, reqs[3].body)
+    assert.are_not.equal(reqs[2].connection, reqs[3].connection)
+  end)
+end)

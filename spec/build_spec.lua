@@ -113,10 +113,14 @@ describe("an endpoint", function()
     local dir = os.tmpname()
     os.remove(dir)
     local pc = helper.LUA == "luajit" and "luajit" or helper.LUA
-    -- GET /models/{modelId}/ping: in no table but this build's.
+    -- GET /models/{modelId}/ping, and PUT /models/{modelId}/images/{imageId}
+    -- with a body: in no table but this build's.
     local entry = '{ .name = "ping_model", .method = "GET", .path = "/models/{modelId}/ping", '
       .. '.query = &t_project_query, .response = &t_delete_response, .returns = SC_RETURNS_NOTHING, '
-      .. '.idempotent = 1, .summary = "Pings a model." }'
+      .. '.idempotent = 1, .summary = "Pings a model." }, '
+      .. '{ .name = "tag_image", .method = "PUT", .path = "/models/{modelId}/images/{imageId}", '
+      .. '.body = &t_tags_body, .query = &t_project_query, .response = &t_tags_response, '
+      .. '.returns = SC_RETURNS_DOCUMENT, .idempotent = 0, .summary = "Tags an image." }'
     local ok, out = sh(("mkdir -p %s/scenario && cc -std=c99 -Wall -Wextra -Werror -fPIC -shared "
       .. "$(pkg-config --cflags %s libcurl) '-DSC_TEST_ENDPOINT=%s' csrc/core.c -o %s/scenario/core.so "
       .. "$(pkg-config --libs libcurl)"):format(dir, pc, entry, dir))
@@ -133,16 +137,27 @@ describe("an endpoint", function()
       print(done, err.kind, err.message)
       local req = assert(c:ping_model_async("m1"))
       print(select(2, req:wait(5)).message)
+      local _, terr = c:tag_image("m1", "i/2", { add = { "x" } }, { projectId = "p" })
+      print(terr.message)
+      local ok2, verr2 = scenario.validate_tag_image("m1", "", { add = 5 })
+      print(ok2, verr2.errors[1].path, verr2.errors[2].path)
+      print(pcall(c.tag_image, c, "m1", "i", {}, nil, { nope = 1 }))
     ]]):format(dir .. "/?.so", server.url)
     local out2, ok2 = helper.run_lua(code)
     sh("rm -rf " .. dir)
     assert.is_true(ok2, out2)
     assert.equal("nil\tmodelId\tquery.projectId\ntrue\n"
-      .. "nil\tnot_found\tCannot GET /v1/models/m%201/ping\nCannot GET /v1/models/m1/ping\n", out2)
+      .. "nil\tnot_found\tCannot GET /v1/models/m%201/ping\nCannot GET /v1/models/m1/ping\n"
+      .. "Cannot PUT /v1/models/m1/images/i%2F2\n"
+      .. "nil\timageId\tadd\n"
+      .. "false\tbad argument #5 to 'tag_image' (unknown option 'nope')\n", (out2:gsub("[^\n]*: bad arg", "bad arg")))
     local reqs = server.requests()
     assert.equal("GET", reqs[1].method)
     assert.equal("projectId=p", reqs[1].query)
     assert.equal("", reqs[1].body)
+    assert.equal("PUT", reqs[3].method)
+    assert.equal('{"add":["x"]}', reqs[3].body)
+    assert.equal("application/json", reqs[3].headers["content-type"])
   end)
 end)
 

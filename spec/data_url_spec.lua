@@ -67,21 +67,38 @@ describe("scenario.data_url", function()
     assert.is_nil(url)
     assert.equal("file", err.kind)
     assert.equal("cannot open " .. dir .. "/missing.png: No such file or directory", err.message)
-    local _, derr = scenario.data_url(dir) -- a directory opens, but cannot be read
-    assert.equal("file", derr.kind)
-    assert.truthy(tostring(derr):find("^scenario: file: "), tostring(derr))
+    assert.equal("scenario: file: cannot open " .. dir .. "/missing.png: No such file or directory",
+      tostring(err))
   end)
 
-  it("refuses a file over max_bytes, 12 MiB unless told otherwise", function()
+  it("refuses a file over max_bytes, 12 MiB less 4 KiB unless told otherwise", function()
     local bytes = images[1][2] .. ("\0"):rep(1000)
     local path = write("big.png", bytes)
     local url, err = scenario.data_url(path, { max_bytes = #bytes - 1 })
     assert.is_nil(url)
     assert.equal(("%s is larger than %d bytes (max_bytes)"):format(path, #bytes - 1), err.message)
     assert.is_string(scenario.data_url(path, { max_bytes = #bytes })) -- at the cap
-    local huge = write("huge.png", images[1][2] .. ("\0"):rep(12 * 1024 * 1024))
+    local cap = 12 * 1024 * 1024 - 4096
+    local huge = write("huge.png", images[1][2] .. ("\0"):rep(cap - #images[1][2] + 1))
     local _, herr = scenario.data_url(huge)
-    assert.equal(huge .. " is larger than 12582912 bytes (max_bytes)", herr.message)
+    assert.equal(huge .. " is larger than 12578816 bytes (max_bytes)", herr.message)
+    -- A file at the cap makes a body that the default max_request_bytes takes.
+    local at = write("at-the-cap.png", images[1][2] .. ("\0"):rep(cap - #images[1][2]))
+    local at_url = assert(scenario.data_url(at))
+    assert.is_true(scenario.validate_add_training_images("model_x", { data = at_url,
+      name = ("a-rather-long-file-name-"):rep(40) .. ".png" }))
+  end)
+
+  it("refuses what is not a regular file, without blocking on a FIFO nobody writes", function()
+    local fifo = dir .. "/pipe.png"
+    assert(helper.sh("mkfifo " .. fifo))
+    local url, err = scenario.data_url(fifo)
+    assert.is_nil(url)
+    assert.equal(fifo .. " is not a regular file", err.message)
+    local _, derr = scenario.data_url(dir)
+    assert.equal(dir .. " is not a regular file", derr.message)
+    local _, zerr = scenario.data_url("/dev/zero")
+    assert.equal("/dev/zero is not a regular file", zerr.message)
   end)
 
   it("raises on a wrong argument or option", function()
@@ -89,8 +106,12 @@ describe("scenario.data_url", function()
       "bad argument #1 to 'data_url' (string expected, got nil)")
     assert.has_error(function() scenario.data_url("x", { max = 1 }) end,
       "bad argument #2 to 'data_url' (unknown option 'max')")
-    assert.has_error(function() scenario.data_url("x", { max_bytes = 0 }) end)
-    assert.has_error(function() scenario.data_url("x", { max_bytes = 1.5 }) end)
+    for _, bad in ipairs { 0, 1.5, 2 ^ 63, "1" } do
+      assert.has_error(function() scenario.data_url("x", { max_bytes = bad }) end,
+        "bad argument #2 to 'data_url' (option 'max_bytes' must be a positive integer, at most 2^53)")
+    end
+    assert.has_error(function() scenario.data_url("a.png\0.txt") end,
+      "bad argument #1 to 'data_url' (the path contains a NUL byte)")
   end)
 
   it("goes straight into add_training_images", function()

@@ -129,21 +129,42 @@ describe("every endpoint", function()
 
   it("switch methods on one reused handle, each request as its own method says", function()
     server.reset()
-    local order = { "get_model", "add_training_images", "delete_model", "update_model_tags", "list_models",
-      "train_model", "cancel_training", "update_model" }
+    -- A create with a body over 1 MiB (its buffer freed after), then every
+    -- method, with and without a body, through POSTFIELDS and the read callback.
+    local ids = {}
+    for i = 1, 30000 do ids[i] = ("collection_%040d"):format(i) end
+    cases.create_model = { call = function(c) return c:create_model { collectionIds = ids } end }
+    local order = { "create_model", "get_model", "add_training_images", "delete_model", "update_model_tags",
+      "list_models", "train_model", "create_model", "cancel_training", "get_model", "update_model" }
     for _, name in ipairs(order) do
-      local r = replay.fixture(name).response
+      local r = replay.fixture(name == "create_model" and "model_example" or name).response
       r.endpoint = name
       server.enqueue(r)
     end
     local client = helper.client()
     for _, name in ipairs(order) do assert(cases[name].call(client)) end
+    cases.create_model = nil
     local reqs = server.requests()
     assert.equal(#order, #reqs)
     for i, name in ipairs(order) do
-      local fx = replay.fixture(name)
-      assert.equal(fx.request.method .. " " .. fx.request.path, reqs[i].method .. " " .. reqs[i].path)
-      assert.equal(fx.request.body, reqs[i].body, name)
+      local want = name == "create_model" and { method = "POST", path = "/v1/models" } or replay.fixture(name).request
+      local req = reqs[i]
+      assert.equal(want.method .. " " .. want.path, req.method .. " " .. req.path)
+      if name == "create_model" then
+        assert.truthy(#req.body > 1024 * 1024)
+        local head = ('{"collectionIds":["%s"'):format(ids[1])
+        assert.equal(head, req.body:sub(1, #head))
+      else
+        assert.equal(want.body, req.body, name)
+      end
+      if req.body ~= "" then
+        assert.equal("application/json", req.headers["content-type"], name)
+        assert.equal(tostring(#req.body), req.headers["content-length"], name)
+      else
+        assert.is_nil(req.headers["content-type"], name)
+        assert.is_nil(req.headers["content-length"], name)
+        assert.is_nil(req.headers["transfer-encoding"], name)
+      end
     end
     assert.equal(1, server.stats().connections)
   end)
@@ -164,6 +185,29 @@ describe("path parameters", function()
     server.enqueue { endpoint = "delete_model", status = 200, headers = {}, body = "{}" }
     assert(client:delete_model("a/b#c d&é"))
     assert.equal("/v1/models/a%2Fb%23c%20d%26%C3%A9", server.requests()[1].target)
+  end)
+
+  it("may not be . or .., which would be removed from the path, reaching another endpoint", function()
+    local client = helper.client()
+    for _, dots in ipairs { ".", ".." } do
+      for _, call in ipairs {
+        function() return client:get_model(dots) end,
+        function() return client:delete_model(dots) end,
+        function() return client:update_model_tags(dots, { add = { "x" } }) end,
+        function() return client:train_model(dots, {}) end,
+      } do
+        local result, err = call()
+        assert.is_nil(result)
+        assert.equal("validation", err.kind)
+        assert.equal("modelId", err.errors[1].path)
+        assert.equal(('"%s" cannot be a path segment (it would be removed, reaching another endpoint)')
+          :format(dots), err.errors[1].message)
+      end
+    end
+    -- Dots inside a segment are an id like any other, sent as they are.
+    server.enqueue { endpoint = "delete_model", status = 200, headers = {}, body = "{}" }
+    assert(client:delete_model("..."))
+    assert.equal("/v1/models/...", server.requests()[1].target)
   end)
 
   it("must be non-empty strings, refused with nothing sent", function()
@@ -277,6 +321,20 @@ describe("each_model", function()
     assert.equal(2, #server.requests())
   end)
 
+  it("skips what is not a model on a page, and stops with an error on a token that is not a string", function()
+    server.enqueue(
+      { endpoint = "list_models", status = 200, headers = {}, body = '{"models":[null,{"id":"m1"},false,7,{"id":"m2"}],'
+        .. '"nextPaginationToken":5}' })
+    local got, last = {}, nil
+    for model, err in helper.client():each_model() do
+      if model then got[#got + 1] = model.id else last = err end
+    end
+    assert.same({ "m1", "m2" }, got)
+    assert.equal("invalid_response", last.kind)
+    assert.equal("the server gave a pagination token that is not a string (number)", last.message)
+    assert.equal(1, #server.requests())
+  end)
+
   it("goes on past an empty page that names a next one", function()
     server.enqueue(page({}, "t2"), page({ "m1" }))
     local got = {}
@@ -308,7 +366,8 @@ describe("the methods", function()
       "bad argument #3 to 'get_model' (unknown option 'extra_body')")
     assert.has_error(function() helper.client():update_model(ID, {}, nil, { on_done = print }) end,
       "bad argument #4 to 'update_model' (unknown option 'on_done')")
-    assert.has_error(function() helper.client().get_model(ID) end)
+    assert.has_error(function() helper.client().get_model(ID) end,
+      "bad argument #1 to 'get_model' (scenario client expected, got string; call it as client:get_model(...))")
   end)
 
   it("validate_ checks what the method checks, and sends nothing", function()

@@ -692,13 +692,20 @@ for _, ep in ipairs(core.endpoints) do
         if over then return nil end
         while true do
           if page then
-            i = i + 1
-            local item = type(page[pages.items]) == "table" and page[pages.items][i]
-            if item ~= nil and item ~= false then return item end
+            local items = type(page[pages.items]) == "table" and page[pages.items] or {}
+            repeat -- past anything on the page that is not an item (a null, say)
+              i = i + 1
+            until i > #items or type(items[i]) == "table"
+            if items[i] ~= nil then return items[i] end
             token = page[pages.next]
-            if type(token) ~= "string" or token == "" then
+            if token == nil or token == "" then
               over = true
               return nil
+            end
+            if type(token) ~= "string" then -- a lenient page: not to be taken for the last one
+              over = true
+              return false, errors.new("invalid_response", ("the server gave a pagination token that is "
+                .. "not a string (%s)"):format(type(token)), { attempts = 1 })
             end
             if seen[token] then -- a server that sends the same cursor again would loop for ever
               over = true

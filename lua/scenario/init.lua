@@ -131,11 +131,12 @@ end
 -- never from its name; the encoding is done in C.
 -- @tparam string path the file
 -- @tparam[opt] table opts `max_bytes`: the largest file accepted, default
---   12 MiB, so that the data URL fits the default `max_request_bytes`
+--   12 MiB less 4 KiB, so that the data URL and the rest of the body fit
+--   the default `max_request_bytes`
 -- @treturn[1] string the data URL
 -- @return[2] nil
 -- @treturn[2] scenario.Error err of kind `file`: the file is missing,
---   unreadable, too large, or not one of those images
+--   unreadable, not a regular file, too large, or not one of those images
 -- @raise when `path` is not a string or `opts` is not a table of known options
 function M.data_url(path, opts)
   if type(path) ~= "string" then
@@ -150,11 +151,14 @@ function M.data_url(path, opts)
       if k ~= "max_bytes" then
         error(("bad argument #2 to 'data_url' (unknown option '%s')"):format(tostring(k)), 2)
       end
-      if type(v) ~= "number" or v < 1 or v ~= math.floor(v) or v == math.huge then
-        error("bad argument #2 to 'data_url' (option 'max_bytes' must be a positive integer)", 2)
+      if type(v) ~= "number" or v < 1 or v ~= math.floor(v) or v > 2 ^ 53 then
+        error("bad argument #2 to 'data_url' (option 'max_bytes' must be a positive integer, at most 2^53)", 2)
       end
     end
     max_bytes = opts.max_bytes
+  end
+  if path:find("\0", 1, true) then
+    error("bad argument #1 to 'data_url' (the path contains a NUL byte)", 2)
   end
   local url, message = core.data_url(path, max_bytes)
   if url then return url end

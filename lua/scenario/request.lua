@@ -65,7 +65,9 @@ function Request:_send()
   c._transport.submit(self.call)
   self.attempts = self.attempts + 1
   self.state = "running"
-  c._running = c._running + 1
+  -- A direct call is in no list and takes no slot: should anything raise
+  -- before it finishes, there is no count to give back.
+  if not self.keep_call then c._running = c._running + 1 end
   if c._logger then
     c:_log("debug", "%s: attempt %d of %d", c:_where(self.call, self.endpoint), self.attempts,
       c.max_retries + 1)
@@ -162,7 +164,7 @@ end
 function Request:_finished()
   local c = self.client
   self.state = "finishing"
-  c._running = c._running - 1
+  if not self.keep_call then c._running = c._running - 1 end
   local call = self.call
   local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
   if self.state == "done" then return end

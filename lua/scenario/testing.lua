@@ -90,7 +90,9 @@ local function new_model(self, body)
   model.id = ("model_standin%06d"):format(self.made)
   model.createdAt, model.updatedAt = at, at
   model.trainingImages = model.trainingImages or {}
-  for k, v in pairs(body or {}) do model[k] = v end
+  for k, v in pairs(type(body) == "table" and body or {}) do
+    if v ~= core.null then model[k] = v end
+  end
   return model
 end
 
@@ -128,8 +130,8 @@ end
 function handlers.update_model(self, params, _, body)
   local model, status, headers, err = find(self, params[1])
   if not model then return status, headers, err end
-  for k, v in pairs(body or {}) do
-    if v == core.null then model[k] = nil else model[k] = v end
+  for k, v in pairs(type(body) == "table" and body or {}) do
+    if v == core.null then model[k] = nil else model[k] = v end -- null unsets
   end
   model.updatedAt = now_iso(self)
   return json(200, { model = model })
@@ -150,10 +152,11 @@ function handlers.update_model_tags(self, params, _, body)
   if not model then return status, headers, err end
   local added, deleted, has = {}, {}, {}
   for _, t in ipairs(model.tags) do has[t] = true end
-  for _, t in ipairs(body and body.add or {}) do
+  body = type(body) == "table" and body or {}
+  for _, t in ipairs(type(body.add) == "table" and body.add or {}) do
     if not has[t] then has[t], added[#added + 1] = true, t end
   end
-  for _, t in ipairs(body and body.delete or {}) do
+  for _, t in ipairs(type(body.delete) == "table" and body.delete or {}) do
     if has[t] then has[t], deleted[#deleted + 1] = nil, t end
   end
   local tags = {}
@@ -217,7 +220,7 @@ function StandIn:handle(method, path, query, body)
         local data
         if body and body ~= "" then
           local msg
-          data, msg = core.parse_json(body)
+          data, msg = core.parse_json(body, true) -- null members kept: they unset fields
           if data == nil then return bad_request("the body is not JSON: " .. msg) end
         end
         return handlers[r.name](self, caps, parse_query(query), data)

@@ -17,17 +17,17 @@ local function code_list(names)
 end
 
 -- The arguments of ep's methods, as LDoc parameter lines.
-local function params(ep, lines, n_opts_doc)
+local function params(ep, lines, n_opts_doc, no_client)
   for _, p in ipairs(ep.params) do
-    lines[#lines + 1] = ("-- @tparam string %s the model's id; percent-encoded into the path, so it cannot "
-      .. "leave its segment"):format(p)
+    lines[#lines + 1] = ("-- @tparam string %s a non-empty string, not \".\" or \"..\"; percent-encoded "
+      .. "into the path, so it cannot leave its segment"):format(p)
   end
   if ep.takes_body then
     lines[#lines + 1] = ("-- @tparam[opt] table body the body, named as on the reference page: %s; "
       .. "nil sends `{}`"):format(code_list(ep.body))
   end
-  lines[#lines + 1] = ("-- @tparam[opt] table query %s; `projectId` defaults to the client's `project_id`")
-    :format(code_list(ep.query))
+  lines[#lines + 1] = ("-- @tparam[opt] table query %s%s"):format(code_list(ep.query), no_client
+    and "" or "; `projectId` defaults to the client's `project_id`")
   lines[#lines + 1] = "-- @tparam[opt] table opts " .. n_opts_doc
 end
 
@@ -112,7 +112,7 @@ for _, ep in ipairs(core.endpoints) do
   module[#module + 1] = ("--- Checks a call of `client:%s` without sending anything: the same arguments, "
     .. "the same checks."):format(ep.name)
   module[#module + 1] = ("-- @function validate_%s"):format(ep.name)
-  params(ep, module, ep.takes_body and "`extra_body`, as for `client:" .. ep.name .. "`" or "none yet")
+  params(ep, module, ep.takes_body and "`extra_body`, as for `client:" .. ep.name .. "`" or "none yet", true)
   module[#module + 1] = "-- @treturn[1] boolean true"
   module[#module + 1] = "-- @return[2] nil"
   module[#module + 1] = "-- @treturn[2] scenario.Error err a `validation` error with every problem in `err.errors`"
