@@ -1,10 +1,17 @@
---- A stand-in for the Scenario API's /models resource, for tests and
--- demos: it holds models in memory and answers every endpoint of the
--- client's table with the documented shapes.
+--- A stand-in for the Scenario API's /models resource, for your tests
+-- and demos: it holds models in memory, answers every endpoint of the
+-- client's table with the documented shapes, and trains models through
+-- their stages as they are polled.
 --
--- `stand_in:handle(method, path, query, body)` answers one request; it
--- needs no network. The specs' replay server (and `make demo`) serve it
--- over HTTP on 127.0.0.1.
+--     local s = require("scenario.testing").start()   -- a server on 127.0.0.1
+--     local client = scenario.new { base_url = s.base_url, api_key = "k", api_secret = "s" }
+--     ...
+--     s:stop()
+--
+-- `start` runs the server as a separate process (with LuaSocket, Debian's
+-- lua-socket, in that process), so that blocking calls work against it;
+-- it needs no credentials and no network beyond loopback. Without a
+-- server, `new():handle(method, path, query, body)` answers one request.
 -- @module scenario.testing
 local core = require "scenario.core"
 
@@ -45,6 +52,9 @@ function M.new(opts)
   opts = opts or {}
   return setmetatable({
     template = opts.model,
+    training = {},  -- by model id: the training's plan and how far it went
+    plan = M.plan(opts.training),
+    faults = {},    -- answers to give instead, in turn (see fault)
     models = {},    -- by id
     order = {},     -- ids, oldest first
     made = 0,       -- models ever made, for their ids
@@ -96,6 +106,58 @@ local function new_model(self, body)
   return model
 end
 
+--- The stages a training goes through, one per poll of the model (or,
+-- with `seconds_per_step`, one per that many seconds).
+-- @tparam[opt] table opts `outcome` (`"trained"`, `"failed"` or
+--   `"training-canceled"`; default `"trained"`), `queue` (the queue
+--   positions to go through, default `{2, 1}`), `progress` (the progress
+--   values of running-train, default `{0.25, 0.5, 0.75}`),
+--   `seconds_per_step` (advance on a clock instead of per poll)
+-- @treturn table the plan
+function M.plan(opts)
+  opts = opts or {}
+  local steps = {}
+  for _, position in ipairs(opts.queue or { 2, 1 }) do
+    steps[#steps + 1] = { stage = "queued-for-train", position = position }
+  end
+  steps[#steps + 1] = { stage = "starting-train" }
+  local progress = opts.progress or { 0.25, 0.5, 0.75 }
+  for i, p in ipairs(progress) do
+    steps[#steps + 1] = { stage = "running-train", progress = p, remainingTimeMs = (#progress - i + 1) * 60000 }
+  end
+  return { steps = steps, outcome = opts.outcome or "trained", seconds = opts.seconds_per_step }
+end
+
+local function clock()
+  local ok, socket = pcall(require, "socket")
+  return ok and socket.gettime() or os.time()
+end
+
+-- Moves a model's training on: a step per poll, or as far as its clock
+-- says. At the end, the model takes the plan's outcome.
+local function advance(self, model, polled)
+  local t = self.training[model.id]
+  if not t then return end
+  local plan = t.plan
+  if plan.seconds then
+    t.step = math.floor((clock() - t.started) / plan.seconds) + 1
+  elseif polled then
+    t.step = t.step + 1
+  end
+  local step = plan.steps[t.step]
+  self.clock = self.clock + 1
+  if step then
+    model.status = "training"
+    model.trainingProgress = { stage = step.stage, position = step.position, progress = step.progress,
+      remainingTimeMs = step.remainingTimeMs, updatedAt = self.clock }
+    return
+  end
+  self.training[model.id] = nil
+  model.status = plan.outcome
+  model.trainingProgress = nil
+  if plan.outcome == "trained" then model.epoch = "000010" end
+end
+
 local handlers = {}
 
 function handlers.create_model(self, _, _, body)
@@ -114,6 +176,7 @@ end
 function handlers.get_model(self, params)
   local model, status, headers, body = find(self, params[1])
   if not model then return status, headers, body end
+  advance(self, model, true)
   return json(200, { model = model })
 end
 
@@ -188,8 +251,9 @@ function handlers.train_model(self, params, query)
   local job = { createdAt = now_iso(self), jobId = ("job_standin%06d"):format(self.made), jobType = "model-training",
     metadata = {}, progress = 0, status = "queued", statusHistory = {}, updatedAt = now_iso(self) }
   if query.dryRun ~= "true" then
-    model.status = "training"
-    model.trainingProgress = { stage = "queued-for-train", updatedAt = self.clock, position = 1, progress = 0 }
+    if self.training[model.id] then return bad_request(("%s is training already"):format(model.id)) end
+    self.training[model.id] = { plan = self.plan, step = 0, started = clock() }
+    advance(self, model, true)
   end
   return json(200, { job = job, model = model, creativeUnitsCost = 10 })
 end
@@ -197,6 +261,8 @@ end
 function handlers.cancel_training(self, params)
   local model, status, headers, err = find(self, params[1])
   if not model then return status, headers, err end
+  if not self.training[model.id] then return bad_request(("%s is not training"):format(model.id)) end
+  self.training[model.id] = nil
   model.status = "training-canceled"
   model.trainingProgress = nil
   return json(200, { model = model })
@@ -211,7 +277,14 @@ end
 -- @treturn table headers
 -- @treturn string body
 function StandIn:handle(method, path, query, body)
+  local route = self:route(method, path)
+  local fault = route and self:_take_fault(route, "status")
+  if fault then
+    return fault.status, { ["Content-Type"] = "application/json" }, fault.body or assert(core.to_json {
+      status = "error", code = fault.code or "STAND_IN_FAULT", message = "a fault the test asked for" })
+  end
   for _, r in ipairs(self.routes) do
+
     if r.method == method then
       local caps = { path:match(r.pattern) }
       if caps[1] ~= nil then
@@ -228,6 +301,265 @@ function StandIn:handle(method, path, query, body)
     end
   end
   return not_found(("Cannot %s %s"):format(method, path))
+end
+
+--- The endpoint a request goes to, or nil.
+-- @tparam string method
+-- @tparam string path
+-- @treturn string|nil the endpoint's name
+function StandIn:route(method, path)
+  for _, r in ipairs(self.routes) do
+    if r.method == method and path:match(r.pattern) then return r.name end
+  end
+end
+
+--- Queues a fault: the next request to `fault.endpoint` (any, if nil)
+-- gets it instead of its answer, `fault.count` times (default 1). A
+-- fault is `status` (an answer with that status, and `body` or `code`),
+-- `delay` (seconds before the answer) or `drop = true` (the connection
+-- closed with no answer); the last two only through a server (`start`).
+-- @tparam table fault
+function StandIn:fault(fault)
+  self.faults[#self.faults + 1] = { endpoint = fault.endpoint, status = fault.status, body = fault.body,
+    code = fault.code, delay = fault.delay, drop = fault.drop, count = fault.count or 1 }
+end
+
+--- Sets how the trainings started from now on go (see `plan`).
+-- @tparam table opts as for `plan`
+function StandIn:script(opts)
+  self.plan = M.plan(opts)
+end
+
+-- The first fault of this sort ("status", or "wire": a delay or a drop)
+-- queued for the endpoint, counted down; or nil.
+function StandIn:_take_fault(endpoint, sort)
+  for i, f in ipairs(self.faults) do
+    local fits = sort == "status" and f.status ~= nil or sort == "wire" and f.status == nil
+    if fits and (f.endpoint == nil or f.endpoint == endpoint) then
+      f.count = f.count - 1
+      if f.count <= 0 then table.remove(self.faults, i) end
+      return f
+    end
+  end
+end
+
+-- ---- the server ---------------------------------------------------------------
+
+local function parent_alive(pid)
+  if not pid then return true end
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if f then f:close() return true end
+  return false
+end
+
+local reasons = { [200] = "OK", [400] = "Bad Request", [404] = "Not Found", [429] = "Too Many Requests",
+  [500] = "Internal Server Error", [502] = "Bad Gateway", [503] = "Service Unavailable" }
+
+local function render(status, headers, body)
+  local lines = { ("HTTP/1.1 %d %s"):format(status, reasons[status] or "Status") }
+  for k, v in pairs(headers) do lines[#lines + 1] = k .. ": " .. v end
+  lines[#lines + 1] = "Content-Length: " .. #body
+  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. body
+end
+
+-- One request off the front of c.buf, if it has all arrived.
+local function parse(c)
+  local head_end = c.buf:find("\r\n\r\n", 1, true)
+  if not head_end then return nil end
+  local head = c.buf:sub(1, head_end - 1)
+  local method, target = head:match("^(%S+) (%S+) HTTP/%d%.%d")
+  local len = tonumber(head:lower():match("\r\ncontent%-length:%s*(%d+)") or "0")
+  if #c.buf < head_end + 3 + len then return nil end
+  local body = c.buf:sub(head_end + 4, head_end + 3 + len)
+  c.buf = c.buf:sub(head_end + 4 + len)
+  local path, query = (target or ""):match("^([^?]*)%??(.*)$")
+  return { method = method, path = path, query = query, body = body }
+end
+
+--- Serves a stand-in over HTTP on 127.0.0.1 until told to stop, or until
+-- the process `opts.parent` is gone. Prints `READY <port>` on standard
+-- output once it listens: what `start` runs in its process.
+-- @tparam[opt] table opts as for `new`, and `port` (default: any free
+--   one), `parent` (a process id)
+function M.serve(opts)
+  opts = opts or {}
+  local socket = require "socket" -- LuaSocket: only the server needs it
+  local api = M.new(opts)
+  local srv = assert(socket.bind("127.0.0.1", opts.port or 0))
+  srv:settimeout(0)
+  local conns, timers, log = {}, {}, {}
+  io.stdout:write(("READY %d\n"):format(select(2, srv:getsockname())))
+  io.stdout:flush()
+  local function drop(c)
+    c.sock:close()
+    for i, x in ipairs(conns) do
+      if x == c then table.remove(conns, i) break end
+    end
+  end
+  local ok_json = { ["Content-Type"] = "application/json" }
+  -- The stand-in's own paths, under /__testing/: a test steers it there.
+  -- Returns nil to stop.
+  local function control(req)
+    local what = req.path:match("^/__testing/(%w+)$")
+    local data = req.body ~= "" and core.parse_json(req.body) or {}
+    if what == "fault" then api:fault(data)
+    elseif what == "script" then api:script(data)
+    elseif what == "requests" then return render(200, ok_json, assert(core.to_json(log)))
+    elseif what == "stop" then return nil
+    else return render(not_found("no such control: " .. req.path)) end
+    return render(200, ok_json, "{}")
+  end
+  local running, next_check = true, 0
+  local function serve_one(c, req, now)
+    if req.path:find("^/__testing/") then
+      local answer = control(req)
+      if answer == nil then
+        c.sock:send(render(200, ok_json, "{}"))
+        running = false
+      else
+        c.sock:send(answer)
+      end
+      return
+    end
+    local route = api:route(req.method, req.path)
+    log[#log + 1] = { method = req.method, path = req.path, query = req.query, endpoint = route }
+    local wire = route and api:_take_fault(route, "wire")
+    local bytes = render(api:handle(req.method, req.path, req.query, req.body))
+    if wire then
+      c.busy = true -- nothing more is read from it until this answer is out
+      timers[#timers + 1] = { due = now + (wire.delay or 0), conn = c, drop = wire.drop, bytes = bytes }
+    else
+      c.sock:send(bytes)
+    end
+  end
+  while running do
+    local now = socket.gettime()
+    table.sort(timers, function(a, b) return a.due < b.due end)
+    while timers[1] and timers[1].due <= now do
+      local t = table.remove(timers, 1)
+      t.conn.busy = false
+      if t.drop then drop(t.conn) else t.conn.sock:send(t.bytes) end
+    end
+    if now >= next_check then
+      if not parent_alive(opts.parent) then break end
+      next_check = now + 1
+    end
+    local watch = { srv }
+    for _, c in ipairs(conns) do
+      if not c.busy then watch[#watch + 1] = c.sock end
+    end
+    local wait = timers[1] and math.max(0, math.min(0.5, timers[1].due - now)) or 0.5
+    for _, sk in ipairs((socket.select(watch, nil, wait))) do
+      if sk == srv then
+        local cl = srv:accept()
+        if cl then
+          cl:settimeout(0)
+          cl:setoption("tcp-nodelay", true)
+          conns[#conns + 1] = { sock = cl, buf = "" }
+        end
+      else
+        for _, c in ipairs(conns) do
+          if c.sock == sk then
+            local data, err, partial = c.sock:receive(65536)
+            c.buf = c.buf .. (data or partial or "")
+            if err == "closed" then
+              drop(c)
+            else
+              while running and not c.busy do
+                local req = parse(c)
+                if not req then break end
+                serve_one(c, req, now)
+              end
+            end
+            break
+          end
+        end
+      end
+    end
+  end
+  for _, c in ipairs(conns) do c.sock:close() end
+  srv:close()
+end
+
+local Server = {}
+Server.__index = Server
+
+local function my_pid()
+  local f = io.open("/proc/self/stat")
+  if not f then return nil end
+  local pid = f:read("*l"):match("^(%d+)")
+  f:close()
+  return pid
+end
+
+-- The interpreter to run the server with: this one, by its Debian name.
+local function interpreter()
+  if rawget(_G, "jit") then return "luajit" end
+  return "lua" .. _VERSION:match("%d+%.%d+")
+end
+
+--- Starts a stand-in server in a process of its own, on 127.0.0.1.
+-- @tparam[opt] table opts as for `new` (`model`, `training`), and `lua`
+--   (the interpreter command; default this one's Debian name: `lua5.4`,
+--   `luajit`...)
+-- @treturn table the server: `base_url` (`http://127.0.0.1:PORT/v1`, for
+--   `scenario.new`), `fault(f)`, `script(training)`, `requests()` (what
+--   it was asked, in order), `stop()`
+-- @raise when the server does not start (LuaSocket missing, say)
+function M.start(opts)
+  opts = opts or {}
+  local socket = require "socket"
+  local config = { model = opts.model, training = opts.training, parent = my_pid() }
+  local code = ("package.path = %q; package.cpath = %q; local core = require 'scenario.core'; "
+    .. "require('scenario.testing').serve(core.parse_json(%q))")
+    :format(package.path, package.cpath, assert(core.to_json(config)))
+  local proc = assert(io.popen(("exec %s -e %q"):format(opts.lua or interpreter(), code), "r"))
+  local line = proc:read("*l")
+  local port = line and line:match("^READY (%d+)$")
+  if not port then
+    proc:close()
+    error("scenario.testing: the stand-in did not start: " .. tostring(line), 2)
+  end
+  return setmetatable({ port = tonumber(port), base_url = ("http://127.0.0.1:%s/v1"):format(port),
+    proc = proc, socket = socket, stopped = false }, Server)
+end
+
+-- Asks the server's control path; returns its answer's body.
+function Server:_control(what, value)
+  local sock = assert(self.socket.connect("127.0.0.1", self.port))
+  sock:settimeout(10)
+  local body = value ~= nil and assert(core.to_json(value)) or ""
+  assert(sock:send(("POST /__testing/%s HTTP/1.1\r\nHost: stand-in\r\nContent-Length: %d\r\n\r\n%s")
+    :format(what, #body, body)))
+  local len = 0
+  repeat
+    local l = sock:receive("*l")
+    local n = l and l:lower():match("^content%-length:%s*(%d+)")
+    if n then len = tonumber(n) end
+  until l == nil or l == ""
+  local answer = len > 0 and sock:receive(len) or ""
+  sock:close()
+  return answer
+end
+
+--- Queues a fault (see the stand-in's `fault`).
+-- @tparam table f
+function Server:fault(f) self:_control("fault", f) end
+
+--- Sets how trainings started from now on go (see `plan`).
+-- @tparam table opts
+function Server:script(opts) self:_control("script", opts) end
+
+--- What the server was asked so far, in order: `{method, path, query, endpoint}` each.
+-- @treturn table
+function Server:requests() return core.parse_json(self:_control("requests")) end
+
+--- Stops the server and waits for its process. Safe to call twice.
+function Server:stop()
+  if self.stopped then return end
+  self.stopped = true
+  pcall(self._control, self, "stop")
+  self.proc:close()
 end
 
 return M

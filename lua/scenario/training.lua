@@ -141,15 +141,22 @@ function Wait:_step(now)
       :format(self.model_id, self.timeout)))
   end
   if not self.req and now >= self.next_at then
-    local req, err = self.client:get_model_async(self.model_id, self.query)
+    -- Queued, not started: this step runs at the start of a round, whose
+    -- sends then take it (starting it would run a round inside this one).
+    local c = self.client
+    local req, err = c:_start(c.endpoints.get_model, nil, c:_query(self.query), nil, nil, false, self.model_id)
     if not req then return self:_finish(nil, err) end
     self.req = req
   end
 end
 
--- When this wait next needs a round: its next poll or its deadline.
+-- When this wait next needs a round: its poll's answer, its next poll or
+-- its deadline.
 function Wait:_due()
-  local due = self.req and math.huge or self.next_at
+  local due = self.next_at
+  if self.req then -- a poll in flight: due when it is done, to be taken
+    due = self.req.state == "done" and 0 or math.huge
+  end
   if self.deadline and self.deadline < due then due = self.deadline end
   return due
 end

@@ -1,0 +1,237 @@
+-- Waiting for a training (lua/scenario/training.lua) against the
+-- stand-in of scenario.testing, served by its own process: a model
+-- trained through its stages as it is polled, trainings scripted to fail
+-- or be cancelled, and faults on request.
+local helper = require "spec.helper"
+local scenario = require "scenario"
+local testing = require "scenario.testing"
+local core = require "scenario.core"
+
+local stand_in
+
+setup(function() stand_in = testing.start { lua = helper.LUA } end)
+teardown(function() stand_in:stop() end)
+
+local function client(opts)
+  local o = { base_url = stand_in.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,
+    sleep = core.sleep }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return scenario.new(o)
+end
+
+-- A model whose training has started, under the plan given.
+local function training(c, plan)
+  stand_in:script(plan or {})
+  local model = assert(c:create_model { name = "to train", type = "flux.1-lora" })
+  assert(c:train_model(model.id, { parameters = { rank = 8, nbEpochs = 2 } }))
+  return model.id
+end
+
+describe("wait_for_training", function()
+  it("returns the trained model after on_progress saw every stage, progress rising", function()
+    local c = client()
+    local id = training(c)
+    local seen = {}
+    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function(m)
+      local p = m.trainingProgress or {}
+      seen[#seen + 1] = { status = m.status, stage = p.stage, progress = p.progress }
+    end })
+    assert.equal("trained", model.status, tostring(meta))
+    assert.equal(id, model.id)
+    assert.equal(200, meta.status)
+    assert.truthy(#seen >= 3, #seen)
+    local last = -1
+    local running = 0
+    for _, s in ipairs(seen) do
+      if s.stage == "running-train" then
+        running = running + 1
+        assert.truthy(s.progress > last, "progress did not rise")
+        last = s.progress
+      end
+    end
+    assert.equal(3, running)
+    assert.equal("trained", seen[#seen].status)
+    assert.equal("queued-for-train", seen[1].stage)
+  end)
+
+  it("ends as training_failed or training_canceled, with the model as last seen", function()
+    local c = client()
+    for outcome, kind in pairs { failed = "training_failed", ["training-canceled"] = "training_canceled" } do
+      local id = training(c, { outcome = outcome, progress = { 0.5 } })
+      local model, err = c:wait_for_training(id, { interval = 0.01 })
+      assert.is_nil(model)
+      assert.equal(kind, err.kind)
+      assert.equal(outcome, err.model.status)
+      assert.equal(id, err.model.id)
+      assert.truthy(tostring(err):find(id, 1, true), tostring(err))
+    end
+  end)
+
+  it("gives up at its timeout on a training that has not ended", function()
+    local c = client()
+    local id = training(c, { seconds_per_step = 1000 })
+    local t0 = core.now()
+    local model, err = c:wait_for_training(id, { interval = 0.05, timeout = 0.3 })
+    local took = core.now() - t0
+    assert.is_nil(model)
+    assert.equal("timeout", err.kind)
+    assert.equal("training", err.model.status)
+    assert.truthy(took < 2, ("took %.2f s"):format(took))
+  end)
+
+  it("is not ended by one 503 in the middle: the poll is retried", function()
+    local c = client()
+    local id = training(c)
+    local polls = 0
+    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+      polls = polls + 1
+      if polls == 2 then stand_in:fault { endpoint = "get_model", status = 503 } end
+    end })
+    assert.equal("trained", model.status, tostring(meta))
+    local gets = 0
+    for _, r in ipairs(stand_in:requests()) do
+      if r.endpoint == "get_model" and r.path:find(id, 1, true) then gets = gets + 1 end
+    end
+    -- Six polls that moved the training on (queue position 1, starting,
+    -- three progress values, trained), and the one the 503 answered.
+    assert.equal(7, gets)
+    assert.equal(6, polls)
+  end)
+
+  it("yields in a scenario.spawn coroutine", function()
+    local c = client()
+    local id = training(c)
+    local yields, result = 0, nil
+    local task = scenario.spawn(function() result = { c:wait_for_training(id, { interval = 0.01 }) } end)
+    while not task.done do
+      scenario.step()
+      yields = yields + 1
+      core.sleep(0.002)
+    end
+    assert.is_true(task.ok, tostring(task.error))
+    assert.equal("trained", result[1].status)
+    assert.truthy(yields > 3, yields)
+  end)
+
+  it("refuses a bad model id or option at once", function()
+    local c = client()
+    assert.has_error(function() c:wait_for_training("") end,
+      "bad argument #1 to 'wait_for_training' (modelId must be a non-empty string, got an empty one)")
+    assert.has_error(function() c:wait_for_training("m", { intervall = 1 }) end,
+      "bad argument #2 to 'wait_for_training' (unknown option 'intervall'; did you mean 'interval'?)")
+    assert.has_error(function() c:wait_for_training("m", { on_done = print }) end,
+      "bad argument #2 to 'wait_for_training' (unknown option 'on_done')")
+    assert.has_error(function() c:wait_for_training("m", { timeout = 0 }) end,
+      "bad argument #2 to 'wait_for_training' (option 'timeout' must be a number of seconds above 0)")
+  end)
+
+  it("ends with the error of a poll that fails for good", function()
+    local model, err = client { max_retries = 0 }:wait_for_training("model_nowhere", { interval = 0.01 })
+    assert.is_nil(model)
+    assert.equal("not_found", err.kind)
+  end)
+end)
+
+describe("wait_for_training_async", function()
+  it("never blocks a poll(), even while the stand-in takes its time to answer", function()
+    local c = client()
+    local id = training(c)
+    stand_in:fault { endpoint = "get_model", delay = 0.3, count = 2 }
+    local ended
+    local w = c:wait_for_training_async(id, { interval = 0.01, on_done = function(m, e) ended = { m, e } end })
+    local longest, rounds = 0, 0
+    local deadline = core.now() + 20
+    while not w:done() do
+      assert(core.now() < deadline, "the wait did not end")
+      local t0 = core.now()
+      c:poll()
+      local took = core.now() - t0
+      if took > longest then longest = took end
+      rounds = rounds + 1
+      core.sleep(0.002)
+    end
+    local model = w:result()
+    assert.equal("trained", model.status)
+    assert.equal(model, ended[1])
+    assert.truthy(longest < 0.05, ("a poll took %.1f ms"):format(longest * 1000))
+    assert.truthy(rounds > 100, rounds) -- the two slow answers alone took 0.6 s of rounds
+  end)
+
+  it("ends as cancelled when cancelled, and the training goes on", function()
+    local c = client()
+    local id = training(c, { seconds_per_step = 1000 })
+    local w = c:wait_for_training_async(id, { interval = 0.01 })
+    for _ = 1, 5 do
+      c:poll()
+      core.sleep(0.01)
+    end
+    assert.is_true(w:cancel())
+    assert.is_false(w:cancel())
+    local model, err = w:result()
+    assert.is_nil(model)
+    assert.equal("cancelled", err.kind)
+    assert.equal(0, c:poll())
+    assert.equal("training", assert(c:get_model(id)).status)
+  end)
+
+  it("keeps what on_progress raises, and goes on", function()
+    local c = client()
+    local id = training(c)
+    local w = c:wait_for_training_async(id, { interval = 0.01, on_progress = function() error("boom") end })
+    local model = w:wait(10)
+    assert.equal("trained", model.status)
+    assert.truthy(tostring(w.callback_error):find("boom", 1, true))
+  end)
+
+  it("says pending when wait(timeout) passes first, and can be waited on again", function()
+    local c = client()
+    local id = training(c, { seconds_per_step = 0.4, progress = { 0.5 } })
+    local w = c:wait_for_training_async(id, { interval = 0.05 })
+    local model, err = w:wait(0.1)
+    assert.is_nil(model)
+    assert.equal("pending", err.kind)
+    assert.equal("trained", assert(w:wait(10)).status)
+  end)
+
+  it("is cancelled when the client closes", function()
+    local c = client()
+    local id = training(c, { seconds_per_step = 1000 })
+    local w = c:wait_for_training_async(id, { interval = 0.01 })
+    c:poll()
+    c:close()
+    assert.is_true(w:done())
+    assert.equal("cancelled", select(2, w:result()).kind)
+  end)
+end)
+
+describe("scenario.testing", function()
+  it("serves every endpoint of the table, and 404s others", function()
+    local c = client()
+    local m = assert(c:create_model { name = "a" })
+    assert.equal("a", assert(c:get_model(m.id)).name)
+    assert.equal("b", assert(c:update_model(m.id, { name = "b", classSlug = scenario.null })).name)
+    assert.same({ "t" }, assert(c:update_model_tags(m.id, { add = { "t" } })).added)
+    assert.equal("image", assert(c:add_training_images(m.id, { assetId = "asset_x" })).name)
+    assert.equal(10, assert(c:train_model(m.id, {}, { dryRun = true })).creativeUnitsCost)
+    local listed = false
+    for x in c:each_model { pageSize = 1 } do listed = listed or x.id == m.id end
+    assert.is_true(listed)
+    assert.is_true(c:delete_model(m.id))
+    local _, err = c:get_model(m.id)
+    assert.equal("not_found", err.kind)
+    local st, _, body = testing.new():handle("GET", "/v1/nowhere", "", "")
+    assert.equal(404, st)
+    assert.equal("Cannot GET /v1/nowhere", core.parse_json(body).message)
+  end)
+
+  it("answers without a server too", function()
+    local api = testing.new()
+    local st, headers, body = api:handle("POST", "/v1/models", "", '{"name":"x"}')
+    assert.equal(200, st)
+    assert.equal("application/json", headers["Content-Type"])
+    local id = core.parse_json(body).model.id
+    api:fault { status = 429, code = "RATE_LIMIT_EXCEEDED" }
+    assert.equal(429, (api:handle("GET", "/v1/models/" .. id, "", "")))
+    assert.equal(200, (api:handle("GET", "/v1/models/" .. id, "", "")))
+  end)
+end)
