@@ -636,10 +636,10 @@ end
 --   (get_model's query: `projectId`, `originalAssets`)
 -- @treturn scenario.Wait the wait: `poll`, `done`, `result`, `wait`, `cancel`
 -- @raise on a modelId that is not a non-empty string, or a bad option
-function Client:wait_for_training_async(model_id, opts)
+function Client:wait_for_training_async(modelId, opts)
   check_self(self, "wait_for_training_async")
-  opts = check_wait("wait_for_training_async", model_id, opts, true)
-  local w = Wait.new(self, model_id, opts)
+  opts = check_wait("wait_for_training_async", modelId, opts, true)
+  local w = Wait.new(self, modelId, opts)
   self._waiters[#self._waiters + 1] = w
   return w
 end
@@ -656,10 +656,10 @@ end
 --   `training_canceled` (with `err.model`, as last seen), `timeout` when
 --   `opts.timeout` passed first, or the error of a poll that failed for good
 -- @raise as `wait_for_training_async`
-function Client:wait_for_training(model_id, opts)
+function Client:wait_for_training(modelId, opts)
   check_self(self, "wait_for_training")
-  opts = check_wait("wait_for_training", model_id, opts, false)
-  local w = Wait.new(self, model_id, opts)
+  opts = check_wait("wait_for_training", modelId, opts, false)
+  local w = Wait.new(self, modelId, opts)
   self._waiters[#self._waiters + 1] = w
   if self:_yields() then
     while not w:poll() do coroutine.yield(w) end
