@@ -1,7 +1,8 @@
 # scenario: Lua client for the Scenario API.
 #   make          build build/$(LUA)/scenario/core.so
 #   make test     install missing Debian packages, build, run the specs
-#   make demo     create a model (local stand-in server without credentials)
+#   make demo     train a LoRA end to end (the local stand-in without credentials)
+#   make test-love the LÖVE example, headless, against the stand-in
 #   make docs     the API reference, in build/docs
 #   make install  PREFIX=/usr/local
 #   make test-all the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
@@ -30,8 +31,11 @@ BUILD   := build/$(LUA)
 SO      := $(BUILD)/scenario/core.so
 CSRC    := $(wildcard csrc/*.c csrc/*.h)
 LUASRC  := $(wildcard lua/scenario/*.lua)
-DEB_PKGS := $(LUA_DEBS) libcurl4-openssl-dev pkg-config gcc binutils lua-cjson lua-busted \
-            lua-socket gzip openssl socat locales valgrind cppcheck clang-tidy lua-check luarocks
+# What building and running the demo takes (lua-socket: the local
+# stand-in, scenario.testing), and what the specs and checks take besides.
+DEMO_DEBS := $(LUA_DEBS) libcurl4-openssl-dev pkg-config gcc lua-socket
+DEB_PKGS := $(DEMO_DEBS) binutils lua-cjson lua-busted \
+            gzip openssl socat locales valgrind cppcheck clang-tidy lua-check luarocks
 
 .PHONY: all test check deps demo install clean check-lint
 
@@ -84,16 +88,31 @@ endef
 deps:
 	$(call apt_install,$(DEB_PKGS))
 
-# make demo EXAMPLE=create_lora runs another one; make demo-all runs them all.
-EXAMPLE  ?= create_model
-EXAMPLES := create_model create_lora create_composition validate_body game_loop coroutine_script manage_models
+# make demo trains a LoRA end to end (examples/train_lora.lua, against the
+# local stand-in without credentials); make demo EXAMPLE=create_lora runs
+# another example, and make demo-all runs them all. It installs only what
+# building and running need.
+EXAMPLE  ?= train_lora
+EXAMPLES := train_lora create_model create_lora create_composition validate_body game_loop coroutine_script \
+            manage_models
 
-demo: deps
+demo:
+	$(call apt_install,$(DEMO_DEBS))
 	@$(MAKE) -s --no-print-directory $(SO)
 	@$(TEST_ENV) $(LUA) examples/run_demo.lua examples/$(EXAMPLE).lua
 
+# The LÖVE example (examples/love/) in LÖVE 11.4, headless, against the
+# local stand-in: it must train its model while its frame loop runs on.
+.PHONY: test-love
+test-love:
+	$(call apt_install,love zip $(call debs_of,luajit) $(DEMO_DEBS))
+	@$(MAKE) -s --no-print-directory LUA=luajit build/luajit/scenario/core.so
+	@$(MAKE) -s --no-print-directory build/lua5.4/scenario/core.so
+	@lua5.4 spec/support/love_run.lua build/luajit
+
 .PHONY: demo-all
-demo-all: deps
+demo-all:
+	$(call apt_install,$(DEMO_DEBS))
 	@$(MAKE) -s --no-print-directory $(SO)
 	@for e in $(EXAMPLES); do echo "== $$e"; \
 	  $(TEST_ENV) $(LUA) examples/run_demo.lua examples/$$e.lua || exit 1; done

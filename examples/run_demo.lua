@@ -1,21 +1,33 @@
 -- make demo: runs an example script. With SCENARIO_SDK_API_KEY and
 -- SCENARIO_SDK_API_SECRET set it talks to the real API; without them it
--- starts the local stand-in server (the specs' replay server, answering
--- every create with a model built from the request) and points the
--- example at it.
+-- starts the local stand-in (scenario.testing: the /models resource in
+-- memory, training models as they are polled) and points the example at
+-- it.
 --
---   lua5.4 examples/run_demo.lua examples/create_model.lua
+--   lua5.4 examples/run_demo.lua examples/train_lora.lua [ARGS...]
 --
--- The example runs under the interpreter that runs this script, with the
--- module make built for it (build/<interpreter>/).
+-- It works from any directory: the checkout is found from this script's
+-- path. The example runs under the interpreter that runs this script, with
+-- the module make built for it (build/<interpreter>/), and its arguments.
 --
--- SCENARIO_DEMO_DELAY=SECONDS makes the stand-in answer each create that
+-- SCENARIO_DEMO_DELAY=SECONDS makes the stand-in answer each request that
 -- long after it arrives (requests wait side by side, not in turn), as a
 -- slow real server would: examples/game_loop.lua uses it.
-local script = assert(arg[1], "usage: lua5.4 examples/run_demo.lua SCRIPT")
+local script = assert(arg[1], "usage: lua5.4 examples/run_demo.lua SCRIPT [ARGS...]")
 local lua = arg[-1] or "lua5.4"
-local cpath = os.getenv("SCENARIO_TEST_CPATH") or ("./build/" .. lua:match("[^/]*$") .. "/?.so")
-local paths = ("LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;'"):format(cpath)
+local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
+local root = here:match("^(.*)/examples$") or (here == "examples" and ".") or (here .. "/..")
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local cpath = os.getenv("SCENARIO_TEST_CPATH")
+if cpath and cpath:sub(1, 2) == "./" then cpath = root .. cpath:sub(2) end
+cpath = cpath or (root .. "/build/" .. lua:match("[^/]*$") .. "/?.so")
+local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua"
+package.path = lpath .. ";" .. root .. "/?.lua;" .. package.path
+package.cpath = cpath .. ";" .. package.cpath
 
 local function has(name)
   local v = os.getenv(name)
@@ -23,7 +35,7 @@ local function has(name)
 end
 
 local env = ""
-local server
+local stand_in
 if has("SCENARIO_SDK_API_KEY") and has("SCENARIO_SDK_API_SECRET") then
   print("Credentials found: talking to " .. (os.getenv("SCENARIO_BASE_URL") or "the Scenario API") .. ".")
 else
@@ -35,16 +47,26 @@ else
       os.exit(2)
     end
   end
-  package.path = "./?.lua;" .. package.path
-  server = require("spec.support.replay").server("spec/fixtures/model_realistic.lua", { delay = delay })
-  print("No SCENARIO_SDK_API_KEY / SCENARIO_SDK_API_SECRET: using the local stand-in at " .. server.url
+  -- New models start as the recorded model of the reference page.
+  local fixture = assert(loadfile(root .. "/spec/fixtures/model_realistic.lua"))()
+  local core = require "scenario.core"
+  stand_in = require("scenario.testing").start {
+    lua = lua, delay = delay, model = core.parse_json(fixture.response.body).model,
+  }
+  print("No SCENARIO_SDK_API_KEY / SCENARIO_SDK_API_SECRET: using the local stand-in at " .. stand_in.base_url
     .. (delay and delay > 0 and (" (answering after %g s)"):format(delay) or "") .. ".")
-  env = ("SCENARIO_BASE_URL='%s' SCENARIO_SDK_API_KEY=demo-key SCENARIO_SDK_API_SECRET=demo-secret "):format(server.url)
+  -- The stand-in trains a step per poll: no need to wait seconds between them.
+  env = ("SCENARIO_BASE_URL=%s SCENARIO_SDK_API_KEY=demo-key SCENARIO_SDK_API_SECRET=demo-secret "
+    .. "SCENARIO_POLL_INTERVAL=%s "):format(shell_quote(stand_in.base_url),
+    os.getenv("SCENARIO_POLL_INTERVAL") or "0.2")
 end
 
+local args = {}
+for i = 2, #arg do args[#args + 1] = shell_quote(arg[i]) end
 io.stdout:flush() -- before the example writes to the same terminal
-local ok, how, code = os.execute(env .. paths .. " " .. lua .. " " .. script)
-if server then server.guard = nil collectgarbage() end
+local ok, how, code = os.execute(("%sLUA_PATH=%s LUA_CPATH=%s %s %s %s"):format(env,
+  shell_quote(lpath .. ";;"), shell_quote(cpath .. ";;"), lua, shell_quote(script), table.concat(args, " ")))
+if stand_in then stand_in:stop() end
 if type(ok) == "number" then -- Lua 5.1 and LuaJIT: the wait status
   if ok ~= 0 then os.exit(1) end
 elseif not ok then

@@ -689,10 +689,17 @@ describe("scenario.spawn", function()
   it("ends a task that raises, reports it, and keeps the others", function()
     server.enqueue("model_example")
     local client = helper.client()
+    local reported = {}
+    local report = scenario.report_task_error
+    scenario.report_task_error = function(task, err) reported[#reported + 1] = { task, err } end
     local bad = scenario.spawn(function() error("task failed") end)
     local good_id
     local good = scenario.spawn(function() good_id = (client:create_model {}).id end)
     while scenario.step() > 0 do core.sleep(0.001) end
+    scenario.report_task_error = report
+    assert.equal(1, #reported)
+    assert.equal(bad, reported[1][1])
+    assert.equal(bad.error, reported[1][2])
     assert.is_true(bad.done)
     assert.is_false(bad.ok)
     assert.truthy(tostring(bad.error):find("task failed", 1, true))
@@ -717,8 +724,11 @@ describe("scenario.spawn", function()
   end
 
   it("refuses to be stepped from inside a task", function()
+    local report = scenario.report_task_error
+    scenario.report_task_error = function() error("a report that raises ends nothing") end
     local task = scenario.spawn(function() scenario.step() end)
     while scenario.step() > 0 do end
+    scenario.report_task_error = report
     assert.is_false(task.ok)
     assert.truthy(tostring(task.error):find("called from inside a spawned task", 1, true))
   end)

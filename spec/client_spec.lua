@@ -51,6 +51,12 @@ describe("scenario.new", function()
     assert.equal("https://api.cloud.scenario.com/v1\t60\t2\tfalse\n", out)
   end)
 
+  it("says to call it with a dot when called as scenario:new", function()
+    assert.has_error(function() scenario:new { api_key = "k", api_secret = "s" } end,
+      "bad argument #1 to 'new' (call it as scenario.new(opts), with a dot: scenario:new passes the module "
+      .. "as the options)")
+  end)
+
   it("raises without credentials, saying where they come from", function()
     local out = run_with_env({}, [[ print(pcall(require("scenario").new)) ]])
     assert.truthy(out:find("no credentials: pass api_key and api_secret, or set "

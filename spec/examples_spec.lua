@@ -159,3 +159,47 @@ describe("examples/manage_models.lua", function()
     assert.truthy(out:find("Deleted " .. id .. "\nGone: not_found\n", 1, true), out)
   end)
 end)
+
+describe("examples/train_lora.lua", function()
+  it("trains a LoRA end to end, from any directory, against the stand-in", function()
+    local root = select(2, helper.sh("pwd")):gsub("%s+$", "")
+    local ok, out = helper.sh(("cd /tmp && %s%s %s/examples/run_demo.lua %s/examples/train_lora.lua")
+      :format(NO_CREDENTIALS, helper.LUA, root, root))
+    assert.is_true(ok, out)
+    local id = out:match("1%. Created (model_standin%d+) %(flux%.1%-lora%)\n")
+    assert.truthy(id, out)
+    for _, name in ipairs { "leaf.png", "stone.png", "sun.png" } do
+      assert.truthy(out:find("Uploaded %d/3: " .. name:gsub("%.", "%%.") .. " as asset_standin"), out)
+    end
+    assert.truthy(out:find("3. A training would cost 10 creative units\n", 1, true), out)
+    assert.truthy(out:find("4. Training started\n", 1, true), out)
+    local bars = {}
+    for pct, stage in out:gmatch("%] +(%d+)%%  ([%w%-]+)") do bars[#bars + 1] = { tonumber(pct), stage } end
+    assert.truthy(#bars >= 5, out)
+    for i = 2, #bars do assert.truthy(bars[i][1] >= bars[i - 1][1], out) end
+    assert.same({ 100, "trained" }, bars[#bars])
+    assert.truthy(out:find("5. Trained: " .. id .. ", 3 training images, epoch 000010\n", 1, true), out)
+    assert.truthy(out:find("6. Deleted " .. id .. "\n", 1, true), out)
+  end)
+end)
+
+describe("the README's stand-in example", function()
+  it("runs as a busted spec, and passes", function()
+    local f = assert(io.open("README.md"))
+    local readme = f:read("*a")
+    f:close()
+    local code = readme:match("<!%-%- stand%-in example %-%->\n```lua\n(.-)```")
+    assert.truthy(code, "the example is not in the README")
+    local lines = select(2, code:gsub("\n", ""))
+    assert.truthy(lines <= 12, lines)
+    local path = os.tmpname() .. "_spec.lua"
+    local w = assert(io.open(path, "w"))
+    w:write(code)
+    w:close()
+    local ok, out = helper.sh(("LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' busted --lua=%s "
+      .. "--cpath='%s' -o TAP %s"):format(helper.CPATH, helper.LUA, helper.CPATH, path))
+    os.remove(path)
+    assert.is_true(ok, out)
+    assert.truthy(out:find("ok 1 - my training tool trains a model", 1, true), out)
+  end)
+end)

@@ -89,7 +89,11 @@ local M = {
 -- @raise on an unknown option or a wrong type, a bad `base_url` (not https
 --   unless loopback, or with a query or fragment), an unreadable `ca_file`, or
 --   missing credentials
-function M.new(opts)
+function M.new(opts, ...)
+  if opts == M then -- scenario:new{...}: the options are the next argument
+    error(("bad argument #1 to 'new' (call it as scenario.new(%s), with a dot: scenario:new passes "
+      .. "the module as the options)"):format(select("#", ...) > 0 and "opts" or ""), 2)
+  end
   return Client.new(opts)
 end
 
@@ -213,7 +217,8 @@ local function step_all()
       task.done, task.ok = true, ok
       if not ok then
         task.error = err
-        io.stderr:write("scenario.step: a spawned task raised: ", tostring(err), "\n")
+        -- The report must not end the round: what it raises is dropped.
+        pcall(M.report_task_error, task, err)
       end
       table.remove(tasks, i)
     else
@@ -223,10 +228,19 @@ local function step_all()
   return #tasks
 end
 
+--- What `step` does with the error of a task that raised: by default it
+-- writes `scenario.step: a spawned task raised: ...` to stderr. Replace it
+-- to send it to your host's log (or to keep tests quiet).
+-- @tparam table task the task, its `error` set
+-- @param err what it raised
+function M.report_task_error(task, err) -- luacheck: ignore 212
+  io.stderr:write("scenario.step: a spawned task raised: ", tostring(err), "\n")
+end
+
 --- Resumes each spawned coroutine once, in spawn order; each one polls
 -- its request and yields again if it has not finished. Call it once per
 -- frame. What a coroutine raises ends that task only (`task.error`), and
--- is written to stderr; the others go on.
+-- goes to `report_task_error` (stderr, by default); the others go on.
 -- @treturn integer how many tasks are still running
 function M.step()
   if stepping then

@@ -43,7 +43,10 @@ local function parse_query(q)
 end
 
 --- Makes a stand-in with no models.
--- @tparam[opt] table opts `base_path` (default `"/v1"`): where the API's
+-- @tparam[opt] table opts `delay`: seconds before every answer (through a
+--   server: `start`, `serve`); `training`: how trainings go (see `plan`);
+--   `base_path` (default `"/v1"`): where the API's
+
 --   paths start; `model`: a model object that every new model starts as a
 --   copy of (its id, timestamps and what the create body sets are the new
 --   model's own)
@@ -55,6 +58,7 @@ function M.new(opts)
     training = {},  -- by model id: the training's plan and how far it went
     plan = M.plan(opts.training),
     faults = {},    -- answers to give instead, in turn (see fault)
+    delay = opts.delay, -- seconds before every answer, through a server
     models = {},    -- by id
     order = {},     -- ids, oldest first
     made = 0,       -- models ever made, for their ids
@@ -425,9 +429,10 @@ function M.serve(opts)
     log[#log + 1] = { method = req.method, path = req.path, query = req.query, endpoint = route }
     local wire = route and api:_take_fault(route, "wire")
     local bytes = render(api:handle(req.method, req.path, req.query, req.body))
-    if wire then
+    local delay = wire and (wire.delay or 0) or api.delay
+    if wire or (delay and delay > 0) then
       c.busy = true -- nothing more is read from it until this answer is out
-      timers[#timers + 1] = { due = now + (wire.delay or 0), conn = c, drop = wire.drop, bytes = bytes }
+      timers[#timers + 1] = { due = now + delay, conn = c, drop = wire and wire.drop, bytes = bytes }
     else
       c.sock:send(bytes)
     end
@@ -509,7 +514,7 @@ end
 function M.start(opts)
   opts = opts or {}
   local socket = require "socket"
-  local config = { model = opts.model, training = opts.training, parent = my_pid() }
+  local config = { model = opts.model, training = opts.training, delay = opts.delay, parent = my_pid() }
   local code = ("package.path = %q; package.cpath = %q; local core = require 'scenario.core'; "
     .. "require('scenario.testing').serve(core.parse_json(%q))")
     :format(package.path, package.cpath, assert(core.to_json(config)))

@@ -1,0 +1,104 @@
+-- A LÖVE game that trains a model while it keeps drawing: the job runs in
+-- a scenario.spawn coroutine, resumed once a frame by scenario.step(), so
+-- no call ever holds a frame up. It creates a LoRA, uploads the images of
+-- assets/ (or ../assets), starts the training and waits for it, with a
+-- progress bar, then deletes the model.
+--
+-- The scenario module sits beside this file: scenario/init.lua and the
+-- other Lua files, and scenario/core.so (see the README's LÖVE section).
+-- The credentials come from SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET,
+-- and SCENARIO_BASE_URL may point it at the local stand-in.
+
+-- From a .love archive (or a fused game), the C module cannot be loaded
+-- where it is: the system loads it from a real file. LÖVE's C loader also
+-- looks in the save directory, so it is copied there first.
+if love.filesystem.isFused() or love.filesystem.getSource():match("%.love$") then
+  love.filesystem.createDirectory("scenario")
+  assert(love.filesystem.write("scenario/core.so", assert(love.filesystem.read("scenario/core.so"))))
+end
+
+local scenario = require "scenario"
+
+local state = { line = "starting", progress = 0, done = false, ok = false }
+local frames, longest, started = 0, 0, nil
+local headless = love.graphics == nil
+local interval = tonumber(os.getenv("SCENARIO_POLL_INTERVAL") or "") or 5
+
+local function say(line)
+  state.line = line
+  if headless then print(line) end
+end
+
+-- The images to train on, as paths: assets/ beside the game, else ../assets.
+local function images()
+  local base = love.filesystem.getSource()
+  for _, dir in ipairs { base .. "/assets", base .. "/../assets" } do
+    local list = {}
+    local p = io.popen("ls -1 '" .. dir .. "' 2>/dev/null")
+    for name in p:lines() do
+      if name:match("%.png$") then list[#list + 1] = dir .. "/" .. name end
+    end
+    p:close()
+    if #list > 0 then
+      table.sort(list)
+      return list
+    end
+  end
+  return {}
+end
+
+local function job()
+  local client = scenario.new()
+  local model = assert(client:create_model { name = "LÖVE demo", type = "flux.1-lora" })
+  say("created " .. model.id)
+  for _, path in ipairs(images()) do
+    assert(client:add_training_images(model.id, { data = assert(scenario.data_url(path)),
+      name = path:match("[^/]*$") }))
+    say("uploaded " .. path:match("[^/]*$"))
+  end
+  assert(client:train_model(model.id, { parameters = { rank = 16, nbEpochs = 10 } }))
+  local trained, err = client:wait_for_training(model.id, { interval = interval, on_progress = function(m)
+    local p = m.trainingProgress or {}
+    state.progress = m.status == "trained" and 1 or (p.progress or 0)
+    say(("%s %s %d%%"):format(m.status, p.stage or "", math.floor(state.progress * 100 + 0.5)))
+  end })
+  client:delete_model(model.id)
+  state.ok = trained ~= nil
+  say(trained and ("trained " .. trained.id) or ("failed: " .. tostring(err)))
+end
+
+local task
+
+function love.load()
+  started = love.timer.getTime()
+  task = scenario.spawn(job)
+end
+
+function love.update(dt)
+  frames = frames + 1
+  if frames > 1 and dt > longest then longest = dt end
+  scenario.step()
+  if task.done and not state.done then
+    state.done = true
+    if not task.ok then say("the job raised: " .. tostring(task.error)) end
+    print(("frames %d longest %.1f ms in %.2f s: %s"):format(frames, longest * 1000,
+      love.timer.getTime() - started, state.ok and "trained" or "not trained"))
+    love.event.quit(state.ok and 0 or 1)
+  end
+  if love.timer.getTime() - started > 60 then
+    print("frames " .. frames .. ": gave up after 60 s")
+    love.event.quit(1)
+  end
+end
+
+function love.draw()
+  local g = love.graphics
+  g.clear(0.1, 0.1, 0.12)
+  g.setColor(0.3, 0.3, 0.35)
+  g.rectangle("fill", 40, 90, 560, 24)
+  g.setColor(0.4, 0.8, 0.5)
+  g.rectangle("fill", 40, 90, 560 * state.progress, 24)
+  g.setColor(1, 1, 1)
+  g.print(state.line, 40, 60)
+  g.print(("frame %d, longest %.1f ms"):format(frames, longest * 1000), 40, 130)
+end
