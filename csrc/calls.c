@@ -87,7 +87,8 @@ typedef struct sc_client {
 struct sc_call {
   sc_request r;
   sc_client *client; /* NULL once closed */
-  const sc_endpoint *ep;
+  const sc_endpoint *ep; /* an entry of the table, or &raw */
+  sc_endpoint raw;   /* a call of core.start_raw: its method, no schema */
   sc_call *prev, *next;
   int state;
   int busy;          /* in core.finish: a close meanwhile is deferred */
@@ -702,6 +703,13 @@ static int call_check(lua_State *L, sc_request *r, const sc_client *c, const sc_
   return 1;
 }
 
+/* Whether the NUL-terminated text s is empty or white space: a raw call's
+ * 2xx without a document (a 204) returns true, as SC_RETURNS_NOTHING does. */
+static int blank(const char *s) {
+  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+  return *s == '\0';
+}
+
 /* Pushes what the finished exchange on r gave, and returns the count:
  * result, status, headers, raw body and the shape problems (nil if none);
  * or nil, err. Needs the module upvalues (for the decoder). A value of the
@@ -724,7 +732,8 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
   lua_pushlstring(L, r->resp.data ? r->resp.data : "", r->resp.len);
   buf_reset(&r->resp);
   buf_reset(&r->head);                             /* status headers body */
-  if (status >= 200 && status < 300 && ep->returns == SC_RETURNS_NOTHING) {
+  if (status >= 200 && status < 300 &&
+      (ep->returns == SC_RETURNS_NOTHING || (ep->response == NULL && blank(lua_tostring(L, -1))))) {
     /* Done, whatever the answer holds (often nothing at all). */
     lua_pushboolean(L, 1);
     lua_insert(L, -4);                             /* true status headers body */
@@ -769,6 +778,7 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
 static int call_load(lua_State *L, sc_call *call, sc_client *c, const sc_endpoint *ep) {
   int ok;
   call->ep = ep;
+  req_drop_options(&call->r); /* a reused call keeps nothing of its last exchange */
   /* The walk allocates, so a finaliser may close the client meanwhile:
    * busy keeps the buffers until the walk is over. The walk also writes
    * the body as it goes: until it passes, nothing may be sent. */
@@ -834,6 +844,295 @@ static int l_start(lua_State *L) {
   }
   lua_settop(L, START_CALL);
   return 1;
+}
+
+/* ---- calls outside the table (client:request) ------------------------------ */
+
+/* The methods core.start_raw takes; POST and PATCH are not idempotent. */
+static const char *const raw_methods[] = { "GET", "PUT", "DELETE", "POST", "PATCH", NULL };
+
+/* Whether byte ch may stand in a raw path as it is: RFC 3986's pchar
+ * (unreserved, sub-delims, ':' and '@') and '/'. Anything else is
+ * percent-encoded; a '%' that starts an escape is kept. */
+static int path_byte_plain(unsigned char ch) {
+  return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+         (ch != '\0' && strchr("-._~!$&'()*+,;=:@/", ch) != NULL);
+}
+static int is_hex(unsigned char ch) {
+  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+/* Appends the raw path p (checked by raw_check) to u, percent-encoding
+ * what cannot stand in a path. */
+static int put_raw_path(sc_buf *u, const char *p, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)p[i];
+    int ok;
+    if (path_byte_plain(ch) || (ch == '%' && i + 2 < len && is_hex((unsigned char)p[i + 1]) &&
+                                is_hex((unsigned char)p[i + 2])))
+      ok = buf_addc(u, (char)ch);
+    else
+      ok = url_put_escaped(u, p + i, 1);
+    if (!ok) return 0;
+  }
+  return 1;
+}
+
+/* Orders the string keys of the query table at idx into a new array on
+ * top of the stack, so that the same query always makes the same URL. */
+static void sorted_keys(lua_State *L, int idx) {
+  int n = 0;
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) continue;
+    /* insertion: queries are a handful of keys */
+    int at = n + 1;
+    while (at > 1) {
+      lua_rawgeti(L, -2, at - 1);
+      int after = strcmp(lua_tostring(L, -1), lua_tostring(L, -2)) > 0;
+      lua_pop(L, 1);
+      if (!after) break;
+      lua_rawgeti(L, -2, at - 1);
+      lua_rawseti(L, -3, at);
+      at--;
+    }
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, at);
+    n++;
+  }
+}
+
+/* Records a problem for each entry of the raw query at idx that cannot
+ * go in a URL: keys must be strings, values strings, finite numbers,
+ * booleans or arrays of those. */
+static void check_raw_query(sc_walk *w, int idx) {
+  lua_State *L = w->L;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {                     /* key value */
+    int t = lua_type(L, -1);
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      walk_fail(w, "query keys must be strings, got %s", describe(L, -2));
+    } else {
+      path_key_at(w, lua_gettop(L) - 1);
+      if (t == LUA_TTABLE) {
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1), count = 0;
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+          int vt = lua_type(L, -1);
+          count++;
+          if (vt != LUA_TSTRING && vt != LUA_TNUMBER && vt != LUA_TBOOLEAN)
+            walk_fail(w, "a query list holds strings, numbers or booleans, got %s", describe(L, -1));
+          else if (vt == LUA_TNUMBER && !isfinite((double)lua_tonumber(L, -1)))
+            walk_fail(w, "a query value must be a finite number");
+          lua_pop(L, 1);
+        }
+        if (count != n) walk_fail(w, "a query list must be an array (keys 1..n)");
+      } else if (t == LUA_TNUMBER) {
+        if (!isfinite((double)lua_tonumber(L, -1))) walk_fail(w, "a query value must be a finite number");
+      } else if (t != LUA_TSTRING && t != LUA_TBOOLEAN) {
+        walk_fail(w, "a query parameter must be a string, a number, a boolean or a list of them, "
+                     "got %s", describe(L, -1));
+      }
+      path_pop(w);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* Checks a raw call's body (stack slot body, or 0: none) and query (slot
+ * query, or 0) and loads r with its URL and body, as call_check does. */
+static int raw_check(lua_State *L, sc_request *r, const sc_client *c, const char *path, size_t plen,
+                     int body, int query) {
+  sc_walk w;
+  int ok;
+  buf_reset(&r->body);
+  walk_begin(L, &w, &r->body);
+  w.max_bytes = c->max_request_bytes;
+  r->has_body = body != 0;
+  if (body) {
+    check_generic(&w, body);
+    if (!w.stopped && w.out != NULL && w.out->len > w.max_bytes) {
+      w.values = w.max_bytes;
+      walk_count(&w);
+    }
+  }
+  if (query) {
+    w.out = NULL;
+    path_key(&w, "query", 5);
+    if (lua_type(L, query) != LUA_TTABLE || lua_getmetatable(L, query)) {
+      if (lua_type(L, query) == LUA_TTABLE) lua_pop(L, 1);
+      walk_fail(&w, "expected a table without a metatable, got %s", describe(L, query));
+    } else {
+      check_raw_query(&w, query);
+    }
+    path_pop(&w);
+  }
+  if (w.nerr > 0) {
+    lua_pushnil(L);
+    push_problems(L, &w, "validation");
+    return 0;
+  }
+  lua_pop(L, 2); /* the walk's problems slot and cache */
+  buf_reset(&r->url);
+  ok = buf_adds(&r->url, c->base_url) && put_raw_path(&r->url, path, plen);
+  if (ok && query) {
+    int keys, n;
+    char sep = '?';
+    sorted_keys(L, query);
+    keys = lua_gettop(L);
+    n = (int)lua_rawlen(L, keys);
+    for (int i = 1; ok && i <= n; i++) {
+      size_t klen;
+      const char *k;
+      lua_rawgeti(L, keys, i);
+      k = lua_tolstring(L, -1, &klen);
+      lua_rawget(L, query);
+      if (!(lua_type(L, -1) == LUA_TTABLE && lua_rawlen(L, -1) == 0)) { /* an empty list: none */
+        ok = buf_addc(&r->url, sep) && url_put_escaped(&r->url, k, klen) && buf_addc(&r->url, '=') &&
+             put_query_value(L, &r->url);
+        sep = '&';
+      }
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  if (!ok || !buf_addc(&r->url, '\0')) luaL_error(L, "not enough memory");
+  return 1;
+}
+
+/* core.start_raw(handle, method, path, body, query, call) -> call | nil, err
+ * A call of an endpoint the table does not have (client:request): the
+ * body (any JSON value, or nil for none) is written without a schema,
+ * the path (from "/", after base_url) is kept but for the bytes a path
+ * cannot hold, which are percent-encoded, and the answer is decoded
+ * without a schema. Given an idle call of the client (call), loads that
+ * one. The Lua layer has checked the method and the path already; what
+ * is checked again here raises. */
+static int l_start_raw(lua_State *L) {
+  sc_client *c = check_client(L, 1);
+  int m = luaL_checkoption(L, 2, NULL, raw_methods);
+  size_t plen;
+  const char *path = luaL_checklstring(L, 3, &plen);
+  sc_call *call;
+  int ok;
+  if (plen == 0 || path[0] != '/' || strpbrk(path, "?#") != NULL || strlen(path) != plen)
+    return luaL_argerror(L, 3, "a path from '/', without a query, a fragment or a NUL");
+  lua_settop(L, 6);
+  if (lua_isnil(L, 6)) {
+    call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1);
+    memset(call, 0, sizeof *call);
+    call->state = CALL_CLOSED;
+    luaL_setmetatable(L, CALL_MT);
+    lua_replace(L, 6);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, 6, 1);
+    if (c->closed) return luaL_argerror(L, 1, "the client is closed");
+    {
+      const char *err = call_acquire(c, call);
+      if (err != NULL) {
+        req_free(&call->r);
+        return luaL_error(L, "core.start_raw: %s", err);
+      }
+    }
+    call->client = c;
+    call->state = CALL_IDLE;
+    call->next = c->calls;
+    if (c->calls) c->calls->prev = call;
+    c->calls = call;
+  } else {
+    call = check_call(L, 6);
+    if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
+    if (call->state != CALL_IDLE || call->busy) return luaL_argerror(L, 6, "the call is not idle");
+  }
+  memset(&call->raw, 0, sizeof call->raw);
+  call->raw.name = "request";
+  call->raw.method = raw_methods[m];
+  call->raw.returns = SC_RETURNS_DOCUMENT;
+  call->raw.idempotent = m < 3;
+  call->ep = &call->raw;
+  req_drop_options(&call->r);
+  call->unloaded = 1;
+  call->busy = 1;
+  ok = raw_check(L, &call->r, c, path, plen, opt_index(L, 4), opt_index(L, 5));
+  call->busy = 0;
+  if (call->state == CALL_CLOSED) {
+    call_detach(call, 1);
+    return luaL_argerror(L, 1, "the client was closed during the call");
+  }
+  call->unloaded = !ok;
+  if (!ok) return 2; /* ... nil err: the call stays idle, to be reloaded */
+  lua_settop(L, 6);
+  return 1;
+}
+
+/* The header names a call's own headers may not set: the transport's. */
+static const char *const reserved_headers[] = {
+  "authorization", "content-type", "content-length", "transfer-encoding", "host", NULL
+};
+
+/* Whether s (len bytes) is an HTTP token (RFC 9110 tchar). */
+static int is_token(const char *s, size_t len) {
+  if (len == 0) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+          strchr("!#$%&'*+-.^_`|~", ch) != NULL) || ch == '\0')
+      return 0;
+  }
+  return 1;
+}
+
+#define SC_MAX_CALL_HEADERS 64
+
+/* core.options(call, timeout, headers): this call's own timeout (seconds,
+ * per attempt) and extra headers ({name = value}), until its next load.
+ * nil leaves the client's. Raises on a header it cannot send. */
+static int l_call_options(lua_State *L) {
+  sc_call *call = check_call(L, 1);
+  if (call->client == NULL || call->state != CALL_IDLE || call->busy)
+    return luaL_argerror(L, 1, "the call is not idle");
+  if (!lua_isnoneornil(L, 2)) {
+    double t = luaL_checknumber(L, 2);
+    if (!(t > 0 && t <= 1e6)) return luaL_argerror(L, 2, "a number of seconds in (0, 1e6]");
+    call->r.call_timeout_ms = (long)ceil(t * 1000);
+  }
+  if (!lua_isnoneornil(L, 3)) {
+    const char *lines[SC_MAX_CALL_HEADERS];
+    int n = 0;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    lua_newtable(L); /* 4: the lines, kept alive until libcurl has copied them */
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      size_t nlen, vlen;
+      const char *name, *value;
+      char lower[32];
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        return luaL_argerror(L, 3, "header names and values must be strings");
+      name = lua_tolstring(L, -2, &nlen);
+      value = lua_tolstring(L, -1, &vlen);
+      if (!is_token(name, nlen)) return luaL_argerror(L, 3, "a header name must be a token");
+      for (size_t i = 0; i < vlen; i++)
+        if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+          return luaL_argerror(L, 3, "a header value must not hold a control character");
+      if (nlen < sizeof lower) {
+        for (size_t i = 0; i <= nlen; i++)
+          lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+        for (int i = 0; reserved_headers[i] != NULL; i++)
+          if (strcmp(lower, reserved_headers[i]) == 0)
+            return luaL_argerror(L, 3, lua_pushfstring(L, "the header '%s' is the client's", name));
+      }
+      if (n == SC_MAX_CALL_HEADERS) return luaL_argerror(L, 3, "too many headers");
+      /* "Name;" is how libcurl sends a header with an empty value. */
+      lines[n] = vlen == 0 ? lua_pushfstring(L, "%s;", name) : lua_pushfstring(L, "%s: %s", name, value);
+      lua_rawseti(L, 4, ++n);
+      lua_pop(L, 1);
+    }
+    if (!req_set_headers(&call->r, lines, n)) return luaL_error(L, "not enough memory");
+  }
+  return 0;
 }
 
 /* core.submit(call): sends an idle call (again, for a retry). */

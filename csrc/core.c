@@ -195,6 +195,24 @@ static int l_to_json(lua_State *L) {
   return 1;
 }
 
+/* core.array([t]) -> t: marks t (a new table if none) as a JSON array,
+ * so that it is written [] when empty (an untyped {} is an object). */
+static int l_array(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);
+    lua_newtable(L);
+  } else {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    if (lua_getmetatable(L, 1)) {
+      if (!is_array_mt(L)) return luaL_argerror(L, 1, "the table has a metatable already");
+      lua_pop(L, 1);
+    }
+  }
+  luaL_setmetatable(L, ARRAY_MT);
+  return 1;
+}
+
 /* core.parse_json(text [, keep_nulls]) -> value | nil, message
  * Any JSON value, read as the decoder reads data it has no schema for:
  * members that are null are absent (with keep_nulls, core.null, as a
@@ -328,6 +346,9 @@ static const luaL_Reg module_funcs[] = {
   { "parse_http_date", l_parse_http_date },
   { "suggest", l_suggest },
   { "start", l_start },
+  { "start_raw", l_start_raw },
+  { "options", l_call_options },
+  { "array", l_array },
   { "submit", l_submit },
   { "perform", l_perform },
   { "finish", l_finish },
@@ -469,6 +490,11 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
     push_methods(L);
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, CALL_MT);
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, ARRAY_MT)) {
+    lua_pushliteral(L, ARRAY_MT);
     lua_setfield(L, -2, "__name");
   }
   lua_pop(L, 1);

@@ -693,7 +693,11 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int str
       lua_setfield(L, -2, "utf8");
     }
   } else {
-    if (got != RD_VALUE || lua_type(L, -1) != LUA_TTABLE) {
+    if (ep->response == NULL) {
+      /* No schema (client:request): the document as it is, null too. */
+      if (got == RD_VALUE) lua_pushvalue(L, -1);
+      else lua_pushlightuserdata(L, NULL);
+    } else if (got != RD_VALUE || lua_type(L, -1) != LUA_TTABLE) {
       lua_pushnil(L);
     } else if (ep->returns == SC_RETURNS_MEMBER) {
       lua_pushstring(L, ep->member);
@@ -703,7 +707,7 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int str
     }
     /* Missing, or not an object: reported, and {} stands in, so that the
      * caller's `if not model` never reads a success as a failure. */
-    if (lua_type(L, -1) != LUA_TTABLE) {
+    if (lua_type(L, -1) != LUA_TTABLE && ep->response != NULL) {
       lua_pop(L, 1);
       lua_newtable(L);
     }

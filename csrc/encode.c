@@ -109,10 +109,13 @@ static int table_enter(sc_walk *w, int idx, const char *what, int slots) {
     return 0;
   }
   if (lua_getmetatable(L, idx)) {
+    int marked = is_array_mt(L);
     lua_pop(L, 1);
-    walk_fail(w, "tables with a metatable are not accepted (they are read raw, "
-                 "so a proxy would lose its fields)");
-    return 0;
+    if (!marked) {
+      walk_fail(w, "tables with a metatable are not accepted (they are read raw, "
+                   "so a proxy would lose its fields)");
+      return 0;
+    }
   }
   if (w->depth >= SC_MAX_DEPTH) {
     walk_fail(w, "nested deeper than %d levels", SC_MAX_DEPTH);
@@ -429,6 +432,10 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   int first = 1, unknown = 0, base, top, vt;
   const sc_lookup *lk;
   if (!table_enter(w, idx, "a table", 2 * t->nfields + 8)) return;
+  if (is_marked_array(L, idx)) {
+    walk_fail(w, "expected an object, got a scenario.array");
+    return;
+  }
   lk = get_lookup(w, t);
   base = lua_gettop(L);
   top = base + 1;             /* the key; kept by count, not asked for */
@@ -486,6 +493,10 @@ static void check_map(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
   int first = 1;
   if (!table_enter(w, idx, "a table", 8)) return;
+  if (is_marked_array(L, idx)) {
+    walk_fail(w, "expected an object, got a scenario.array");
+    return;
+  }
   putc1(w, '{');
   lua_pushnil(L);
   while (lua_next(L, idx)) { /* key value */
@@ -548,7 +559,11 @@ static void check_generic(sc_walk *w, int idx) {
     if (!lua_isinteger(L, -1)) only_index = 0;
   }
   if (n == 0) {
-    put(w, "{}", 2);  /* as lua-cjson: an untyped empty table is an object */
+    /* As lua-cjson: an untyped empty table is an object, unless marked. */
+    if (is_marked_array(L, idx)) put(w, "[]", 2);
+    else put(w, "{}", 2);
+  } else if (only_string && is_marked_array(L, idx)) {
+    walk_fail(w, "is a scenario.array, but has string keys");
   } else if (only_string) {
     int first = 1;
     putc1(w, '{');

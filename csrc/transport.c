@@ -180,7 +180,9 @@ typedef struct sc_request {
   CURL *easy;
   struct curl_slist *headers;       /* with a body: Content-Type too */
   struct curl_slist *headers_plain; /* without one */
-  int headers_body;                 /* which of the two the handle holds */
+  /* The same two with a call's own headers added (core.options), or NULL. */
+  struct curl_slist *x_headers, *x_headers_plain;
+  int headers_set;                  /* which of the four the handle holds; -1: none */
   int has_body;                     /* the exchange sends r->body (set by the caller) */
   sc_buf body;  /* request body */
   size_t body_pos; /* where on_read goes on from */
@@ -195,6 +197,9 @@ typedef struct sc_request {
   int nomem;
   int once;     /* the body goes through on_read (not idempotent) */
   int stale;    /* on_prereq refused a connection with input waiting */
+  long timeout_ms;     /* the client's */
+  long call_timeout_ms; /* this call's own (core.options), or 0 */
+  long timeout_set;    /* what the handle holds */
   sc_socks *socks; /* the client's sockets */
   char errbuf[CURL_ERROR_SIZE];
 } sc_request;
@@ -310,6 +315,7 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   const size_t n = sizeof fixed / sizeof fixed[0];
   r->max_bytes = c->max_bytes;
   r->socks = c->socks;
+  r->timeout_ms = r->timeout_set = c->timeout_ms;
   r->easy = curl_easy_init();
   if (r->easy == NULL) return "curl_easy_init failed";
   for (size_t i = 0; i < n; i++) {
@@ -322,7 +328,7 @@ static const char *req_init(sc_request *r, const sc_config *c) {
       r->headers_plain = h;
     }
   }
-  r->headers_body = 1;
+  r->headers_set = 0;
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
   /* The path is ours, percent-encoded: not to be normalised (url.c). */
@@ -372,12 +378,76 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   return NULL;
 }
 
+/* Drops a call's own timeout and headers (core.options): the handle
+ * then goes back to the client's at the next exchange. */
+static void req_drop_headers(sc_request *r) {
+  if (r->x_headers != NULL || r->x_headers_plain != NULL) {
+    curl_slist_free_all(r->x_headers);
+    curl_slist_free_all(r->x_headers_plain);
+    r->x_headers = r->x_headers_plain = NULL;
+    if (r->headers_set >= 2) r->headers_set = -1; /* it held one of them */
+  }
+}
+static void req_drop_options(sc_request *r) {
+  req_drop_headers(r);
+  r->call_timeout_ms = 0;
+}
+
+/* Whether the header line starts with the name of the fixed line, in
+ * any case: header names are case-insensitive. */
+static int same_header(const char *line, const char *name, size_t len) {
+  for (size_t i = 0; i < len; i++) {
+    unsigned char a = (unsigned char)line[i], b = (unsigned char)name[i];
+    if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
+    if (b >= 'A' && b <= 'Z') b = (unsigned char)(b + 32);
+    if (a != b) return 0;
+  }
+  return line[len] == ':' || line[len] == ';';
+}
+
+/* The fixed header lines, each with or without a body, plus the lines
+ * "Name: value" in extra (n of them) for a call's own headers. A line of
+ * extra whose name is one of the fixed ones (Accept, Expect) replaces it,
+ * rather than libcurl sending both. Returns 0 when memory runs out. */
+static int req_set_headers(sc_request *r, const char *const *extra, int n) {
+  struct curl_slist *lists[2] = { NULL, NULL };
+  const struct curl_slist *base[2] = { r->headers, r->headers_plain };
+  for (int k = 0; k < 2; k++) {
+    for (const struct curl_slist *h = base[k]; h != NULL; h = h->next) {
+      const char *colon = strchr(h->data, ':');
+      size_t len = colon != NULL ? (size_t)(colon - h->data) : strlen(h->data);
+      int replaced = 0;
+      for (int i = 0; i < n && !replaced; i++)
+        replaced = same_header(extra[i], h->data, len);
+      if (!replaced) {
+        struct curl_slist *t = curl_slist_append(lists[k], h->data);
+        if (t == NULL) goto fail;
+        lists[k] = t;
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      struct curl_slist *t = curl_slist_append(lists[k], extra[i]);
+      if (t == NULL) goto fail;
+      lists[k] = t;
+    }
+  }
+  req_drop_headers(r);
+  r->x_headers = lists[0];
+  r->x_headers_plain = lists[1];
+  return 1;
+fail:
+  curl_slist_free_all(lists[0]);
+  curl_slist_free_all(lists[1]);
+  return 0;
+}
+
 static void req_free(sc_request *r) {
   if (r->easy != NULL) curl_easy_cleanup(r->easy);
   r->easy = NULL;
   curl_slist_free_all(r->headers);
   curl_slist_free_all(r->headers_plain);
   r->headers = r->headers_plain = NULL;
+  req_drop_options(r);
   buf_free(&r->body);
   buf_free(&r->url);
   buf_free(&r->url_set);
@@ -418,9 +488,21 @@ static const char *req_prepare(sc_request *r, const char *method, int once) {
     SETOPT(CURLOPT_HTTPGET, 1L); /* out of any POST mode an earlier exchange left */
     SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") == 0 ? NULL : method);
   }
-  if (r->has_body != r->headers_body) {
-    SETOPT(CURLOPT_HTTPHEADER, r->has_body ? r->headers : r->headers_plain);
-    r->headers_body = r->has_body;
+  {
+    int which = (r->x_headers != NULL ? 2 : 0) + !r->has_body;
+    if (which != r->headers_set) {
+      struct curl_slist *const lists[4] = { r->headers, r->headers_plain, r->x_headers,
+                                            r->x_headers_plain };
+      SETOPT(CURLOPT_HTTPHEADER, lists[which]);
+      r->headers_set = which;
+    }
+  }
+  {
+    long t = r->call_timeout_ms > 0 ? r->call_timeout_ms : r->timeout_ms;
+    if (t != r->timeout_set) {
+      SETOPT(CURLOPT_TIMEOUT_MS, t);
+      r->timeout_set = t;
+    }
   }
   if (once != r->once) { /* a new handle has libcurl's defaults, as for 0 */
     SETOPT(CURLOPT_MAXAGE_CONN, once ? SC_ONCE_MAX_IDLE : SC_DEFAULT_MAX_IDLE);

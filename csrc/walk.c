@@ -158,6 +158,30 @@ static int is_null(lua_State *L, int idx) {
   return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
 }
 
+/* The metatable of scenario.array {}: a table that is a JSON array even
+ * when empty (an untyped empty table is written {}). It has no
+ * metamethods, so reading such a table raw loses nothing. */
+#define ARRAY_MT "scenario.array"
+
+/* Whether the metatable on top of the stack is ARRAY_MT. */
+static int is_array_mt(lua_State *L) {
+  int same;
+  luaL_getmetatable(L, ARRAY_MT);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 1);
+  return same;
+}
+
+/* Whether the table at idx carries ARRAY_MT. */
+static int is_marked_array(lua_State *L, int idx) {
+  int marked = 0;
+  if (lua_getmetatable(L, idx)) {
+    marked = is_array_mt(L);
+    lua_pop(L, 1);
+  }
+  return marked;
+}
+
 /* Pushes a short text for a key or scalar value, for messages. Unlike
  * luaL_tolstring it never calls a __tostring metamethod, so no user code
  * runs in the middle of a walk. */

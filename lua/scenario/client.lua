@@ -256,8 +256,41 @@ function Client:_query(query)
   return q
 end
 
-local call_options = { extra_body = "table", on_done = "function" }
+local call_options = {
+  extra_body = "table", on_done = "function", timeout = "number", max_retries = "number", headers = "table",
+}
+local call_option_names = { "extra_body", "headers", "max_retries", "on_done", "timeout" }
 local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+Client.NO_OPTIONS = NO_OPTIONS
+
+-- Header names a call may not set: the transport's own (core.options
+-- refuses them too).
+local reserved_headers = {
+  authorization = true, ["content-type"] = true, ["content-length"] = true,
+  ["transfer-encoding"] = true, host = true,
+}
+
+local function check_headers(fname, n, headers)
+  local count = 0
+  for k, v in next, headers do
+    count = count + 1
+    if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
+      argerror(n, fname, ("option 'headers': %s is not a header name"):format(
+        type(k) == "string" and ("'" .. errors.escape(k) .. "'") or type(k)), 4)
+    end
+    if reserved_headers[k:lower()] then
+      argerror(n, fname, ("option 'headers': '%s' is set by the client and cannot be overridden"):format(k), 4)
+    end
+    if type(v) ~= "string" then
+      argerror(n, fname, ("option 'headers': the value of '%s' must be a string, got %s"):format(k, type(v)), 4)
+    end
+    if v:find("[%z\1-\8\10-\31\127]") then
+      argerror(n, fname, ("option 'headers': the value of '%s' holds a control character (CR or LF "
+        .. "would start a header of its own)"):format(k), 4)
+    end
+  end
+  if count > 64 then argerror(n, fname, "option 'headers': more than 64 headers", 4) end
+end
 
 -- Checks the per-call options table, argument n of fname: on_done only
 -- for an async call, extra_body only where there is a body to add to.
@@ -268,15 +301,22 @@ function Client.check_call_options(fname, n, opts, async, takes_body)
   end
   for k, v in pairs(opts) do
     if call_options[k] == nil or (k == "on_done" and not async) or (k == "extra_body" and not takes_body) then
-      local names = { "extra_body", "on_done" }
-      local hint = type(k) == "string" and core.suggest(k, names)
+      local hint = type(k) == "string" and core.suggest(k, call_option_names)
       argerror(n, fname, ("unknown option '%s'%s"):format(tostring(k),
         hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), 3)
     end
     if type(v) ~= call_options[k] then
-      argerror(n, fname, ("option '%s' must be a %s"):format(k, call_options[k]), 3)
+      argerror(n, fname, ("option '%s' must be a %s, got %s"):format(k, call_options[k], type(v)), 3)
     end
   end
+  local t, m = opts.timeout, opts.max_retries
+  if t ~= nil and not (t > 0 and t <= 1e6) then
+    argerror(n, fname, "option 'timeout' must be a number of seconds in (0, 1e6]", 3)
+  end
+  if m ~= nil and not (m >= 0 and m < math.huge and math.floor(m) == m) then
+    argerror(n, fname, "option 'max_retries' must be an integer of at least 0", 3)
+  end
+  if opts.headers ~= nil then check_headers(fname, n, opts.headers) end
   return opts
 end
 
@@ -302,27 +342,36 @@ function Client:_where(call, endpoint)
   return method .. " " .. errors.url_path(url)
 end
 
--- Validates the call of endpoint ep (an entry of core.endpoints) with the
--- path parameters p1, p2 (as many as it has: at most two, see
--- SC_MAX_PARAMS), and makes its core call object (or loads `reuse`, an
--- idle one), or returns nil and the validation error.
-function Client:_call(ep, body, query, extra, reuse, p1, p2)
-  local call, raw = self._transport.start(self._handle, ep.name, body, query, extra, reuse, p1, p2)
+-- Validates the call of endpoint ep (an entry of core.endpoints, or a
+-- raw one of client:request) with the path parameters p1, p2 (as many as
+-- it has: at most two, see SC_MAX_PARAMS), and makes its core call object
+-- (or loads `reuse`, an idle one) with the call's own options, or
+-- returns nil and the validation error.
+function Client:_call(ep, body, query, opts, reuse, p1, p2)
+  local t = self._transport
+  local call, raw
+  if ep.raw then
+    call, raw = t.start_raw(self._handle, ep.method, ep.path, body, query, reuse)
+  else
+    call, raw = t.start(self._handle, ep.name, body, query, opts.extra_body, reuse, p1, p2)
+  end
   if call == nil then
     local err = errors.from_core(raw, { attempts = 0 })
     self:_log("debug", "%s: not sent: %s", ep.name, tostring(err))
     return nil, err
   end
+  if opts.timeout or opts.headers then t.options(call, opts.timeout, opts.headers) end
   return call
 end
 
 -- Validates and makes a request. With now, it starts at once if a slot
 -- is free; a blocking call leaves that to its wait, which starts it and
 -- waits in one round.
-function Client:_start(ep, body, query, extra, on_done, now, p1, p2)
-  local call, err = self:_call(ep, body, query, extra, nil, p1, p2)
+function Client:_start(ep, body, query, opts, now, p1, p2)
+  opts = opts or NO_OPTIONS
+  local call, err = self:_call(ep, body, query, opts, nil, p1, p2)
   if call == nil then return nil, err end
-  local req = Request.new(self, ep, call, on_done)
+  local req = Request.new(self, ep, call, opts.on_done, opts.max_retries)
   self._requests[#self._requests + 1] = req
   if now then
     local ok, perr = pcall(self._pump, self, 0)
@@ -470,13 +519,13 @@ end
 -- passes the request). Before 5.3 a yield can fail (across pcall in 5.1,
 -- or a C function), and nothing tells in advance: so there the first
 -- yield comes before the request exists, and a failure sends nothing.
-function Client:_blocking(ep, body, query, extra, p1, p2)
+function Client:_blocking(ep, body, query, opts, p1, p2)
   local yields = self:_yields()
   if not yields and self._requests[1] == nil then
-    return self:_direct(ep, body, query, extra, p1, p2)
+    return self:_direct(ep, body, query, opts, p1, p2)
   end
   if yields and not coroutine.isyieldable then coroutine.yield() end
-  local req, err = self:_start(ep, body, query, extra, nil, yields, p1, p2)
+  local req, err = self:_start(ep, body, query, opts, yields, p1, p2)
   if req == nil then return nil, err end
   if yields then
     while not req:poll() do coroutine.yield(req) end
@@ -496,10 +545,10 @@ end
 -- request table are kept from one direct call to the next; a nested one
 -- (from a finaliser) finds none and makes its own. Requests a finaliser
 -- starts meanwhile move on in their own rounds.
-function Client:_direct(ep, body, query, extra, p1, p2)
+function Client:_direct(ep, body, query, opts, p1, p2)
   local reuse = self._direct_call
   self._direct_call = false
-  local call, err = self:_call(ep, body, query, extra, reuse or nil, p1, p2)
+  local call, err = self:_call(ep, body, query, opts, reuse or nil, p1, p2)
   if call == nil then
     self._direct_call = reuse
     return nil, err
@@ -508,8 +557,9 @@ function Client:_direct(ep, body, query, extra, p1, p2)
   self._direct_req = false
   if req and req.ep == ep then -- the usual case: the same endpoint as the last direct call
     req.call, req.attempts, req.state, req.t0 = call, 0, "queued", false
+    req.max_retries = opts.max_retries or self.max_retries
   else
-    req = Request.reset(req or {}, self, ep, call, nil)
+    req = Request.reset(req or {}, self, ep, call, nil, opts.max_retries)
     req.keep_call = true
   end
   local t, handle = self._transport, self._handle
@@ -559,12 +609,12 @@ local function methods(ep)
   local function run(self, body, query, opts, p1, p2)
     check_self(self, name)
     opts = Client.check_call_options(name, n, opts, false, tb)
-    return self:_blocking(ep, body, self:_query(query), opts.extra_body, p1, p2)
+    return self:_blocking(ep, body, self:_query(query), opts, p1, p2)
   end
   local function start(self, body, query, opts, p1, p2)
     check_self(self, async_name)
     opts = Client.check_call_options(async_name, n, opts, true, tb)
-    return self:_start(ep, body, self:_query(query), opts.extra_body, opts.on_done, true, p1, p2)
+    return self:_start(ep, body, self:_query(query), opts, true, p1, p2)
   end
   if np == 0 and tb then
     return run, start -- the same order of arguments

@@ -30,7 +30,7 @@ end
 -- core.endpoints) with its validated core call. Every field is set, so
 -- that a table made here is made once at its full size, and one reused
 -- (the client's direct calls) keeps nothing of before.
-function Request.reset(t, client, ep, call, on_done)
+function Request.reset(t, client, ep, call, on_done, max_retries)
   t.client = client
   t.ep = ep
   t.endpoint = ep.name
@@ -38,6 +38,7 @@ function Request.reset(t, client, ep, call, on_done)
   t.call = call
   t.on_done = on_done
   t.attempts = 0
+  t.max_retries = max_retries or client.max_retries -- the call's own, or the client's
   t.state = "queued"
   t.r1, t.r2, t.t0, t.not_before = false, false, false, false
   t.keep_call = false -- on completion, the call stays the caller's (a direct call)
@@ -46,12 +47,12 @@ function Request.reset(t, client, ep, call, on_done)
 end
 
 -- Made by Client:_start once the call has passed validation.
-function Request.new(client, ep, call, on_done)
+function Request.new(client, ep, call, on_done, max_retries)
   return Request.reset({
     client = false, ep = false, endpoint = false, idempotent = false, call = false, on_done = false,
-    attempts = 0, state = false, r1 = false, r2 = false, t0 = false, not_before = false,
+    attempts = 0, max_retries = 0, state = false, r1 = false, r2 = false, t0 = false, not_before = false,
     keep_call = false,
-  }, client, ep, call, on_done)
+  }, client, ep, call, on_done, max_retries)
 end
 
 function Request:__tostring()
@@ -70,7 +71,7 @@ function Request:_send()
   if not self.keep_call then c._running = c._running + 1 end
   if c._logger then
     c:_log("debug", "%s: attempt %d of %d", c:_where(self.call, self.endpoint), self.attempts,
-      c.max_retries + 1)
+      self.max_retries + 1)
     self.t0 = core.now()
   end
 end
@@ -113,8 +114,8 @@ end
 -- values to return, or the delay in seconds before the next attempt.
 -- Logs as it decides. Shared by the request machine and the client's
 -- direct blocking path.
-function Request.outcome(c, endpoint, idempotent, attempts, t0, call, ok, result, status, headers, raw,
-                         problems)
+function Request.outcome(c, endpoint, idempotent, attempts, max_retries, t0, call, ok, result, status,
+                         headers, raw, problems)
   if not ok and c._closed then
     -- A finaliser closed the client as the result was taken.
     return nil, nil, errors.new("cancelled", "the request was cancelled", { attempts = attempts })
@@ -144,7 +145,7 @@ function Request.outcome(c, endpoint, idempotent, attempts, t0, call, ok, result
   end
   local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
   local delay
-  if attempts <= c.max_retries and retry.retryable(err, idempotent, c.retry_unsafe) then
+  if attempts <= max_retries and retry.retryable(err, idempotent, c.retry_unsafe) then
     delay = retry.delay(attempts, err, c.max_retry_after, c._random)
   end
   if delay == nil then
@@ -168,8 +169,8 @@ function Request:_finished()
   local call = self.call
   local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
   if self.state == "done" then return end
-  local delay, a, b = Request.outcome(c, self.endpoint, self.idempotent, self.attempts, self.t0,
-    call, ok, result, status, headers, raw, problems)
+  local delay, a, b = Request.outcome(c, self.endpoint, self.idempotent, self.attempts, self.max_retries,
+    self.t0, call, ok, result, status, headers, raw, problems)
   -- The policy logs, and allocates: a cancel made meanwhile stands.
   if self.state == "done" then return end
   if delay == nil then return self:_complete(a, b, true) end

@@ -144,7 +144,7 @@ function Wait:_step(now)
     -- Queued, not started: this step runs at the start of a round, whose
     -- sends then take it (starting it would run a round inside this one).
     local c = self.client
-    local req, err = c:_start(c.endpoints.get_model, nil, c:_query(self.query), nil, nil, false, self.model_id)
+    local req, err = c:_start(c.endpoints.get_model, nil, c:_query(self.query), nil, false, self.model_id)
     if not req then return self:_finish(nil, err) end
     self.req = req
   end
