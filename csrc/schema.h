@@ -37,6 +37,9 @@ typedef struct sc_field {
   const char *name;
   const sc_type *type;
   unsigned flags;
+  /* The field's description, from its reference page, for the generated
+   * editor definitions (---@field). Never NULL: every field has one. */
+  const char *doc;
 } sc_field;
 
 #define SC_HAS_MIN 1u

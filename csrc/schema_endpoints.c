@@ -83,7 +83,9 @@ static const sc_enum e_training_image_preset =
 /* DELETE /models/{modelId} and PUT /models/{modelId}/tags document only
  * the ownership parameter, not originalAssets. */
 static const sc_field project_query_fields[] = {
-  { "projectId", &t_string, 0 },
+  { "projectId", &t_string, 0,
+    "The projectId used for ownership resource management. Either to assert ownership or to set "
+    "the owner of the resource(s)" },
 };
 static const sc_type t_project_query = { .kind = SC_OBJECT, FIELDS(project_query_fields) };
 
@@ -93,18 +95,36 @@ static const sc_type t_project_query = { .kind = SC_OBJECT, FIELDS(project_query
  * the same fields of the same model, on a page that prints no limits. */
 static const sc_field update_body_fields[] = {
   /* "Set to null to unset the class" */
-  { "classSlug", &t_string, SC_NULLABLE },
-  { "concepts", &t_concepts, 0 },
+  { "classSlug", &t_string, SC_NULLABLE,
+    "The slug of the class you want to use (ex: \"characters-npcs-mobs-characters\"). Set to "
+    "null to unset the class" },
+  { "concepts", &t_concepts, 0,
+    "The concepts is required for composition models. With one or more loras. Only applicable to "
+    "Flux based models." },
   /* "Set to null to unset the epoch." */
-  { "epoch", &t_string, SC_NULLABLE },
-  { "name", &t_name64, 0 },
-  { "negativePromptEmbedding", &t_string, 0 },
-  { "parameters", &t_parameters, 0 },
-  { "promptEmbedding", &t_string, 0 },
-  { "shortDescription", &t_desc256, 0 },
+  { "epoch", &t_string, SC_NULLABLE,
+    "The epoch of the model. Only available for flux.1-lora and flux.1-kontext-lora based "
+    "models. The epoch can only be set if the model has epochs and is in status \"trained\". The "
+    "default epoch (if not set) is the final model epoch (latest). Set to null to unset the "
+    "epoch." },
+  { "name", &t_name64, 0,
+    "The model's name (ex: \"Cinematic Realism\"). If not set, the model's name will be "
+    "automatically generated when starting training based on training data." },
+  { "negativePromptEmbedding", &t_string, 0,
+    "Add a negative prompt embedding to every model's generation" },
+  { "parameters", &t_parameters, 0, "The parameters to use for the model's training" },
+  { "promptEmbedding", &t_string, 0, "Add a prompt embedding to every model's generation" },
+  { "shortDescription", &t_desc256, 0,
+    "The model's short description (ex: \"This model generates highly detailed cinematic "
+    "scenes.\"). If not set, the model's short description will be automatically generated when "
+    "starting training based on training data." },
   /* "Set to null to unset the thumbnail" */
-  { "thumbnail", &t_string, SC_NULLABLE },
-  { "type", &t_model_type, 0 },
+  { "thumbnail", &t_string, SC_NULLABLE,
+    "The AssetId of the image you want to use as a thumbnail for the model (example: "
+    "\"asset_GTrL3mq4SXWyMxkOHRxlpw\"). Set to null to unset the thumbnail" },
+  { "type", &t_model_type, 0,
+    "The model's type (ex: \"flux.1-lora\"). The type can only be changed if the model has the "
+    "\"new\" status." },
 };
 static const sc_type t_update_body = { .kind = SC_OBJECT, FIELDS(update_body_fields) };
 
@@ -118,31 +138,70 @@ static const sc_type t_page_size = NUM_RANGE(1, 500);
  * used together; createdAfter/createdBefore require sortBy "createdAt";
  * "Only available when privacy=public") are the server's to enforce. */
 static const sc_field list_query_fields[] = {
-  { "blacklisted", &t_boolean, 0 },
-  { "collectionId", &t_string, 0 },
+  { "blacklisted", &t_boolean, 0,
+    "If set to true, returns the full list of models (including blacklisted models) (only "
+    "available for team admins)" },
+  { "collectionId", &t_string, 0,
+    "When provided, only the models in the Collection will be returned. Only available when "
+    "privacy=private/unlisted (note: this is different from collectionIds which is only for "
+    "privacy=public)" },
   /* "List of collection ids, comma separated": a string on the page. */
-  { "collectionIds", &t_string, 0 },
-  { "createdAfter", &t_string, 0 },
-  { "createdBefore", &t_string, 0 },
-  { "loadedOnly", &t_boolean, 0 },
-  { "originalAssets", &t_boolean, 0 },
-  { "pageSize", &t_page_size, 0 },
-  { "paginationToken", &t_string, 0 },
-  { "privacy", &(const sc_type){ .kind = SC_STRING, .enm = &e_list_privacy }, 0 },
-  { "projectId", &t_string, 0 },
-  { "sortBy", &(const sc_type){ .kind = SC_STRING, .enm = &e_list_sort_by }, 0 },
-  { "sortDirection", &(const sc_type){ .kind = SC_STRING, .enm = &e_sort_direction }, 0 },
-  { "status", &(const sc_type){ .kind = SC_STRING, .enm = &e_list_status }, 0 },
+  { "collectionIds", &t_string, 0,
+    "List of collection ids, comma separated. Only available when privacy=public" },
+  { "createdAfter", &t_string, 0,
+    "Filter results to only return models created after the specified ISO string date "
+    "(exclusive). Requires the sortBy parameter to be \"createdAt\". Available for both "
+    "privacy=public and privacy=private/unlisted" },
+  { "createdBefore", &t_string, 0,
+    "Filter results to only return models created before the specified ISO string date "
+    "(exclusive). Requires the sortBy parameter to be \"createdAt\". Available for both "
+    "privacy=public and privacy=private/unlisted" },
+  { "loadedOnly", &t_boolean, 0,
+    "If set to true, returns the list of models currently loaded on GPU" },
+  { "originalAssets", &t_boolean, 0,
+    "If set to true, returns the original asset without transformation" },
+  { "pageSize", &t_page_size, 0,
+    "The number of items to return in the response. The default value is 100, maximum value is "
+    "500, minimum value is 1" },
+  { "paginationToken", &t_string, 0,
+    "A token you received in a previous request to query the next page of items" },
+  { "privacy", &(const sc_type){ .kind = SC_STRING, .enm = &e_list_privacy }, 0,
+    "The privacy of the models to return. The default value is `private`, possible values are "
+    "`private` and `public`" },
+  { "projectId", &t_string, 0,
+    "The projectId used for ownership resource management. Either to assert ownership or to set "
+    "the owner of the resource(s)" },
+  { "sortBy", &(const sc_type){ .kind = SC_STRING, .enm = &e_list_sort_by }, 0,
+    "Sort results by createdAt, updatedAt, or score. When privacy=public, defaults to score if "
+    "not specified. When privacy=private/unlisted, supports createdAt and score (default: "
+    "createdAt). When sortBy=score for privacy=private/unlisted, both privacy and status query "
+    "parameters are required." },
+  { "sortDirection", &(const sc_type){ .kind = SC_STRING, .enm = &e_sort_direction }, 0,
+    "Sort results in ascending (asc) or descending (desc) order. Only used when sortBy is "
+    "specified. Available for both privacy=public and privacy=private/unlisted. For public "
+    "models, this parameter is ignored when sortBy is not specified or set to score." },
+  { "status", &(const sc_type){ .kind = SC_STRING, .enm = &e_list_status }, 0,
+    "The status of the models to return. Only available when privacy=private/unlisted" },
   /* "List of tags, comma separated": a string on the page. */
-  { "tags", &t_string, 0 },
-  { "type", &t_model_type, 0 },
+  { "tags", &t_string, 0, "List of tags, comma separated. Only available when privacy=public" },
+  { "type", &t_model_type, 0,
+    "List all the models of a specific type. The parameter \"type\" and \"types\" cannot be used "
+    "together. Only available when privacy=public" },
   /* Typed Array<...> on the page, yet "List of types, comma separated"; a
    * query cannot carry a JSON array, and the query string's spelling of
    * one (commas, or types=a&types=b) is the engine's choice, not the
    * schema's. The items are model types: POST-models.md's 37. */
-  { "types", &t_model_types, 0 },
-  { "updatedAfter", &t_string, 0 },
-  { "updatedBefore", &t_string, 0 },
+  { "types", &t_model_types, 0,
+    "List of types, comma separated. The parameter \"type\" and \"types\" cannot be used "
+    "together. Only available when privacy=public" },
+  { "updatedAfter", &t_string, 0,
+    "Filter results to only return models updated after the specified ISO string date "
+    "(exclusive). Requires the sortBy parameter to be \"updatedAt\". Only available when "
+    "privacy=public" },
+  { "updatedBefore", &t_string, 0,
+    "Filter results to only return models updated before the specified ISO string date "
+    "(exclusive). Requires the sortBy parameter to be \"updatedAt\". Only available when "
+    "privacy=public" },
 };
 static const sc_type t_list_query = { .kind = SC_OBJECT, FIELDS(list_query_fields) };
 
@@ -150,8 +209,9 @@ static const sc_type t_list_query = { .kind = SC_OBJECT, FIELDS(list_query_field
  * the wire shape is its example response's. nextPaginationToken appears
  * only there: optional, since the last page has no next one. */
 static const sc_field models_page_fields[] = {
-  { "models", &(const sc_type){ .kind = SC_ARRAY, .items = &t_model }, SC_REQUIRED },
-  { "nextPaginationToken", &t_string, 0 },
+  { "models", &(const sc_type){ .kind = SC_ARRAY, .items = &t_model }, SC_REQUIRED,
+    "(No description on the reference page.)" },
+  { "nextPaginationToken", &t_string, 0, "(No description on the reference page.)" },
 };
 static const sc_type t_models_page = { .kind = SC_OBJECT, FIELDS(models_page_fields) };
 
@@ -166,17 +226,21 @@ static const sc_field train_query_fields[] = {
   /* "dryRun?: unknown", described only as "Query param": the page gives
    * no type, so none is checked; how a non-scalar would be written into
    * the query string is the engine's question. */
-  { "dryRun", &t_any, 0 },
-  { "originalAssets", &t_boolean, 0 },
-  { "projectId", &t_string, 0 },
+  { "dryRun", &t_any, 0, "(No description on the reference page.)" },
+  { "originalAssets", &t_boolean, 0,
+    "If set to true, returns the original asset without transformation" },
+  { "projectId", &t_string, 0,
+    "The projectId used for ownership resource management. Either to assert ownership or to set "
+    "the owner of the resource(s)" },
   /* "Simulate the number of training images, used for dryRun purpose" */
-  { "trainingImagesCount", &t_number, 0 },
+  { "trainingImagesCount", &t_number, 0,
+    "Simulate the number of training images, used for dryRun purpose" },
 };
 static const sc_type t_train_query = { .kind = SC_OBJECT, FIELDS(train_query_fields) };
 
 /* The page lists one body parameter. */
 static const sc_field train_body_fields[] = {
-  { "parameters", &t_parameters, 0 },
+  { "parameters", &t_parameters, 0, "(No description on the reference page.)" },
 };
 static const sc_type t_train_body = { .kind = SC_OBJECT, FIELDS(train_body_fields) };
 
@@ -185,88 +249,115 @@ static const sc_type t_train_body = { .kind = SC_OBJECT, FIELDS(train_body_field
  * inputs) is "Only available for workflow jobs", which a training is not,
  * so each node is only checked to be an object. */
 static const sc_field job_metadata_fields[] = {
-  { "assetIds", &t_strings, 0 },
+  { "assetIds", &t_strings, 0, "List of produced assets for this job" },
   /* "string | null": a null member reads as absent, so optional says it. */
-  { "error", &t_string, 0 },
-  { "flow", &(const sc_type){ .kind = SC_ARRAY, .items = &t_any_map }, 0 },
-  { "hint", &t_string, 0 },
-  { "input", &t_any_map, 0 },
-  { "output", &t_any_map, 0 },
-  { "outputModelId", &t_string, 0 },
-  { "workflowId", &t_string, 0 },
-  { "workflowJobId", &t_string, 0 },
+  { "error", &t_string, 0, "Eventual error for the job" },
+  { "flow", &(const sc_type){ .kind = SC_ARRAY, .items = &t_any_map }, 0,
+    "The flow of the job. Only available for workflow jobs." },
+  { "hint", &t_string, 0,
+    "Actionable hint for the user explaining what went wrong and how to resolve it." },
+  { "input", &t_any_map, 0, "The inputs for the job" },
+  { "output", &t_any_map, 0,
+    "May contain the output of the job for specific custom models jobs. Only available for "
+    "custom models which generate non-assets outputs. Example: LLM text results." },
+  { "outputModelId", &t_string, 0, "For voice-clone jobs: the ID of the model being trained." },
+  { "workflowId", &t_string, 0, "The workflow ID of the job if job is part of a workflow." },
+  { "workflowJobId", &t_string, 0,
+    "The workflow job ID of the job if job is part of a workflow job." },
 };
 
 static const sc_type t_job_status = { .kind = SC_STRING, .enm = &e_job_status };
 
 static const sc_field status_history_fields[] = {
-  { "date", &t_string, SC_REQUIRED },
-  { "status", &t_job_status, SC_REQUIRED },
+  { "date", &t_string, SC_REQUIRED, "(No description on the reference page.)" },
+  { "status", &t_job_status, SC_REQUIRED, "(No description on the reference page.)" },
 };
 
 static const sc_field billing_fields[] = {
-  { "cuCost", &t_number, SC_REQUIRED },
-  { "cuDiscount", &t_number, SC_REQUIRED },
-  { "disableRefund", &t_boolean, 0 },
+  { "cuCost", &t_number, SC_REQUIRED, "(No description on the reference page.)" },
+  { "cuDiscount", &t_number, SC_REQUIRED, "(No description on the reference page.)" },
+  { "disableRefund", &t_boolean, 0,
+    "When true, the credits charged for this job are not automatically refunded if the "
+    "generation fails, because the model used does not support refund-on-failure. Absent or "
+    "false means a failed generation is refunded as usual." },
 };
 
 static const sc_field job_fields[] = {
-  { "createdAt", &t_string, SC_REQUIRED },
-  { "jobId", &t_string, SC_REQUIRED },
-  { "jobType", &(const sc_type){ .kind = SC_STRING, .enm = &e_job_type }, SC_REQUIRED },
-  { "metadata", &(const sc_type){ .kind = SC_OBJECT, FIELDS(job_metadata_fields) }, SC_REQUIRED },
+  { "createdAt", &t_string, SC_REQUIRED,
+    "The job creation date as an ISO string (example: \"2023-02-03T11:19:41.579Z\")" },
+  { "jobId", &t_string, SC_REQUIRED, "The job ID (example: \"job_ocZCnG1Df35XRL1QyCZSRxAG8\")" },
+  { "jobType", &(const sc_type){ .kind = SC_STRING, .enm = &e_job_type }, SC_REQUIRED,
+    "The type of job" },
+  { "metadata", &(const sc_type){ .kind = SC_OBJECT, FIELDS(job_metadata_fields) }, SC_REQUIRED,
+    "Metadata of the job with some additional information" },
   /* "Progress of the job (between 0 and 1)" */
-  { "progress", &t_unit, SC_REQUIRED },
-  { "status", &t_job_status, SC_REQUIRED },
+  { "progress", &t_unit, SC_REQUIRED, "Progress of the job (between 0 and 1)" },
+  { "status", &t_job_status, SC_REQUIRED, "The current status of the job" },
   { "statusHistory",
     &(const sc_type){ .kind = SC_ARRAY,
                       .items = &(const sc_type){ .kind = SC_OBJECT,
                                                  FIELDS(status_history_fields) } },
-    SC_REQUIRED },
-  { "updatedAt", &t_string, SC_REQUIRED },
-  { "authorId", &t_string, 0 },
-  { "billing", &(const sc_type){ .kind = SC_OBJECT, FIELDS(billing_fields) }, 0 },
-  { "ownerId", &t_string, 0 },
+    SC_REQUIRED,
+    "The history of the different statuses the job went through with the ISO string date of when "
+    "the job reached each statuses." },
+  { "updatedAt", &t_string, SC_REQUIRED,
+    "The job last update date as an ISO string (example: \"2023-02-03T11:19:41.579Z\")" },
+  { "authorId", &t_string, 0,
+    "The author user ID (example: \"dcf121faaa1a0a0bbbd9ca1b73d62aea\")" },
+  { "billing", &(const sc_type){ .kind = SC_OBJECT, FIELDS(billing_fields) }, 0,
+    "The billing of the job" },
+  { "ownerId", &t_string, 0, "The owner ID (example: \"team_U3Qmc8PCdWXwAQJ4Dvw4tV6D\")" },
 };
 static const sc_type t_job = { .kind = SC_OBJECT, FIELDS(job_fields) };
 
 static const sc_field finding_fields[] = {
-  { "category", &(const sc_type){ .kind = SC_STRING, .enm = &e_finding_category }, SC_REQUIRED },
+  { "category", &(const sc_type){ .kind = SC_STRING, .enm = &e_finding_category }, SC_REQUIRED,
+    "Category of the filter that produced this verdict." },
   /* "Confidence score from 0 (low) to 1 (high)." */
-  { "confidence", &t_unit, SC_REQUIRED },
-  { "filterId", &t_string, SC_REQUIRED },
-  { "filterName", &t_string, SC_REQUIRED },
-  { "flagged", &t_boolean, SC_REQUIRED },
-  { "reason", &t_string, SC_REQUIRED },
-  { "entities", &t_strings, 0 },
+  { "confidence", &t_unit, SC_REQUIRED, "Confidence score from 0 (low) to 1 (high)." },
+  { "filterId", &t_string, SC_REQUIRED, "Identifier of the filter that produced this verdict." },
+  { "filterName", &t_string, SC_REQUIRED,
+    "Display name of the filter that produced this verdict." },
+  { "flagged", &t_boolean, SC_REQUIRED, "Whether this filter considered the request an IP risk." },
+  { "reason", &t_string, SC_REQUIRED, "Short, user-facing explanation of the verdict." },
+  { "entities", &t_strings, 0,
+    "Named entities the filter recognized (e.g. characters, brands, people)." },
 };
 static const sc_type t_finding = { .kind = SC_OBJECT, FIELDS(finding_fields) };
 
 static const sc_field ip_detection_fields[] = {
   { "action", &(const sc_type){ .kind = SC_STRING, .enm = &e_ip_detection_action },
-    SC_REQUIRED },
-  { "creativeUnitsCharged", &t_number, SC_REQUIRED },
-  { "evaluatedFilters", &t_number, SC_REQUIRED },
-  { "findings", &(const sc_type){ .kind = SC_ARRAY, .items = &t_finding }, SC_REQUIRED },
-  { "flagged", &t_boolean, SC_REQUIRED },
-  { "hasDetectorError", &t_boolean, 0 },
+    SC_REQUIRED, "Whether and how detection affected the request." },
+  { "creativeUnitsCharged", &t_number, SC_REQUIRED,
+    "IP-detection CU fee, separate from creativeUnitsCost: a fixed base fee plus a per-image fee "
+    "for each analyzed input image." },
+  { "evaluatedFilters", &t_number, SC_REQUIRED,
+    "Number of enabled filters evaluated for this request." },
+  { "findings", &(const sc_type){ .kind = SC_ARRAY, .items = &t_finding }, SC_REQUIRED,
+    "Per-filter verdicts gathered for this request." },
+  { "flagged", &t_boolean, SC_REQUIRED,
+    "Convenience flag; always true when action is not 'allowed'." },
+  { "hasDetectorError", &t_boolean, 0,
+    "True if one or more detectors errored while evaluating this request." },
 };
 static const sc_type t_ip_detection = { .kind = SC_OBJECT, FIELDS(ip_detection_fields) };
 
 static const sc_field train_response_fields[] = {
-  { "job", &t_job, SC_REQUIRED },
-  { "model", &t_model, SC_REQUIRED },
-  { "creativeUnitsCost", &t_number, 0 },
-  { "creativeUnitsDiscount", &t_number, 0 },
+  { "job", &t_job, SC_REQUIRED, "(No description on the reference page.)" },
+  { "model", &t_model, SC_REQUIRED, "(No description on the reference page.)" },
+  { "creativeUnitsCost", &t_number, 0, "The Compute Units cost for the request billed" },
+  { "creativeUnitsDiscount", &t_number, 0, "The Compute Units discount for the request billed" },
   /* "IP detection findings, when detection ran for this request." */
-  { "ipDetection", &t_ip_detection, 0 },
+  { "ipDetection", &t_ip_detection, 0,
+    "IP detection findings, when detection ran for this request." },
 };
 static const sc_type t_train_response = { .kind = SC_OBJECT, FIELDS(train_response_fields) };
 
 /* ---- POST /models/{modelId}/train/action (models.train.action.md) --------- */
 
 static const sc_field train_action_body_fields[] = {
-  { "action", &(const sc_type){ .kind = SC_STRING, .enm = &e_train_action }, SC_REQUIRED },
+  { "action", &(const sc_type){ .kind = SC_STRING, .enm = &e_train_action }, SC_REQUIRED,
+    "The action to perform on the model training" },
 };
 static const sc_type t_train_action_body = {
   .kind = SC_OBJECT, FIELDS(train_action_body_fields)
@@ -278,21 +369,31 @@ static const sc_type t_train_action_body = {
  * parameters will be ignored"; assetIds "Cannot be used with "assetId" or
  * "data" and "name" parameters") are the server's to enforce. */
 static const sc_field training_image_body_fields[] = {
-  { "assetId", &t_string, 0 },
+  { "assetId", &t_string, 0,
+    "The asset ID to use as a training image (example: \"asset_GTrL3mq4SXWyMxkOHRxlpw\"). If "
+    "provided, \"data\" and \"name\" parameters will be ignored." },
   /* "up to 10 asset IDs are allowed": the vocabulary has no array length
    * limit, so the server enforces it. */
-  { "assetIds", &t_strings, 0 },
+  { "assetIds", &t_strings, 0,
+    "The asset IDs to use as training images (example: [\"asset_GTrL3mq4SXWyMxkOHRxlpw\", "
+    "\"asset_GTrL3mq4SXWyMxkOHRxlpw\"]) Used in batch mode, up to 10 asset IDs are allowed. "
+    "Cannot be used with \"assetId\" or \"data\" and \"name\" parameters." },
   /* "The training image as a data URL" */
-  { "data", &t_string, 0 },
-  { "name", &t_string, 0 },
-  { "preset", &(const sc_type){ .kind = SC_STRING, .enm = &e_training_image_preset }, 0 },
+  { "data", &t_string, 0,
+    "The training image as a data URL (example: "
+    "\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVQYV2NgYAAAAAM"
+    "AAWgmWQ0AAAAASUVORK5CYII=\")" },
+  { "name", &t_string, 0,
+    "The original file name of the image (example: \"my-training-image.jpg\")" },
+  { "preset", &(const sc_type){ .kind = SC_STRING, .enm = &e_training_image_preset }, 0,
+    "The preset to use for training images" },
 };
 static const sc_type t_training_image_body = {
   .kind = SC_OBJECT, FIELDS(training_image_body_fields)
 };
 
 static const sc_field training_image_envelope_fields[] = {
-  { "trainingImage", &t_training_image, SC_REQUIRED },
+  { "trainingImage", &t_training_image, SC_REQUIRED, "(No description on the reference page.)" },
 };
 static const sc_type t_training_image_envelope = {
   .kind = SC_OBJECT, FIELDS(training_image_envelope_fields)
@@ -301,16 +402,18 @@ static const sc_type t_training_image_envelope = {
 /* ---- PUT /models/{modelId}/tags (models.update_tags.md) ------------------- */
 
 static const sc_field tags_body_fields[] = {
-  { "add", &t_strings, 0 },
+  { "add", &t_strings, 0, "The list of tags to add" },
   /* The wire name: the SDK's `_delete` only dodges JavaScript's keyword. */
-  { "delete", &t_strings, 0 },
-  { "strict", &t_boolean, 0 },
+  { "delete", &t_strings, 0, "The list of tags to delete" },
+  { "strict", &t_boolean, 0,
+    "If true, the function will throw an error if: one of the tags to add already exists; one of "
+    "the tags to delete is not found. If false, the endpoint will behave as if it was idempotent" },
 };
 static const sc_type t_tags_body = { .kind = SC_OBJECT, FIELDS(tags_body_fields) };
 
 static const sc_field tags_response_fields[] = {
-  { "added", &t_strings, SC_REQUIRED },
-  { "deleted", &t_strings, SC_REQUIRED },
+  { "added", &t_strings, SC_REQUIRED, "The list of added tags" },
+  { "deleted", &t_strings, SC_REQUIRED, "The list of deleted tags" },
 };
 static const sc_type t_tags_response = { .kind = SC_OBJECT, FIELDS(tags_response_fields) };
 
