@@ -4,6 +4,8 @@
 #   make demo     train a LoRA end to end (the local stand-in without credentials)
 #   make test-love the LÖVE example, headless, against the stand-in
 #   make docs     the API reference, in build/docs
+#   make types    types/scenario.lua, the LuaLS definitions, from the endpoint table
+#   make rock     a source rock of HEAD, in build/
 #   make install  PREFIX=/usr/local
 #   make test-all the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
 # LUA picks the interpreter: make LUA=luajit test, make LUA=lua5.1 install.
@@ -248,3 +250,37 @@ fuzz-run: $(FUZZERS)
 	    -artifact_prefix=build/fuzz-crashes/ \
 	    build/fuzz-corpus/$$f fuzz/corpus/$$f || exit 1; \
 	done
+
+# ---- editor definitions -----------------------------------------------------
+# types/scenario.lua, the LuaLS definitions, written from the endpoint table
+# and its schema; spec/types_spec.lua fails when the committed one is stale.
+.PHONY: types
+types: $(SO)
+	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) spec/support/write_types.lua types/scenario.lua
+
+# ---- packaging ----
+# make rock packs build/scenario-0.1.0-1.src.rock, which
+#   luarocks --lua-version=5.4 install --deps-mode=none build/scenario-0.1.0-1.src.rock
+# builds offline (luarocks 3.8 takes its one dependency, lua, as provided
+# by the system's; --deps-mode=none keeps it from looking further). It packs
+# HEAD, the committed files only: uncommitted changes and untracked files
+# (build outputs among them) are not in it, so commit first. The rockspec's
+# source is a git URL; a source rock of one holds, as luarocks pack makes it
+# from a clone, the rockspec and the sources in the directory named after
+# the URL, scenario/, in which luarocks install builds without fetching.
+ROCK_SPEC := scenario-0.1.0-1.rockspec
+ROCK_FILE := build/$(ROCK_SPEC:.rockspec=.src.rock)
+ROCK_TMP  := build/rock
+
+.PHONY: rock
+rock:
+	$(call apt_install,git zip)
+	@rm -rf $(ROCK_TMP) $(ROCK_FILE) && mkdir -p $(ROCK_TMP)
+	@git archive --format=tar --prefix=scenario/ HEAD | tar -xf - -C $(ROCK_TMP)
+	@for f in $(ROCK_SPEC) LICENSE types/scenario.lua; do \
+	  [ -f $(ROCK_TMP)/scenario/$$f ] || { echo "make rock: $$f is not in HEAD (make rock packs HEAD: commit it)"; exit 1; }; \
+	done
+	@cp $(ROCK_TMP)/scenario/$(ROCK_SPEC) $(ROCK_TMP)/
+	@cd $(ROCK_TMP) && zip -qrX ../$(notdir $(ROCK_FILE)) $(ROCK_SPEC) scenario
+	@rm -rf $(ROCK_TMP)
+	@echo $(ROCK_FILE)

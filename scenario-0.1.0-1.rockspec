@@ -42,4 +42,14 @@ build = {
     ["scenario.testing"] = "lua/scenario/testing.lua",
     ["scenario.training"] = "lua/scenario/training.lua",
   },
+  -- The LuaLS definitions, for a workspace.library entry: they land in
+  -- the rock's directory, $(luarocks show --rock-dir scenario)/types.
+  -- Naming any directory here stops luarocks copying README and LICENSE
+  -- into the rock's doc/ as it does by default, so the license goes in
+  -- as a file of its own, <rock dir>/conf/LICENSE (conf files stay in
+  -- the rock's directory: nothing is deployed from them).
+  copy_directories = { "types" },
+  install = {
+    conf = { "LICENSE" },
+  },
 }

@@ -1254,6 +1254,33 @@ static int l_finish(lua_State *L) {
   return lua_gettop(L) - 1;
 }
 
+/* core.sent(call) -> body | nil: the request body the call sends (for a
+ * recording), or nil when it sends none. */
+static int l_call_sent(lua_State *L) {
+  sc_call *call = (sc_call *)luaL_checkudata(L, 1, CALL_MT);
+  if (call->state == CALL_CLOSED || !call->r.has_body) return 0;
+  lua_pushlstring(L, call->r.body.data != NULL ? call->r.body.data : "", call->r.body.len);
+  return 1;
+}
+
+/* core.redact(handle, text) -> text with every spelling of the client's
+ * secrets replaced by the marker, as answers are (scrub): for what the Lua
+ * layer writes itself, such as a recording. */
+static int l_redact(lua_State *L) {
+  sc_client *c = (sc_client *)luaL_checkudata(L, 1, CLIENT_MT);
+  size_t len;
+  const char *s = luaL_checklstring(L, 2, &len);
+  sc_buf b;
+  memset(&b, 0, sizeof b);
+  if (!buf_add(&b, s, len) || !scrub(&b, c)) {
+    buf_free(&b);
+    return luaL_error(L, "not enough memory");
+  }
+  lua_pushlstring(L, b.data != NULL ? b.data : "", b.len);
+  buf_free(&b);
+  return 1;
+}
+
 /* core.target(call) -> method, url: what the call sends, for log lines. */
 static int l_call_target(lua_State *L) {
   sc_call *call = (sc_call *)luaL_checkudata(L, 1, CALL_MT);

@@ -195,6 +195,97 @@ static int l_to_json(lua_State *L) {
   return 1;
 }
 
+/* Pushes the description of type t for core.schema, the same table for
+ * the same type (memo, at stack slot memo, maps its address to it). */
+static void push_type(lua_State *L, const sc_type *t, int memo) {
+  static const char *const kinds[] = {
+    "string", "number", "boolean", "intenum", "array", "object", "map", "any"
+  };
+  lua_pushlightuserdata(L, (void *)t);
+  if (lua_rawget(L, memo) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  luaL_checkstack(L, 8, "schema nested too deeply");
+  lua_createtable(L, 0, 8);
+  lua_pushlightuserdata(L, (void *)t);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, memo); /* before the items and fields: a type may hold itself */
+  lua_pushstring(L, kinds[t->kind]);
+  lua_setfield(L, -2, "kind");
+  if (t->name != NULL) {
+    lua_pushstring(L, t->name);
+    lua_setfield(L, -2, "name");
+  }
+  if (t->enm != NULL) {
+    lua_pushstring(L, t->enm->name);
+    lua_setfield(L, -2, "enum");
+  }
+  if (t->max_length > 0) {
+    lua_pushinteger(L, t->max_length);
+    lua_setfield(L, -2, "max_length");
+  }
+  if (t->bounds & SC_HAS_MIN) {
+    lua_pushnumber(L, t->min);
+    lua_setfield(L, -2, "min");
+    lua_pushboolean(L, (t->bounds & SC_EXCL_MIN) != 0);
+    lua_setfield(L, -2, "exclusive_min");
+  }
+  if (t->bounds & SC_HAS_MAX) {
+    lua_pushnumber(L, t->max);
+    lua_setfield(L, -2, "max");
+  }
+  if (t->items != NULL) {
+    push_type(L, t->items, memo);
+    lua_setfield(L, -2, "items");
+  }
+  if (t->fields != NULL) {
+    lua_createtable(L, t->nfields, 0);
+    for (int i = 0; i < t->nfields; i++) {
+      const sc_field *f = &t->fields[i];
+      lua_createtable(L, 0, 5);
+      lua_pushstring(L, f->name);
+      lua_setfield(L, -2, "name");
+      push_type(L, f->type, memo);
+      lua_setfield(L, -2, "type");
+      lua_pushboolean(L, (f->flags & SC_REQUIRED) != 0);
+      lua_setfield(L, -2, "required");
+      lua_pushboolean(L, (f->flags & SC_NULLABLE) != 0);
+      lua_setfield(L, -2, "nullable");
+      lua_pushstring(L, f->doc);
+      lua_setfield(L, -2, "doc");
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "fields");
+  }
+}
+
+/* core.schema() -> {{name, body, query, response}, ...}: the types of
+ * each endpoint of the table, in its order, as data (kind, name, enum,
+ * max_length, min, exclusive_min, max, items, fields = {{name, type,
+ * required, nullable, doc}}), one table per type however often it is
+ * used. For the generated editor definitions (types/scenario.lua). */
+static int l_schema(lua_State *L) {
+  int memo;
+  lua_settop(L, 0);
+  lua_newtable(L);
+  memo = lua_gettop(L);
+  lua_createtable(L, SC_NENDPOINTS, 0);
+  for (int i = 0; i < SC_NENDPOINTS; i++) {
+    const sc_endpoint *ep = &sc_endpoints[i];
+    const sc_type *types[3] = { ep->body, ep->query, ep->response };
+    static const char *const roles[3] = { "body", "query", "response" };
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, ep->name);
+    lua_setfield(L, -2, "name");
+    for (int k = 0; k < 3; k++) {
+      if (types[k] == NULL) continue;
+      push_type(L, types[k], memo);
+      lua_setfield(L, -2, roles[k]);
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
 /* core.array([t]) -> t: marks t (a new table if none) as a JSON array,
  * so that it is written [] when empty (an untyped {} is an object). */
 static int l_array(lua_State *L) {
@@ -349,11 +440,14 @@ static const luaL_Reg module_funcs[] = {
   { "start_raw", l_start_raw },
   { "options", l_call_options },
   { "array", l_array },
+  { "schema", l_schema },
   { "submit", l_submit },
   { "perform", l_perform },
   { "finish", l_finish },
   { "state", l_call_state },
   { "target", l_call_target },
+  { "sent", l_call_sent },
+  { "redact", l_redact },
   { "cancel", l_call_close },
   { NULL, NULL },
 };

@@ -55,6 +55,7 @@ struct sc_type {
   int max_length; /* in characters; 0 means no limit */
   unsigned bounds;
   double min, max;
+  const char *name; /* an object's class name in the editor definitions, or NULL */
 };
 
 /* What a call gives back on success. */

@@ -87,7 +87,7 @@ static const sc_field project_query_fields[] = {
     "The projectId used for ownership resource management. Either to assert ownership or to set "
     "the owner of the resource(s)" },
 };
-static const sc_type t_project_query = { .kind = SC_OBJECT, FIELDS(project_query_fields) };
+static const sc_type t_project_query = { .kind = SC_OBJECT, .name = "ProjectQuery", FIELDS(project_query_fields) };
 
 /* ---- PUT /models/{modelId} (models.update.md) ---------------------------- */
 
@@ -126,7 +126,7 @@ static const sc_field update_body_fields[] = {
     "The model's type (ex: \"flux.1-lora\"). The type can only be changed if the model has the "
     "\"new\" status." },
 };
-static const sc_type t_update_body = { .kind = SC_OBJECT, FIELDS(update_body_fields) };
+static const sc_type t_update_body = { .kind = SC_OBJECT, .name = "UpdateModelBody", FIELDS(update_body_fields) };
 
 /* ---- GET /models (models.list.md) ---------------------------------------- */
 
@@ -203,7 +203,7 @@ static const sc_field list_query_fields[] = {
     "(exclusive). Requires the sortBy parameter to be \"updatedAt\". Only available when "
     "privacy=public" },
 };
-static const sc_type t_list_query = { .kind = SC_OBJECT, FIELDS(list_query_fields) };
+static const sc_type t_list_query = { .kind = SC_OBJECT, .name = "ListModelsQuery", FIELDS(list_query_fields) };
 
 /* The page's Returns section describes one model (the SDK's cursor item);
  * the wire shape is its example response's. nextPaginationToken appears
@@ -213,7 +213,7 @@ static const sc_field models_page_fields[] = {
     "(No description on the reference page.)" },
   { "nextPaginationToken", &t_string, 0, "(No description on the reference page.)" },
 };
-static const sc_type t_models_page = { .kind = SC_OBJECT, FIELDS(models_page_fields) };
+static const sc_type t_models_page = { .kind = SC_OBJECT, .name = "ModelsPage", FIELDS(models_page_fields) };
 
 /* ---- DELETE /models/{modelId} (models.delete.md) -------------------------- */
 
@@ -236,13 +236,13 @@ static const sc_field train_query_fields[] = {
   { "trainingImagesCount", &t_number, 0,
     "Simulate the number of training images, used for dryRun purpose" },
 };
-static const sc_type t_train_query = { .kind = SC_OBJECT, FIELDS(train_query_fields) };
+static const sc_type t_train_query = { .kind = SC_OBJECT, .name = "TrainModelQuery", FIELDS(train_query_fields) };
 
 /* The page lists one body parameter. */
 static const sc_field train_body_fields[] = {
   { "parameters", &t_parameters, 0, "(No description on the reference page.)" },
 };
-static const sc_type t_train_body = { .kind = SC_OBJECT, FIELDS(train_body_fields) };
+static const sc_type t_train_body = { .kind = SC_OBJECT, .name = "TrainModelBody", FIELDS(train_body_fields) };
 
 /* Job.metadata's top level is a flat list and is transcribed; its flow
  * (the workflow's nodes, some 740 lines of the page, nested inputs of
@@ -308,7 +308,7 @@ static const sc_field job_fields[] = {
     "The billing of the job" },
   { "ownerId", &t_string, 0, "The owner ID (example: \"team_U3Qmc8PCdWXwAQJ4Dvw4tV6D\")" },
 };
-static const sc_type t_job = { .kind = SC_OBJECT, FIELDS(job_fields) };
+static const sc_type t_job = { .kind = SC_OBJECT, .name = "Job", FIELDS(job_fields) };
 
 static const sc_field finding_fields[] = {
   { "category", &(const sc_type){ .kind = SC_STRING, .enm = &e_finding_category }, SC_REQUIRED,
@@ -323,7 +323,7 @@ static const sc_field finding_fields[] = {
   { "entities", &t_strings, 0,
     "Named entities the filter recognized (e.g. characters, brands, people)." },
 };
-static const sc_type t_finding = { .kind = SC_OBJECT, FIELDS(finding_fields) };
+static const sc_type t_finding = { .kind = SC_OBJECT, .name = "Finding", FIELDS(finding_fields) };
 
 static const sc_field ip_detection_fields[] = {
   { "action", &(const sc_type){ .kind = SC_STRING, .enm = &e_ip_detection_action },
@@ -340,7 +340,7 @@ static const sc_field ip_detection_fields[] = {
   { "hasDetectorError", &t_boolean, 0,
     "True if one or more detectors errored while evaluating this request." },
 };
-static const sc_type t_ip_detection = { .kind = SC_OBJECT, FIELDS(ip_detection_fields) };
+static const sc_type t_ip_detection = { .kind = SC_OBJECT, .name = "IpDetection", FIELDS(ip_detection_fields) };
 
 static const sc_field train_response_fields[] = {
   { "job", &t_job, SC_REQUIRED, "(No description on the reference page.)" },
@@ -351,7 +351,7 @@ static const sc_field train_response_fields[] = {
   { "ipDetection", &t_ip_detection, 0,
     "IP detection findings, when detection ran for this request." },
 };
-static const sc_type t_train_response = { .kind = SC_OBJECT, FIELDS(train_response_fields) };
+static const sc_type t_train_response = { .kind = SC_OBJECT, .name = "TrainModelResponse", FIELDS(train_response_fields) };
 
 /* ---- POST /models/{modelId}/train/action (models.train.action.md) --------- */
 
@@ -360,7 +360,7 @@ static const sc_field train_action_body_fields[] = {
     "The action to perform on the model training" },
 };
 static const sc_type t_train_action_body = {
-  .kind = SC_OBJECT, FIELDS(train_action_body_fields)
+  .kind = SC_OBJECT, .name = "TrainActionBody", FIELDS(train_action_body_fields)
 };
 
 /* ---- POST /models/{modelId}/training-images ------------------------------- */
@@ -389,14 +389,14 @@ static const sc_field training_image_body_fields[] = {
     "The preset to use for training images" },
 };
 static const sc_type t_training_image_body = {
-  .kind = SC_OBJECT, FIELDS(training_image_body_fields)
+  .kind = SC_OBJECT, .name = "AddTrainingImagesBody", FIELDS(training_image_body_fields)
 };
 
 static const sc_field training_image_envelope_fields[] = {
   { "trainingImage", &t_training_image, SC_REQUIRED, "(No description on the reference page.)" },
 };
 static const sc_type t_training_image_envelope = {
-  .kind = SC_OBJECT, FIELDS(training_image_envelope_fields)
+  .kind = SC_OBJECT, .name = "TrainingImageEnvelope", FIELDS(training_image_envelope_fields)
 };
 
 /* ---- PUT /models/{modelId}/tags (models.update_tags.md) ------------------- */
@@ -409,12 +409,12 @@ static const sc_field tags_body_fields[] = {
     "If true, the function will throw an error if: one of the tags to add already exists; one of "
     "the tags to delete is not found. If false, the endpoint will behave as if it was idempotent" },
 };
-static const sc_type t_tags_body = { .kind = SC_OBJECT, FIELDS(tags_body_fields) };
+static const sc_type t_tags_body = { .kind = SC_OBJECT, .name = "UpdateModelTagsBody", FIELDS(tags_body_fields) };
 
 static const sc_field tags_response_fields[] = {
   { "added", &t_strings, SC_REQUIRED, "The list of added tags" },
   { "deleted", &t_strings, SC_REQUIRED, "The list of deleted tags" },
 };
-static const sc_type t_tags_response = { .kind = SC_OBJECT, FIELDS(tags_response_fields) };
+static const sc_type t_tags_response = { .kind = SC_OBJECT, .name = "UpdateModelTagsResponse", FIELDS(tags_response_fields) };
 
 #endif

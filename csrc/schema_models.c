@@ -132,7 +132,7 @@ static const sc_field concept_fields[] = {
   { "modelEpoch", &t_string, 0,
     "The epoch of the model (example: \"000001\") Only available for Flux Lora Trained models" },
 };
-static const sc_type t_concept = { .kind = SC_OBJECT, FIELDS(concept_fields) };
+static const sc_type t_concept = { .kind = SC_OBJECT, .name = "Concept", FIELDS(concept_fields) };
 static const sc_type t_concepts = { .kind = SC_ARRAY, .items = &t_concept };
 
 /* ---- POST /models body and query ---------------------------------------- */
@@ -163,7 +163,7 @@ static const sc_field create_body_fields[] = {
     "The model's type (ex: \"flux.1-lora\"). The type can only be changed if the model has the "
     "\"new\" status." },
 };
-static const sc_type t_create_body = { .kind = SC_OBJECT, FIELDS(create_body_fields) };
+static const sc_type t_create_body = { .kind = SC_OBJECT, .name = "CreateModelBody", FIELDS(create_body_fields) };
 
 /* POST-models.md lists only originalAssets; projectId is the ownership
  * parameter every neighbouring /models endpoint documents, and part of the
@@ -175,7 +175,7 @@ static const sc_field model_query_fields[] = {
     "The projectId used for ownership resource management. Either to assert ownership or to set "
     "the owner of the resource(s)" },
 };
-static const sc_type t_model_query = { .kind = SC_OBJECT, FIELDS(model_query_fields) };
+static const sc_type t_model_query = { .kind = SC_OBJECT, .name = "ModelQuery", FIELDS(model_query_fields) };
 
 /* ---- the model object (responses) --------------------------------------- */
 
@@ -207,7 +207,7 @@ static const sc_field asset_ref_fields[] = {
     "The AssetId of the image (example: \"asset_GTrL3mq4SXWyMxkOHRxlpw\")" },
   { "url", &t_string, SC_REQUIRED, "The url of the asset" },
 };
-static const sc_type t_asset_ref = { .kind = SC_OBJECT, FIELDS(asset_ref_fields) };
+static const sc_type t_asset_ref = { .kind = SC_OBJECT, .name = "AssetRef", FIELDS(asset_ref_fields) };
 
 static const sc_field epoch_fields[] = {
   { "epoch", &t_string, SC_REQUIRED, "The epoch hash to identify the epoch" },
@@ -407,7 +407,7 @@ static const sc_field parameters_fields[] = {
     "The Weights And Bias key to use for logging. The maximum length is 40 characters" },
 };
 /* The training parameters: in the model object, and the body of a training. */
-static const sc_type t_parameters = { .kind = SC_OBJECT, FIELDS(parameters_fields) };
+static const sc_type t_parameters = { .kind = SC_OBJECT, .name = "TrainingParameters", FIELDS(parameters_fields) };
 
 static const sc_field arena_score_fields[] = {
   { "arenaCategory", &t_string, SC_REQUIRED,
@@ -468,7 +468,7 @@ static const sc_field training_image_fields[] = {
     "The original file name of the image (example: \"my-training-image.jpg\")" },
 };
 /* In the model object, and what adding one returns. */
-static const sc_type t_training_image = { .kind = SC_OBJECT, FIELDS(training_image_fields) };
+static const sc_type t_training_image = { .kind = SC_OBJECT, .name = "TrainingImage", FIELDS(training_image_fields) };
 
 static const sc_field training_progress_fields[] = {
   { "stage", &(const sc_type){ .kind = SC_STRING, .enm = &e_training_stage }, SC_REQUIRED,
@@ -633,11 +633,11 @@ static const sc_field model_fields[] = {
     "The UI configuration for the model" },
   { "userId", &t_string, 0, "(Deprecated) The user ID (example: \"user_VFhihHKMRZyDDnZAJwLb2Q\")" },
 };
-static const sc_type t_model = { .kind = SC_OBJECT, FIELDS(model_fields) };
+static const sc_type t_model = { .kind = SC_OBJECT, .name = "Model", FIELDS(model_fields) };
 
 static const sc_field model_envelope_fields[] = {
   { "model", &t_model, SC_REQUIRED, "(No description on the reference page.)" },
 };
-static const sc_type t_model_envelope = { .kind = SC_OBJECT, FIELDS(model_envelope_fields) };
+static const sc_type t_model_envelope = { .kind = SC_OBJECT, .name = "ModelEnvelope", FIELDS(model_envelope_fields) };
 
 #endif

@@ -42,7 +42,8 @@ describe("luarocks make", function()
     local dir = os.tmpname()
     os.remove(dir)
     -- A copy of the sources: luarocks builds in the current directory.
-    local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua scenario-0.1.0-1.rockspec %s/src && cd %s/src && "
+    local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua types LICENSE scenario-0.1.0-1.rockspec %s/src && "
+      .. "cd %s/src && "
       .. "luarocks --lua-version=%s make --deps-mode=none --tree %s/tree scenario-0.1.0-1.rockspec")
       :format(dir, dir, dir, v, dir))
     assert.is_true(ok, out)
@@ -57,6 +58,94 @@ describe("luarocks make", function()
     sh("rm -rf " .. dir)
     assert.is_true(ok2, out2)
     assert.equal("@" .. dir .. "/tree/share/lua/" .. v .. "/scenario/init.lua", out2)
+  end)
+
+  it("installs the LuaLS definitions, types/scenario.lua, and the LICENSE into the rock's directory", function()
+    local v = _VERSION:match("%d+%.%d+")
+    local dir = os.tmpname()
+    os.remove(dir)
+    local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua types LICENSE scenario-0.1.0-1.rockspec %s/src && "
+      .. "cd %s/src && "
+      .. "luarocks --lua-version=%s make --deps-mode=none --tree %s/tree scenario-0.1.0-1.rockspec >/dev/null && "
+      .. "luarocks --lua-version=%s --tree %s/tree show --rock-dir scenario")
+      :format(dir, dir, dir, v, dir, v, dir))
+    local rock_dir = out:match("([^\n]*)\n*$")
+    local types_same = ok and (sh(("cmp types/scenario.lua %s/types/scenario.lua"):format(rock_dir)))
+    local license_same = ok and (sh(("cmp LICENSE %s/conf/LICENSE"):format(rock_dir)))
+    sh("rm -rf " .. dir)
+    assert.is_true(ok, out)
+    assert.equal(dir .. "/tree/lib/luarocks/rocks-" .. v .. "/scenario/0.1.0-1", rock_dir)
+    assert.is_true(types_same)
+    assert.is_true(license_same)
+  end)
+end)
+
+-- make rock packs HEAD, so these check the committed rockspec and files.
+describe("make rock", function()
+  local rock = "build/scenario-0.1.0-1.src.rock"
+  local made, made_out
+
+  setup(function()
+    made, made_out = sh("make -s rock")
+  end)
+
+  it("packs the rockspec and the committed sources, with the LICENSE and the definitions", function()
+    assert.is_true(made, made_out)
+    assert.equal(rock, made_out:match("([^\n]*)\n*$"))
+    local ok, list = sh("unzip -Z1 " .. rock)
+    assert.is_true(ok, list)
+    local files, committed = {}, {}
+    for name in list:gmatch("[^\n]+") do files[name] = true end
+    for name in select(2, sh("git ls-tree -r --name-only HEAD")):gmatch("[^\n]+") do
+      committed["scenario/" .. name] = true
+    end
+    assert.is_true(files["scenario-0.1.0-1.rockspec"])
+    assert.is_true(files["scenario/scenario-0.1.0-1.rockspec"])
+    assert.is_true(files["scenario/LICENSE"])
+    assert.is_true(files["scenario/types/scenario.lua"])
+    assert.is_true(files["scenario/csrc/core.c"])
+    for name in pairs(files) do
+      -- Committed files only: no build outputs, nothing untracked.
+      assert.is_true(name == "scenario-0.1.0-1.rockspec" or name:sub(-1) == "/" or committed[name] or false, name)
+      assert.is_nil(name:match("^scenario/build/"), name)
+    end
+  end)
+
+  it("installs offline into a fresh tree, from which require works, with the definitions in the rock's directory",
+    function()
+    assert.is_true(made, made_out)
+    local v = _VERSION:match("%d+%.%d+")
+    local dir = os.tmpname()
+    os.remove(dir)
+    -- Offline: a proxy that is not there fails any download, or clone.
+    local ok, out = sh(("mkdir -p %s && abs=$(pwd)/%s && cd %s && "
+      .. "http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 all_proxy=http://127.0.0.1:9 "
+      .. "luarocks --lua-version=%s install --deps-mode=none --tree %s/tree \"$abs\" >/dev/null && "
+      .. "luarocks --lua-version=%s --tree %s/tree show --rock-dir scenario")
+      :format(dir, rock, dir, v, dir, v, dir))
+    local rock_dir = out:match("([^\n]*)\n*$")
+    local code = ([[
+      package.path = '%s/tree/share/lua/%s/?.lua;%s/tree/share/lua/%s/?/init.lua;' .. package.path
+      package.cpath = '%s/tree/lib/lua/%s/?.so;' .. package.cpath
+      local scenario = require "scenario"
+      assert(scenario.validate_create_model { name = "n", type = "flux.1-lora" })
+      io.write(package.loaded["scenario.core"] and debug.getinfo(scenario.new, "S").source)
+    ]]):format(dir, v, dir, v, dir, v)
+    local out2, ok2 = helper.run_lua(code, "cd / &&")
+    local _, installed = sh(("cd %s/tree && find . -type f"):format(dir))
+    local _, types = sh(("head -n 1 %s/types/scenario.lua"):format(rock_dir))
+    local has_license = (sh(("test -f %s/conf/LICENSE"):format(rock_dir)))
+    sh("rm -rf " .. dir)
+    assert.is_true(ok, out)
+    assert.is_true(ok2, out2)
+    assert.equal("@" .. dir .. "/tree/share/lua/" .. v .. "/scenario/init.lua", out2)
+    assert.equal(dir .. "/tree/lib/luarocks/rocks-" .. v .. "/scenario/0.1.0-1", rock_dir)
+    assert.truthy(types:match("^%-%-%-@meta"), types)
+    assert.is_true(has_license)
+    for file in installed:gmatch("[^\n]+") do
+      assert.is_nil(file:match("/spec/") or file:match("_spec%.lua$") or file:match("/build/"), file)
+    end
+    assert.truthy(installed:find("/scenario/core.so\n", 1, true), installed)
   end)
 end)
 

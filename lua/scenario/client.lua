@@ -29,6 +29,7 @@ local option_types = {
 local option_names = {}
 for name in pairs(option_types) do option_names[#option_names + 1] = name end
 table.sort(option_names)
+Client.option_names = option_names -- for the generated editor definitions' spec
 
 local function argerror(n, fname, msg, level)
   error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), (level or 1) + 1)
@@ -270,53 +271,55 @@ local reserved_headers = {
   ["transfer-encoding"] = true, host = true,
 }
 
-local function check_headers(fname, n, headers)
+local function check_headers(fname, n, headers, level)
   local count = 0
   for k, v in next, headers do
     count = count + 1
     if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
       argerror(n, fname, ("option 'headers': %s is not a header name"):format(
-        type(k) == "string" and ("'" .. errors.escape(k) .. "'") or type(k)), 4)
+        type(k) == "string" and ("'" .. errors.escape(k) .. "'") or type(k)), level)
     end
     if reserved_headers[k:lower()] then
-      argerror(n, fname, ("option 'headers': '%s' is set by the client and cannot be overridden"):format(k), 4)
+      argerror(n, fname, ("option 'headers': '%s' is set by the client and cannot be overridden"):format(k), level)
     end
     if type(v) ~= "string" then
-      argerror(n, fname, ("option 'headers': the value of '%s' must be a string, got %s"):format(k, type(v)), 4)
+      argerror(n, fname, ("option 'headers': the value of '%s' must be a string, got %s"):format(k, type(v)), level)
     end
     if v:find("[%z\1-\8\10-\31\127]") then
       argerror(n, fname, ("option 'headers': the value of '%s' holds a control character (CR or LF "
-        .. "would start a header of its own)"):format(k), 4)
+        .. "would start a header of its own)"):format(k), level)
     end
   end
-  if count > 64 then argerror(n, fname, "option 'headers': more than 64 headers", 4) end
+  if count > 64 then argerror(n, fname, "option 'headers': more than 64 headers", level) end
 end
 
 -- Checks the per-call options table, argument n of fname: on_done only
 -- for an async call, extra_body only where there is a body to add to.
-function Client.check_call_options(fname, n, opts, async, takes_body)
+-- depth: how many calls deeper than the method it is made from.
+function Client.check_call_options(fname, n, opts, async, takes_body, depth)
+  local level = 3 + (depth or 0)
   if opts == nil then return NO_OPTIONS end -- no allocation on the usual path
   if type(opts) ~= "table" then
-    argerror(n, fname, "table expected, got " .. type(opts), 3)
+    argerror(n, fname, "table expected, got " .. type(opts), level)
   end
   for k, v in pairs(opts) do
     if call_options[k] == nil or (k == "on_done" and not async) or (k == "extra_body" and not takes_body) then
       local hint = type(k) == "string" and core.suggest(k, call_option_names)
       argerror(n, fname, ("unknown option '%s'%s"):format(tostring(k),
-        hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), 3)
+        hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), level)
     end
     if type(v) ~= call_options[k] then
-      argerror(n, fname, ("option '%s' must be a %s, got %s"):format(k, call_options[k], type(v)), 3)
+      argerror(n, fname, ("option '%s' must be a %s, got %s"):format(k, call_options[k], type(v)), level)
     end
   end
   local t, m = opts.timeout, opts.max_retries
   if t ~= nil and not (t > 0 and t <= 1e6) then
-    argerror(n, fname, "option 'timeout' must be a number of seconds in (0, 1e6]", 3)
+    argerror(n, fname, "option 'timeout' must be a number of seconds in (0, 1e6]", level)
   end
   if m ~= nil and not (m >= 0 and m < math.huge and math.floor(m) == m) then
-    argerror(n, fname, "option 'max_retries' must be an integer of at least 0", 3)
+    argerror(n, fname, "option 'max_retries' must be an integer of at least 0", level)
   end
-  if opts.headers ~= nil then check_headers(fname, n, opts.headers) end
+  if opts.headers ~= nil then check_headers(fname, n, opts.headers, level + 1) end
   return opts
 end
 
@@ -640,6 +643,99 @@ Client.endpoints = {} -- core.endpoints by name
 for _, ep in ipairs(core.endpoints) do
   Client.endpoints[ep.name] = ep
   Client[ep.name], Client[ep.name .. "_async"] = methods(ep)
+end
+
+-- ---- calls outside the table ----------------------------------------------------
+
+local raw_methods = { GET = true, PUT = true, DELETE = true, POST = true, PATCH = true }
+local raw_idempotent = { GET = true, PUT = true, DELETE = true }
+local raw_options = {
+  body = true, query = true, timeout = true, max_retries = true, headers = true, on_done = true,
+}
+local raw_names = { "body", "headers", "max_retries", "on_done", "query", "timeout" }
+
+-- Checks client:request's arguments, and returns its endpoint record and
+-- the options as check_call_options takes them.
+local function check_raw(fname, method, path, opts, async)
+  if type(method) ~= "string" or not raw_methods[method] then
+    local shown = type(method) == "string" and ("'" .. errors.escape(method) .. "'") or type(method)
+    local upper = type(method) == "string" and raw_methods[method:upper()]
+    argerror(1, fname, ("method must be GET, POST, PUT, PATCH or DELETE, got %s%s"):format(shown,
+      upper and ("; did you mean '" .. method:upper() .. "'?") or ""), 3)
+  end
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+    argerror(2, fname, ("path must be a string starting with '/' (after base_url: \"/collections\"), got %s")
+      :format(type(path) == "string" and ("'" .. errors.escape(path) .. "'") or type(path)), 3)
+  end
+  if path:find("%c") then
+    argerror(2, fname, "path contains a control character", 3)
+  end
+  if path:find("[?#]") then
+    argerror(2, fname, "path must not hold a query or a fragment: give the query as opts.query", 3)
+  end
+  for seg in (path .. "/"):gmatch("/([^/]*)") do
+    if seg == "." or seg == ".." or seg:lower() == "%2e" or seg:lower() == "%2e%2e" then
+      argerror(2, fname, "path must not hold '.' or '..' segments (they would reach another endpoint)", 3)
+    end
+  end
+  local call_opts = NO_OPTIONS
+  if opts ~= nil then
+    if type(opts) ~= "table" then argerror(3, fname, "table expected, got " .. type(opts), 3) end
+    call_opts = {}
+    for k, v in pairs(opts) do
+      if not raw_options[k] or (k == "on_done" and not async) then
+        local hint = type(k) == "string" and core.suggest(k, raw_names)
+        argerror(3, fname, ("unknown option '%s'%s"):format(tostring(k),
+          hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), 3)
+      end
+      if k ~= "body" and k ~= "query" then call_opts[k] = v end
+    end
+    if opts.query ~= nil and type(opts.query) ~= "table" then
+      argerror(3, fname, "option 'query' must be a table, got " .. type(opts.query), 3)
+    end
+    Client.check_call_options(fname, 3, call_opts, async, false, 1)
+  end
+  local ep = { name = method .. " " .. path, method = method, path = path, raw = true,
+               idempotent = raw_idempotent[method] == true }
+  return ep, call_opts, opts and opts.body, opts and opts.query
+end
+
+--- Calls an endpoint that the table does not have yet, with the same
+-- credentials, transport, errors, logging and retry policy as the
+-- methods: GET, PUT and DELETE are idempotent and retried as get_model
+-- is; POST and PATCH are sent at most once, as create_model is.
+-- `client:request("GET", "/collections", { query = { pageSize = 5 } })`.
+-- @tparam string method `GET`, `POST`, `PUT`, `PATCH` or `DELETE`
+-- @tparam string path after base_url, from `/`; bytes a path cannot hold
+--   are percent-encoded, `.` and `..` segments are refused
+-- @tparam[opt] table opts `body` (any Lua value JSON can hold, written
+--   without a schema: `scenario.null` as null, an empty table as `{}` and
+--   `scenario.array()` as `[]`; none sends no body), `query` (strings,
+--   numbers, booleans or lists of them, percent-encoded; `projectId`
+--   defaults to the client's `project_id`), `timeout`, `max_retries`,
+--   `headers`
+-- @return[1] the decoded document (`true` for a 2xx without one)
+-- @treturn[1] table meta
+-- @return[2] nil
+-- @treturn[2] scenario.Error err
+-- @raise on a bad method, path or option
+function Client:request(method, path, opts)
+  check_self(self, "request")
+  local ep, call_opts, body, query = check_raw("request", method, path, opts, false)
+  return self:_blocking(ep, body, self:_query(query), call_opts)
+end
+
+--- `client:request` without blocking.
+-- @tparam string method as for `request`
+-- @tparam string path as for `request`
+-- @tparam[opt] table opts as for `request`, and `on_done`
+-- @treturn[1] scenario.Request req
+-- @return[2] nil
+-- @treturn[2] scenario.Error err a `validation` error
+function Client:request_async(method, path, opts)
+  check_self(self, "request_async")
+  local ep, call_opts, body, query = check_raw("request_async", method, path, opts, true)
+  return self:_start(ep, body, self:_query(query), call_opts, true)
 end
 
 -- ---- waiting for a training -------------------------------------------------

@@ -21,6 +21,14 @@ local M = {
   --- The JSON null sentinel (the same value as `cjson.null`):
   -- `classSlug = scenario.null` unsets the class.
   null = core.null,
+  --- Marks a table as a JSON array, so that it is written `[]` when empty
+  -- (an empty table is written `{}`): in `extra_body`, `client:request`'s
+  -- `body`, and anywhere a value is sent without a schema. A typed array
+  -- field needs no mark. It returns the table (a new one with no argument).
+  -- @function array
+  -- @tparam[opt] table t a table without a metatable
+  -- @treturn table t
+  array = core.array,
   --- Every enum of the reference page, as arrays in the page's order:
   -- `"model_type"`, `"capability"`, `"status"`, `"privacy"`, `"source"`,
   -- `"access_restrictions"`, `"class_status"`, `"input_type"`, `"input_kind"`,
@@ -295,7 +303,10 @@ end
 -- `cancelled` (`req:cancel()`, or the client closed with the request in flight),
 -- `internal` (the response arrived but could not be taken in: memory ran out;
 -- not retried, since the call may have succeeded),
--- `pending` (`req:wait(timeout)` timed out; the request goes on).
+-- `pending` (`req:wait(timeout)` timed out; the request goes on),
+-- `training_failed` (`wait_for_training`: the training ended as `failed`),
+-- `training_canceled` (`wait_for_training`: the training was canceled),
+-- `file` (`data_url`: the file is missing, unreadable or too large).
 -- @tfield string kind
 
 --- A readable description; for `validation`, every problem with its path.
