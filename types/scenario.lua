@@ -476,6 +476,7 @@
 ---@field yield_in_coroutines? boolean `create_model` yields (the request) instead of blocking in any coroutine, not only in those of `spawn` (default false)
 ---@field sleep? function `function(seconds)`, default a blocking sleep; `req:wait` and the blocking calls sleep out a retry's backoff with it
 ---@field random? function `function()` returning a number in [0, 1), default `math.random`; used for the jitter between retries
+---@field record? string a directory to record every exchange into, as fixtures that `scenario.testing` replays (default: env `SCENARIO_RECORD`); the Authorization header, the key and the secret are replaced by a marker in every recorded byte (see `scenario.recording`)
 ---@field transport? table a table with the call functions of `scenario.core` (`start`, `submit`, `perform`, `state`, `finish`, `cancel`); for tests
 
 -- ---- requests in flight ----

@@ -6,6 +6,7 @@ local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local Request = require "scenario.request"
 local Wait = require "scenario.training"
+local recording = require "scenario.recording"
 
 
 local Client = {}
@@ -25,6 +26,7 @@ local option_types = {
   yield_in_coroutines = "boolean", strict_responses = "boolean",
   ca_file = "string", ca_path = "string", proxy = "string or false",
   sleep = "function", random = "function", transport = "table", logger = "function",
+  record = "string",
 }
 local option_names = {}
 for name in pairs(option_types) do option_names[#option_names + 1] = name end
@@ -176,6 +178,14 @@ function Client.new(opts)
     argerror(1, "new", "user_agent contains a control character", 3)
   end
 
+  local record = opts.record or nonempty_env("SCENARIO_RECORD")
+  local recorder
+  if record then
+    local rerr
+    recorder, rerr = recording.recorder(record)
+    if not recorder then argerror(1, "new", ("record: %s"):format(rerr), 3) end
+  end
+
   local self = setmetatable({
     base_url = base_url,
     timeout = opts.timeout or 60,
@@ -195,6 +205,7 @@ function Client.new(opts)
     _ended = {},    -- finished in this round, callbacks not yet run
     _reap_copy = false, -- a spare list for _reap
     _direct_call = false, -- an idle core call that _direct reuses
+    _recorder = recorder or false, -- scenario.recording, with record
   }, Client)
   self._handle = core.new {
     base_url = base_url,
@@ -374,7 +385,7 @@ function Client:_start(ep, body, query, opts, now, p1, p2)
   opts = opts or NO_OPTIONS
   local call, err = self:_call(ep, body, query, opts, nil, p1, p2)
   if call == nil then return nil, err end
-  local req = Request.new(self, ep, call, opts.on_done, opts.max_retries)
+  local req = Request.new(self, ep, call, opts.on_done, opts.max_retries, opts.headers)
   self._requests[#self._requests + 1] = req
   if now then
     local ok, perr = pcall(self._pump, self, 0)
@@ -560,9 +571,9 @@ function Client:_direct(ep, body, query, opts, p1, p2)
   self._direct_req = false
   if req and req.ep == ep then -- the usual case: the same endpoint as the last direct call
     req.call, req.attempts, req.state, req.t0 = call, 0, "queued", false
-    req.max_retries = opts.max_retries or self.max_retries
+    req.max_retries, req.headers = opts.max_retries or self.max_retries, opts.headers
   else
-    req = Request.reset(req or {}, self, ep, call, nil, opts.max_retries)
+    req = Request.reset(req or {}, self, ep, call, nil, opts.max_retries, opts.headers)
     req.keep_call = true
   end
   local t, handle = self._transport, self._handle

@@ -91,6 +91,10 @@ local M = {
 --   `req:wait` and the blocking calls sleep out a retry's backoff with it
 -- @tparam[opt] function opts.random `function()` returning a number in [0, 1),
 --   default `math.random`; used for the jitter between retries
+-- @tparam[opt] string opts.record a directory to record every exchange into, as
+--   fixtures that `scenario.testing` replays (default: env `SCENARIO_RECORD`); the
+--   Authorization header, the key and the secret are replaced by a marker in
+--   every recorded byte (see `scenario.recording`)
 -- @tparam[opt] table opts.transport a table with the call functions of
 --   `scenario.core` (`start`, `submit`, `perform`, `state`, `finish`, `cancel`); for tests
 -- @treturn scenario.Client

@@ -10,6 +10,7 @@
 local core = require "scenario.core"
 local errors = require "scenario.errors"
 local retry = require "scenario.retry"
+local recording = require "scenario.recording"
 
 local Request = {}
 Request.__index = Request
@@ -30,8 +31,9 @@ end
 -- core.endpoints) with its validated core call. Every field is set, so
 -- that a table made here is made once at its full size, and one reused
 -- (the client's direct calls) keeps nothing of before.
-function Request.reset(t, client, ep, call, on_done, max_retries)
+function Request.reset(t, client, ep, call, on_done, max_retries, headers)
   t.client = client
+  t.headers = headers -- the call's own request headers, for a recording
   t.ep = ep
   t.endpoint = ep.name
   t.idempotent = ep.idempotent
@@ -47,12 +49,12 @@ function Request.reset(t, client, ep, call, on_done, max_retries)
 end
 
 -- Made by Client:_start once the call has passed validation.
-function Request.new(client, ep, call, on_done, max_retries)
+function Request.new(client, ep, call, on_done, max_retries, headers)
   return Request.reset({
     client = false, ep = false, endpoint = false, idempotent = false, call = false, on_done = false,
     attempts = 0, max_retries = 0, state = false, r1 = false, r2 = false, t0 = false, not_before = false,
-    keep_call = false,
-  }, client, ep, call, on_done, max_retries)
+    keep_call = false, headers = false,
+  }, client, ep, call, on_done, max_retries, headers)
 end
 
 function Request:__tostring()
@@ -169,6 +171,7 @@ function Request:_finished()
   local call = self.call
   local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
   if self.state == "done" then return end
+  if c._recorder and ok then self:_record(call, result, status, headers, raw) end
   local delay, a, b = Request.outcome(c, self.endpoint, self.idempotent, self.attempts, self.max_retries,
     self.t0, call, ok, result, status, headers, raw, problems)
   -- The policy logs, and allocates: a cancel made meanwhile stands.
@@ -176,6 +179,32 @@ function Request:_finished()
   if delay == nil then return self:_complete(a, b, true) end
   self.state = "backoff"
   self.not_before = core.now() + delay
+end
+
+-- Writes the attempt that just ended to the client's recording, if it
+-- got an answer (a failure without one has nothing to replay). A
+-- recording that cannot be written is logged and kept in
+-- client.record_error: the call's own result stands.
+function Request:_record(call, result, status, headers, raw)
+  local c = self.client
+  local t = c._transport
+  if result == nil then -- status is the error
+    if type(status) ~= "table" or not status.status then return end
+    status, headers, raw = status.status, status.headers, status.body
+  end
+  local method, url
+  if t.target then method, url = t.target(call) end
+  if not method then return end
+  local file, err = recording.write(c._recorder, c._handle, {
+    endpoint = self.ep.raw and "request" or self.endpoint, method = method, url = url, attempt = self.attempts,
+    request_headers = self.headers, request_body = t.sent and t.sent(call),
+    status = status, headers = headers, body = raw,
+  })
+  if not file then
+    c.record_error = err
+    c:_log("warn", "%s: the exchange could not be recorded: %s", c:_where(call, self.endpoint),
+      errors.escape(tostring(err)))
+  end
 end
 
 --- Moves this request, and every other one of its client, forward

@@ -14,6 +14,7 @@
 -- server, `new():handle(method, path, query, body)` answers one request.
 -- @module scenario.testing
 local core = require "scenario.core"
+local recording = require "scenario.recording"
 
 local M = {}
 
@@ -46,10 +47,11 @@ end
 -- @tparam[opt] table opts `delay`: seconds before every answer (through a
 --   server: `start`, `serve`); `training`: how trainings go (see `plan`);
 --   `base_path` (default `"/v1"`): where the API's
-
 --   paths start; `model`: a model object that every new model starts as a
 --   copy of (its id, timestamps and what the create body sets are the new
---   model's own)
+--   model's own); `replay`: a directory recorded with `record` (see
+--   `scenario.recording`), whose answers it gives instead, each request
+--   the next one recorded with its method, path and query
 -- @treturn table the stand-in
 function M.new(opts)
   opts = opts or {}
@@ -64,6 +66,7 @@ function M.new(opts)
     made = 0,       -- models ever made, for their ids
     clock = 0,      -- a counter for the timestamps
     routes = routes(opts.base_path or "/v1"),
+    replay = opts.replay and assert(recording.load(opts.replay)) or false, -- exchanges to answer with
   }, StandIn)
 end
 
@@ -287,6 +290,7 @@ function StandIn:handle(method, path, query, body)
     return fault.status, { ["Content-Type"] = "application/json" }, fault.body or assert(core.to_json {
       status = "error", code = fault.code or "STAND_IN_FAULT", message = "a fault the test asked for" })
   end
+  if self.replay then return self:_replay(method, path, query) end
   for _, r in ipairs(self.routes) do
 
     if r.method == method then
@@ -305,6 +309,27 @@ function StandIn:handle(method, path, query, body)
     end
   end
   return not_found(("Cannot %s %s"):format(method, path))
+end
+
+-- The answer a recording gives: the first exchange not yet served with
+-- this method, path and query, in the order they were recorded. A
+-- request the recording has no (more) answer for gets a 500 that says so.
+function StandIn:_replay(method, path, query)
+  query = query or ""
+  for _, x in ipairs(self.replay) do
+    local r = x.request
+    if not x.served and r.method == method and r.path == path and (r.query or "") == query then
+      x.served = true
+      local headers = {}
+      for k, v in pairs(x.response.headers or {}) do
+        local lk = k:lower()
+        if lk ~= "content-length" and lk ~= "transfer-encoding" and lk ~= "connection" then headers[k] = v end
+      end
+      return x.response.status, headers, x.response.body or ""
+    end
+  end
+  return json(500, { status = "error", code = "NOT_RECORDED", message = ("the recording has no (more) answer "
+    .. "for %s %s%s"):format(method, path, query ~= "" and "?" .. query or "") })
 end
 
 --- The endpoint a request goes to, or nil.
@@ -488,6 +513,7 @@ end
 
 local Server = {}
 Server.__index = Server
+Server.__gc = function(self) self:stop() end
 
 local function my_pid()
   local f = io.open("/proc/self/stat")
@@ -504,7 +530,7 @@ local function interpreter()
 end
 
 --- Starts a stand-in server in a process of its own, on 127.0.0.1.
--- @tparam[opt] table opts as for `new` (`model`, `training`), and `lua`
+-- @tparam[opt] table opts as for `new` (`model`, `training`, `delay`, `replay`), and `lua`
 --   (the interpreter command; default this one's Debian name: `lua5.4`,
 --   `luajit`...)
 -- @treturn table the server: `base_url` (`http://127.0.0.1:PORT/v1`, for
@@ -514,7 +540,8 @@ end
 function M.start(opts)
   opts = opts or {}
   local socket = require "socket"
-  local config = { model = opts.model, training = opts.training, delay = opts.delay, parent = my_pid() }
+  local config = { model = opts.model, training = opts.training, delay = opts.delay, replay = opts.replay,
+                   parent = my_pid() }
   local code = ("package.path = %q; package.cpath = %q; local core = require 'scenario.core'; "
     .. "require('scenario.testing').serve(core.parse_json(%q))")
     :format(package.path, package.cpath, assert(core.to_json(config)))
@@ -525,8 +552,19 @@ function M.start(opts)
     proc:close()
     error("scenario.testing: the stand-in did not start: " .. tostring(line), 2)
   end
-  return setmetatable({ port = tonumber(port), base_url = ("http://127.0.0.1:%s/v1"):format(port),
+  local server = setmetatable({ port = tonumber(port), base_url = ("http://127.0.0.1:%s/v1"):format(port),
     proc = proc, socket = socket, stopped = false }, Server)
+  -- A test that fails before its stop() must not hang its process at
+  -- exit, with the pipe's close waiting for a server that waits for its
+  -- parent: the server is stopped when collected (before the pipe, which
+  -- was made earlier, is closed). Before 5.2 tables have no __gc: a proxy
+  -- does it.
+  if newproxy then -- luacheck: ignore 113 (5.1 and LuaJIT)
+    local guard = newproxy(true) -- luacheck: ignore 113
+    getmetatable(guard).__gc = function() server:stop() end
+    server.guard = guard
+  end
+  return server
 end
 
 -- Asks the server's control path; returns its answer's body.

@@ -75,6 +75,19 @@ function M.server(standin, opts)
     control("POST", "/enqueue", cjson.encode(list))
   end
 
+  --- Queues the answers of a directory recorded with the client's
+  -- `record` option (scenario.recording), in the order they were
+  -- recorded, for whichever request comes: a replay makes its calls in
+  -- the order they were recorded.
+  function server.enqueue_recording(dir)
+    local list = assert(require("scenario.recording").load(dir))
+    local answers = {}
+    for i, x in ipairs(list) do
+      answers[i] = { status = x.response.status, headers = x.response.headers, body = x.response.body }
+    end
+    control("POST", "/enqueue", cjson.encode(answers))
+  end
+
   function server.requests() return control("GET", "/requests") end
   function server.stats() return control("GET", "/stats") end
 
