@@ -153,8 +153,10 @@ describe("per-call headers", function()
       local c = helper.client {}
       local ok, msg = pcall(function() c:get_model("m1", nil, { headers = case[1] }) end)
       assert.is_false(ok)
-      assert.matches("^[^\n]*spec/call_options_spec.lua:%d+: bad argument #3 to 'get_model' %(option 'headers': "
-        .. case[2], msg)
+      -- The caller's position: 5.1 and LuaJIT keep a frame for the
+      -- methods' tail calls, which has none.
+      local where = _VERSION == "Lua 5.1" and "" or "^[^\n]*spec/call_options_spec.lua:%d+: "
+      assert.matches(where .. "bad argument #3 to 'get_model' %(option 'headers': " .. case[2], msg)
       ok, msg = pcall(c.create_model_async, c, {}, nil, { headers = case[1] })
       assert.is_false(ok)
       assert.matches("bad argument #3 to 'create_model_async'", msg)

@@ -19,7 +19,7 @@ local committed = read("types/scenario.lua")
 -- The lines of the ---@class block named name, as a list.
 local function class_block(name)
   local lines, inside = {}, false
-  for line in committed:gmatch("[^\n]*") do
+  for line in committed:gmatch("([^\n]*)\n") do
     if line:match("^%-%-%-@class ") then
       inside = line:match("^%-%-%-@class ([%w_.]+)") == name or line:match("^%-%-%-@class %(exact%) ([%w_.]+)") == name
     elseif inside and not line:match("^%-%-%-") then

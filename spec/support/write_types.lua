@@ -132,7 +132,7 @@ local ldoc_types = { int = "integer", ["string|false"] = "string|false", ["funct
 -- its continuation lines.
 local function new_options()
   local list, cur = {}, nil
-  for line in init:gmatch("[^\n]*") do
+  for line in init:gmatch("([^\n]*)\n") do
     local dflt, ty, name, doc = line:match("^%-%- @tparam%[opt=?([^%]]*)%] (%S+) opts%.([%w_]+)%s*(.*)$")
     if name then
       cur = { name = name, type = ldoc_types[ty] or ty, doc = doc, default = dflt }
@@ -151,7 +151,7 @@ end
 local function error_fields()
   local section = assert(init:match("%-%- @type Error\n(.*)$"), "init.lua: no @type Error section")
   local list, doc = {}, {}
-  for line in section:gmatch("[^\n]*") do
+  for line in section:gmatch("([^\n]*)\n") do
     local ty, name = line:match("^%-%- @tfield (%S+) ([%w_]+)")
     if name then
       list[#list + 1] = { name = name, type = ldoc_types[ty] or (ty == "{table,...}" and "table[]" or ty),
