@@ -807,6 +807,33 @@ static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
   return 1;
 }
 
+/* Makes an idle call of client c with an easy handle, into stack slot
+ * slot (the client at slot 1), linked into the client's list. Raises if
+ * the client is closed or no handle can be had. */
+static sc_call *new_call(lua_State *L, sc_client *c, int slot) {
+  const char *err;
+  sc_call *call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1); /* ... call */
+  memset(call, 0, sizeof *call);
+  call->state = CALL_CLOSED;
+  luaL_setmetatable(L, CALL_MT); /* from here __gc releases whatever is set */
+  lua_replace(L, slot);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, slot, 1); /* the client outlives its calls */
+  /* Both allocated: a finaliser may have closed the client. */
+  if (c->closed) luaL_argerror(L, 1, "the client is closed");
+  err = call_acquire(c, call);
+  if (err != NULL) {
+    req_free(&call->r);
+    luaL_error(L, "core.start: %s", err);
+  }
+  call->client = c;
+  call->state = CALL_IDLE;
+  call->next = c->calls;
+  if (c->calls) c->calls->prev = call;
+  c->calls = call;
+  return call;
+}
+
 /* core.start(handle, endpoint, body, query, extra, call, params...) -> call | nil, err
  * Checks the path parameters, body and query and, when they pass, makes
  * an idle call holding the exchange's URL and body; core.submit sends it.
@@ -816,28 +843,9 @@ static int l_start(lua_State *L) {
   sc_client *c = check_client(L, 1);
   const sc_endpoint *ep = check_endpoint(L, 2);
   sc_call *call;
-  const char *err;
   lua_settop(L, START_PARAMS - 1 + path_params(ep));
   if (!lua_isnil(L, START_CALL)) return restart(L, c, ep);
-  call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1); /* ... call */
-  memset(call, 0, sizeof *call);
-  call->state = CALL_CLOSED;
-  luaL_setmetatable(L, CALL_MT); /* from here __gc releases whatever is set */
-  lua_replace(L, START_CALL);
-  lua_pushvalue(L, 1);
-  lua_setiuservalue(L, START_CALL, 1); /* the client outlives its calls */
-  /* Both allocated: a finaliser may have closed the client. */
-  if (c->closed) return luaL_argerror(L, 1, "the client is closed");
-  err = call_acquire(c, call);
-  if (err != NULL) {
-    req_free(&call->r);
-    return luaL_error(L, "core.start: %s", err);
-  }
-  call->client = c;
-  call->state = CALL_IDLE;
-  call->next = c->calls;
-  if (c->calls) c->calls->prev = call;
-  c->calls = call;
+  call = new_call(L, c, START_CALL);
   if (!call_load(L, call, c, ep)) {
     call_detach(call, 1);        /* ... nil err */
     return 2;
@@ -1016,31 +1024,13 @@ static int l_start_raw(lua_State *L) {
   size_t plen;
   const char *path = luaL_checklstring(L, 3, &plen);
   sc_call *call;
-  int ok;
+  int ok, fresh;
   if (plen == 0 || path[0] != '/' || strpbrk(path, "?#") != NULL || strlen(path) != plen)
     return luaL_argerror(L, 3, "a path from '/', without a query, a fragment or a NUL");
   lua_settop(L, 6);
-  if (lua_isnil(L, 6)) {
-    call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1);
-    memset(call, 0, sizeof *call);
-    call->state = CALL_CLOSED;
-    luaL_setmetatable(L, CALL_MT);
-    lua_replace(L, 6);
-    lua_pushvalue(L, 1);
-    lua_setiuservalue(L, 6, 1);
-    if (c->closed) return luaL_argerror(L, 1, "the client is closed");
-    {
-      const char *err = call_acquire(c, call);
-      if (err != NULL) {
-        req_free(&call->r);
-        return luaL_error(L, "core.start_raw: %s", err);
-      }
-    }
-    call->client = c;
-    call->state = CALL_IDLE;
-    call->next = c->calls;
-    if (c->calls) c->calls->prev = call;
-    c->calls = call;
+  fresh = lua_isnil(L, 6);
+  if (fresh) {
+    call = new_call(L, c, 6);
   } else {
     call = check_call(L, 6);
     if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
@@ -1062,7 +1052,10 @@ static int l_start_raw(lua_State *L) {
     return luaL_argerror(L, 1, "the client was closed during the call");
   }
   call->unloaded = !ok;
-  if (!ok) return 2; /* ... nil err: the call stays idle, to be reloaded */
+  if (!ok) {
+    if (fresh) call_detach(call, 1); /* as core.start: a new call that failed is released */
+    return 2;                        /* ... nil err; a reused one stays idle, to be reloaded */
+  }
   lua_settop(L, 6);
   return 1;
 }

@@ -30,6 +30,14 @@ function helper.client(opts)
   return client
 end
 
+--- The whole file at path, as bytes.
+function helper.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 --- Runs a shell command: whether it exited with status 0, and its output
 -- (stdout and stderr together). The status is echoed after the output,
 -- since a popen handle's close reports it only from 5.2 on.

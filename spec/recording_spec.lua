@@ -16,12 +16,7 @@ local function tmpdir()
   return d
 end
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helper.read
 
 -- Base64, for the token the client sends (Authorization: Basic ...).
 local function b64(s)

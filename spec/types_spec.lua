@@ -7,12 +7,7 @@ local compat = require "spec.support.compat"
 local core = require "scenario.core"
 local Client = require "scenario.client"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helper.read
 
 local committed = read("types/scenario.lua")
 
