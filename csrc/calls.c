@@ -74,7 +74,7 @@ typedef struct sc_client {
   sc_secret proxy_auth[SC_PROXY_SOURCES]; /* "user:pass" of each proxy it may use */
   int nproxy_auth;
   unsigned char secret_start[256]; /* bytes an echo of a secret can start with */
-  unsigned char starts[SC_SECRETS + 1]; /* the same, as a list */
+  unsigned char starts[SC_SECRETS + 2]; /* the same, as a list */
   int nstarts;
   int strict;      /* shape problems in a 2xx are errors (strict_responses) */
   size_t max_request_bytes;
@@ -296,9 +296,10 @@ static int add_secret(sc_client *c, const char *s, size_t len) {
   c->secrets[c->nsecrets].s = dup_bytes(s, len);
   if (c->secrets[c->nsecrets].s == NULL) return 0;
   c->secrets[c->nsecrets++].len = len;
-  /* Its first byte, or a backslash, as JSON may escape that byte. */
-  for (int k = 0; k < 2; k++) {
-    unsigned char b = k == 0 ? (unsigned char)s[0] : (unsigned char)'\\';
+  /* Its first byte, or a backslash or a '%', as JSON or a URL may escape
+   * that byte. */
+  for (int k = 0; k < 3; k++) {
+    unsigned char b = k == 0 ? (unsigned char)s[0] : (unsigned char)"\\%"[k - 1];
     if (!c->secret_start[b]) {
       c->secret_start[b] = 1;
       c->starts[c->nstarts++] = b;
@@ -555,12 +556,26 @@ static void push_transfer_error(lua_State *L, sc_request *r, const sc_client *c,
   }
 }
 
-/* The byte that the text at p (before end) stands for, as JSON text may
- * write it: itself, or an escape of an ASCII character (\/ as lua-cjson
- * writes '/', \u003d as Gson writes '=', and so on). *len receives the
- * bytes it takes. -1 if p starts an escape of nothing ASCII. */
+static int is_hex(unsigned char ch) {
+  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+/* The value of the hex digit ch (is_hex). */
+static int hex_value(char ch) {
+  return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
+}
+
+/* The byte that the text at p (before end) stands for, as JSON text or a
+ * URL may write it: itself, an escape of an ASCII character (\/ as
+ * lua-cjson writes '/', \u003d as Gson writes '=', and so on), or a
+ * percent-encoded byte (%2F, as a query carries a '/'). *len receives the
+ * bytes it takes. -1 if p starts a JSON escape of nothing ASCII. */
 static int json_byte_at(const char *p, const char *end, size_t *len) {
   unsigned v;
+  if (*p == '%' && end - p >= 3 && is_hex((unsigned char)p[1]) && is_hex((unsigned char)p[2])) {
+    *len = 3;
+    v = (unsigned)((hex_value(p[1]) << 4) | hex_value(p[2]));
+    return (int)v;
+  }
   if (*p != '\\') {
     *len = 1;
     return (unsigned char)*p;
@@ -604,7 +619,7 @@ static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
  * response is mostly bytes no secret starts with. */
 static const char *next_start(const sc_client *c, const char *p, const char *end) {
 #ifdef SC_SSE2
-  __m128i want[SC_SECRETS + 1];
+  __m128i want[SC_SECRETS + 2];
   for (int i = 0; i < c->nstarts; i++) want[i] = _mm_set1_epi8((char)c->starts[i]);
   while (end - p >= 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p), hit = _mm_setzero_si128();
@@ -677,6 +692,7 @@ static int call_check(lua_State *L, sc_request *r, const sc_client *c, const sc_
     luaL_error(L, "not enough memory");
   }
   r->has_body = ep->body != NULL || ep->fixed_body != NULL;
+  r->untyped = 0;
   if (query && ep->query == NULL) {
     w.out = NULL;
     path_key(&w, "query", 5);
@@ -705,9 +721,10 @@ static int call_check(lua_State *L, sc_request *r, const sc_client *c, const sc_
 
 /* Whether the NUL-terminated text s is empty or white space: a raw call's
  * 2xx without a document (a 204) returns true, as SC_RETURNS_NOTHING does. */
-static int blank(const char *s) {
-  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
-  return *s == '\0';
+static int blank(const char *s, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n') return 0;
+  return 1;
 }
 
 /* Pushes what the finished exchange on r gave, and returns the count:
@@ -733,7 +750,7 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
   buf_reset(&r->resp);
   buf_reset(&r->head);                             /* status headers body */
   if (status >= 200 && status < 300 &&
-      (ep->returns == SC_RETURNS_NOTHING || (ep->response == NULL && blank(lua_tostring(L, -1))))) {
+      (ep->returns == SC_RETURNS_NOTHING || (ep->response == NULL && blank(lua_tostring(L, -1), lua_rawlen(L, -1))))) {
     /* Done, whatever the answer holds (often nothing at all). */
     lua_pushboolean(L, 1);
     lua_insert(L, -4);                             /* true status headers body */
@@ -866,8 +883,31 @@ static int path_byte_plain(unsigned char ch) {
   return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
          (ch != '\0' && strchr("-._~!$&'()*+,;=:@/", ch) != NULL);
 }
-static int is_hex(unsigned char ch) {
-  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+
+/* Whether the path (len bytes) has a segment that is "." or "..", with
+ * any of its dots written %2E or %2e: a server may decode and remove it
+ * (RFC 3986 6.2.2), reaching another endpoint. */
+static int has_dot_segment(const char *p, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    size_t dots = 0, j = i + 1; /* p[i] is '/' */
+    int other = 0;
+    while (j < len && p[j] != '/') {
+      if (p[j] == '.') {
+        dots++;
+        j++;
+      } else if (p[j] == '%' && j + 2 < len && p[j + 1] == '2' && (p[j + 2] == 'e' || p[j + 2] == 'E')) {
+        dots++;
+        j += 3;
+      } else {
+        other = 1;
+        j++;
+      }
+    }
+    if (!other && (dots == 1 || dots == 2)) return 1;
+    i = j;
+  }
+  return 0;
 }
 
 /* Appends the raw path p (checked by raw_check) to u, percent-encoding
@@ -952,13 +992,17 @@ static void check_raw_query(sc_walk *w, int idx) {
 /* Checks a raw call's body (stack slot body, or 0: none) and query (slot
  * query, or 0) and loads r with its URL and body, as call_check does. */
 static int raw_check(lua_State *L, sc_request *r, const sc_client *c, const char *path, size_t plen,
-                     int body, int query) {
+                     int body, int query, int with_body) {
   sc_walk w;
   int ok;
   buf_reset(&r->body);
   walk_begin(L, &w, &r->body);
   w.max_bytes = c->max_request_bytes;
-  r->has_body = body != 0;
+  /* POST, PUT and PATCH always carry a body, if only an empty one
+   * (Content-Length: 0: some front ends refuse a POST without it), with
+   * a Content-Type only when there is JSON in it. */
+  r->has_body = body != 0 || with_body;
+  r->untyped = body == 0;
   if (body) {
     check_generic(&w, body);
     if (!w.stopped && w.out != NULL && w.out->len > w.max_bytes) {
@@ -1027,6 +1071,8 @@ static int l_start_raw(lua_State *L) {
   int ok, fresh;
   if (plen == 0 || path[0] != '/' || strpbrk(path, "?#") != NULL || strlen(path) != plen)
     return luaL_argerror(L, 3, "a path from '/', without a query, a fragment or a NUL");
+  if (has_dot_segment(path, plen))
+    return luaL_argerror(L, 3, "a path without '.' or '..' segments, however escaped");
   lua_settop(L, 6);
   fresh = lua_isnil(L, 6);
   if (fresh) {
@@ -1045,7 +1091,7 @@ static int l_start_raw(lua_State *L) {
   req_drop_options(&call->r);
   call->unloaded = 1;
   call->busy = 1;
-  ok = raw_check(L, &call->r, c, path, plen, opt_index(L, 4), opt_index(L, 5));
+  ok = raw_check(L, &call->r, c, path, plen, opt_index(L, 4), opt_index(L, 5), m != 0 && m != 2);
   call->busy = 0;
   if (call->state == CALL_CLOSED) {
     call_detach(call, 1);
@@ -1118,8 +1164,22 @@ static int l_call_options(lua_State *L) {
             return luaL_argerror(L, 3, lua_pushfstring(L, "the header '%s' is the client's", name));
       }
       if (n == SC_MAX_CALL_HEADERS) return luaL_argerror(L, 3, "too many headers");
-      /* "Name;" is how libcurl sends a header with an empty value. */
-      lines[n] = vlen == 0 ? lua_pushfstring(L, "%s;", name) : lua_pushfstring(L, "%s: %s", name, value);
+      /* White space around a value is not part of it (RFC 9110 5.5), and
+       * libcurl takes "Name:" with nothing after it for "remove Name":
+       * "Name;" is how it sends an empty one. */
+      while (vlen > 0 && (*value == ' ' || *value == '\t')) {
+        value++;
+        vlen--;
+      }
+      while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t')) vlen--;
+      if (vlen == 0) {
+        lines[n] = lua_pushfstring(L, "%s;", name);
+      } else {
+        lua_pushfstring(L, "%s: ", name);
+        lua_pushlstring(L, value, vlen);
+        lua_concat(L, 2);
+        lines[n] = lua_tostring(L, -1);
+      }
       lua_rawseti(L, 4, ++n);
       lua_pop(L, 1);
     }

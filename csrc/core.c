@@ -590,6 +590,10 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   if (luaL_newmetatable(L, ARRAY_MT)) {
     lua_pushliteral(L, ARRAY_MT);
     lua_setfield(L, -2, "__name");
+    /* Shared by every marked table: getmetatable gives this name, and
+     * setmetatable refuses, so that no one adds metamethods to all. */
+    lua_pushliteral(L, ARRAY_MT);
+    lua_setfield(L, -2, "__metatable");
   }
   lua_pop(L, 1);
   if (luaL_newmetatable(L, SCRATCH_MT)) {

@@ -184,6 +184,7 @@ typedef struct sc_request {
   struct curl_slist *x_headers, *x_headers_plain;
   int headers_set;                  /* which of the four the handle holds; -1: none */
   int has_body;                     /* the exchange sends r->body (set by the caller) */
+  int untyped;                      /* ... without a Content-Type: an empty body, not JSON */
   sc_buf body;  /* request body */
   size_t body_pos; /* where on_read goes on from */
   size_t body_handed; /* all that on_read has handed to libcurl in this exchange */
@@ -313,13 +314,14 @@ static const char *req_init(sc_request *r, const sc_config *c) {
     "Content-Type: application/json", /* last: only with a body */
   };
   const size_t n = sizeof fixed / sizeof fixed[0];
+  struct curl_slist *h;
   r->max_bytes = c->max_bytes;
   r->socks = c->socks;
   r->timeout_ms = r->timeout_set = c->timeout_ms;
   r->easy = curl_easy_init();
   if (r->easy == NULL) return "curl_easy_init failed";
   for (size_t i = 0; i < n; i++) {
-    struct curl_slist *h = curl_slist_append(r->headers, fixed[i]);
+    h = curl_slist_append(r->headers, fixed[i]);
     if (h == NULL) return "not enough memory";
     r->headers = h;
     if (i + 1 < n) {
@@ -328,6 +330,11 @@ static const char *req_init(sc_request *r, const sc_config *c) {
       r->headers_plain = h;
     }
   }
+  /* Without JSON, no Content-Type at all: an empty POST body would
+   * otherwise go as application/x-www-form-urlencoded. */
+  h = curl_slist_append(r->headers_plain, "Content-Type:");
+  if (h == NULL) return "not enough memory";
+  r->headers_plain = h;
   r->headers_set = 0;
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
@@ -489,7 +496,7 @@ static const char *req_prepare(sc_request *r, const char *method, int once) {
     SETOPT(CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") == 0 ? NULL : method);
   }
   {
-    int which = (r->x_headers != NULL ? 2 : 0) + !r->has_body;
+    int which = (r->x_headers != NULL ? 2 : 0) + !(r->has_body && !r->untyped);
     if (which != r->headers_set) {
       struct curl_slist *const lists[4] = { r->headers, r->headers_plain, r->x_headers,
                                             r->x_headers_plain };

@@ -117,11 +117,21 @@ describe("per-call headers", function()
     assert.same({ "accept: application/json; q=1" }, lines)
   end)
 
-  it("send an empty value as an empty header", function()
+  it("send an empty value, or one of white space, as an empty header (libcurl would drop it)", function()
     local c = helper.client {}
     server.enqueue(ok_model())
-    assert(c:get_model("m1", nil, { headers = { ["X-Empty"] = "" } }))
-    assert.same({ "X-Empty:" }, header_lines(server.requests()[1], "X-Empty"))
+    assert(c:get_model("m1", nil, { headers = { ["X-Empty"] = "", ["X-Blank"] = " \t ", Accept = " " } }))
+    local r = server.requests()[1]
+    assert.same({ "X-Empty:" }, header_lines(r, "X-Empty"))
+    assert.same({ "X-Blank:" }, header_lines(r, "X-Blank"))
+    assert.same({ "Accept:" }, header_lines(r, "Accept"))
+  end)
+
+  it("are sent without the white space around their values", function()
+    local c = helper.client {}
+    server.enqueue(ok_model())
+    assert(c:get_model("m1", nil, { headers = { ["X-Pad"] = "  a b \t" } }))
+    assert.same({ "X-Pad: a b" }, header_lines(server.requests()[1], "X-Pad"))
   end)
 
   it("go with the body's Content-Type on a call with a body", function()
@@ -144,6 +154,7 @@ describe("per-call headers", function()
     { { ["X-A"] = "1\n" }, "the value of 'X%-A' holds a control character" },
     { { ["X A"] = "1" }, "'X A' is not a header name" },
     { { ["X-A:"] = "1" }, "'X%-A:' is not a header name" },
+    { { ["X-\195\169"] = "1" }, "'X%-\195\169' is not a header name" },
     { { [""] = "1" }, "'' is not a header name" },
     { { [1] = "1" }, "number is not a header name" },
     { { ["X-A"] = 1 }, "the value of 'X%-A' must be a string, got number" },
@@ -299,6 +310,49 @@ describe("client:request", function()
     assert.equal(0, #server.requests())
   end)
 
+  it("sends POST, PUT and PATCH without a body as an empty one: Content-Length 0, no Content-Type", function()
+    local c = helper.client {}
+    for _, m in ipairs { "POST", "PUT", "PATCH" } do
+      server.reset()
+      server.enqueue(ok_json("{}"))
+      assert(c:request(m, "/collections/c1/archive"))
+      local r = server.requests()[1]
+      assert.equal(m, r.method)
+      assert.equal("0", r.headers["content-length"])
+      assert.is_nil(r.headers["content-type"])
+    end
+    server.reset()
+    server.enqueue(ok_json("{}"), ok_json("{}"))
+    assert(c:request("GET", "/x"))
+    assert(c:request("DELETE", "/x"))
+    for _, r in ipairs(server.requests()) do
+      assert.is_nil(r.headers["content-length"])
+      assert.is_nil(r.headers["content-type"])
+    end
+  end)
+
+  it("takes a 2xx body of white space and a NUL for broken JSON, not for an empty answer", function()
+    local c = helper.client { max_retries = 0 }
+    server.enqueue(ok_json(" \0 garbage"))
+    local doc, err = c:request("GET", "/x")
+    assert.is_nil(doc)
+    assert.equal("invalid_response", err.kind)
+  end)
+
+  it("refuses dot segments however their dots are escaped, in the Lua layer and in the core", function()
+    local c = helper.client {}
+    for _, p in ipairs { "/a/%2E./b", "/a/.%2e/b", "/%2E./admin", "/a/%2e", "/a/%2E%2e/", "/./x" } do
+      local ok, msg = pcall(function() c:request("GET", p) end)
+      assert.is_false(ok, p)
+      assert.matches("path must not hold '.' or '..' segments", msg)
+      assert.has_error(function() core.start_raw(c._handle, "GET", p) end, nil, p)
+    end
+    server.enqueue(ok_json("{}"), ok_json("{}"))
+    assert(c:request("GET", "/a/.../b%2E")) -- three dots, and a dot in a longer segment, are names
+    assert(c:request("GET", "/a/.b"))
+    assert.equal(0, #server.requests() - 2)
+  end)
+
   local bad = {
     { { "get", "/x" },
       "#1 to 'request' %(method must be GET, POST, PUT, PATCH or DELETE, got 'get'; did you mean 'GET'%?" },
@@ -337,6 +391,8 @@ describe("scenario.array", function()
     local _, err = core.to_json(scenario.array { a = 1 })
     assert.matches("is a scenario.array, but has string keys", err.errors[1].message)
     assert.has_error(function() scenario.array(setmetatable({}, {})) end)
+    assert.equal("scenario.array", getmetatable(t)) -- the shared metatable cannot be reached or changed
+    assert.has_error(function() setmetatable(t, nil) end)
     -- a typed object field wants an object
     local ok, verr = scenario.validate_update_model("m1", { parameters = scenario.array() })
     assert.is_nil(ok)

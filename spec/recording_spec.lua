@@ -158,7 +158,7 @@ describe("record mode", function()
     assert.equal("update", again[3].step)
     assert.equal("edited in the recording", again[3].value.name)
     assert.is_nil(model)
-    assert.equal("server", err.kind)
+    assert.equal("not_found", err.kind)
     assert.equal("NOT_RECORDED", err.code)
   end)
 
@@ -177,6 +177,32 @@ describe("record mode", function()
     end
   end)
 
+  it("refuses a directory that holds another recording, and an empty name; false records nothing", function()
+    -- in another process: this one is recording there, and may go on
+    local out = helper.run_lua(([[
+      local ok, msg = pcall(require("scenario").new, { api_key = "k", api_secret = "s", record = %q })
+      io.write(tostring(ok), " ", msg)
+    ]]):format(dir))
+    assert.matches("^false .*already holds a recording %(index.txt%)", out)
+    local ok, msg = pcall(scenario.new, { api_key = "k", api_secret = "s", record = "" })
+    assert.is_false(ok)
+    assert.matches("record must name a directory", msg)
+    -- false: not even SCENARIO_RECORD's
+    local d = tmpdir()
+    local out2, ran = helper.run_lua([[
+      local scenario = require "scenario"
+      local c = scenario.new { api_key = "k", api_secret = "s", base_url = "http://127.0.0.1:1/v1",
+        record = false, max_retries = 0 }
+      assert(c._recorder == false)
+      local c2 = scenario.new { api_key = "k", api_secret = "s", base_url = "http://127.0.0.1:1/v1" }
+      assert(c2._recorder, "SCENARIO_RECORD ignored")
+      io.write("ok")
+    ]], "SCENARIO_RECORD=" .. d)
+    helper.sh("rm -rf " .. d)
+    assert.is_true(ran, out2)
+    assert.equal("ok", out2)
+  end)
+
   it("refuses a directory it cannot write in, at scenario.new", function()
     assert.has_error(function()
       scenario.new { api_key = "k", api_secret = "s", record = "/nonexistent/dir" }
@@ -184,5 +210,84 @@ describe("record mode", function()
     local ok, msg = pcall(scenario.new, { api_key = "k", api_secret = "s", record = "/nonexistent/dir" })
     assert.is_false(ok)
     assert.matches("bad argument #1 to 'new' %(record: cannot write in /nonexistent/dir", msg)
+  end)
+end)
+
+describe("a recording's files", function()
+  local client
+  setup(function()
+    client = scenario.new { api_key = "rec-key-12345678", api_secret = "s3cr/et+v4lue==", base_url =
+      "http://127.0.0.1:1/v1" }
+  end)
+  teardown(function() client:close() end)
+
+  it("give back every byte: NULs in short bodies, ]] and ]=], CR LF, invalid UTF-8", function()
+    local d = tmpdir()
+    local rec = assert(recording.recorder(d))
+    local nasty = { "a\0b", "]]", "x]=]y]==]", "\r\n\r", "\255\254 \0", "", "\n\nlead", "tail]", "tail]=",
+      string.rep("z", 200) .. "\0" .. "]]" }
+    for i, body in ipairs(nasty) do
+      assert(recording.write(rec, client._handle, { endpoint = "get_model", method = "GET",
+        url = "http://127.0.0.1:1/v1/models/m" .. i, request_body = body, status = 200,
+        headers = { ["x-h"] = body:gsub("%z", "") }, body = body }))
+    end
+    local list = assert(recording.load(d))
+    helper.sh("rm -rf " .. d)
+    assert.equal(#nasty, #list)
+    for i, body in ipairs(nasty) do
+      assert.equal(body, list[i].response.body, "response " .. i)
+      assert.equal(body, list[i].request.body, "request " .. i)
+      assert.equal("/v1/models/m" .. i, list[i].request.path)
+    end
+  end)
+
+  it("do not overwrite what another process wrote there meanwhile", function()
+    local d = tmpdir()
+    local rec = assert(recording.recorder(d))
+    local x = { endpoint = "get_model", method = "GET", url = "http://127.0.0.1:1/v1/models/a", status = 200,
+      headers = {}, body = "{}" }
+    local first = assert(recording.write(rec, client._handle, x))
+    local f = assert(io.open(d .. "/0002-get_model.lua", "wb")) -- as if another process had written it
+    f:write("return 'theirs'")
+    f:close()
+    local second = assert(recording.write(rec, client._handle, x))
+    assert.equal(d .. "/0001-get_model.lua", first)
+    assert.equal(d .. "/0003-get_model.lua", second)
+    assert.equal("return 'theirs'", read(d .. "/0002-get_model.lua"))
+    helper.sh("rm -rf " .. d)
+  end)
+
+  it("hold no spelling of the secret: percent-encoded in a query, nor other credentials' headers", function()
+    local d = tmpdir()
+    local rec = assert(recording.recorder(d))
+    assert(recording.write(rec, client._handle, { endpoint = "request", method = "GET",
+      url = "http://127.0.0.1:1/v1/x?q=s3cr%2Fet%2Bv4lue%3D%3D&k=rec-key-12345678", status = 200,
+      request_headers = { Cookie = "session=abc", ["Proxy-Authorization"] = "Basic eDp5", ["X-Echo"] =
+        "s3cr/et+v4lue==" },
+      headers = { ["set-cookie"] = "id=1", ["x-echo"] = "s3cr%2fet%2bv4lue%3d%3d" },
+      body = '{"u":"s3cr\\/et+v4lue=="}' }))
+    local text = read(d .. "/0001-request.lua")
+    helper.sh("rm -rf " .. d)
+    for _, bad in ipairs { "s3cr", "et%2B", "12345678", "session=abc", "eDp5", "id=1" } do
+      assert.is_nil(text:find(bad, 1, true), bad)
+    end
+    assert.is_truthy(text:find("q=[redacted]&k=[redacted]", 1, true))
+  end)
+
+  it("that cannot be written leave the call's success alone, and say why in record_error", function()
+    local d = tmpdir()
+    assert(recording.recorder(d)) -- this process records there: a full disk comes later
+    assert(helper.sh(("ln -s /dev/full %s/index.txt"):format(d)))
+    local s = testing.start { lua = helper.LUA }
+    local logged = {}
+    local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,
+      record = d .. "/", logger = function(level, line) logged[#logged + 1] = level .. " " .. line end }
+    local model, err = c:create_model { name = "kept" }
+    c:close()
+    s:stop()
+    helper.sh("rm -rf " .. d)
+    assert.is_table(model, tostring(err))
+    assert.matches("index.txt", tostring(c.record_error))
+    assert.matches("could not be recorded", table.concat(logged, "\n"))
   end)
 end)

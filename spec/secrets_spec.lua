@@ -113,6 +113,16 @@ describe("secrets", function()
     assert.falsy(err.body:find(token:sub(1, 8), 1, true), err.body)
   end)
 
+  it("are redacted when echoed percent-encoded, as a URL carries them", function()
+    local c = helper.client { api_key = "key-pct-0001", api_secret = "s3cr/et+v4lue==", max_retries = 0 }
+    server.reset()
+    server.enqueue { status = 404, headers = { ["Content-Type"] = "application/json" },
+      body = '{"message":"no /v1/x?k=key%2Dpct%2D0001&s=s3cr%2Fet%2bv4lue%3D%3D"}' }
+    local _, err = c:request("GET", "/x")
+    assert.equal("no /v1/x?k=[redacted]&s=[redacted]", err.message)
+    assert.falsy(err.body:find("s3cr", 1, true), err.body)
+  end)
+
   it("reach the server only as the Authorization header", function()
     server.reset()
     server.enqueue("model_example")

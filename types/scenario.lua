@@ -418,7 +418,7 @@
 ---@field body? string The raw response body, when the whole response arrived.
 ---@field headers? table The response headers, with lower-case names, when the whole response arrived.
 ---@field retry_after? number Seconds the server asked to wait (`Retry-After` or `retry-after-ms`). When that is longer than the `max_retry_after` option, the call returns the error instead of waiting.
----@field attempts? integer How many attempts were made: 0 when nothing was sent (from
+---@field attempts? integer How many attempts were made: 0 when nothing was sent (from `validate_create_model`, or a `validation` error of a client method).
 ---@field errors? table[] For `validation` and `invalid_response`: the problems, each `{path = "concepts[2].scale", message = "..."}` (paths use 1-based indices); at most 64 of them.
 ---@field error_count? integer With `errors`: how many problems there were in all.
 ---@field sent? boolean For `connection` and `timeout`: whether any byte of the request left, that is whether the server may have acted on it.
@@ -438,10 +438,18 @@
 ---@field timeout? number seconds for each attempt of this call, instead of the client's `timeout`
 ---@field max_retries? integer retries after the first attempt, instead of the client's `max_retries`
 ---@field headers? table<string, string> extra request headers (not Authorization, Content-Type, Content-Length, Transfer-Encoding or Host; no CR or LF)
----@field extra_body? table fields sent as they are, unvalidated (methods with a body)
 
----@class scenario.AsyncCallOptions: scenario.CallOptions
----@field on_done? fun(result: any, meta_or_err: scenario.Meta|scenario.Error) called once when the request ends
+---The options of a method with a body.
+---@class (exact) scenario.BodyCallOptions: scenario.CallOptions
+---@field extra_body? table fields sent as they are, unvalidated, for fields newer than this version
+
+---@alias scenario.OnDone fun(result: any, meta_or_err: scenario.Meta|scenario.Error)
+
+---@class (exact) scenario.AsyncCallOptions: scenario.CallOptions
+---@field on_done? scenario.OnDone called once when the request ends
+
+---@class (exact) scenario.AsyncBodyCallOptions: scenario.BodyCallOptions
+---@field on_done? scenario.OnDone called once when the request ends
 
 ---client:request's options.
 ---@class scenario.RequestOptions
@@ -525,7 +533,7 @@ local Client = {}
 ---Creates a model. POST /models.
 ---@param body? scenario.CreateModelBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return scenario.Model|nil result
 ---@return scenario.Meta|scenario.Error meta_or_err
 function Client:create_model(body, query, opts) end
@@ -533,7 +541,7 @@ function Client:create_model(body, query, opts) end
 ---Creates a model, without blocking (POST /models).
 ---@param body? scenario.CreateModelBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.AsyncCallOptions
+---@param opts? scenario.AsyncBodyCallOptions
 ---@return scenario.Request|nil req
 ---@return scenario.Error? err a `validation` error
 function Client:create_model_async(body, query, opts) end
@@ -578,7 +586,7 @@ function Client:each_model(query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.UpdateModelBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return scenario.Model|nil result
 ---@return scenario.Meta|scenario.Error meta_or_err
 function Client:update_model(modelId, body, query, opts) end
@@ -587,7 +595,7 @@ function Client:update_model(modelId, body, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.UpdateModelBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.AsyncCallOptions
+---@param opts? scenario.AsyncBodyCallOptions
 ---@return scenario.Request|nil req
 ---@return scenario.Error? err a `validation` error
 function Client:update_model_async(modelId, body, query, opts) end
@@ -612,7 +620,7 @@ function Client:delete_model_async(modelId, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.TrainModelBody
 ---@param query? scenario.TrainModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return scenario.TrainModelResponse|nil result
 ---@return scenario.Meta|scenario.Error meta_or_err
 function Client:train_model(modelId, body, query, opts) end
@@ -621,7 +629,7 @@ function Client:train_model(modelId, body, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.TrainModelBody
 ---@param query? scenario.TrainModelQuery
----@param opts? scenario.AsyncCallOptions
+---@param opts? scenario.AsyncBodyCallOptions
 ---@return scenario.Request|nil req
 ---@return scenario.Error? err a `validation` error
 function Client:train_model_async(modelId, body, query, opts) end
@@ -646,7 +654,7 @@ function Client:cancel_training_async(modelId, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.AddTrainingImagesBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return scenario.TrainingImage|nil result
 ---@return scenario.Meta|scenario.Error meta_or_err
 function Client:add_training_images(modelId, body, query, opts) end
@@ -655,7 +663,7 @@ function Client:add_training_images(modelId, body, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.AddTrainingImagesBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.AsyncCallOptions
+---@param opts? scenario.AsyncBodyCallOptions
 ---@return scenario.Request|nil req
 ---@return scenario.Error? err a `validation` error
 function Client:add_training_images_async(modelId, body, query, opts) end
@@ -664,7 +672,7 @@ function Client:add_training_images_async(modelId, body, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.UpdateModelTagsBody
 ---@param query? scenario.ProjectQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return scenario.UpdateModelTagsResponse|nil result
 ---@return scenario.Meta|scenario.Error meta_or_err
 function Client:update_model_tags(modelId, body, query, opts) end
@@ -673,7 +681,7 @@ function Client:update_model_tags(modelId, body, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.UpdateModelTagsBody
 ---@param query? scenario.ProjectQuery
----@param opts? scenario.AsyncCallOptions
+---@param opts? scenario.AsyncBodyCallOptions
 ---@return scenario.Request|nil req
 ---@return scenario.Error? err a `validation` error
 function Client:update_model_tags_async(modelId, body, query, opts) end
@@ -765,7 +773,7 @@ function scenario.in_enum(name, value) end
 ---Checks a call of `client:create_model` without sending anything.
 ---@param body? scenario.CreateModelBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return true|nil ok
 ---@return scenario.Error? err a `validation` error with every problem in `err.errors`
 function scenario.validate_create_model(body, query, opts) end
@@ -789,7 +797,7 @@ function scenario.validate_list_models(query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.UpdateModelBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return true|nil ok
 ---@return scenario.Error? err a `validation` error with every problem in `err.errors`
 function scenario.validate_update_model(modelId, body, query, opts) end
@@ -806,7 +814,7 @@ function scenario.validate_delete_model(modelId, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.TrainModelBody
 ---@param query? scenario.TrainModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return true|nil ok
 ---@return scenario.Error? err a `validation` error with every problem in `err.errors`
 function scenario.validate_train_model(modelId, body, query, opts) end
@@ -823,7 +831,7 @@ function scenario.validate_cancel_training(modelId, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.AddTrainingImagesBody
 ---@param query? scenario.ModelQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return true|nil ok
 ---@return scenario.Error? err a `validation` error with every problem in `err.errors`
 function scenario.validate_add_training_images(modelId, body, query, opts) end
@@ -832,7 +840,7 @@ function scenario.validate_add_training_images(modelId, body, query, opts) end
 ---@param modelId string a non-empty string, percent-encoded into the path
 ---@param body? scenario.UpdateModelTagsBody
 ---@param query? scenario.ProjectQuery
----@param opts? scenario.CallOptions
+---@param opts? scenario.BodyCallOptions
 ---@return true|nil ok
 ---@return scenario.Error? err a `validation` error with every problem in `err.errors`
 function scenario.validate_update_model_tags(modelId, body, query, opts) end

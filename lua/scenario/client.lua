@@ -26,7 +26,7 @@ local option_types = {
   yield_in_coroutines = "boolean", strict_responses = "boolean",
   ca_file = "string", ca_path = "string", proxy = "string or false",
   sleep = "function", random = "function", transport = "table", logger = "function",
-  record = "string",
+  record = "string or false",
 }
 local option_names = {}
 for name in pairs(option_types) do option_names[#option_names + 1] = name end
@@ -178,7 +178,9 @@ function Client.new(opts)
     argerror(1, "new", "user_agent contains a control character", 3)
   end
 
-  local record = opts.record or nonempty_env("SCENARIO_RECORD")
+  local record = opts.record
+  if record == nil then record = nonempty_env("SCENARIO_RECORD") end -- false: not even the environment's
+  if record == "" then argerror(1, "new", "record must name a directory", 3) end
   local recorder
   if record then
     local rerr
@@ -286,7 +288,8 @@ local function check_headers(fname, n, headers, level)
   local count = 0
   for k, v in next, headers do
     count = count + 1
-    if type(k) ~= "string" or not k:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
+    -- Explicit classes: %w follows the C locale, which may take é for a letter.
+    if type(k) ~= "string" or not k:find("^[A-Za-z0-9!#$%%&'*+%-.^_`|~]+$") then
       argerror(n, fname, ("option 'headers': %s is not a header name"):format(
         type(k) == "string" and ("'" .. errors.escape(k) .. "'") or type(k)), level)
     end
@@ -678,14 +681,15 @@ local function check_raw(fname, method, path, opts, async)
     argerror(2, fname, ("path must be a string starting with '/' (after base_url: \"/collections\"), got %s")
       :format(type(path) == "string" and ("'" .. errors.escape(path) .. "'") or type(path)), 3)
   end
-  if path:find("%c") then
+  if path:find("[%z\1-\31\127]") then
     argerror(2, fname, "path contains a control character", 3)
   end
   if path:find("[?#]") then
     argerror(2, fname, "path must not hold a query or a fragment: give the query as opts.query", 3)
   end
   for seg in (path .. "/"):gmatch("/([^/]*)") do
-    if seg == "." or seg == ".." or seg:lower() == "%2e" or seg:lower() == "%2e%2e" then
+    seg = seg:gsub("%%2[eE]", ".") -- a server may decode the dots, then remove the segment
+    if seg == "." or seg == ".." then
       argerror(2, fname, "path must not hold '.' or '..' segments (they would reach another endpoint)", 3)
     end
   end

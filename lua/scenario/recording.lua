@@ -15,10 +15,17 @@ local M = {}
 --- What a recording holds in place of a secret.
 M.MARKER = "[redacted]"
 
--- The next free number in each directory this process records into, so
--- that two clients recording into one directory do not overwrite each
--- other's files.
+-- The next number to try in each directory this process records into
+-- (by canonical name), so that two clients recording into one directory
+-- go on from each other's files.
 local next_free = {}
+
+-- Header values recorded as the marker whatever they hold: credentials
+-- of other kinds than the client's own.
+local sensitive = {
+  authorization = true, ["proxy-authorization"] = true, cookie = true, ["set-cookie"] = true,
+  ["x-api-key"] = true,
+}
 
 -- Whether a file exists at path.
 local function exists(path)
@@ -50,7 +57,10 @@ end
 -- A Lua literal for the string s: a long bracket when that reads the
 -- same (no CR, which Lua's reader would turn into LF), else %q.
 local function literal(s)
-  if s:find("\r", 1, true) then return ("%q"):format(s) end
+  -- %q for plain text, and where a long bracket would not read back the
+  -- same (a CR, which Lua's reader turns into LF) or would hide bytes; a
+  -- long bracket for JSON and lines, which read better unescaped.
+  if s:find("[%z\1-\8\11-\31\127]") or not s:find("[\"\\\n]") then return ("%q"):format(s) end
   local eq = ""
   while s:find("]" .. eq .. "]", 1, true) or s:sub(-#eq - 1) == "]" .. eq do eq = eq .. "=" end
   return "[" .. eq .. "[\n" .. s .. "]" .. eq .. "]"
@@ -76,35 +86,45 @@ local framing = {
   connection = true, ["keep-alive"] = true,
 }
 
+-- A directory's name as a key: "rec", "rec/" and "rec/./" are one.
+local function canonical(dir)
+  dir = dir:gsub("/%./", "/"):gsub("/%.$", ""):gsub("//+", "/")
+  if #dir > 1 then dir = dir:gsub("/$", "") end
+  return dir
+end
+
 --- Checks that dir can be recorded into, and returns a recorder for it.
+-- A directory that already holds a recording (its `index.txt`) is refused
+-- unless this process is the one recording into it: a replay would serve
+-- its old answers first.
 -- @tparam string dir an existing, writable directory
 -- @treturn[1] table the recorder
 -- @treturn[2] nil
 -- @treturn[2] string why not
 function M.recorder(dir)
-  dir = dir:gsub("/+$", "")
-  if dir == "" then dir = "/" end
+  dir = canonical(dir)
+  if not next_free[dir] and exists(index_path(dir)) then
+    return nil, ("%s already holds a recording (index.txt): remove it, or record elsewhere"):format(dir)
+  end
   local probe = dir .. "/.scenario-record-probe"
   local f, err = io.open(probe, "wb")
   if not f then return nil, ("cannot write in %s: %s"):format(dir, err) end
   f:close()
   os.remove(probe)
+  next_free[dir] = next_free[dir] or 1
   return { dir = dir }
 end
 
--- The number of the next exchange in dir: one past the last in its index.
-local function take_number(dir)
-  local n = next_free[dir]
-  if not n then
-    n = 1
-    local f = io.open(index_path(dir), "rb")
-    if f then
-      for _ in f:lines() do n = n + 1 end
-      f:close()
-    end
-  end
-  next_free[dir] = n + 1
-  return n
+-- Writes text to path, and says whether all of it reached the file: a
+-- full disk shows only when the buffer is flushed, at close.
+local function write_file(path, mode, text)
+  local f, err = io.open(path, mode)
+  if not f then return nil, err end
+  local ok, werr = f:write(text)
+  local closed, cerr = f:close()
+  if not ok then return nil, werr end
+  if not closed then return nil, cerr end
+  return true
 end
 
 --- Writes one exchange of client (its C handle redacts) as a fixture.
@@ -119,45 +139,52 @@ function M.write(rec, handle, x)
   local function redact(s) return core.redact(handle, s) end
   local path, query = x.url:match("^%a[%w+.-]*://[^/]*([^?]*)%??(.*)$")
   local req_headers = { Authorization = M.MARKER }
-  for k, v in pairs(x.request_headers or {}) do req_headers[redact(k)] = redact(v) end
+  for k, v in pairs(x.request_headers or {}) do
+    req_headers[redact(k)] = sensitive[k:lower()] and M.MARKER or redact(v)
+  end
   local resp_headers = {}
   for k, v in pairs(x.headers or {}) do
-    if not framing[k:lower()] then
-      resp_headers[redact(k)] = redact(type(v) == "table" and table.concat(v, ", ") or tostring(v))
+    local lk = k:lower()
+    if not framing[lk] then
+      resp_headers[redact(k)] = sensitive[lk] and M.MARKER
+        or redact(type(v) == "table" and table.concat(v, ", ") or tostring(v))
     end
   end
-  local n = take_number(rec.dir)
-  local name = ("%04d-%s.lua"):format(n, (x.endpoint:gsub("[^%w_]+", "_")))
+  -- The first number free in the directory: another process may record
+  -- into it too, so what is there wins over this process's count.
+  local dir, n = rec.dir, next_free[rec.dir] or 1
+  local name
+  repeat
+    name = ("%04d-%s.lua"):format(n, (x.endpoint:gsub("[^%w_]+", "_")))
+    n = n + 1
+  until not exists(dir .. "/" .. name)
+  next_free[dir] = n
+  -- Built with .., not format's %s: before 5.3 that stops at a NUL.
   local text = table.concat({
-    ("-- Recorded by scenario %s: %s %s, attempt %d."):format(core._VERSION, x.method,
-      redact(path or ""), x.attempt or 1),
+    "-- Recorded by scenario " .. core._VERSION .. ": " .. x.method .. " "
+      .. redact(path or ""):gsub("[%c]", "?") .. ", attempt " .. (x.attempt or 1) .. ".",
     "return {",
-    ("  endpoint = %q,"):format(x.endpoint),
+    "  endpoint = " .. ("%q"):format(x.endpoint) .. ",",
     "  request = {",
-    ("    method = %q,"):format(x.method),
-    ("    path = %s,"):format(literal(redact(path or ""))),
-    ("    query = %s,"):format(literal(redact(query or ""))),
-    ("    headers = %s,"):format(headers_literal(req_headers, "    ")),
-    ("    body = %s,"):format(literal(redact(x.request_body or ""))),
+    "    method = " .. ("%q"):format(x.method) .. ",",
+    "    path = " .. literal(redact(path or "")) .. ",",
+    "    query = " .. literal(redact(query or "")) .. ",",
+    "    headers = " .. headers_literal(req_headers, "    ") .. ",",
+    "    body = " .. literal(redact(x.request_body or "")) .. ",",
     "  },",
     "  response = {",
-    ("    status = %d,"):format(x.status),
-    ("    headers = %s,"):format(headers_literal(resp_headers, "    ")),
-    ("    body = %s,"):format(literal(x.body or "")), -- redacted by the core as it arrived
+    "    status = " .. ("%d"):format(x.status) .. ",",
+    "    headers = " .. headers_literal(resp_headers, "    ") .. ",",
+    "    body = " .. literal(redact(x.body or "")) .. ",", -- as it arrived, redacted by the core already
     "  },",
     "}",
     "",
   }, "\n")
-  local f, err = io.open(rec.dir .. "/" .. name, "wb")
-  if not f then return nil, err end
-  local ok, werr = f:write(text)
-  f:close()
-  if not ok then return nil, werr end
-  local idx = io.open(index_path(rec.dir), "ab")
-  if not idx then return nil, "cannot append to " .. index_path(rec.dir) end
-  idx:write(name, "\n")
-  idx:close()
-  return rec.dir .. "/" .. name
+  local ok, err = write_file(dir .. "/" .. name, "wb", text)
+  if not ok then return nil, ("%s/%s: %s"):format(dir, name, tostring(err)) end
+  ok, err = write_file(index_path(dir), "ab", name .. "\n")
+  if not ok then return nil, ("%s: %s"):format(index_path(dir), tostring(err)) end
+  return dir .. "/" .. name
 end
 
 --- Reads a recorded directory: its exchanges in the order they were

@@ -313,7 +313,7 @@ end
 
 -- The answer a recording gives: the first exchange not yet served with
 -- this method, path and query, in the order they were recorded. A
--- request the recording has no (more) answer for gets a 500 that says so.
+-- request the recording has no (more) answer for gets a 404 that says so.
 function StandIn:_replay(method, path, query)
   query = query or ""
   for _, x in ipairs(self.replay) do
@@ -328,7 +328,8 @@ function StandIn:_replay(method, path, query)
       return x.response.status, headers, x.response.body or ""
     end
   end
-  return json(500, { status = "error", code = "NOT_RECORDED", message = ("the recording has no (more) answer "
+  -- A 404, which no client retries: the test's setup is what is wrong.
+  return json(404, { status = "error", code = "NOT_RECORDED", message = ("the recording has no (more) answer "
     .. "for %s %s%s"):format(method, path, query ~= "" and "?" .. query or "") })
 end
 

@@ -20,7 +20,7 @@ end
 
 -- Page text on one line, for a ---@field or ---@param comment.
 local function oneline(s)
-  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""):gsub("@{([^}]*)}", "`%1`"))
 end
 
 local function num(x)
@@ -157,7 +157,7 @@ local function error_fields()
       list[#list + 1] = { name = name, type = ldoc_types[ty] or (ty == "{table,...}" and "table[]" or ty),
                           doc = oneline(table.concat(doc, " ")) }
       doc = {}
-    elseif line:match("^%-%-%-? ?") and not line:match("^%-%- @") then
+    elseif line:match("^%-%-%-? ?") and not line:match("^%-%- @%a") then
       doc[#doc + 1] = line:gsub("^%-%-%-? ?", "")
     end
   end
@@ -249,10 +249,18 @@ w("---@field timeout? number seconds for each attempt of this call, instead of t
 w("---@field max_retries? integer retries after the first attempt, instead of the client's `max_retries`")
 w("---@field headers? table<string, string> extra request headers (not Authorization, Content-Type, "
   .. "Content-Length, Transfer-Encoding or Host; no CR or LF)")
-w("---@field extra_body? table fields sent as they are, unvalidated (methods with a body)")
 w("")
-w("---@class scenario.AsyncCallOptions: scenario.CallOptions")
-w("---@field on_done? fun(result: any, meta_or_err: scenario.Meta|scenario.Error) called once when the request ends")
+w("---The options of a method with a body.")
+w("---@class (exact) scenario.BodyCallOptions: scenario.CallOptions")
+w("---@field extra_body? table fields sent as they are, unvalidated, for fields newer than this version")
+w("")
+w("---@alias scenario.OnDone fun(result: any, meta_or_err: scenario.Meta|scenario.Error)")
+w("")
+w("---@class (exact) scenario.AsyncCallOptions: scenario.CallOptions")
+w("---@field on_done? scenario.OnDone called once when the request ends")
+w("")
+w("---@class (exact) scenario.AsyncBodyCallOptions: scenario.BodyCallOptions")
+w("---@field on_done? scenario.OnDone called once when the request ends")
 w("")
 w("---client:request's options.")
 w("---@class scenario.RequestOptions")
@@ -350,14 +358,14 @@ for _, ep in ipairs(core.endpoints) do
   w(("---%s %s."):format(ep.summary, where))
   local names = params(ep, lines)
   for _, l in ipairs(lines) do w(l) end
-  w("---@param opts? scenario.CallOptions")
+  w(("---@param opts? scenario.%sCallOptions"):format(ep.takes_body and "Body" or ""))
   w(("---@return %s|nil result"):format(r))
   w("---@return scenario.Meta|scenario.Error meta_or_err")
   w(("function Client:%s(%s, opts) end"):format(ep.name, table.concat(names, ", ")))
   w("")
   w(("---%s, without blocking (%s)."):format(ep.summary:gsub("%.$", ""), where))
   for _, l in ipairs(lines) do w(l) end
-  w("---@param opts? scenario.AsyncCallOptions")
+  w(("---@param opts? scenario.Async%sCallOptions"):format(ep.takes_body and "Body" or ""))
   w("---@return scenario.Request|nil req")
   w("---@return scenario.Error? err a `validation` error")
   w(("function Client:%s_async(%s, opts) end"):format(ep.name, table.concat(names, ", ")))
@@ -467,7 +475,7 @@ for _, ep in ipairs(core.endpoints) do
   w(("---Checks a call of `client:%s` without sending anything."):format(ep.name))
   local names = params(ep, lines)
   for _, l in ipairs(lines) do w(l) end
-  w("---@param opts? scenario.CallOptions")
+  w(("---@param opts? scenario.%sCallOptions"):format(ep.takes_body and "Body" or ""))
   w("---@return true|nil ok")
   w("---@return scenario.Error? err a `validation` error with every problem in `err.errors`")
   w(("function scenario.validate_%s(%s, opts) end"):format(ep.name, table.concat(names, ", ")))
