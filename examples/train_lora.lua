@@ -63,15 +63,18 @@ print("4. Training started")
 
 -- One line per change: the bar, the stage, and what the stage says.
 local function bar(m)
-  local p = m.trainingProgress or {}
-  local done = m.status == "trained" and 1 or (p.progress or 0)
+  -- What the server sends is read as it may come: a field of another type
+  -- (a lenient answer) must not break the bar.
+  local p = type(m.trainingProgress) == "table" and m.trainingProgress or {}
+  local done = m.status == "trained" and 1 or math.max(0, math.min(1, tonumber(p.progress) or 0))
   local width = 20
   local filled = math.floor(done * width + 0.5)
   local detail = ""
-  if p.position then detail = ("  (position %d in the queue)"):format(p.position) end
-  if p.remainingTimeMs then detail = ("  (about %d s left)"):format(math.floor(p.remainingTimeMs / 1000)) end
+  local position, left = tonumber(p.position), tonumber(p.remainingTimeMs)
+  if position then detail = ("  (position %s in the queue)"):format(math.floor(position)) end
+  if left then detail = ("  (about %s s left)"):format(math.floor(left / 1000)) end
   return ("   [%s%s] %3d%%  %s%s"):format(("#"):rep(filled), ("-"):rep(width - filled), math.floor(done * 100 + 0.5),
-    m.status == "training" and (p.stage or "training") or m.status, detail)
+    m.status == "training" and tostring(p.stage or "training") or tostring(m.status), detail)
 end
 
 local trained, err = client:wait_for_training(model.id, { interval = interval,

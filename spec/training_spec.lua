@@ -98,6 +98,95 @@ describe("wait_for_training", function()
     assert.equal(6, polls)
   end)
 
+  it("outlasts an outage longer than get_model's own retries, backing off, until it is trained", function()
+    local c = client { max_retries = 1 }
+    local id = training(c)
+    local seen, logged = 0, {}
+    c._logger = function(level, line) logged[#logged + 1] = level .. " " .. line end
+    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+      seen = seen + 1
+      -- five 503s in a row: get_model gives up after two, twice; then a lost connection
+      if seen == 2 then
+        stand_in:fault { endpoint = "get_model", status = 503, count = 5 }
+        stand_in:fault { endpoint = "get_model", drop = true }
+      end
+    end })
+    assert.equal("trained", model.status, tostring(meta))
+    assert.matches("poll failed %(scenario: server %(HTTP 503", table.concat(logged, "\n"))
+  end)
+
+  it("ends on a failure that will not clear, with the last transient one kept", function()
+    local c = client { max_retries = 0 }
+    local id = training(c)
+    local seen = 0
+    local model, err = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+      seen = seen + 1
+      if seen == 2 then
+        stand_in:fault { endpoint = "get_model", status = 503 }
+        stand_in:fault { endpoint = "get_model", status = 403 }
+      end
+    end })
+    assert.is_nil(model)
+    assert.equal("permission_denied", err.kind)
+    assert.equal(id, err.model.id)
+  end)
+
+  it("ends as invalid_response when a poll answers with another model", function()
+    local c = client()
+    local other = assert(c:create_model { name = "other" })
+    local id = training(c)
+    -- A server that mixes models up: the poll asks for other.id, and the
+    -- wait is then told it waits for id, so the answer is another model's.
+    local w = c:wait_for_training_async(other.id, { interval = 0.01 })
+    w:poll() -- the first poll goes out
+    w.model_id = id
+    local model, err = w:wait(10)
+    assert.is_nil(model)
+    assert.equal("invalid_response", err.kind)
+    assert.matches("answered with the model " .. other.id, err.message)
+  end)
+
+  it("leaves no wait behind when the blocking wait raises (the client's sleep, an interrupt)", function()
+    local c = client { sleep = function() error("interrupted") end }
+    local id = training(c)
+    assert.has_error(function() c:wait_for_training(id, { interval = 5 }) end, "interrupted")
+    assert.equal(0, #c._waiters)
+    assert.equal(0, c:poll())
+  end)
+
+  it("does not step itself again while on_progress runs a round of its own", function()
+    local c = client()
+    local id = training(c)
+    local depth, deepest, calls = 0, 0, 0
+    local model = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+      depth, calls = depth + 1, calls + 1
+      if depth > deepest then deepest = depth end
+      assert(c:get_model(id)) -- a blocking call: rounds of the client, inside the callback
+      core.sleep(0.02)
+      depth = depth - 1
+    end })
+    assert.equal("trained", model.status)
+    assert.equal(1, deepest) -- (the callback's own get_model moves the stand-in on too: fewer calls)
+    assert.is_true(calls >= 2, calls)
+  end)
+
+  it("gives what on_progress raised back with the result of the blocking form", function()
+    local c = client()
+    local id = training(c)
+    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function() error("boom") end })
+    assert.equal("trained", model.status)
+    assert.matches("boom", tostring(meta.callback_error))
+  end)
+
+  it("counts one pending item per wait in client:poll", function()
+    local c = client()
+    local id = training(c)
+    local w = c:wait_for_training_async(id, { interval = 0.01 })
+    assert.equal(1, c:poll())
+    w:cancel()
+    assert.equal(0, c:poll())
+  end)
+
   it("yields in a scenario.spawn coroutine", function()
     local c = client()
     local id = training(c)
@@ -123,6 +212,8 @@ describe("wait_for_training", function()
       "bad argument #2 to 'wait_for_training' (unknown option 'on_done')")
     assert.has_error(function() c:wait_for_training("m", { timeout = 0 }) end,
       "bad argument #2 to 'wait_for_training' (option 'timeout' must be a number of seconds above 0)")
+    assert.has_error(function() c:wait_for_training("m", { interval = 2, max_interval = 1 }) end,
+      "bad argument #2 to 'wait_for_training' (option 'max_interval' (1 s) is below the interval (2 s))")
   end)
 
   it("ends with the error of a poll that fails for good", function()
@@ -201,6 +292,81 @@ describe("wait_for_training_async", function()
     c:close()
     assert.is_true(w:done())
     assert.equal("cancelled", select(2, w:result()).kind)
+  end)
+end)
+
+describe("scenario.testing, served", function()
+  local function c2() return client { max_retries = 0 } end
+
+  it("answers 500 when a handler raises, and goes on serving", function()
+    local s = testing.start { lua = helper.LUA, model = { status = "new", tags = "not a list" } }
+    local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,
+      max_retries = 0 }
+    local m = assert(c:create_model { name = "x" })
+    s:fault { endpoint = "get_model", status = 500 } -- and a handler that raises: a template the test broke
+    local _, err = c:get_model(m.id)
+    assert.equal("server", err.kind)
+    assert(c:update_model_tags(m.id, { add = { "a" } })) -- a non-list tags field is taken as none
+    assert(c:get_model(m.id))
+    c:close()
+    s:stop()
+  end)
+
+  it("sends answers larger than the socket's buffers whole", function()
+    local c = c2()
+    local m = assert(c:create_model { name = "big" })
+    local blob = string.rep("0123456789", 600000) -- 6 MB, echoed back in the answer
+    local got, err = c:update_model(m.id, { name = "big" }, nil, { extra_body = { blob = blob } })
+    assert.is_table(got, tostring(err))
+    assert.equal(#blob, #got.blob)
+  end)
+
+  it("delays a status fault when asked, and answers what was pipelined behind a delay", function()
+    local c = c2()
+    local m = assert(c:create_model { name = "late" })
+    stand_in:fault { endpoint = "get_model", status = 503, delay = 0.3 }
+    local t0 = core.now()
+    local _, err = c:get_model(m.id)
+    assert.equal("server", err.kind)
+    assert.is_true(core.now() - t0 >= 0.3)
+    -- two requests in one write, the first delayed
+    stand_in:fault { endpoint = "get_model", delay = 0.2 }
+    local socket = require "socket"
+    local sk = assert(socket.connect("127.0.0.1", stand_in.port))
+    local req = ("GET /v1/models/%s HTTP/1.1\r\nHost: x\r\n\r\n"):format(m.id)
+    assert(sk:send(req .. req))
+    sk:settimeout(5)
+    local got = ""
+    repeat
+      local data, rerr, partial = sk:receive(4096)
+      got = got .. (data or partial or "")
+      local _, answers = got:gsub("HTTP/1.1 200", "")
+    until answers >= 2 or rerr == "closed" or (rerr == "timeout" and (partial or "") == "")
+    sk:close()
+    assert.equal(2, select(2, got:gsub("HTTP/1.1 200", "")))
+  end)
+
+  it("refuses what it cannot read, and a chunked body, with the connection closed", function()
+    local socket = require "socket"
+    for _, raw in ipairs { "NOT A REQUEST\r\n\r\n",
+        "POST /v1/models HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n" } do
+      local sk = assert(socket.connect("127.0.0.1", stand_in.port))
+      sk:settimeout(5)
+      assert(sk:send(raw))
+      local status = sk:receive("*l")
+      sk:close()
+      assert.matches("^HTTP/1.1 4%d%d", status)
+    end
+    assert(c2():get_model(assert(c2():create_model {}).id)) -- still serving
+  end)
+
+  it("takes its config through a file, not the shell: $ and backquotes stay as written", function()
+    local s = testing.start { lua = helper.LUA, model = { status = "new", name = "costs $5, `id`, $(id)" } }
+    local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET }
+    local m = assert(c:create_model {})
+    c:close()
+    s:stop()
+    assert.equal("costs $5, `id`, $(id)", m.name)
   end)
 end)
 

@@ -58,9 +58,9 @@ local function job()
   end
   assert(client:train_model(model.id, { parameters = { rank = 16, nbEpochs = 10 } }))
   local trained, err = client:wait_for_training(model.id, { interval = interval, on_progress = function(m)
-    local p = m.trainingProgress or {}
-    state.progress = m.status == "trained" and 1 or (p.progress or 0)
-    say(("%s %s %d%%"):format(m.status, p.stage or "", math.floor(state.progress * 100 + 0.5)))
+    local p = type(m.trainingProgress) == "table" and m.trainingProgress or {}
+    state.progress = m.status == "trained" and 1 or math.max(0, math.min(1, tonumber(p.progress) or 0))
+    say(("%s %s %d%%"):format(tostring(m.status), tostring(p.stage or ""), math.floor(state.progress * 100 + 0.5)))
   end })
   client:delete_model(model.id)
   state.ok = trained ~= nil

@@ -517,7 +517,11 @@ end
 function Client:poll()
   check_self(self, "poll")
   self:_pump(0)
-  return #self._requests + #self._waiters
+  local n = #self._requests + #self._waiters
+  for _, w in ipairs(self._waiters) do -- a wait's poll in flight is the wait's, not one more
+    if w.req and w.req.state ~= "done" then n = n - 1 end
+  end
+  return n
 end
 
 local spawned = setmetatable({}, { __mode = "k" })
@@ -781,6 +785,10 @@ local function check_wait(fname, model_id, opts, async)
       argerror(2, fname, ("option '%s' must be a number of seconds above 0"):format(k), 3)
     end
   end
+  if opts.max_interval and opts.max_interval < (opts.interval or Wait.INTERVAL) then
+    argerror(2, fname, ("option 'max_interval' (%g s) is below the interval (%g s)"):format(opts.max_interval,
+      opts.interval or Wait.INTERVAL), 3)
+  end
   return opts
 end
 
@@ -820,13 +828,24 @@ end
 function Client:wait_for_training(modelId, opts)
   check_self(self, "wait_for_training")
   opts = check_wait("wait_for_training", modelId, opts, false)
+  local yields = self:_yields()
+  -- As _blocking: before 5.2 a yield can fail, so the first comes before
+  -- the wait exists.
+  if yields and not coroutine.isyieldable then coroutine.yield() end
   local w = Wait.new(self, modelId, opts)
   self._waiters[#self._waiters + 1] = w
-  if self:_yields() then
+  if yields then -- not under pcall: before 5.2 a yield cannot cross it
     while not w:poll() do coroutine.yield(w) end
     return w:result()
   end
-  return w:wait()
+  -- What raises meanwhile (the client's sleep, an interrupt) must not
+  -- leave the wait polling behind the caller's back.
+  local ok, a, b = pcall(w.wait, w)
+  if not ok then
+    w:cancel()
+    error(a, 0)
+  end
+  return a, b
 end
 
 -- A copy of the query table q with key k set to v (q itself is the

@@ -221,7 +221,7 @@ function handlers.update_model_tags(self, params, _, body)
   local model, status, headers, err = find(self, params[1])
   if not model then return status, headers, err end
   local added, deleted, has = {}, {}, {}
-  for _, t in ipairs(model.tags) do has[t] = true end
+  for _, t in ipairs(type(model.tags) == "table" and model.tags or {}) do has[t] = true end
   body = type(body) == "table" and body or {}
   for _, t in ipairs(type(body.add) == "table" and body.add or {}) do
     if not has[t] then has[t], added[#added + 1] = true, t end
@@ -230,7 +230,7 @@ function handlers.update_model_tags(self, params, _, body)
     if has[t] then has[t], deleted[#deleted + 1] = nil, t end
   end
   local tags = {}
-  for _, t in ipairs(model.tags) do if has[t] then tags[#tags + 1] = t end end
+  for _, t in ipairs(type(model.tags) == "table" and model.tags or {}) do if has[t] then tags[#tags + 1] = t end end
   for _, t in ipairs(added) do tags[#tags + 1] = t end
   model.tags = tags
   return json(200, { added = added, deleted = deleted })
@@ -285,11 +285,8 @@ end
 -- @treturn string body
 function StandIn:handle(method, path, query, body)
   local route = self:route(method, path)
-  local fault = route and self:_take_fault(route, "status")
-  if fault then
-    return fault.status, { ["Content-Type"] = "application/json" }, fault.body or assert(core.to_json {
-      status = "error", code = fault.code or "STAND_IN_FAULT", message = "a fault the test asked for" })
-  end
+  local fault = route and not self.serving and self:_take_fault(route, "status")
+  if fault then return self:_fault_answer(fault) end
   if self.replay then return self:_replay(method, path, query) end
   for _, r in ipairs(self.routes) do
 
@@ -360,11 +357,18 @@ function StandIn:script(opts)
   self.plan = M.plan(opts)
 end
 
--- The first fault of this sort ("status", or "wire": a delay or a drop)
--- queued for the endpoint, counted down; or nil.
+-- The answer a status fault gives.
+function StandIn:_fault_answer(fault) -- luacheck: ignore 212 (self: a method, as the others)
+  return fault.status, { ["Content-Type"] = "application/json" }, fault.body or assert(core.to_json {
+    status = "error", code = fault.code or "STAND_IN_FAULT", message = "a fault the test asked for" })
+end
+
+-- The first fault of this sort ("status", or "any": a status, a delay, a
+-- drop, or a status after a delay) queued for the endpoint, counted
+-- down; or nil.
 function StandIn:_take_fault(endpoint, sort)
   for i, f in ipairs(self.faults) do
-    local fits = sort == "status" and f.status ~= nil or sort == "wire" and f.status == nil
+    local fits = sort == "any" or (sort == "status" and f.status ~= nil)
     if fits and (f.endpoint == nil or f.endpoint == endpoint) then
       f.count = f.count - 1
       if f.count <= 0 then table.remove(self.faults, i) end
@@ -382,7 +386,8 @@ local function parent_alive(pid)
   return false
 end
 
-local reasons = { [200] = "OK", [400] = "Bad Request", [404] = "Not Found", [429] = "Too Many Requests",
+local reasons = { [200] = "OK", [400] = "Bad Request", [404] = "Not Found", [411] = "Length Required",
+  [429] = "Too Many Requests",
   [500] = "Internal Server Error", [502] = "Bad Gateway", [503] = "Service Unavailable" }
 
 local function render(status, headers, body)
@@ -398,6 +403,14 @@ local function parse(c)
   if not head_end then return nil end
   local head = c.buf:sub(1, head_end - 1)
   local method, target = head:match("^(%S+) (%S+) HTTP/%d%.%d")
+  if not method then
+    c.buf = ""
+    return { bad = 400, why = "the request line cannot be read" }
+  end
+  if head:lower():find("\r\ntransfer%-encoding:") then
+    c.buf = ""
+    return { bad = 411, why = "the stand-in reads bodies with a Content-Length only" }
+  end
   local len = tonumber(head:lower():match("\r\ncontent%-length:%s*(%d+)") or "0")
   if #c.buf < head_end + 3 + len then return nil end
   local body = c.buf:sub(head_end + 4, head_end + 3 + len)
@@ -422,9 +435,26 @@ function M.serve(opts)
   io.stdout:flush()
   local function drop(c)
     c.sock:close()
+    c.closed = true
     for i, x in ipairs(conns) do
       if x == c then table.remove(conns, i) break end
     end
+  end
+  -- Sends what it can now; the rest waits in c.out for the socket to be
+  -- writable (an answer larger than the socket's buffers goes in parts).
+  local function flush(c)
+    while c.out ~= "" and not c.closed do
+      local sent, err, partial = c.sock:send(c.out)
+      local n = sent or partial or 0
+      c.out = c.out:sub(n + 1)
+      if err == "closed" then return drop(c) end
+      if not sent then break end
+    end
+    if c.out == "" and c.close_after then drop(c) end
+  end
+  local function send(c, bytes)
+    c.out = c.out .. bytes
+    flush(c)
   end
   local ok_json = { ["Content-Type"] = "application/json" }
   -- The stand-in's own paths, under /__testing/: a test steers it there.
@@ -439,28 +469,55 @@ function M.serve(opts)
     else return render(not_found("no such control: " .. req.path)) end
     return render(200, ok_json, "{}")
   end
+  api.serving = true -- faults are taken here, a delay and a status together
   local running, next_check = true, 0
   local function serve_one(c, req, now)
+    if req.bad then -- a request it cannot read: said so, and the connection closed
+      c.close_after = true
+      return send(c, render(req.bad, ok_json, assert(core.to_json { status = "error", code = "BAD_REQUEST",
+        message = req.why })))
+    end
     if req.path:find("^/__testing/") then
       local answer = control(req)
       if answer == nil then
-        c.sock:send(render(200, ok_json, "{}"))
+        send(c, render(200, ok_json, "{}"))
         running = false
       else
-        c.sock:send(answer)
+        send(c, answer)
       end
       return
     end
     local route = api:route(req.method, req.path)
     log[#log + 1] = { method = req.method, path = req.path, query = req.query, endpoint = route }
-    local wire = route and api:_take_fault(route, "wire")
-    local bytes = render(api:handle(req.method, req.path, req.query, req.body))
-    local delay = wire and (wire.delay or 0) or api.delay
-    if wire or (delay and delay > 0) then
-      c.busy = true -- nothing more is read from it until this answer is out
-      timers[#timers + 1] = { due = now + delay, conn = c, drop = wire and wire.drop, bytes = bytes }
+    local fault = route and api:_take_fault(route, "any")
+    local bytes
+    if fault and fault.status then
+      bytes = render(api:_fault_answer(fault))
     else
-      c.sock:send(bytes)
+      -- A handler that raises (a template without a field it needs, say)
+      -- answers 500 and the server goes on: later tests still reach it.
+      local ok, status, headers, body = pcall(api.handle, api, req.method, req.path, req.query, req.body)
+      if ok then
+        bytes = render(status, headers, body)
+      else
+        bytes = render(500, ok_json, assert(core.to_json { status = "error", code = "STAND_IN_ERROR",
+          message = tostring(status) }))
+      end
+    end
+    local delay = fault and (fault.delay or 0) or api.delay
+    if (fault and (fault.delay or fault.drop)) or (delay and delay > 0) then
+      c.busy = true -- nothing more is read from it until this answer is out
+      timers[#timers + 1] = { due = now + delay, conn = c, drop = fault and fault.drop, bytes = bytes }
+    else
+      send(c, bytes)
+    end
+  end
+  -- Serves every whole request waiting in c.buf, in order.
+  local function serve_buffered(c, now)
+    while running and not c.busy and not c.closed and not c.close_after do
+      local req = parse(c)
+      if not req then break end
+      serve_one(c, req, now)
     end
   end
   while running do
@@ -469,24 +526,36 @@ function M.serve(opts)
     while timers[1] and timers[1].due <= now do
       local t = table.remove(timers, 1)
       t.conn.busy = false
-      if t.drop then drop(t.conn) else t.conn.sock:send(t.bytes) end
+      if t.drop then
+        drop(t.conn)
+      elseif not t.conn.closed then
+        send(t.conn, t.bytes)
+        serve_buffered(t.conn, now) -- what was pipelined behind it
+      end
     end
     if now >= next_check then
       if not parent_alive(opts.parent) then break end
       next_check = now + 1
     end
-    local watch = { srv }
+    local watch, writing = { srv }, {}
     for _, c in ipairs(conns) do
       if not c.busy then watch[#watch + 1] = c.sock end
+      if c.out ~= "" then writing[#writing + 1] = c.sock end
     end
     local wait = timers[1] and math.max(0, math.min(0.5, timers[1].due - now)) or 0.5
-    for _, sk in ipairs((socket.select(watch, nil, wait))) do
+    local readable, writable = socket.select(watch, writing, wait)
+    for _, sk in ipairs(writable or {}) do
+      for _, c in ipairs(conns) do
+        if c.sock == sk then flush(c) break end
+      end
+    end
+    for _, sk in ipairs(readable or {}) do
       if sk == srv then
         local cl = srv:accept()
         if cl then
           cl:settimeout(0)
           cl:setoption("tcp-nodelay", true)
-          conns[#conns + 1] = { sock = cl, buf = "" }
+          conns[#conns + 1] = { sock = cl, buf = "", out = "" }
         end
       else
         for _, c in ipairs(conns) do
@@ -496,11 +565,7 @@ function M.serve(opts)
             if err == "closed" then
               drop(c)
             else
-              while running and not c.busy do
-                local req = parse(c)
-                if not req then break end
-                serve_one(c, req, now)
-              end
+              serve_buffered(c, now)
             end
             break
           end
@@ -543,11 +608,19 @@ function M.start(opts)
   local socket = require "socket"
   local config = { model = opts.model, training = opts.training, delay = opts.delay, replay = opts.replay,
                    parent = my_pid() }
-  local code = ("package.path = %q; package.cpath = %q; local core = require 'scenario.core'; "
-    .. "require('scenario.testing').serve(core.parse_json(%q))")
-    :format(package.path, package.cpath, assert(core.to_json(config)))
-  local proc = assert(io.popen(("exec %s -e %q"):format(opts.lua or interpreter(), code), "r"))
+  -- The server's script goes through a file, not the command line: the
+  -- shell would expand a $ or a backquote in the config (a model
+  -- template's text, a path).
+  local script = os.tmpname()
+  local f = assert(io.open(script, "wb"))
+  f:write(("package.path = %q; package.cpath = %q; local core = require 'scenario.core'; "
+    .. "require('scenario.testing').serve(core.parse_json(%q))\n")
+    :format(package.path, package.cpath, assert(core.to_json(config))))
+  f:close()
+  local function quoted(a) return "'" .. a:gsub("'", "'\\''") .. "'" end
+  local proc = assert(io.popen(("exec %s %s"):format(opts.lua or interpreter(), quoted(script)), "r"))
   local line = proc:read("*l")
+  os.remove(script) -- read by then: the server prints READY once it runs
   local port = line and line:match("^READY (%d+)$")
   if not port then
     proc:close()

@@ -6,6 +6,7 @@
 -- @classmod scenario.Wait
 local core = require "scenario.core"
 local errors = require "scenario.errors"
+local retry = require "scenario.retry"
 
 local Wait = {}
 Wait.__index = Wait
@@ -53,6 +54,8 @@ function Wait.new(client, model_id, opts)
     req = false,   -- the get_model in flight
     model = false, -- the model as last seen
     polls = 0,
+    failures = 0,  -- polls in a row that failed for a while (a 5xx, a lost connection)
+    in_callback = false, -- on_progress is running: a round it makes must not step this wait
     last = false,  -- the signature on_progress last saw
     state = "waiting",
     r1 = false, r2 = false,
@@ -67,6 +70,8 @@ end
 function Wait:_finish(a, b)
   if self.state == "done" then return end
   self.state = "done"
+  -- What on_progress raised, where the caller of the blocking form sees it.
+  if self.callback_error ~= nil and type(b) == "table" then b.callback_error = self.callback_error end
   self.r1, self.r2 = a, b
   if self.req and not self.req:done() then self.req:cancel() end
   self.req = false
@@ -83,7 +88,16 @@ function Wait:_finish(a, b)
 end
 
 local function ended(self, kind, message)
-  return errors.new(kind, message, { attempts = self.polls, model = self.model or nil })
+  return errors.new(kind, message, { attempts = self.polls, model = self.model or nil,
+    last_error = self.last_error })
+end
+
+-- The delay a server's Retry-After asks for, capped as the client caps
+-- it for retries (and never below the wait's own interval).
+local function asked_delay(self, headers)
+  local ra = errors.retry_after(headers, core.parse_http_date)
+  if not ra then return nil end
+  return math.min(ra, math.max(self.max_interval, self.client.max_retry_after))
 end
 
 -- Takes the answer of the poll that finished.
@@ -91,21 +105,44 @@ function Wait:_took(now)
   local model, meta = self.req:result()
   self.req = false
   if model == nil then
-    if self.state ~= "done" then
-      -- The poll failed after get_model's own retries (or was cancelled).
-      meta.model = self.model or nil
-      self:_finish(nil, meta)
+    if self.state == "done" then return end
+    -- get_model's own policy has given up on this poll. A failure that
+    -- may clear (a 5xx, a lost connection, a timeout, a 429) does not end
+    -- the wait: it polls again later, backing off, until opts.timeout.
+    if meta.kind ~= "cancelled" and retry.retryable(meta, true, false) then
+      self.failures = self.failures + 1
+      self.last_error = meta
+      self.interval = math.min(self.interval * Wait.BACKOFF, self.max_interval)
+      local delay = self.interval
+      local ra = meta.retry_after and math.min(meta.retry_after, math.max(self.max_interval,
+        self.client.max_retry_after))
+      if ra and ra > delay then delay = ra end
+      self.next_at = now + delay
+      self.client:_log("info", "wait_for_training %s: poll failed (%s), polling again in %.2f s", self.model_id,
+        tostring(meta), delay)
+      return
     end
-    return
+    meta.model = self.model or nil
+    return self:_finish(nil, meta)
+  end
+  self.failures, self.last_error = 0, nil
+  if type(model) ~= "table" or model.id ~= self.model_id then
+    -- Not the model asked for: its status says nothing of this training.
+    return self:_finish(nil, ended(self, "invalid_response", ("a poll of %s answered with the model %s")
+      :format(self.model_id, type(model) == "table" and tostring(model.id) or type(model))))
   end
   self.polls = self.polls + 1
   self.model = model
+  local delay
   local sig = signature(model)
   if sig ~= self.last then
     self.last = sig
     self.interval = self.base_interval
+    self.next_at = now + self.interval -- set before the callback: a round it makes must not poll at once
     if self.on_progress then
+      self.in_callback = true
       local ok, err = pcall(self.on_progress, model)
+      self.in_callback = false
       if not ok then
         self.callback_error = err
         self.client:_log("warn", "wait_for_training %s: on_progress raised: %s", self.model_id, tostring(err))
@@ -124,8 +161,8 @@ function Wait:_took(now)
     return self:_finish(nil, ended(self, "training_canceled",
       ("the training of %s was canceled"):format(self.model_id)))
   end
-  local delay = self.interval
-  local ra = errors.retry_after(meta.headers, core.parse_http_date)
+  delay = self.interval
+  local ra = asked_delay(self, meta.headers)
   if ra and ra > delay then delay = ra end -- the server asks for fewer polls
   self.next_at = now + delay
 end
@@ -133,7 +170,7 @@ end
 -- One step, at the start of each of the client's rounds: take a finished
 -- poll, end on the deadline, or start the next poll when it is due.
 function Wait:_step(now)
-  if self.state == "done" then return end
+  if self.state == "done" or self.in_callback then return end
   if self.req and self.req:done() then self:_took(now) end
   if self.state == "done" then return end
   if self.deadline and now >= self.deadline then
