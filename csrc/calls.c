@@ -78,8 +78,9 @@ typedef struct sc_client {
   int nstarts;
   int strict;      /* shape problems in a 2xx are errors (strict_responses) */
   size_t max_request_bytes;
-  sc_request spare; /* the easy handle of the last closed call, reused */
-  int has_spare;
+  sc_handle *pool;  /* easy handles no call holds, for the next to go on the wire */
+  int npool, pool_cap;
+  int attached;     /* easy handles calls hold */
   sc_call *calls;  /* the open calls, linked */
   int closed;
 } sc_client;
@@ -130,21 +131,46 @@ static void free_secret(char *s) {
   free(s);
 }
 
-/* Gives call an easy handle: the client's spare one when there is one
- * (its options and connection stay), else a new one. */
+/* The most handles the pool keeps; more are cleaned up. */
+#define SC_POOL_MAX 256
+
+/* Gives call an easy handle, from the pool when there is one: at its
+ * first send (a queued call holds none). */
 static const char *call_acquire(sc_client *c, sc_call *call) {
   const char *err;
-  if (c->has_spare) {
-    call->r = c->spare;
-    c->has_spare = 0;
-    memset(&c->spare, 0, sizeof c->spare);
-    err = req_bind(&call->r);
+  if (c->npool > 0) {
+    err = req_attach(&call->r, &c->pool[--c->npool]);
   } else {
     err = req_init(&call->r, &c->cfg);
   }
   if (err == NULL && curl_easy_setopt(call->r.easy, CURLOPT_PRIVATE, (void *)call) != CURLE_OK)
     err = "cannot set CURLOPT_PRIVATE";
-  return err;
+  if (err != NULL) { /* a handle half made, or that refused an option: not to be pooled */
+    sc_handle h;
+    req_release(&call->r, &h);
+    handle_free(&h);
+    return err;
+  }
+  c->attached++;
+  return NULL;
+}
+
+/* Gives the idle call's handle back to the client's pool (or frees it). */
+static void call_release(sc_client *c, sc_call *call) {
+  sc_handle h;
+  if (call->r.easy == NULL) return;
+  req_release(&call->r, &h);
+  c->attached--;
+  if (c->npool == c->pool_cap && c->pool_cap < SC_POOL_MAX && !c->closed) {
+    int cap = c->pool_cap ? 2 * c->pool_cap : 8;
+    sc_handle *p = (sc_handle *)realloc(c->pool, (size_t)cap * sizeof *p);
+    if (p != NULL) {
+      c->pool = p;
+      c->pool_cap = cap;
+    }
+  }
+  if (c->npool < c->pool_cap && !c->closed) c->pool[c->npool++] = h;
+  else handle_free(&h);
 }
 
 /* Takes call out of its client: out of the multi if running, out of the
@@ -159,14 +185,7 @@ static void call_detach(sc_call *call, int free_now) {
     if (call->next) call->next->prev = call->prev;
     call->prev = call->next = NULL;
     call->client = NULL;
-    if (free_now && !c->has_spare && !c->closed && call->r.easy != NULL) {
-      buf_reset(&call->r.body); /* kept for the next call, unless large */
-      buf_reset(&call->r.resp);
-      buf_reset(&call->r.head);
-      c->spare = call->r;
-      c->has_spare = 1;
-      memset(&call->r, 0, sizeof call->r);
-    }
+    if (free_now) call_release(c, call);
   }
   if (free_now) req_free(&call->r);
   call->state = CALL_CLOSED;
@@ -213,8 +232,10 @@ static int l_client_close(lua_State *L) {
   if (!c->closed) {
     c->closed = 1;
     while (c->calls != NULL) call_detach(c->calls, !c->calls->busy);
-    if (c->has_spare) req_free(&c->spare);
-    c->has_spare = 0;
+    for (int i = 0; i < c->npool; i++) handle_free(&c->pool[i]);
+    free(c->pool);
+    c->pool = NULL;
+    c->npool = c->pool_cap = 0;
     if (c->multi != NULL) curl_multi_cleanup(c->multi); /* closes sockets through c->socks */
     c->multi = NULL;
     free(c->socks.v);
@@ -460,9 +481,21 @@ static int l_client_new(lua_State *L) {
   /* A handle made now checks the options, so a bad one fails here, and
    * the first call finds it ready. */
   {
-    const char *err = req_init(&c->spare, &c->cfg);
-    c->has_spare = 1;
-    if (err != NULL) return luaL_error(L, "core.new: %s", err);
+    sc_request r;
+    const char *err;
+    memset(&r, 0, sizeof r);
+    err = req_init(&r, &c->cfg);
+    if (err == NULL) {
+      c->pool = (sc_handle *)malloc(8 * sizeof *c->pool);
+      if (c->pool == NULL) err = "not enough memory";
+      else c->pool_cap = 8;
+    }
+    if (err != NULL) {
+      req_free(&r);
+      return luaL_error(L, "core.new: %s", err);
+    }
+    req_release(&r, &c->pool[c->npool++]);
+    req_free(&r);
   }
   return 1;
 }
@@ -828,7 +861,6 @@ static int restart(lua_State *L, sc_client *c, const sc_endpoint *ep) {
  * slot (the client at slot 1), linked into the client's list. Raises if
  * the client is closed or no handle can be had. */
 static sc_call *new_call(lua_State *L, sc_client *c, int slot) {
-  const char *err;
   sc_call *call = (sc_call *)lua_newuserdatauv(L, sizeof *call, 1); /* ... call */
   memset(call, 0, sizeof *call);
   call->state = CALL_CLOSED;
@@ -838,11 +870,7 @@ static sc_call *new_call(lua_State *L, sc_client *c, int slot) {
   lua_setiuservalue(L, slot, 1); /* the client outlives its calls */
   /* Both allocated: a finaliser may have closed the client. */
   if (c->closed) luaL_argerror(L, 1, "the client is closed");
-  err = call_acquire(c, call);
-  if (err != NULL) {
-    req_free(&call->r);
-    luaL_error(L, "core.start: %s", err);
-  }
+  req_config(&call->r, &c->cfg); /* the handle comes at the first send */
   call->client = c;
   call->state = CALL_IDLE;
   call->next = c->calls;
@@ -1188,7 +1216,26 @@ static int l_call_options(lua_State *L) {
   return 0;
 }
 
-/* core.submit(call): sends an idle call (again, for a retry). */
+/* core.release(call): gives an idle call's easy handle back to its
+ * client's pool, until its next send: a request waiting out a backoff,
+ * or done, then holds none. */
+static int l_call_release(lua_State *L) {
+  sc_call *call = check_call(L, 1);
+  if (call->client != NULL && call->state == CALL_IDLE && !call->busy) call_release(call->client, call);
+  return 0;
+}
+
+/* core.handles(handle) -> attached, pooled: the easy handles the client's
+ * calls hold, and those in its pool. */
+static int l_client_handles(lua_State *L) {
+  sc_client *c = check_client(L, 1);
+  lua_pushinteger(L, c->attached);
+  lua_pushinteger(L, c->npool);
+  return 2;
+}
+
+/* core.submit(call) -> key: sends an idle call (again, for a retry); the
+ * key names it in what core.perform reports done. */
 static int l_submit(lua_State *L) {
   sc_call *call = check_call(L, 1);
   sc_client *c = call->client;
@@ -1196,11 +1243,16 @@ static int l_submit(lua_State *L) {
   if (call->state != CALL_IDLE) return luaL_argerror(L, 1, "the call is not idle");
   if (call->unloaded) return luaL_argerror(L, 1, "the call's last reload failed; reload it");
   call->restarts = 0;
+  if (call->r.easy == NULL) {
+    const char *err = call_acquire(c, call);
+    if (err != NULL) return luaL_error(L, "core.submit: %s", err);
+  }
   if (req_prepare(&call->r, call->ep->method, !call->ep->idempotent) != NULL ||
       curl_multi_add_handle(c->multi, call->r.easy) != CURLM_OK)
     return luaL_error(L, "cannot start the request");
   call->state = CALL_RUNNING;
-  return 0;
+  lua_pushlightuserdata(L, (void *)call); /* its key in core.perform's list */
+  return 1;
 }
 
 /* How many connections with stale input in a row a transfer may refuse
@@ -1208,11 +1260,12 @@ static int l_submit(lua_State *L) {
  * when many pooled connections went bad at once. */
 #define SC_MAX_STALE 16
 
-/* Marks the calls that libcurl reports finished; returns how many. A
- * transfer that on_prereq stopped before it sent anything (a stale
+/* Marks the calls that libcurl reports finished, appending each one's key
+ * (core.submit's) to the table at out if out is not 0; returns how many.
+ * A transfer that on_prereq stopped before it sent anything (a stale
  * connection) starts again at once, on another connection: the request
  * has not been made, so this is not an attempt. */
-static int collect_done(sc_client *c) {
+static int collect_done(lua_State *L, sc_client *c, int out) {
   CURLMsg *m;
   int left, n = 0;
   while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
@@ -1234,22 +1287,33 @@ static int collect_done(sc_client *c) {
       call->rc = rc;
       call->state = CALL_DONE;
       n++;
+      if (out) { /* the call is done whatever this costs: a raise here loses only the news */
+        lua_pushlightuserdata(L, (void *)call);
+        lua_rawseti(L, out, (lua_Integer)lua_rawlen(L, out) + 1);
+      }
     }
   }
   return n;
 }
 
-/* core.perform(handle [, wait]) -> running, finished
+/* core.perform(handle [, wait [, done]]) -> running, finished
  * Moves every running call of the client forward without blocking; with
  * wait (seconds) and nothing finished yet, first waits up to that long
- * for network activity. */
+ * for network activity. The keys of the calls that finished are appended
+ * to the table done, in the order they finished: a round then visits
+ * those, not every call in flight. */
 static int l_perform(lua_State *L) {
   sc_client *c = check_client(L, 1);
   double wait = luaL_optnumber(L, 2, 0);
-  int running = 0, done;
+  int running = 0, done, out = 0;
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    out = 3;
+  }
+  lua_settop(L, 3);
   if (curl_multi_perform(c->multi, &running) != CURLM_OK)
     return luaL_error(L, "curl_multi_perform failed");
-  done = collect_done(c);
+  done = collect_done(L, c, out);
   if (done == 0 && running > 0 && wait > 0) {
     int ms = wait >= 3600 ? 3600000 : (int)ceil(wait * 1000);
 #if LIBCURL_VERSION_NUM >= 0x074200
@@ -1259,7 +1323,7 @@ static int l_perform(lua_State *L) {
 #endif
     if (curl_multi_perform(c->multi, &running) != CURLM_OK)
       return luaL_error(L, "curl_multi_perform failed");
-    done = collect_done(c);
+    done = collect_done(L, c, out);
   }
   lua_pushinteger(L, running);
   lua_pushinteger(L, done);

@@ -442,6 +442,8 @@ static const luaL_Reg module_funcs[] = {
   { "array", l_array },
   { "schema", l_schema },
   { "submit", l_submit },
+  { "release", l_call_release },
+  { "handles", l_client_handles },
   { "perform", l_perform },
   { "finish", l_finish },
   { "state", l_call_state },

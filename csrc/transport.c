@@ -305,36 +305,38 @@ static const char *req_bind(sc_request *r) {
   return NULL;
 }
 
-/* Returns NULL, or what went wrong. On failure the caller still owns r
- * and releases it with req_free. */
-static const char *req_init(sc_request *r, const sc_config *c) {
-  static const char *const fixed[] = {
-    "Accept: application/json",
-    "Expect:", /* no 100-continue round trip for larger bodies */
-    "Content-Type: application/json", /* last: only with a body */
-  };
-  const size_t n = sizeof fixed / sizeof fixed[0];
-  struct curl_slist *h;
+/* The header lines every request sends, with a JSON body and without
+ * one. Without JSON, no Content-Type at all: an empty POST body would
+ * otherwise go as application/x-www-form-urlencoded. */
+#define SC_FIXED_HEADERS 3
+static const char *const sc_fixed_headers[2][SC_FIXED_HEADERS] = {
+  { "Accept: application/json", "Expect:" /* no 100-continue round trip */, "Content-Type: application/json" },
+  { "Accept: application/json", "Expect:", "Content-Type:" },
+};
+
+/* A call's settings from the client's, before it has a handle. */
+static void req_config(sc_request *r, const sc_config *c) {
   r->max_bytes = c->max_bytes;
   r->socks = c->socks;
   r->timeout_ms = r->timeout_set = c->timeout_ms;
+}
+
+/* Makes r a new easy handle, with every option that is the same for all
+ * its exchanges. Returns NULL, or what went wrong. On failure the caller
+ * still owns r and releases it with req_free. */
+static const char *req_init(sc_request *r, const sc_config *c) {
+  struct curl_slist *h;
+  req_config(r, c);
   r->easy = curl_easy_init();
   if (r->easy == NULL) return "curl_easy_init failed";
-  for (size_t i = 0; i < n; i++) {
-    h = curl_slist_append(r->headers, fixed[i]);
-    if (h == NULL) return "not enough memory";
-    r->headers = h;
-    if (i + 1 < n) {
-      h = curl_slist_append(r->headers_plain, fixed[i]);
+  for (int k = 0; k < 2; k++) {
+    struct curl_slist **list = k == 0 ? &r->headers : &r->headers_plain;
+    for (int i = 0; i < SC_FIXED_HEADERS; i++) {
+      h = curl_slist_append(*list, sc_fixed_headers[k][i]);
       if (h == NULL) return "not enough memory";
-      r->headers_plain = h;
+      *list = h;
     }
   }
-  /* Without JSON, no Content-Type at all: an empty POST body would
-   * otherwise go as application/x-www-form-urlencoded. */
-  h = curl_slist_append(r->headers_plain, "Content-Type:");
-  if (h == NULL) return "not enough memory";
-  r->headers_plain = h;
   r->headers_set = 0;
   SETOPT(CURLOPT_NOSIGNAL, 1L);
   SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
@@ -418,16 +420,16 @@ static int same_header(const char *line, const char *name, size_t len) {
  * rather than libcurl sending both. Returns 0 when memory runs out. */
 static int req_set_headers(sc_request *r, const char *const *extra, int n) {
   struct curl_slist *lists[2] = { NULL, NULL };
-  const struct curl_slist *base[2] = { r->headers, r->headers_plain };
   for (int k = 0; k < 2; k++) {
-    for (const struct curl_slist *h = base[k]; h != NULL; h = h->next) {
-      const char *colon = strchr(h->data, ':');
-      size_t len = colon != NULL ? (size_t)(colon - h->data) : strlen(h->data);
+    for (int f = 0; f < SC_FIXED_HEADERS; f++) {
+      const char *line = sc_fixed_headers[k][f];
+      const char *colon = strchr(line, ':');
+      size_t len = colon != NULL ? (size_t)(colon - line) : strlen(line);
       int replaced = 0;
       for (int i = 0; i < n && !replaced; i++)
-        replaced = same_header(extra[i], h->data, len);
+        replaced = same_header(extra[i], line, len);
       if (!replaced) {
-        struct curl_slist *t = curl_slist_append(lists[k], h->data);
+        struct curl_slist *t = curl_slist_append(lists[k], line);
         if (t == NULL) goto fail;
         lists[k] = t;
       }
@@ -446,6 +448,45 @@ fail:
   curl_slist_free_all(lists[0]);
   curl_slist_free_all(lists[1]);
   return 0;
+}
+
+/* An easy handle with its header lists, between two calls: the client
+ * keeps a pool of them, so that a call holds one only while its request
+ * is on the wire (a queued request costs no handle). */
+typedef struct sc_handle {
+  CURL *easy;
+  struct curl_slist *headers, *headers_plain;
+} sc_handle;
+
+/* Gives r the handle h, its callbacks pointed at r. What the handle holds
+ * from its last call (URL, headers, timeout, reuse rule) is set again at
+ * the next exchange. */
+static const char *req_attach(sc_request *r, const sc_handle *h) {
+  r->easy = h->easy;
+  r->headers = h->headers;
+  r->headers_plain = h->headers_plain;
+  r->headers_set = -1;
+  r->timeout_set = -1;
+  r->once = -1;
+  r->url_set.len = 0;
+  return req_bind(r);
+}
+
+/* Takes r's handle out, into h. */
+static void req_release(sc_request *r, sc_handle *h) {
+  h->easy = r->easy;
+  h->headers = r->headers;
+  h->headers_plain = r->headers_plain;
+  r->easy = NULL;
+  r->headers = r->headers_plain = NULL;
+}
+
+static void handle_free(sc_handle *h) {
+  if (h->easy != NULL) curl_easy_cleanup(h->easy);
+  curl_slist_free_all(h->headers);
+  curl_slist_free_all(h->headers_plain);
+  h->easy = NULL;
+  h->headers = h->headers_plain = NULL;
 }
 
 static void req_free(sc_request *r) {

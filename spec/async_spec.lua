@@ -574,13 +574,24 @@ describe("random sequences of operations", function()
   end
 
   local function balanced(client)
-    local running = 0
-    for _, r in ipairs(client._requests) do
-      if r.state == "running" then running = running + 1 end
+    local running, queued, live, inflight = 0, 0, 0, 0
+    for r in pairs(client._live) do
+      live = live + 1
+      if r.state == "running" then
+        running = running + 1
+        assert.equal(r, client._inflight[r.key])
+      end
+      if r.state == "queued" then queued = queued + 1 end
       assert.are_not.equal("done", r.state)
     end
+    for _ in pairs(client._inflight) do inflight = inflight + 1 end
     assert.equal(running, client._running)
+    assert.equal(running, inflight)
+    assert.equal(queued, client._nqueued)
+    assert.equal(live, client._nlive)
     assert.truthy(client._running <= client.max_concurrent)
+    -- a transfer handle for each request on the wire, and for no other
+    assert.equal(running, (core.handles(client._handle)))
   end
 
   for seed = 1, 6 do

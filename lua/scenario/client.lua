@@ -201,11 +201,22 @@ function Client.new(opts)
     _logger = opts.logger,
     max_concurrent = opts.max_concurrent or 8,
     _yield = opts.yield_in_coroutines == true,
-    _requests = {}, -- unfinished, in the order they were made
+    -- The request machine. Every structure is kept so that a round costs
+    -- what moved in it, not what is pending: a queue of requests waiting
+    -- for a slot, a heap of backoffs by their time, the running ones by
+    -- their call's key, and the keys the core reports done.
+    _live = {},     -- unfinished requests -> the order they were made in
+    _nlive = 0,
+    _seq = 0,
+    _queue = {}, _qhead = 1, _qtail = 0, -- waiting for a slot, first in first out
+    _nqueued = 0,
+    _heap = {},     -- {t, req} entries of backoffs, earliest first
+    _inflight = {}, -- a running call's key -> its request
+    _done = {},     -- keys of calls the core reported done, not yet taken
+    _spare_done = false, -- an empty list for the next _done
     _waiters = {},  -- unfinished waits for a training (scenario.training)
-    _running = 0,   -- how many of them have a transfer in flight
+    _running = 0,   -- how many requests have a transfer in flight
     _ended = {},    -- finished in this round, callbacks not yet run
-    _reap_copy = false, -- a spare list for _reap
     _direct_call = false, -- an idle core call that _direct reuses
     _recorder = recorder or false, -- scenario.recording, with record
   }, Client)
@@ -251,9 +262,7 @@ function Client:close()
   local waits = self._waiters
   self._waiters = {}
   for i = 1, #waits do waits[i]:cancel() end
-  local list = self._requests
-  self._requests = {}
-  for i = 1, #list do list[i]:cancel() end
+  for _, r in ipairs(self:_live_list()) do r:cancel() end
   self._handle:close()
 end
 Client.__close = Client.close
@@ -389,7 +398,10 @@ function Client:_start(ep, body, query, opts, now, p1, p2)
   local call, err = self:_call(ep, body, query, opts, nil, p1, p2)
   if call == nil then return nil, err end
   local req = Request.new(self, ep, call, opts.on_done, opts.max_retries, opts.headers)
-  self._requests[#self._requests + 1] = req
+  self._seq = self._seq + 1
+  self._live[req] = self._seq
+  self._nlive = self._nlive + 1
+  self:_enqueue(req)
   if now then
     local ok, perr = pcall(self._pump, self, 0)
     if not ok then -- the caller gets the error, so no request may linger
@@ -400,15 +412,89 @@ function Client:_start(ep, body, query, opts, now, p1, p2)
   return req
 end
 
--- Drops a finished request from the list.
-function Client:_forget(req)
-  local list = self._requests
-  for i = 1, #list do
-    if list[i] == req then
-      table.remove(list, i)
-      return
-    end
+-- Puts a queued request at the end of the queue.
+function Client:_enqueue(req)
+  self._qtail = self._qtail + 1
+  self._queue[self._qtail] = req
+  self._nqueued = self._nqueued + 1
+end
+
+-- The next queued request, or nil. Entries of requests that left the
+-- queue meanwhile (cancelled) are dropped as they come.
+function Client:_dequeue()
+  local q = self._queue
+  while self._qhead <= self._qtail do
+    local r = q[self._qhead]
+    q[self._qhead] = nil
+    self._qhead = self._qhead + 1
+    if r.state == "queued" then return r end
   end
+  self._qhead, self._qtail = 1, 0
+end
+
+-- Backs req off until time t (a min-heap of {t, req}). An entry whose
+-- request has moved on, or was scheduled again, is dropped when it comes
+-- up: no entry is ever searched for.
+function Client:_schedule(req, t)
+  req.state, req.not_before = "backoff", t
+  local h = self._heap
+  local i = #h + 1
+  local e = { t, req }
+  while i > 1 do
+    local up = (i - i % 2) / 2
+    if h[up][1] <= t then break end
+    h[i] = h[up]
+    i = up
+  end
+  h[i] = e
+end
+
+local function heap_pop(h)
+  local n = #h
+  local top, last = h[1], h[n]
+  h[n] = nil
+  n = n - 1
+  if n > 0 then
+    local i = 1
+    while true do
+      local l = 2 * i
+      if l > n then break end
+      if l < n and h[l + 1][1] < h[l][1] then l = l + 1 end
+      if h[l][1] >= last[1] then break end
+      h[i] = h[l]
+      i = l
+    end
+    h[i] = last
+  end
+  return top
+end
+
+-- The earliest backoff still waiting: its entry, after dropping stale ones.
+function Client:_heap_top()
+  local h = self._heap
+  while h[1] do
+    local e = h[1]
+    local r = e[2]
+    if r.state == "backoff" and r.not_before == e[1] then return e end
+    heap_pop(h)
+  end
+end
+
+-- Drops a finished request.
+function Client:_forget(req)
+  if self._live[req] then
+    self._live[req] = nil
+    self._nlive = self._nlive - 1
+  end
+end
+
+-- The unfinished requests, in the order they were made.
+function Client:_live_list()
+  local list = {}
+  for r in pairs(self._live) do list[#list + 1] = r end
+  local live = self._live
+  table.sort(list, function(a, b) return live[a] < live[b] end)
+  return list
 end
 
 -- Seconds the next blocking wait may last: until the next backoff ends,
@@ -425,10 +511,9 @@ end
 -- deadline; math.huge if nothing.
 function Client:_due(now)
   local due = math.huge
-  for _, r in ipairs(self._requests) do
-    if r.state == "queued" then return now end
-    if r.state == "backoff" and r.not_before < due then due = r.not_before end
-  end
+  if self._nqueued > 0 then return now end
+  local top = self:_heap_top()
+  if top then due = top[1] end
   for _, w in ipairs(self._waiters) do
     local d = w:_due()
     if d < due then due = d end
@@ -450,50 +535,61 @@ end
 -- One round: fill free slots (queued requests, then backoffs that are
 -- due), move the transfers (waiting up to `wait` seconds for the network),
 -- and handle every call that finished. Callbacks run last, on a
--- consistent list, and may cancel or start requests.
+-- consistent list, and may cancel or start requests. What a round costs
+-- is what moved in it: the requests it sends and the calls that finished.
 function Client:_pump(wait)
-  local list, t = self._requests, self._transport
+  local t = self._transport
   if self._waiters[1] ~= nil then
     -- Before the sends, so that a poll started here goes out in this round.
     local now, waits = core.now(), {}
     for i, w in ipairs(self._waiters) do waits[i] = w end
     for _, w in ipairs(waits) do w:_step(now) end
   end
-  if list[1] ~= nil then
-    local now = core.now()
-    for _, r in ipairs(list) do
-      if self._running >= self.max_concurrent then break end
-      if r.state == "queued" or (r.state == "backoff" and r.not_before <= now) then
-        r:_send()
+  if self._nlive > 0 or self._done[1] ~= nil or self._reap_failed then
+    while self._running < self.max_concurrent and self._nqueued > 0 do
+      local r = self:_dequeue()
+      if not r then break end
+      r:_send()
+    end
+    if self._running < self.max_concurrent and self._heap[1] then
+      local now = core.now()
+      while self._running < self.max_concurrent do
+        local e = self:_heap_top()
+        if not e or e[1] > now then break end
+        heap_pop(self._heap)
+        e[2]:_send()
       end
     end
     -- After a raise part-way through a round, calls that libcurl has
-    -- already reported done are still waiting here: look again.
-    if self._running > 0 or self._unreaped then
-      local _, finished = t.perform(self._handle, wait)
-      if finished > 0 or self._unreaped then
-        self._unreaped = true
-        self:_reap()
-        self._unreaped = false
+    -- already reported done may be in no list: the next round asks every
+    -- running call.
+    if self._running > 0 or self._done[1] ~= nil or self._reap_failed then
+      local _, finished = t.perform(self._handle, wait, self._done)
+      if finished > 0 or self._done[1] ~= nil or self._reap_failed then
+        local scan = self._reap_failed
+        self._reap_failed = true
+        self:_reap(scan)
+        self._reap_failed = false
       end
     end
   end
   self:_notify_ended()
 end
 
--- Takes the result of every done call, over a copy of the list:
--- finalisers may cancel or start requests meanwhile.
-function Client:_reap()
-  local list, t = self._requests, self._transport
-  -- The copy is kept for the next round; a nested round (from a
-  -- finaliser) finds none and makes its own.
-  local copy, n = self._reap_copy or {}, #list
-  self._reap_copy = nil
-  for i = 1, n do copy[i] = list[i] end
-  local ended = self._ended
-  for i = 1, n do
-    local r = copy[i]
-    if r.state == "running" and t.state(r.call) == "done" then
+-- Takes the result of every call reported done. The list is swapped for
+-- an empty one first: finalisers may cancel or start requests meanwhile,
+-- and a nested round (from a finaliser) reports into the new one. A
+-- transport that gives no keys, or a round that raised part-way, falls
+-- back to asking every running call.
+function Client:_reap(scan)
+  local t = self._transport
+  local done = self._done
+  self._done = self._spare_done or {}
+  self._spare_done = false
+  local ended, inflight = self._ended, self._inflight
+  local function take(r)
+    -- The key may be a call's that ended, its memory now another's: ask.
+    if r and r.state == "running" and t.state(r.call) == "done" then
       r:_finished()
       if r.state == "done" then
         self:_forget(r)
@@ -501,8 +597,17 @@ function Client:_reap()
       end
     end
   end
-  for i = 1, n do copy[i] = nil end
-  self._reap_copy = copy
+  if scan or self._scan then
+    local list = {}
+    for _, r in pairs(inflight) do list[#list + 1] = r end
+    local live = self._live
+    table.sort(list, function(a, b) return (live[a] or 0) < (live[b] or 0) end)
+    for _, r in ipairs(list) do take(r) end
+  else
+    for i = 1, #done do take(inflight[done[i]]) end
+  end
+  for i = #done, 1, -1 do done[i] = nil end
+  self._spare_done = done
 end
 
 -- Runs the callbacks of the requests that ended in a round.
@@ -517,7 +622,7 @@ end
 function Client:poll()
   check_self(self, "poll")
   self:_pump(0)
-  local n = #self._requests + #self._waiters
+  local n = self._nlive + #self._waiters
   for _, w in ipairs(self._waiters) do -- a wait's poll in flight is the wait's, not one more
     if w.req and w.req.state ~= "done" then n = n - 1 end
   end
@@ -542,7 +647,7 @@ end
 -- yield comes before the request exists, and a failure sends nothing.
 function Client:_blocking(ep, body, query, opts, p1, p2)
   local yields = self:_yields()
-  if not yields and self._requests[1] == nil then
+  if not yields and self._nlive == 0 then
     return self:_direct(ep, body, query, opts, p1, p2)
   end
   if yields and not coroutine.isyieldable then coroutine.yield() end
@@ -586,10 +691,13 @@ function Client:_direct(ep, body, query, opts, p1, p2)
   local t, handle = self._transport, self._handle
   while true do
     req:_send()
-    repeat t.perform(handle, 1) until t.state(call) ~= "running"
     -- These waits also collect what finished for any requests started
-    -- meanwhile: the next round must look for them.
-    if self._requests[1] ~= nil then self._unreaped = true end
+    -- meanwhile: into the list the next round takes.
+    repeat t.perform(handle, 1, self._done) until t.state(call) ~= "running"
+    if self._nlive == 0 then -- only this call's key: nothing for a round to take
+      local done = self._done
+      for i = #done, 1, -1 do done[i] = nil end
+    end
     -- A finaliser, the transport or the logger may close the client at
     -- any of these steps; the call then ends as the machine's would.
     if self._closed then return nil, cancelled(req.attempts) end

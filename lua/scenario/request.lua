@@ -44,6 +44,7 @@ function Request.reset(t, client, ep, call, on_done, max_retries, headers)
   t.state = "queued"
   t.r1, t.r2, t.t0, t.not_before = false, false, false, false
   t.keep_call = false -- on completion, the call stays the caller's (a direct call)
+  t.key = false -- its call's key while it runs (Client._inflight)
   t.callback_error = nil
   return setmetatable(t, Request)
 end
@@ -53,7 +54,7 @@ function Request.new(client, ep, call, on_done, max_retries, headers)
   return Request.reset({
     client = false, ep = false, endpoint = false, idempotent = false, call = false, on_done = false,
     attempts = 0, max_retries = 0, state = false, r1 = false, r2 = false, t0 = false, not_before = false,
-    keep_call = false, headers = false,
+    keep_call = false, headers = false, key = false,
   }, client, ep, call, on_done, max_retries, headers)
 end
 
@@ -65,12 +66,21 @@ end
 -- changes only once submit has succeeded, so a raise leaves it as it was.
 function Request:_send()
   local c = self.client
-  c._transport.submit(self.call)
+  local key = c._transport.submit(self.call)
+  if self.state == "queued" and not self.keep_call then c._nqueued = c._nqueued - 1 end
   self.attempts = self.attempts + 1
   self.state = "running"
   -- A direct call is in no list and takes no slot: should anything raise
   -- before it finishes, there is no count to give back.
-  if not self.keep_call then c._running = c._running + 1 end
+  if not self.keep_call then
+    c._running = c._running + 1
+    if key == nil then -- a transport that names no calls: rounds ask each one
+      key = self
+      c._scan = true
+    end
+    self.key = key
+    c._inflight[key] = self
+  end
   if c._logger then
     c:_log("debug", "%s: attempt %d of %d", c:_where(self.call, self.endpoint), self.attempts,
       self.max_retries + 1)
@@ -167,7 +177,10 @@ end
 function Request:_finished()
   local c = self.client
   self.state = "finishing"
-  if not self.keep_call then c._running = c._running - 1 end
+  if not self.keep_call then
+    c._running = c._running - 1
+    c._inflight[self.key] = nil
+  end
   local call = self.call
   local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
   if self.state == "done" then return end
@@ -177,8 +190,16 @@ function Request:_finished()
   -- The policy logs, and allocates: a cancel made meanwhile stands.
   if self.state == "done" then return end
   if delay == nil then return self:_complete(a, b, true) end
-  self.state = "backoff"
-  self.not_before = core.now() + delay
+  -- Waiting out a backoff holds no transfer handle: it goes back to the
+  -- client's pool until the next attempt.
+  if not self.keep_call then
+    local release = c._transport.release
+    if release then release(call) end
+    c:_schedule(self, core.now() + delay)
+  else
+    self.state = "backoff"
+    self.not_before = core.now() + delay
+  end
 end
 
 -- Writes the attempt that just ended to the client's recording, if it
@@ -259,7 +280,7 @@ function Request:wait(timeout)
       local d = self.not_before - now
       if left and d > left then d = left end
       if d > 0 then c._sleep(d) end
-      if not left or d < left then self.not_before = now end -- served
+      if not left or d < left then c:_schedule(self, now) end -- served
       now = core.now()
       left = deadline and math.max(0, deadline - now)
     end
@@ -282,7 +303,12 @@ function Request:cancel()
   check_self(self, "cancel")
   if self.state == "done" then return false end
   local c = self.client
-  if self.state == "running" then c._running = c._running - 1 end
+  if self.state == "running" then
+    c._running = c._running - 1
+    c._inflight[self.key] = nil
+  elseif self.state == "queued" then
+    c._nqueued = c._nqueued - 1
+  end
   self:_complete(nil, errors.new("cancelled", "the request was cancelled", { attempts = self.attempts }))
   c:_forget(self)
   return true

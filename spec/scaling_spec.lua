@@ -1,0 +1,93 @@
+-- The request machine at scale (lua/scenario/client.lua): a queued
+-- request holds no transfer handle, a round visits only the transfers
+-- that progressed, and results come in the order the transfers ended.
+-- Counted, not timed.
+local helper = require "spec.helper"
+local replay = require "spec.support.replay"
+local core = require "scenario.core"
+
+local server
+before_each(function()
+  server = replay.server()
+  server.reset()
+end)
+
+local function answer(delay)
+  local r = replay.fixture("get_model").response
+  return { status = 200, headers = r.headers, body = r.body, delay = delay }
+end
+
+describe("a queued request", function()
+  it("holds no transfer handle until it gets a slot, and gives it back when done", function()
+    local c = helper.client { max_concurrent = 2 }
+    for _ = 1, 40 do server.enqueue(answer(0.05)) end
+    local reqs = {}
+    for i = 1, 40 do reqs[i] = assert(c:get_model_async("m" .. i)) end
+    local attached, pooled = core.handles(c._handle)
+    assert.equal(2, attached) -- the two on the wire; 38 queued hold none
+    assert.equal(38, c._nqueued)
+    assert.is_true(pooled <= 1, pooled)
+    local most = 0
+    while c:poll() > 0 do
+      most = math.max(most, (core.handles(c._handle)))
+      core.sleep(0.002)
+    end
+    assert.equal(2, most)
+    attached, pooled = core.handles(c._handle)
+    assert.equal(0, attached)
+    assert.is_true(pooled >= 1 and pooled <= 2, pooled) -- reused, not one per request
+    for _, r in ipairs(reqs) do assert.is_table((r:result())) end
+  end)
+
+  it("waiting out a backoff holds none either", function()
+    local c = helper.client { max_retries = 1, sleep = function() end }
+    server.enqueue({ status = 503, headers = {}, body = "" }, answer())
+    local req = assert(c:get_model_async("m1"))
+    while req.state ~= "backoff" do c:poll() core.sleep(0.001) end
+    assert.equal(0, (core.handles(c._handle)))
+    assert.is_table((req:wait()))
+  end)
+end)
+
+describe("a round", function()
+  it("visits only the transfers that progressed, however many are pending", function()
+    local asked = 0
+    local counting = setmetatable({
+      state = function(call) asked = asked + 1 return core.state(call) end,
+    }, { __index = core })
+    local c = helper.client { max_concurrent = 300, transport = counting }
+    local ended = 0
+    for _ = 1, 200 do server.enqueue(answer(0.4)) end
+    asked = 0
+    for i = 1, 200 do
+      assert(c:get_model_async("m" .. i, nil, { on_done = function() ended = ended + 1 end }))
+    end
+    -- 200 on the wire: each round asks about the transfers that ended in
+    -- it and about no other, however many are still pending
+    assert.equal(ended, asked)
+    local rounds = 0
+    while c:poll() > 0 do
+      rounds = rounds + 1
+      assert.equal(ended, asked) -- a round in which none ended asked about none
+      core.sleep(0.002)
+    end
+    assert.equal(200, ended)
+    assert.equal(200, asked)
+    assert.is_true(rounds > 0)
+  end)
+
+  it("hands results over in the order the transfers ended", function()
+    local c = helper.client { max_concurrent = 8 }
+    local order = {}
+    -- each request takes the next answer as it arrives; the delays make the
+    -- first to arrive the last to end
+    server.enqueue(answer(0.6), answer(0.2), answer(0.4))
+    for i = 1, 3 do
+      assert(c:get_model_async("m" .. i, nil, { on_done = function() order[#order + 1] = i end }))
+      -- one at a time onto the wire, so that they reach the server in order
+      while #server.requests() < i do c:poll() core.sleep(0.001) end
+    end
+    while c:poll() > 0 do core.sleep(0.005) end
+    assert.same({ 2, 3, 1 }, order)
+  end)
+end)
