@@ -708,6 +708,19 @@ static int scrub(sc_buf *b, const sc_client *c) {
   return 1;
 }
 
+/* Ends the walk of a call's arguments: with problems, pushes nil and the
+ * validation error and returns 0; else drops the walk's two stack slots
+ * (its problems and cache) and returns 1. */
+static int walk_passed(lua_State *L, sc_walk *w) {
+  if (w->nerr > 0) {
+    lua_pushnil(L);
+    push_problems(L, w, "validation");
+    return 0;
+  }
+  lua_pop(L, 2);
+  return 1;
+}
+
 /* Checks the path parameters (np of them from stack slot params), the
  * body (with pass-through extra) and the query against ep and, when they
  * pass, loads r with the URL and body of the exchange. Returns 1, or 0
@@ -742,12 +755,7 @@ static int call_check(lua_State *L, sc_request *r, const sc_client *c, const sc_
     }
     path_pop(&w);
   }
-  if (w.nerr > 0) {
-    lua_pushnil(L);
-    push_problems(L, &w, "validation");
-    return 0;
-  }
-  lua_pop(L, 2); /* the walk's problems slot and cache */
+  if (!walk_passed(L, &w)) return 0;
   build_url(L, &r->url, c->base_url, ep, params, query);
   return 1;
 }
@@ -1033,10 +1041,7 @@ static int raw_check(lua_State *L, sc_request *r, const sc_client *c, const char
   r->untyped = body == 0;
   if (body) {
     check_generic(&w, body);
-    if (!w.stopped && w.out != NULL && w.out->len > w.max_bytes) {
-      w.values = w.max_bytes;
-      walk_count(&w);
-    }
+    walk_check_size(&w);
   }
   if (query) {
     w.out = NULL;
@@ -1049,12 +1054,7 @@ static int raw_check(lua_State *L, sc_request *r, const sc_client *c, const char
     }
     path_pop(&w);
   }
-  if (w.nerr > 0) {
-    lua_pushnil(L);
-    push_problems(L, &w, "validation");
-    return 0;
-  }
-  lua_pop(L, 2); /* the walk's problems slot and cache */
+  if (!walk_passed(L, &w)) return 0;
   buf_reset(&r->url);
   ok = buf_adds(&r->url, c->base_url) && put_raw_path(&r->url, path, plen);
   if (ok && query) {

@@ -619,6 +619,15 @@ static void check_value(sc_walk *w, int idx, const sc_type *t) {
 
 /* Walks body (and pass-through extra, 0 if none) against the endpoint's
  * body schema. A nil body stands for an empty one. */
+/* Stops the walk if what it wrote passed max_bytes: the last value may
+ * have passed the cap on its own, after walk_count last looked. */
+static void walk_check_size(sc_walk *w) {
+  if (!w->stopped && w->out != NULL && w->out->len > w->max_bytes) {
+    w->values = w->max_bytes;
+    walk_count(w);
+  }
+}
+
 static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
   lua_State *L = w->L;
   int type = lua_type(L, body);
@@ -634,11 +643,7 @@ static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
     return;
   }
   check_object(w, body, ep->body, extra);
-  /* The last value may have passed the cap on its own. */
-  if (!w->stopped && w->out != NULL && w->out->len > w->max_bytes) {
-    w->values = w->max_bytes;
-    walk_count(w);
-  }
+  walk_check_size(w);
 }
 
 /* The stack index arg, or 0 where the argument is nil or absent. */
