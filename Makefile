@@ -37,7 +37,7 @@ LUASRC  := $(wildcard lua/scenario/*.lua)
 # stand-in, scenario.testing), and what the specs and checks take besides.
 DEMO_DEBS := $(LUA_DEBS) libcurl4-openssl-dev pkg-config gcc lua-socket
 DEB_PKGS := $(DEMO_DEBS) binutils lua-cjson lua-busted \
-            gzip openssl socat locales valgrind cppcheck clang-tidy lua-check luarocks
+            gzip openssl socat nghttp2-server python3-h2 locales valgrind cppcheck clang-tidy lua-check luarocks
 
 .PHONY: all test check deps demo install clean check-lint
 

@@ -410,12 +410,34 @@ static int collect_secrets(sc_client *c) {
   return ok;
 }
 
+/* What http_version ("1.1", "2" or NULL) asks of libcurl for base.
+ * By default HTTP/2 where TLS negotiates it (ALPN), and HTTP/1.1 over
+ * plain http, where waiting for a connection that might multiplex would
+ * only hold the first requests back. "2" over plain http is HTTP/2 with
+ * prior knowledge (h2c), for a server known to speak it. */
+static void set_http_version(sc_config *cfg, const char *base, const char *version) {
+  static const char https[] = "https://";
+  int tls = 1;
+  for (int i = 0; tls && https[i] != '\0'; i++)
+    tls = base[i] != '\0' && (base[i] | 0x20) == (https[i] | 0x20); /* '|' leaves ':' and '/' */
+  if (version != NULL && strcmp(version, "1.1") == 0) {
+    cfg->http_version = CURL_HTTP_VERSION_1_1;
+    cfg->pipewait = 0;
+  } else if (version != NULL) {
+    cfg->http_version = tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    cfg->pipewait = 1;
+  } else {
+    cfg->http_version = tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
+    cfg->pipewait = tls;
+  }
+}
+
 /* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
  *          max_response_bytes=, max_request_bytes=, user_agent=, ca_file=,
- *          ca_path=, proxy=, strict_responses=} -> handle */
+ *          ca_path=, proxy=, http_version=, strict_responses=} -> handle */
 static int l_client_new(lua_State *L) {
   sc_client *c;
-  const char *base, *user, *password, *ua, *ca_file, *ca_path, *proxy;
+  const char *base, *user, *password, *ua, *ca_file, *ca_path, *proxy, *version;
   size_t blen;
   char ua_default[160];
   lua_Integer maxb, max_req;
@@ -436,6 +458,9 @@ static int l_client_new(lua_State *L) {
   ca_file = opt_string(L, 1, "ca_file");
   ca_path = opt_string(L, 1, "ca_path");
   proxy = opt_string(L, 1, "proxy");
+  version = opt_string(L, 1, "http_version");
+  if (version != NULL && strcmp(version, "1.1") != 0 && strcmp(version, "2") != 0)
+    return luaL_error(L, "core.new: option 'http_version' must be \"1.1\" or \"2\"");
   timeout_ms = opt_millis(L, 1, "timeout", 60);
   connect_ms = opt_millis(L, 1, "connect_timeout", 10);
   maxb = opt_count(L, 1, "max_response_bytes", SC_DEFAULT_MAX_BYTES);
@@ -473,11 +498,14 @@ static int l_client_new(lua_State *L) {
   c->cfg.ca_path = c->ca_path;
   c->cfg.proxy = c->proxy;
   c->cfg.socks = &c->socks;
+  set_http_version(&c->cfg, c->base_url, version);
   c->cfg.timeout_ms = timeout_ms;
   c->cfg.connect_timeout_ms = connect_ms;
   c->cfg.max_bytes = (size_t)maxb;
   c->multi = curl_multi_init();
   if (c->multi == NULL) return luaL_error(L, "core.new: curl_multi_init failed");
+  /* libcurl's default since 7.62, said so that an older one does it too. */
+  (void)curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   /* A handle made now checks the options, so a bad one fails here, and
    * the first call finds it ready. */
   {
@@ -1225,13 +1253,15 @@ static int l_call_release(lua_State *L) {
   return 0;
 }
 
-/* core.handles(handle) -> attached, pooled: the easy handles the client's
- * calls hold, and those in its pool. */
+/* core.handles(handle) -> attached, pooled, opened: the easy handles the
+ * client's calls hold, those in its pool, and how many connections
+ * (sockets) libcurl has opened for the client so far. */
 static int l_client_handles(lua_State *L) {
   sc_client *c = check_client(L, 1);
   lua_pushinteger(L, c->attached);
   lua_pushinteger(L, c->npool);
-  return 2;
+  lua_pushinteger(L, (lua_Integer)c->socks.opened);
+  return 3;
 }
 
 /* core.submit(call) -> key: sends an idle call (again, for a retry); the

@@ -628,6 +628,9 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   /* curl_version() would initialise libldap/libsasl globals it never frees. */
   lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
   lua_setfield(L, -2, "curl_version");
+  /* 0xXXYYZZ, to compare: what the loaded libcurl can do is decided at run time. */
+  lua_pushinteger(L, (lua_Integer)curl_version_info(CURLVERSION_NOW)->version_num);
+  lua_setfield(L, -2, "curl_version_num");
   /* What the linked libcurl offers that the module uses when it can. */
   lua_createtable(L, 0, 1);
   lua_pushboolean(L, sc_forbid_retry_opt != 0);

@@ -87,11 +87,13 @@ typedef struct sc_sock {
 typedef struct sc_socks {
   sc_sock *v;
   size_t n, cap;
+  long opened; /* sockets libcurl has opened for the client, ever */
 } sc_socks;
 
 static int on_sockopt(void *ud, curl_socket_t fd, curlsocktype purpose) {
   sc_socks *ss = (sc_socks *)ud;
   (void)purpose;
+  ss->opened++;
   for (size_t i = 0; i < ss->n; i++) {
     if (ss->v[i].fd == fd) { /* a number closed behind our back and reused */
       memset(&ss->v[i], 0, sizeof ss->v[i]);
@@ -213,6 +215,8 @@ typedef struct sc_config {
   const char *ca_path;  /* directory of PEM certificates, or NULL */
   const char *proxy;    /* NULL: libcurl's environment proxies; "": none */
   sc_socks *socks;      /* where the client's sockets are kept */
+  long http_version;    /* CURLOPT_HTTP_VERSION */
+  int pipewait;         /* wait for a connection that may multiplex (HTTP/2) */
   long timeout_ms;
   long connect_timeout_ms;
   size_t max_bytes;
@@ -351,6 +355,10 @@ static const char *req_init(sc_request *r, const sc_config *c) {
 #endif
   SETOPT(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
   SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
+  SETOPT(CURLOPT_HTTP_VERSION, c->http_version);
+  /* Requests started together then share the first connection once it
+   * says it multiplexes, rather than each opening its own. */
+  if (c->pipewait) SETOPT(CURLOPT_PIPEWAIT, 1L);
   SETOPT(CURLOPT_USERAGENT, c->user_agent);
   SETOPT(CURLOPT_TIMEOUT_MS, c->timeout_ms);
   SETOPT(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);

@@ -26,7 +26,7 @@ local option_types = {
   yield_in_coroutines = "boolean", strict_responses = "boolean",
   ca_file = "string", ca_path = "string", proxy = "string or false",
   sleep = "function", random = "function", transport = "table", logger = "function",
-  record = "string or false",
+  record = "string or false", http_version = "string",
 }
 local option_names = {}
 for name in pairs(option_types) do option_names[#option_names + 1] = name end
@@ -122,6 +122,21 @@ end
 
 -- A CA file given by mistake (a typo, a missing mount) would fail every
 -- request with a certificate error: say so at once instead.
+-- libcurl before 8.0 cannot reuse a cleartext HTTP/2 connection (curl
+-- PR 10643): every call after the first would fail.
+local H2C_REUSE = 0x080000
+
+local function check_http_version(v, base_url)
+  if v ~= nil and v ~= "1.1" and v ~= "2" then
+    argerror(1, "new", ("http_version must be \"1.1\" or \"2\" (or nil, to negotiate), got %q"):format(v), 4)
+  end
+  if v == "2" and not base_url:lower():find("^https://") and core.curl_version_num < H2C_REUSE then
+    argerror(1, "new", ("http_version \"2\" over plain http needs libcurl 8.0 or later (this one is %s, "
+      .. "which fails every call after the first on such a connection); use an https base_url")
+      :format(core.curl_version), 4)
+  end
+end
+
 local function check_ca_file(path)
   if path == nil then return end
   local f, err = io.open(path, "rb")
@@ -163,6 +178,7 @@ function Client.new(opts)
   local base_url = opts.base_url or nonempty_env("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
   local loopback = check_base_url(base_url, opts.allow_insecure)
   local proxy = core_proxy(opts.proxy, loopback)
+  check_http_version(opts.http_version, base_url)
   check_ca_file(opts.ca_file)
   local api_key = opts.api_key or nonempty_env("SCENARIO_SDK_API_KEY")
   local api_secret = opts.api_secret or nonempty_env("SCENARIO_SDK_API_SECRET")
@@ -232,6 +248,7 @@ function Client.new(opts)
     ca_file = opts.ca_file,
     ca_path = opts.ca_path,
     proxy = proxy,
+    http_version = opts.http_version,
     strict_responses = opts.strict_responses,
   }
   return self

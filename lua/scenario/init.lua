@@ -76,6 +76,11 @@ local M = {
 --   socks5, socks5h), or false for none; by default libcurl's environment
 --   variables (`http_proxy`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) apply, except
 --   for a loopback `base_url`, which never goes through them
+-- @tparam[opt] string opts.http_version `"1.1"`, or `"2"`; by default HTTP/2 when
+--   TLS negotiates it (ALPN) and HTTP/1.1 otherwise. Over HTTP/2, concurrent
+--   requests share one connection. `"2"` over plain http speaks HTTP/2 with prior
+--   knowledge (h2c), for a local server known to speak it (libcurl 8.0 or later;
+--   `new` raises on an older one)
 -- @tparam[opt] string opts.user_agent default: `scenario-lua/VERSION libcurl/VERSION`
 -- @tparam[opt] function opts.logger `function(level, line)`: `"debug"` lines for
 --   each attempt and its status and duration, `"info"` for retries, `"warn"` for
