@@ -1,14 +1,15 @@
--- N creates on one scenario client, after one warm-up call that connects.
---   lua5.4 bench/client_scenario.lua N URL [CHECKPOINT...]
--- prints "cpu_seconds wall_seconds" of the loop; at each checkpoint (a
+-- N calls on one scenario client, after one warm-up call that connects.
+--   lua5.4 bench/client_scenario.lua CALL N URL [CHECKPOINT...]
+-- CALL: create (create_model with the typical body) or get (get_model).
+-- Prints "cpu_seconds wall_seconds" of the loop; at each checkpoint (a
 -- call count) writes "rss <calls> <bytes>" to stderr.
 local scenario = require "scenario"
 local core = require "scenario.core"
 local bodies = require "bench.bodies"
 
-local n, url = tonumber(arg[1]), arg[2]
+local call, n, url = arg[1], tonumber(arg[2]), arg[3]
 local checkpoints = {}
-for i = 3, #arg do checkpoints[tonumber(arg[i])] = true end
+for i = 4, #arg do checkpoints[tonumber(arg[i])] = true end
 
 local function rss()
   for line in io.lines("/proc/self/status") do
@@ -19,10 +20,14 @@ end
 
 local client = scenario.new { api_key = "bench-key", api_secret = "bench-secret", base_url = url, max_retries = 0 }
 local body = bodies.typical
-assert(client:create_model(body))
+local function once()
+  if call == "create" then return client:create_model(body) end
+  return client:get_model("model_x")
+end
+assert(once())
 local c0, t0 = os.clock(), core.now()
 for i = 1, n do
-  local model, err = client:create_model(body)
+  local model, err = once()
   if not model then error(tostring(err)) end
   if checkpoints[i] then io.stderr:write(("rss %d %d\n"):format(i, rss())) end
 end

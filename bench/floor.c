@@ -6,6 +6,8 @@
  *
  *   floor N URL BODYFILE USER_AGENT [once]  -> prints "cpu_seconds wall_seconds" of the loop
  *
+ * BODYFILE "-" makes it a GET without a body.
+ *
  * With "once", the body goes as scenario sends a request that is not
  * idempotent: through a read callback whose rewind is refused, with
  * CURLOPT_MAXAGE_CONN at 2 s (csrc/transport.c). The two modes side by
@@ -59,20 +61,25 @@ int main(int argc, char **argv) {
   struct curl_slist *hdrs = NULL;
   struct rusage ru;
   double t0, cpu0;
-  int once;
+  int once, get;
   if (argc != 5 && argc != 6) {
     fprintf(stderr, "usage: floor N URL BODYFILE USER_AGENT [once]\n");
     return 2;
   }
   once = argc == 6 && strcmp(argv[5], "once") == 0;
   n = atol(argv[1]);
-  f = fopen(argv[3], "rb");
-  if (f == NULL) return 2;
-  len = fread(body, 1, sizeof body, f);
-  fclose(f);
+  get = strcmp(argv[3], "-") == 0;
+  if (!get) {
+    f = fopen(argv[3], "rb");
+    if (f == NULL) return 2;
+    len = fread(body, 1, sizeof body, f);
+    fclose(f);
+  } else {
+    len = 0;
+  }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   h = curl_easy_init();
-  hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+  if (!get) hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
   hdrs = curl_slist_append(hdrs, "Accept: application/json");
   hdrs = curl_slist_append(hdrs, "Expect:");
   curl_easy_setopt(h, CURLOPT_URL, argv[2]);
@@ -84,8 +91,10 @@ int main(int argc, char **argv) {
   curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
-  if (once) {
+  if (get) {
+    /* a GET: no body options at all */
+  } else if (once) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
     body_data = body;
     body_len = len;
     curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -93,6 +102,7 @@ int main(int argc, char **argv) {
     curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, refuse);
     curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, 2L);
   } else {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
   }
   body_pos = 0;

@@ -4,6 +4,7 @@
 -- Prints Markdown tables; bench/README.md holds a copy with the machine.
 local socket = require "socket"
 local bodies = require "bench.bodies"
+local CALLGRIND_N = 1001 -- calls in the longer of the two callgrind runs
 
 local ROUNDS = tonumber(arg[1]) or 5
 local N = 10000        -- calls per round for the in-process clients
@@ -32,91 +33,63 @@ local function median(t)
   return n % 2 == 1 and s[(n + 1) / 2] or (s[n / 2] + s[n / 2 + 1]) / 2
 end
 
--- ---- the server: nginx answering the recorded response ---------------------
+-- ---- the server: nginx answering the recorded responses (bench/nginx.lua) -------
 
-local dir = sh("mktemp -d"):gsub("%s+$", "")
-local probe = assert(socket.bind("127.0.0.1", 0))
-local port = select(2, probe:getsockname())
-probe:close()
-local response = bodies.realistic_response:gsub("%s+$", "")
-assert(not response:find("[$'\\]"), "the response needs nginx escaping")
-write(dir .. "/nginx.conf", ([[
-worker_processes 1;
-daemon on;
-user root;
-pid %s/nginx.pid;
-error_log %s/error.log;
-events { worker_connections 1024; }
-http {
-  log_format bench '$connection $connection_requests $status';
-  access_log %s/access.log bench;
-  keepalive_requests 10000000;
-  keepalive_timeout 120s;
-  client_body_temp_path %s/body;
-  proxy_temp_path %s/proxy;
-  fastcgi_temp_path %s/fastcgi;
-  uwsgi_temp_path %s/uwsgi;
-  scgi_temp_path %s/scgi;
-  server {
-    listen 127.0.0.1:%d;
-    location = /v1/models {
-      default_type application/json;
-      return 200 '%s';
-    }
-  }
-}
-]]):format(dir, dir, dir, dir, dir, dir, dir, dir, port, response))
-sh(("nginx -c %s/nginx.conf -p %s 2>&1"):format(dir, dir))
-local base = ("http://127.0.0.1:%d/v1"):format(port)
+local nginx = require("bench.nginx").start { models = 500 }
+local dir = nginx.dir
+local base = nginx.url("plain")
 local url = base .. "/models"
 write(dir .. "/body.json", require("scenario.core").encode("create_model", bodies.typical))
-
-local function stop()
-  pcall(sh, ("kill $(cat %s/nginx.pid) 2>/dev/null; sleep 0.2; rm -rf %s"):format(dir, dir))
-end
-
-local function log_lines()
-  local n = 0
-  for _ in io.lines(dir .. "/access.log") do n = n + 1 end
-  return n
-end
-
--- Distinct connections among the log lines after `from`.
-local function connections_since(from)
-  local seen, count, i = {}, 0, 0
-  for line in io.lines(dir .. "/access.log") do
-    i = i + 1
-    if i > from then
-      local c = line:match("^(%d+)")
-      if not seen[c] then seen[c], count = true, count + 1 end
-    end
-  end
-  return count, i - from
-end
+local stop, log_lines, connections_since = nginx.stop, nginx.log_lines, nginx.connections_since
 
 -- ---- the contenders ---------------------------------------------------------
 
 local lua = "lua5.4"
 local core = require "scenario.core"
--- scenario's default User-Agent, so that the floor sends the same bytes
+-- scenario's default User-Agent, so that the floors send the same bytes
 local user_agent = ("scenario-lua/%s libcurl/%s"):format(core._VERSION, core.curl_version)
+local floor_lua = "LUA_CPATH='./bench/build/?.so;'\"$LUA_CPATH\" " .. lua .. " bench/client_floor.lua"
+local function floor_c(n, call, mode)
+  return ("bench/build/floor %d %s %s '%s'%s"):format(n, call == "get" and url .. "/model_x" or url,
+    call == "get" and "-" or dir .. "/body.json", user_agent, mode and " " .. mode or "")
+end
 local contenders = {
-  { name = "libcurl C loop (floor)", n = N,
-    cmd = ("bench/build/floor %d %s %s/body.json '%s'"):format(N, url, dir, user_agent) },
-  { name = "libcurl C loop, at-most-once body", n = N,
-    cmd = ("bench/build/floor %d %s %s/body.json '%s' once"):format(N, url, dir, user_agent) },
-  { name = "scenario", n = N, cmd = ("%s bench/client_scenario.lua %d %s"):format(lua, N, base) },
-  { name = "LuaSocket + cjson", n = N, cmd = ("%s bench/client_luasocket.lua %d %s"):format(lua, N, url) },
-  { name = "curl command line", n = N_CLI, cli = true,
-    cmd = ("bash -c 'for ((i=0;i<%d;i++)); do curl -s -o /dev/null -u bench-key:bench-secret "
-      .. "-H \"Content-Type: application/json\" --data-binary @%s/body.json %s || exit 1; done; times'")
-      :format(N_CLI, dir, url) },
+  { name = "libcurl C loop (floor)", call = "create", key = "floor", cmd = function(n) return floor_c(n, "create") end },
+  { name = "libcurl C loop, at-most-once body", call = "create", key = "once",
+    cmd = function(n) return floor_c(n, "create", "once") end },
+  { name = "libcurl + lua-cjson (Lua module)", call = "create", key = "cjson",
+    cmd = function(n) return ("%s cjson create %d %s"):format(floor_lua, n, base) end },
+  { name = "libcurl + core.decode (Lua module)", call = "create", key = "decode",
+    cmd = function(n) return ("%s core create %d %s"):format(floor_lua, n, base) end },
+  { name = "scenario", call = "create", key = "ours",
+    cmd = function(n) return ("%s bench/client_scenario.lua create %d %s"):format(lua, n, base) end },
+  { name = "LuaSocket + cjson", call = "create", key = "luasocket",
+    cmd = function(n) return ("%s bench/client_luasocket.lua %d %s"):format(lua, n, url) end },
+  { name = "curl command line", call = "create", key = "cli", cli = true, n = N_CLI,
+    cmd = function(n)
+      return ("bash -c 'for ((i=0;i<%d;i++)); do curl -s -o /dev/null -u bench-key:bench-secret "
+        .. "-H \"Content-Type: application/json\" --data-binary @%s/body.json %s || exit 1; done; times'")
+        :format(n, dir, url)
+    end },
+  { name = "libcurl C loop (floor)", call = "get", key = "floor", cmd = function(n) return floor_c(n, "get") end },
+  { name = "libcurl + lua-cjson (Lua module)", call = "get", key = "cjson",
+    cmd = function(n) return ("%s cjson get %d %s"):format(floor_lua, n, base) end },
+  { name = "libcurl + core.decode (Lua module)", call = "get", key = "decode",
+    cmd = function(n) return ("%s core get %d %s"):format(floor_lua, n, base) end },
+  { name = "scenario", call = "get", key = "ours",
+    cmd = function(n) return ("%s bench/client_scenario.lua get %d %s"):format(lua, n, base) end },
 }
+local by = {} -- by[call][key] = index
+for i, c in ipairs(contenders) do
+  c.n = c.n or N
+  by[c.call] = by[c.call] or {}
+  by[c.call][c.key] = i
+end
 
 -- CPU seconds and wall seconds of one run.
 local function run(c)
   local t0 = socket.gettime()
-  local out = sh(c.cmd .. " 2>&1")
+  local out = sh(c.cmd(c.n) .. " 2>&1")
   local wall = socket.gettime() - t0
   if c.cli then
     -- bash `times`: the second line is the children's user and system time
@@ -129,8 +102,26 @@ local function run(c)
   return tonumber(cpu), tonumber(w)
 end
 
+-- User-space instructions per call (callgrind): a run of CALLGRIND_N calls
+-- less a run of 1, over the difference, so start-up and loading cancel.
+local function instructions(c)
+  local function total(n)
+    local out = sh(("valgrind --tool=callgrind --callgrind-out-file=/dev/null %s 2>&1"):format(c.cmd(n)))
+    return assert(tonumber((out:match("Collected : (%d+)"))), out)
+  end
+  return (total(CALLGRIND_N) - total(1)) / (CALLGRIND_N - 1)
+end
+
+local function spread(t)
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  return lo, hi
+end
+
 local ok, err = pcall(function()
-  sh("mkdir -p bench/build && cc -O2 -o bench/build/floor bench/floor.c $(pkg-config --cflags --libs libcurl)")
+  sh("mkdir -p bench/build && cc -O2 -o bench/build/floor bench/floor.c $(pkg-config --cflags --libs libcurl)"
+    .. " && cc -O2 -shared -fPIC -o bench/build/benchcurl.so bench/curl_lua.c "
+    .. "$(pkg-config --cflags lua5.4 libcurl) $(pkg-config --libs libcurl)")
   local cpu, rate = {}, {}
   for i = 1, #contenders do cpu[i], rate[i] = {}, {} end
   local reuse_conns, reuse_calls
@@ -144,45 +135,84 @@ local ok, err = pcall(function()
       local c = contenders[i]
       local before = log_lines()
       local secs, wall = run(c)
-      if c.name == "scenario" and r == 1 then
+      if c.key == "ours" and c.call == "create" and r == 1 then
         reuse_conns, reuse_calls = connections_since(before)
       end
       cpu[i][r] = secs / c.n
       rate[i][r] = c.n / wall
     end
   end
+  local instr = {}
+  if os.getenv("BENCH_NO_CALLGRIND") == nil then
+    for i, c in ipairs(contenders) do
+      if not c.cli and c.key ~= "luasocket" and c.key ~= "once" then instr[i] = instructions(c) end
+    end
+  end
 
   -- memory: one client, N_RSS calls
-  local rss_out = sh(("%s bench/client_scenario.lua %d %s 1000 %d 2>&1"):format(lua, N_RSS, base, N_RSS))
+  local rss_out = sh(("%s bench/client_scenario.lua create %d %s 1000 %d 2>&1"):format(lua, N_RSS, base, N_RSS))
   local rss = {}
   for calls, bytes in rss_out:gmatch("rss (%d+) (%d+)") do rss[tonumber(calls)] = tonumber(bytes) end
 
   print(("Round trip: %d rounds; %d calls per round for each in-process client (%d for the "
-    .. "command line); the median of the rounds."):format(ROUNDS, N, N_CLI))
-  print()
-  print("| client | CPU per call (spread) | calls/s | CPU vs floor | CPU vs scenario |")
-  print("|---|---|---|---|---|")
-  local floor_cpu, ours = median(cpu[1]), median(cpu[3])
-  for i, c in ipairs(contenders) do
-    local m = median(cpu[i])
-    local lo, hi = math.huge, 0
-    for _, v in ipairs(cpu[i]) do lo, hi = math.min(lo, v), math.max(hi, v) end
-    print(("| %s | %.1f µs (%.1f–%.1f) | %.0f | %.2f× | %.2f× |"):format(c.name, m * 1e6, lo * 1e6,
-      hi * 1e6, median(rate[i]), m / floor_cpu, m / ours))
+    .. "command line); the median of the rounds, and in brackets the lowest and highest round. "
+    .. "nginx on 127.0.0.1 over HTTP/1.1 keep-alive; the create answers %d bytes, the get %d bytes. "
+    .. "Instructions: callgrind, user space, per call (%d calls less 1)."):format(ROUNDS, N, N_CLI,
+    #bodies.realistic_response:gsub("%s+$", ""), #nginx.get_body, CALLGRIND_N))
+  for _, call in ipairs { "create", "get" } do
+    print()
+    print(("`%s`:"):format(call == "create" and "create_model (POST /v1/models)" or "get_model (GET /v1/models/{id})"))
+    print()
+    print("| client | CPU per call (spread) | calls/s | instructions per call | CPU vs floor | CPU vs scenario |")
+    print("|---|---|---|---|---|---|")
+    local floor_cpu, ours = median(cpu[by[call].floor]), median(cpu[by[call].ours])
+    for i, c in ipairs(contenders) do
+      if c.call == call then
+        local m = median(cpu[i])
+        local lo, hi = spread(cpu[i])
+        print(("| %s | %.1f µs (%.1f–%.1f) | %.0f | %s | %.2f× | %.2f× |"):format(c.name, m * 1e6, lo * 1e6,
+          hi * 1e6, median(rate[i]), instr[i] and ("%.0f"):format(instr[i]) or "", m / floor_cpu, m / ours))
+      end
+    end
   end
+  -- The targets of issue 15, per round: contenders that ran back to back.
+  print()
+  print("| target | create | get |")
+  print("|---|---|---|")
+  local function ratio_row(label, a, b, want)
+    local cells = {}
+    for _, call in ipairs { "create", "get" } do
+      local x, y = by[call][a], by[call][b]
+      local per = {}
+      for r = 1, ROUNDS do per[r] = cpu[x][r] / cpu[y][r] end
+      local lo, hi = spread(per)
+      local m = median(per)
+      cells[#cells + 1] = ("%.2f× (%.2f–%.2f) %s"):format(m, lo, hi, m <= want and "met" or "missed")
+    end
+    print(("| %s | %s | %s |"):format(label, cells[1], cells[2]))
+  end
+  if next(instr) then
+    local cells = {}
+    for _, call in ipairs { "create", "get" } do
+      local q = instr[by[call].ours] / instr[by[call].decode]
+      cells[#cells + 1] = ("%.3f× %s"):format(q, q <= 1.05 and "met" or "missed")
+    end
+    print(("| instructions: scenario ≤ 1.05× libcurl + core.decode | %s | %s |"):format(cells[1], cells[2]))
+  end
+  ratio_row("CPU: scenario ≤ 0.90× libcurl + lua-cjson (per-round ratio)", "ours", "cjson", 0.90)
+  ratio_row("CPU: scenario vs libcurl + core.decode (per-round ratio)", "ours", "decode", 1.05)
   -- The at-most-once rule, per round: the two floors ran back to back.
   local once_ratio = {}
-  for r = 1, ROUNDS do once_ratio[r] = cpu[2][r] / cpu[1][r] end
-  local lo, hi = math.huge, 0
-  for _, v in ipairs(once_ratio) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  for r = 1, ROUNDS do once_ratio[r] = cpu[by.create.once][r] / cpu[by.create.floor][r] end
+  local lo, hi = spread(once_ratio)
   print()
   print(("At most once: the read-callback body costs %.2f× the POSTFIELDS floor in CPU "
     .. "(per-round ratios %.2f–%.2f), and %.2f× its wall time per call."):format(median(once_ratio), lo, hi,
-    median(rate[1]) / median(rate[2])))
+    median(rate[by.create.floor]) / median(rate[by.create.once])))
   print()
   print(("Connection reuse: %d calls of the first scenario round arrived on %d TCP connection(s) "
     .. "(nginx $connection in the access log)."):format(reuse_calls, reuse_conns))
-  print(("Memory: RSS %.2f MiB after 1,000 calls, %.2f MiB after %d; growth %.1f KiB."):format(
+  print(("Memory: RSS %.2f MiB after 1,000 blocking calls, %.2f MiB after %d; growth %.1f KiB."):format(
     rss[1000] / 2 ^ 20, rss[N_RSS] / 2 ^ 20, N_RSS, (rss[N_RSS] - rss[1000]) / 1024))
 end)
 stop()
