@@ -153,11 +153,13 @@ BENCH_ENV = LUA_PATH='./lua/?.lua;./lua/?/init.lua;./?.lua;;' LUA_CPATH='./$(BUI
 
 .PHONY: bench
 bench: deps
-	$(call apt_install,nginx-light curl)
+	$(call apt_install,nginx-light curl openssl valgrind)
 	@$(MAKE) -s --no-print-directory $(SO)
 	@$(BENCH_ENV) $(LUA) bench/micro.lua
 	@echo
 	@$(BENCH_ENV) $(LUA) bench/run.lua
+	@echo
+	@$(BENCH_ENV) $(LUA) bench/scale.lua
 	@echo
 	@$(BENCH_ENV) $(LUA) bench/poll.lua
 

@@ -80,7 +80,7 @@ pid %s/nginx.pid;
 error_log %s/error.log;
 events { worker_connections 4096; }
 http {
-  log_format bench '$connection $connection_requests $status';
+  log_format bench '$connection $connection_requests $status $server_protocol';
   access_log %s/access.log bench;
   keepalive_requests 10000000;
   keepalive_timeout 120s;
@@ -134,17 +134,19 @@ http {
     for _ in io.lines(dir .. "/access.log") do n = n + 1 end
     return n
   end
-  -- Distinct connections among the log lines after `from`, and the lines.
+  -- Distinct connections among the log lines after `from`, the lines,
+  -- and how many of them came over each protocol ("HTTP/2.0"...).
   function server.connections_since(from)
-    local seen, count, i = {}, 0, 0
+    local seen, count, i, protocols = {}, 0, 0, {}
     for line in io.lines(dir .. "/access.log") do
       i = i + 1
       if i > from then
-        local c = line:match("^(%d+)")
+        local c, proto = line:match("^(%d+) %d+ %d+ (%S+)")
         if not seen[c] then seen[c], count = true, count + 1 end
+        protocols[proto] = (protocols[proto] or 0) + 1
       end
     end
-    return count, i - from
+    return count, i - from, protocols
   end
   return server
 end

@@ -54,7 +54,8 @@ local function floor_c(n, call, mode)
     call == "get" and "-" or dir .. "/body.json", user_agent, mode and " " .. mode or "")
 end
 local contenders = {
-  { name = "libcurl C loop (floor)", call = "create", key = "floor", cmd = function(n) return floor_c(n, "create") end },
+  { name = "libcurl C loop (floor)", call = "create", key = "floor",
+    cmd = function(n) return floor_c(n, "create") end },
   { name = "libcurl C loop, at-most-once body", call = "create", key = "once",
     cmd = function(n) return floor_c(n, "create", "once") end },
   { name = "libcurl + lua-cjson (Lua module)", call = "create", key = "cjson",

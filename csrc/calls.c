@@ -575,8 +575,9 @@ static void push_transfer_error(lua_State *L, sc_request *r, const sc_client *c,
     kind = "invalid_response";
     lua_pushfstring(L, "the response headers are larger than %d KiB",
                     (int)(SC_MAX_HEADER_BYTES / 1024));
-  } else if (rc == CURLE_SEND_FAIL_REWIND) {
-    /* libcurl wanted to send it again on a new connection: refused_seek */
+  } else if (rc == CURLE_SEND_FAIL_REWIND || (rc == CURLE_ABORTED_BY_CALLBACK && r->resent)) {
+    /* libcurl wanted to send it again on a new connection: refuse_seek,
+     * or on_prereq for a request without a body */
     lua_pushliteral(L, "the connection was lost after the request went out, before any "
                        "answer; it was not sent again, since the server may have acted on it");
   } else {
@@ -609,7 +610,7 @@ static void push_transfer_error(lua_State *L, sc_request *r, const sc_client *c,
    * not idempotent may be tried again. A request with a body cannot be
    * acted on before its body, so that counts, when it goes through
    * on_read; else any byte that left. */
-  lua_pushboolean(L, r->once && r->body.len > 0 ? r->body_handed > 0 : sent > 0);
+  lua_pushboolean(L, r->resent || (r->once && r->body.len > 0 ? r->body_handed > 0 : sent > 0));
   lua_setfield(L, -2, "sent");
   if (status > 0) {
     lua_pushinteger(L, status);

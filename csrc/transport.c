@@ -200,6 +200,8 @@ typedef struct sc_request {
   int nomem;
   int once;     /* the body goes through on_read (not idempotent) */
   int stale;    /* on_prereq refused a connection with input waiting */
+  int prereqs;  /* on_prereq calls in this exchange: requests libcurl began */
+  int resent;   /* on_prereq stopped libcurl sending a request again (once) */
   long timeout_ms;     /* the client's */
   long call_timeout_ms; /* this call's own (core.options), or 0 */
   long timeout_set;    /* what the handle holds */
@@ -249,6 +251,14 @@ static int refuse_seek(void *ud, curl_off_t offset, int origin) {
 static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
                      int local_port) {
   sc_request *r = (sc_request *)ud;
+  /* Without a body byte to refuse the rewind of, a request that is not
+   * idempotent would go again whole when libcurl starts again by itself
+   * (a reused connection that died after the request went out): its
+   * second start is stopped here instead. */
+  if (r->once && !(r->has_body && r->body.len > 0) && r->prereqs++ > 0) {
+    r->resent = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
   r->body_pos = 0;
   if (r->socks != NULL && socks_stale(r->socks, local_ip, local_port, primary_ip, primary_port)) {
     r->stale = 1;
@@ -524,6 +534,7 @@ static const char *req_prepare(sc_request *r, const char *method, int once) {
   r->overflow = r->head_overflow = r->nomem = 0;
   r->body_pos = r->body_handed = 0;
   r->stale = 0;
+  r->prereqs = r->resent = 0;
   r->errbuf[0] = '\0';
   if (r->url_set.len != r->url.len || memcmp(r->url_set.data, r->url.data, r->url.len) != 0) {
     SETOPT(CURLOPT_URL, r->url.data);

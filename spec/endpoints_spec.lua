@@ -297,6 +297,29 @@ describe("each_model", function()
     assert.equal("pageSize=2&paginationToken=t3", reqs[3].query)
   end)
 
+  it("holds one page at a time: the last is collectable while the next is read", function()
+    server.enqueue(page({ "m1", "m2" }, "t2"), page({ "m3", "m4" }, "t3"), page({ "m5" }))
+    local client = helper.client()
+    local pages = setmetatable({}, { __mode = "v" })
+    local held = {}
+    local list = client.list_models
+    client.list_models = function(self, ...)
+      collectgarbage()
+      collectgarbage()
+      local n = 0
+      for _ in pairs(pages) do n = n + 1 end
+      held[#held + 1] = n
+      local doc, err = list(self, ...)
+      pages[#held] = doc
+      return doc, err
+    end
+    local got = 0
+    for model in client:each_model { pageSize = 2 } do got = got + (model and 1 or 0) end
+    assert.equal(5, got)
+    -- before each read, no earlier page is still referenced by the iterator
+    assert.same({ 0, 0, 0 }, held)
+  end)
+
   it("yields false and the error once on a failure, and stops", function()
     server.enqueue(page({ "m1", "m2" }, "t2"), "error_401")
     local client = helper.client()

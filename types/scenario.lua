@@ -478,6 +478,7 @@
 ---@field ca_file? string PEM certificates to trust instead of libcurl's bundle (the CA of a proxy that inspects TLS, say); `new` raises if it cannot be read
 ---@field ca_path? string a directory of PEM certificates (`openssl rehash`)
 ---@field proxy? string|false a proxy URL (http, https, socks4, socks4a, socks5, socks5h), or false for none; by default libcurl's environment variables (`http_proxy`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) apply, except for a loopback `base_url`, which never goes through them
+---@field http_version? string `"1.1"`, or `"2"`; by default HTTP/2 when TLS negotiates it (ALPN) and HTTP/1.1 otherwise. Over HTTP/2, concurrent requests share one connection. `"2"` over plain http speaks HTTP/2 with prior knowledge (h2c), for a local server known to speak it (libcurl 8.0 or later; `new` raises on an older one)
 ---@field user_agent? string default: `scenario-lua/VERSION libcurl/VERSION`
 ---@field logger? function `function(level, line)`: `"debug"` lines for each attempt and its status and duration, `"info"` for retries, `"warn"` for failures and for responses with shape problems; each names the method and path; built without headers, so never with credentials, and with server text escaped
 ---@field max_concurrent? integer requests with a transfer in flight at once; more wait their turn (default 8)

@@ -1019,6 +1019,7 @@ for _, ep in ipairs(core.endpoints) do
             end
             seen[token] = true
           end
+          page = nil -- collectable while the next one is read: one page held at a time, not two
           local doc, err = self[list](self, token and with(query, pages.token, token) or query, opts)
           if not doc then
             over = true
