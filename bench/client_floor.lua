@@ -5,6 +5,7 @@
 -- DECODER: cjson (lua-cjson) or core (scenario's core.decode, with its
 -- shape check); CALL: create (a POST of the precomputed typical body) or
 -- get. Prints "cpu_seconds wall_seconds" of the loop.
+package.cpath = "./bench/build/?.so;" .. package.cpath
 local core = require "scenario.core"
 local curl = require "benchcurl"
 local bodies = require "bench.bodies"

@@ -48,7 +48,7 @@ local lua = "lua5.4"
 local core = require "scenario.core"
 -- scenario's default User-Agent, so that the floors send the same bytes
 local user_agent = ("scenario-lua/%s libcurl/%s"):format(core._VERSION, core.curl_version)
-local floor_lua = "LUA_CPATH='./bench/build/?.so;'\"$LUA_CPATH\" " .. lua .. " bench/client_floor.lua"
+local floor_lua = lua .. " bench/client_floor.lua"
 local function floor_c(n, call, mode)
   return ("bench/build/floor %d %s %s '%s'%s"):format(n, call == "get" and url .. "/model_x" or url,
     call == "get" and "-" or dir .. "/body.json", user_agent, mode and " " .. mode or "")
