@@ -128,6 +128,5 @@ local ok, err = pcall(function()
     median(growth) / 2 ^ 20, glo / 2 ^ 20, ghi / 2 ^ 20, ROUNDS, median(page) / 2 ^ 20, q,
     q <= 2 and "met" or "missed"))
 end)
-server.close()
 nginx.stop()
 if not ok then error(err, 0) end
