@@ -6,20 +6,13 @@
 --   list    GET /v1/models?pageSize=500[&paginationToken=N]: page N of a
 --           list of `models` copies of the recorded model (pages given)
 -- The certificate is self-signed for 127.0.0.1; `cert` is its path.
-local socket = require "socket"
 local core = require "scenario.core"
 local bodies = require "bench.bodies"
+local sh = require("bench.stats").sh
+local free_port = require("spec.helper").free_port
 
 local M = {}
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  if not ok then error(("command failed (%s): %s\n%s"):format(tostring(code), cmd, out)) end
-  return out
-end
-M.sh = sh
 
 local function write(path, text)
   local f = assert(io.open(path, "wb"))
@@ -27,12 +20,6 @@ local function write(path, text)
   f:close()
 end
 
-local function free_port()
-  local probe = assert(socket.bind("127.0.0.1", 0))
-  local port = select(2, probe:getsockname())
-  probe:close()
-  return port
-end
 
 -- The list pages: `models` models, PAGE to a page, each linking the next.
 local PAGE = 500

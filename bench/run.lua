@@ -4,6 +4,8 @@
 -- Prints Markdown tables; bench/README.md holds a copy with the machine.
 local socket = require "socket"
 local bodies = require "bench.bodies"
+local stats = require "bench.stats"
+local sh, median, spread = stats.sh, stats.median, stats.spread
 local CALLGRIND_N = 1001 -- calls in the longer of the two callgrind runs
 
 local ROUNDS = tonumber(arg[1]) or 5
@@ -11,13 +13,6 @@ local N = 10000        -- calls per round for the in-process clients
 local N_CLI = 300      -- curl command-line invocations per round (a process each)
 local N_RSS = 100000
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local out = p:read("a")
-  local ok, _, code = p:close()
-  if not ok then error(("command failed (%s): %s\n%s"):format(tostring(code), cmd, out)) end
-  return out
-end
 
 local function write(path, text)
   local f = assert(io.open(path, "wb"))
@@ -25,13 +20,6 @@ local function write(path, text)
   f:close()
 end
 
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) / 2] or (s[n / 2] + s[n / 2 + 1]) / 2
-end
 
 -- ---- the server: nginx answering the recorded responses (bench/nginx.lua) -------
 
@@ -113,11 +101,6 @@ local function instructions(c)
   return (total(CALLGRIND_N) - total(1)) / (CALLGRIND_N - 1)
 end
 
-local function spread(t)
-  local lo, hi = math.huge, -math.huge
-  for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
-  return lo, hi
-end
 
 local ok, err = pcall(function()
   sh("mkdir -p bench/build && cc -O2 -o bench/build/floor bench/floor.c $(pkg-config --cflags --libs libcurl)"

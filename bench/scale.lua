@@ -10,22 +10,11 @@ local ROUNDS = tonumber(arg[1]) or 3
 local QUEUED = { 100, 1000, 10000 }
 local DELAY = 0.05  -- seconds the server holds each answer
 local BATCHES = 20  -- of 128 concurrent calls, per multiplexing run
-local sh = nginx_mod.sh
+local stats = require "bench.stats"
+local sh, median, spread = stats.sh, stats.median, stats.spread
 local lua = "lua5.4"
 
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  local n = #s
-  return n % 2 == 1 and s[(n + 1) / 2] or (s[n / 2] + s[n / 2 + 1]) / 2
-end
 
-local function spread(t)
-  local lo, hi = math.huge, -math.huge
-  for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
-  return lo, hi
-end
 
 local function fields(out)
   local t = {}

@@ -30,6 +30,29 @@ function helper.client(opts)
   return client
 end
 
+--- A TCP port on 127.0.0.1 that nothing listened on a moment ago.
+function helper.free_port()
+  local socket = require "socket"
+  local probe = assert(socket.bind("127.0.0.1", 0))
+  local port = select(2, probe:getsockname())
+  probe:close()
+  return port
+end
+
+--- Waits (up to 6 s) until something listens on port, or raises.
+function helper.wait_listening(port)
+  local socket = require "socket"
+  for _ = 1, 300 do
+    local c = socket.connect("127.0.0.1", port)
+    if c then
+      c:close()
+      return true
+    end
+    socket.sleep(0.02)
+  end
+  error("nothing listens on port " .. port)
+end
+
 --- The whole file at path, as bytes.
 function helper.read(path)
   local f = assert(io.open(path, "rb"))

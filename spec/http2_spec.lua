@@ -6,26 +6,8 @@
 local helper = require "spec.helper"
 local replay = require "spec.support.replay"
 local core = require "scenario.core"
-local socket = require "socket"
 
-local function free_port()
-  local probe = assert(socket.bind("127.0.0.1", 0))
-  local port = select(2, probe:getsockname())
-  probe:close()
-  return port
-end
-
-local function wait_listening(port)
-  for _ = 1, 300 do
-    local c = socket.connect("127.0.0.1", port)
-    if c then
-      c:close()
-      return
-    end
-    socket.sleep(0.02)
-  end
-  error("nothing listens on port " .. port)
-end
+local free_port, wait_listening = helper.free_port, helper.wait_listening
 
 local fixture = replay.fixture("get_model")
 local ID = fixture.request.path:match("([^/]+)$")

@@ -9,25 +9,7 @@ local socket = require "socket"
 
 local server = replay.server()
 
-local function free_port()
-  local probe = assert(socket.bind("127.0.0.1", 0))
-  local port = select(2, probe:getsockname())
-  probe:close()
-  return port
-end
-
--- Waits until something listens on port.
-local function wait_listening(port)
-  for _ = 1, 200 do
-    local c = socket.connect("127.0.0.1", port)
-    if c then
-      c:close()
-      return true
-    end
-    socket.sleep(0.02)
-  end
-  error("nothing listens on port " .. port)
-end
+local free_port, wait_listening = helper.free_port, helper.wait_listening
 
 describe("TLS", function()
   local dir, pid, proc, url

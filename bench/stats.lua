@@ -1,0 +1,29 @@
+-- What the benchmark drivers share: running a command, and the median and
+-- range of a round's figures.
+local M = {}
+
+--- The output of a shell command; raises with it when the command fails.
+function M.sh(cmd)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  if not ok then error(("command failed (%s): %s\n%s"):format(tostring(code), cmd, out)) end
+  return out
+end
+
+function M.median(t)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  local n = #s
+  return n % 2 == 1 and s[(n + 1) / 2] or (s[n / 2] + s[n / 2 + 1]) / 2
+end
+
+--- The lowest and the highest of t.
+function M.spread(t)
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(t) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  return lo, hi
+end
+
+return M
