@@ -26,8 +26,7 @@ local nginx = nginx_mod.start { models = 10000 }
 local server = replay.server()
 local ok, err = pcall(function()
   -- ---- queued requests against a server that delays every answer --------
-  local answer = replay.fixture("get_model").response
-  server.enqueue { status = 200, headers = answer.headers, body = answer.body, delay = DELAY, sticky = true }
+  server.enqueue(replay.answer("get_model", { delay = DELAY, sticky = true }))
   local cpu, rss, heap = {}, {}, {}
   for _, q in ipairs(QUEUED) do cpu[q], rss[q], heap[q] = {}, {}, {} end
   for r = 1, ROUNDS do

@@ -418,8 +418,10 @@ static int collect_secrets(sc_client *c) {
 static void set_http_version(sc_config *cfg, const char *base, const char *version) {
   static const char https[] = "https://";
   int tls = 1;
-  for (int i = 0; tls && https[i] != '\0'; i++)
-    tls = base[i] != '\0' && (base[i] | 0x20) == (https[i] | 0x20); /* '|' leaves ':' and '/' */
+  for (int i = 0; tls && https[i] != '\0'; i++) {
+    char ch = base[i] >= 'A' && base[i] <= 'Z' ? (char)(base[i] + 32) : base[i]; /* the scheme's case */
+    tls = ch == https[i];
+  }
   if (version != NULL && strcmp(version, "1.1") == 0) {
     cfg->http_version = CURL_HTTP_VERSION_1_1;
     cfg->pipewait = 0;

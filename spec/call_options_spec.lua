@@ -15,10 +15,7 @@ before_each(function()
   server.reset()
 end)
 
-local function ok_model(delay)
-  local r = replay.fixture("get_model").response
-  return { status = 200, headers = r.headers, body = r.body, delay = delay }
-end
+local function ok_model(delay) return replay.answer("get_model", { delay = delay }) end
 
 local function ok_json(body, status)
   return { status = status or 200, headers = { ["Content-Type"] = "application/json" }, body = body }

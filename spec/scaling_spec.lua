@@ -12,10 +12,7 @@ before_each(function()
   server.reset()
 end)
 
-local function answer(delay)
-  local r = replay.fixture("get_model").response
-  return { status = 200, headers = r.headers, body = r.body, delay = delay }
-end
+local function answer(delay) return replay.answer("get_model", { delay = delay }) end
 
 describe("a queued request", function()
   it("holds no transfer handle until it gets a slot, and gives it back when done", function()

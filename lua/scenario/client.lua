@@ -71,7 +71,8 @@ local function is_loopback(host)
     or host == "[::1]" or host == "[0:0:0:0:0:0:0:1]" or host:match("^%[::ffff:127%.[%d.]+%]$") ~= nil
 end
 
--- Checks base_url and returns whether its host is loopback.
+-- Checks base_url and returns whether its host is loopback, and its
+-- scheme ("https" or "http").
 local function check_base_url(url, allow_insecure)
   if url:find("[%c%s]") then
     argerror(1, "new", "base_url contains whitespace or a control character", 4)
@@ -97,7 +98,7 @@ local function check_base_url(url, allow_insecure)
     argerror(1, "new", "base_url must be https unless its host is loopback "
       .. "(or allow_insecure = true)", 4)
   end
-  return loopback
+  return loopback, scheme
 end
 
 -- What core.new takes as its proxy: nil leaves libcurl's environment
@@ -120,23 +121,23 @@ local function core_proxy(proxy, loopback)
   return proxy
 end
 
--- A CA file given by mistake (a typo, a missing mount) would fail every
--- request with a certificate error: say so at once instead.
 -- libcurl before 8.0 cannot reuse a cleartext HTTP/2 connection (curl
 -- PR 10643): every call after the first would fail.
 local H2C_REUSE = 0x080000
 
-local function check_http_version(v, base_url)
+local function check_http_version(v, scheme)
   if v ~= nil and v ~= "1.1" and v ~= "2" then
     argerror(1, "new", ("http_version must be \"1.1\" or \"2\" (or nil, to negotiate), got %q"):format(v), 4)
   end
-  if v == "2" and not base_url:lower():find("^https://") and core.curl_version_num < H2C_REUSE then
+  if v == "2" and scheme == "http" and core.curl_version_num < H2C_REUSE then
     argerror(1, "new", ("http_version \"2\" over plain http needs libcurl 8.0 or later (this one is %s, "
       .. "which fails every call after the first on such a connection); use an https base_url")
       :format(core.curl_version), 4)
   end
 end
 
+-- A CA file given by mistake (a typo, a missing mount) would fail every
+-- request with a certificate error: say so at once instead.
 local function check_ca_file(path)
   if path == nil then return end
   local f, err = io.open(path, "rb")
@@ -176,9 +177,9 @@ function Client.new(opts)
   check_count(opts, "max_concurrent", 1)
 
   local base_url = opts.base_url or nonempty_env("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
-  local loopback = check_base_url(base_url, opts.allow_insecure)
+  local loopback, scheme = check_base_url(base_url, opts.allow_insecure)
   local proxy = core_proxy(opts.proxy, loopback)
-  check_http_version(opts.http_version, base_url)
+  check_http_version(opts.http_version, scheme)
   check_ca_file(opts.ca_file)
   local api_key = opts.api_key or nonempty_env("SCENARIO_SDK_API_KEY")
   local api_secret = opts.api_secret or nonempty_env("SCENARIO_SDK_API_SECRET")

@@ -38,6 +38,14 @@ function M.fixture(name)
   return assert(compat.loadfile("spec/fixtures/" .. name .. ".lua", {}))()
 end
 
+--- The recorded response of fixture name, to enqueue, with the fields of
+-- extra (delay, sticky...) set on it.
+function M.answer(name, extra)
+  local r = M.fixture(name).response
+  for k, v in pairs(extra or {}) do r[k] = v end
+  return r
+end
+
 --- The running server: url (ending in /v1), reset, enqueue, requests, stats.
 -- With a fixture path as `standin`, it answers every create with a model
 -- made from that fixture and the request (for make demo), after
