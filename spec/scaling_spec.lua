@@ -46,6 +46,57 @@ describe("a queued request", function()
   end)
 end)
 
+describe("a wait with every slot taken", function()
+  -- Queued requests and due backoffs cannot go out until a transfer ends,
+  -- and an ending transfer wakes the network wait: a round that did not
+  -- wait for it would spin, at full CPU, for as long as the answers take.
+  local function perform_waits(c, reqs)
+    local waits = {}
+    local orig = c._transport
+    c._transport = setmetatable({
+      perform = function(h, wait, done)
+        if c._running >= c.max_concurrent then waits[#waits + 1] = wait or 0 end
+        return orig.perform(h, wait, done)
+      end,
+    }, { __index = orig })
+    for _, r in ipairs(reqs) do assert.is_table((r:wait())) end
+    return waits
+  end
+
+  -- A round that filled the slot a transfer freed moves it without
+  -- waiting (the wait was reckoned while the slot was free): at most one
+  -- such round a request. A spin makes thousands.
+  local function assert_no_spin(waits, requests)
+    local zero = 0
+    for _, w in ipairs(waits) do
+      if w == 0 then zero = zero + 1 end
+    end
+    assert.is_true(#waits > zero, "no round waited for the network")
+    assert.is_true(zero <= requests, ("%d of %d rounds with every slot taken did not wait"):format(zero, #waits))
+  end
+
+  it("blocks in the network while requests are queued, never polls in a spin", function()
+    local c = helper.client { max_concurrent = 2 }
+    for _ = 1, 8 do server.enqueue(answer(0.1)) end
+    local reqs = {}
+    for i = 1, 8 do reqs[i] = assert(c:get_model_async("m" .. i)) end
+    assert.equal(6, c._nqueued)
+    assert_no_spin(perform_waits(c, reqs), #reqs)
+  end)
+
+  it("and while a backoff is due", function()
+    local c = helper.client { max_concurrent = 1, max_retries = 1, sleep = function() end }
+    -- the first answer is a 503 at once, so its retry is due while the
+    -- second request holds the only slot for 0.3 s
+    server.enqueue({ status = 503, headers = {}, body = "" }, answer(0.3), answer())
+    local first = assert(c:get_model_async("m1"))
+    while first.state ~= "backoff" do c:poll() core.sleep(0.001) end
+    local second = assert(c:get_model_async("m2"))
+    core.sleep(0.6) -- past any backoff: the retry is due, and no slot is free
+    assert_no_spin(perform_waits(c, { second, first }), 2)
+  end)
+end)
+
 describe("a round", function()
   it("visits only the transfers that progressed, however many are pending", function()
     local asked = 0

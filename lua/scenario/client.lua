@@ -526,12 +526,16 @@ end
 
 -- When the next round has work that no transfer will wake it for: a
 -- queued request (now), the end of a backoff, a wait's next poll or its
--- deadline; math.huge if nothing.
+-- deadline; math.huge if nothing. With every slot taken, queued requests
+-- and backoffs wait for a transfer to end, which wakes the round itself:
+-- counting them would make a wait spin until then.
 function Client:_due(now)
   local due = math.huge
-  if self._nqueued > 0 then return now end
-  local top = self:_heap_top()
-  if top then due = top[1] end
+  if self._running < self.max_concurrent then
+    if self._nqueued > 0 then return now end
+    local top = self:_heap_top()
+    if top then due = top[1] end
+  end
   for _, w in ipairs(self._waiters) do
     local d = w:_due()
     if d < due then due = d end
