@@ -817,7 +817,13 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
     luaL_error(L, "not enough memory");
   curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, status);                      /* status */
-  push_headers(L, r);                              /* status headers */
+  /* A success hands its header lines over as they came: most callers
+   * never read them, and core.parse_headers makes the table of the
+   * first who does. A failure's error carries the table. */
+  if (status >= 200 && status < 300)
+    lua_pushlstring(L, r->head.data != NULL ? r->head.data : "", r->head.len);
+  else
+    push_headers(L, r);                            /* status headers */
   lua_pushlstring(L, r->resp.data ? r->resp.data : "", r->resp.len);
   buf_reset(&r->resp);
   buf_reset(&r->head);                             /* status headers body */
@@ -847,6 +853,12 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
   set_where(L, r, ep);
   lua_insert(L, -4);
   lua_setfield(L, -4, "body");
+  if (lua_type(L, -1) == LUA_TSTRING) { /* a 2xx that cannot be read: its error has the table */
+    size_t hl;
+    const char *h = lua_tolstring(L, -1, &hl);
+    push_header_table(L, h, hl);
+    lua_remove(L, -2);
+  }
   lua_setfield(L, -3, "headers");
   lua_setfield(L, -2, "status");
   lua_pushnil(L);
@@ -1382,7 +1394,7 @@ static int finish_protected(lua_State *L) {
   return call_finish(L, &call->r, call->client, call->ep, call->rc);
 }
 
-/* core.finish(call) -> result, status, headers, raw_body, problems | nil, err
+/* core.finish(call) -> result, status, header_lines, raw_body, problems | nil, err
  * Takes the result of a done call, which becomes idle. What call_finish
  * raises (running out of memory while decoding) is raised again once the
  * call is consistent: idle and reusable, or released if it was closed

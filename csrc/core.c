@@ -368,6 +368,15 @@ static int l_now(lua_State *L) {
   return 1;
 }
 
+/* core.parse_headers(lines) -> table: a response's header lines, as
+ * core.finish gives a success's, to lower-case names and values. */
+static int l_parse_headers(lua_State *L) {
+  size_t len;
+  const char *d = luaL_checklstring(L, 1, &len);
+  push_header_table(L, d, len);
+  return 1;
+}
+
 /* core.parse_http_date(s) -> seconds since the epoch | nil */
 static int l_parse_http_date(lua_State *L) {
   time_t t = curl_getdate(luaL_checkstring(L, 1), NULL);
@@ -435,6 +444,7 @@ static const luaL_Reg module_funcs[] = {
   { "sleep", l_sleep },
   { "now", l_now },
   { "parse_http_date", l_parse_http_date },
+  { "parse_headers", l_parse_headers },
   { "suggest", l_suggest },
   { "start", l_start },
   { "start_raw", l_start_raw },

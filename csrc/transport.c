@@ -603,13 +603,13 @@ static void join_repeated(lua_State *L, int idx) {
   }
 }
 
-/* Pushes the final response's headers as a table: lower-case names,
+/* Pushes the header lines of a final response (the len bytes at d) as a
+ * table: lower-case names,
  * repeated headers joined with ", ". A repeat is kept as a piece of an
  * array and joined once at the end, so that n repeats cost O(n), not the
  * O(n^2) of concatenating as they come. */
-static void push_headers(lua_State *L, const sc_request *r) {
-  const char *d = r->head.data;
-  size_t len = r->head.len, pos = 0;
+static void push_header_table(lua_State *L, const char *d, size_t len) {
+  size_t pos = 0;
   int lines = 0, repeats = 0, tbl;
   for (const char *q = d; q != NULL && (q = memchr(q, '\n', len - (size_t)(q - d))) != NULL; q++)
     lines++;
@@ -665,6 +665,10 @@ static void push_headers(lua_State *L, const sc_request *r) {
     }
   }
   if (repeats) join_repeated(L, tbl);
+}
+
+static void push_headers(lua_State *L, const sc_request *r) {
+  push_header_table(L, r->head.data, r->head.len);
 }
 
 #endif

@@ -144,6 +144,22 @@ describe("client:create_model", function()
     assert.equal(replay.fixture("model_example").response.body, meta.body)
   end)
 
+  it("makes meta.headers only when it is read, from the answer's header lines", function()
+    server.enqueue("model_example", "model_example")
+    local client = helper.client()
+    local _, meta = assert(client:create_model())
+    assert.is_nil(rawget(meta, "headers")) -- not made by the call
+    local headers = meta.headers
+    assert.equal("application/json; charset=utf-8", headers["content-type"])
+    assert.equal(rawget(meta, "headers"), headers) -- made once, then kept
+    assert.equal(headers, meta.headers)
+    assert.is_nil(meta.nothing_else)
+    -- the async form's meta too
+    local _, meta2 = assert(client:create_model_async():wait())
+    assert.is_nil(rawget(meta2, "headers"))
+    assert.equal(headers["content-type"], meta2.headers["content-type"])
+  end)
+
   it("sends project_id as projectId, unless the query sets its own", function()
     server.enqueue("model_example", "model_example", "model_example")
     local client = helper.client { project_id = "proj_1" }

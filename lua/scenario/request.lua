@@ -12,6 +12,20 @@ local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local recording = require "scenario.recording"
 
+-- A success's meta makes its headers table when it is first read: the
+-- core hands the header lines over as they came (core.finish), and most
+-- callers never look at them.
+local lazy_headers = setmetatable({}, { __mode = "k" })
+local Meta = {
+  __index = function(meta, k)
+    local lines = lazy_headers[meta]
+    if k ~= "headers" or lines == nil then return nil end
+    local h = core.parse_headers(lines)
+    lazy_headers[meta] = nil
+    rawset(meta, "headers", h)
+    return h
+  end,
+}
 local Request = {}
 Request.__index = Request
 Request.__name = "scenario.Request"
@@ -152,8 +166,14 @@ function Request.outcome(c, endpoint, idempotent, attempts, max_retries, t0, cal
           .. "(meta.problems): %s", c:_where(call, endpoint), status, errors.escape(errors.list_problems(problems)))
       end
     end
-    return nil, result, { status = status, headers = headers, body = raw, attempts = attempts,
-                          problems = problems }
+    local meta = { status = status, body = raw, attempts = attempts, problems = problems }
+    if type(headers) == "string" then
+      lazy_headers[meta] = headers
+      setmetatable(meta, Meta)
+    else
+      meta.headers = headers
+    end
+    return nil, result, meta
   end
   local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
   local delay
@@ -212,6 +232,8 @@ function Request:_record(call, result, status, headers, raw)
   if result == nil then -- status is the error
     if type(status) ~= "table" or not status.status then return end
     status, headers, raw = status.status, status.headers, status.body
+  elseif type(headers) == "string" then
+    headers = core.parse_headers(headers)
   end
   local method, url
   if t.target then method, url = t.target(call) end
