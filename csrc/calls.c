@@ -583,7 +583,7 @@ static void push_transfer_error(lua_State *L, sc_request *r, const sc_client *c,
     lua_pushliteral(L, "the connection was lost after the request went out, before any "
                        "answer; it was not sent again, since the server may have acted on it");
   } else {
-    const char *text = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+    const char *text = r->errbuf != NULL && r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
     push_curl_message(L, c, text);
     if (tls_verify_failed(rc)) {
       lua_pushliteral(L, " (if a proxy inspects TLS, pass its CA certificate as ca_file)");

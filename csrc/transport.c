@@ -206,7 +206,10 @@ typedef struct sc_request {
   long call_timeout_ms; /* this call's own (core.options), or 0 */
   long timeout_set;    /* what the handle holds */
   sc_socks *socks; /* the client's sockets */
-  char errbuf[CURL_ERROR_SIZE];
+  /* libcurl's message of the last failure (CURLOPT_ERRORBUFFER): it goes
+   * with the easy handle (sc_handle), so that a queued call does not
+   * carry its CURL_ERROR_SIZE bytes. */
+  char *errbuf;
 } sc_request;
 
 typedef struct sc_config {
@@ -343,6 +346,9 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   req_config(r, c);
   r->easy = curl_easy_init();
   if (r->easy == NULL) return "curl_easy_init failed";
+  r->errbuf = (char *)malloc(CURL_ERROR_SIZE);
+  if (r->errbuf == NULL) return "not enough memory";
+  r->errbuf[0] = '\0';
   for (int k = 0; k < 2; k++) {
     struct curl_slist **list = k == 0 ? &r->headers : &r->headers_plain;
     for (int i = 0; i < SC_FIXED_HEADERS; i++) {
@@ -474,6 +480,7 @@ fail:
 typedef struct sc_handle {
   CURL *easy;
   struct curl_slist *headers, *headers_plain;
+  char *errbuf; /* the handle's CURLOPT_ERRORBUFFER */
 } sc_handle;
 
 /* Gives r the handle h, its callbacks pointed at r. What the handle holds
@@ -483,6 +490,7 @@ static const char *req_attach(sc_request *r, const sc_handle *h) {
   r->easy = h->easy;
   r->headers = h->headers;
   r->headers_plain = h->headers_plain;
+  r->errbuf = h->errbuf;
   r->headers_set = -1;
   r->timeout_set = -1;
   r->once = -1;
@@ -495,21 +503,27 @@ static void req_release(sc_request *r, sc_handle *h) {
   h->easy = r->easy;
   h->headers = r->headers;
   h->headers_plain = r->headers_plain;
+  h->errbuf = r->errbuf;
   r->easy = NULL;
   r->headers = r->headers_plain = NULL;
+  r->errbuf = NULL;
 }
 
 static void handle_free(sc_handle *h) {
   if (h->easy != NULL) curl_easy_cleanup(h->easy);
   curl_slist_free_all(h->headers);
   curl_slist_free_all(h->headers_plain);
+  free(h->errbuf); /* after the cleanup: libcurl may write it until then */
   h->easy = NULL;
   h->headers = h->headers_plain = NULL;
+  h->errbuf = NULL;
 }
 
 static void req_free(sc_request *r) {
   if (r->easy != NULL) curl_easy_cleanup(r->easy);
   r->easy = NULL;
+  free(r->errbuf);
+  r->errbuf = NULL;
   curl_slist_free_all(r->headers);
   curl_slist_free_all(r->headers_plain);
   r->headers = r->headers_plain = NULL;
@@ -535,7 +549,7 @@ static const char *req_prepare(sc_request *r, const char *method, int once) {
   r->body_pos = r->body_handed = 0;
   r->stale = 0;
   r->prereqs = r->resent = 0;
-  r->errbuf[0] = '\0';
+  if (r->errbuf != NULL) r->errbuf[0] = '\0';
   if (r->url_set.len != r->url.len || memcmp(r->url_set.data, r->url.data, r->url.len) != 0) {
     SETOPT(CURLOPT_URL, r->url.data);
     r->url_set.len = 0;
