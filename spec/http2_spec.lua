@@ -18,7 +18,9 @@ local ID = fixture.request.path:match("([^/]+)$")
 local function start_nghttpd(dir, tls)
   local port = free_port()
   local args = tls and (dir .. "/key.pem " .. dir .. "/cert.pem") or "--no-tls"
-  local _, pid = helper.sh(("nghttpd -v -a 127.0.0.1 -d %s/htdocs %d %s > %s/log%s 2>&1 < /dev/null & echo $!")
+  -- -m 128: nghttpd's default of 100 streams a connection would have
+  -- libcurl open a second one for the 128 calls, as it should.
+  local _, pid = helper.sh(("nghttpd -v -m 128 -a 127.0.0.1 -d %s/htdocs %d %s > %s/log%s 2>&1 < /dev/null & echo $!")
     :format(dir, port, args, dir, tls and "-tls" or ""))
   wait_listening(port)
   return port, assert(tonumber(pid:match("%d+")))
@@ -91,9 +93,13 @@ describe("HTTP/2 (nghttpd)", function()
     assert.equal(20, requests - requests0)
   end)
 
-  it("128 concurrent calls still use one connection", function()
+  -- Once the connection is up: before the server's SETTINGS arrive,
+  -- libcurl 7.88 takes a connection to carry at most 100 streams, and
+  -- calls past that in a first burst open connections of their own.
+  it("128 concurrent calls on a connection that is up use it alone", function()
     local sessions0 = server_log(log_tls)
     local c = client { max_concurrent = 128 }
+    assert(c:get_model(ID))
     local models, opened = concurrent(c, 128)
     c:close()
     assert.equal(128, #models)
