@@ -14,8 +14,6 @@ local stats = require "bench.stats"
 local sh, median, spread = stats.sh, stats.median, stats.spread
 local lua = "lua5.4"
 
-
-
 local function fields(out)
   local t = {}
   for x in out:gmatch("%S+") do t[#t + 1] = tonumber(x) or x end
@@ -39,7 +37,7 @@ local ok, err = pcall(function()
   print(("Queued requests: N get_model_async at once on one client (max_concurrent 50), against the "
     .. "replay server holding each answer %d ms (6,030 bytes); %d rounds, the median and in brackets "
     .. "the lowest and highest round. Memory is measured right after the N submissions, when N − 50 "
-    .. "are queued."):format(DELAY * 1000, ROUNDS))
+    .. "are queued; each result is then waited for in turn and let go."):format(DELAY * 1000, ROUNDS))
   print()
   print("| queued | client CPU per request (spread) | vs 100 | RSS per request (spread) | Lua heap per request |")
   print("|---|---|---|---|---|")

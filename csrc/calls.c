@@ -410,28 +410,20 @@ static int collect_secrets(sc_client *c) {
   return ok;
 }
 
-/* What http_version ("1.1", "2" or NULL) asks of libcurl for base.
- * By default HTTP/2 where TLS negotiates it (ALPN), and HTTP/1.1 over
- * plain http, where waiting for a connection that might multiplex would
- * only hold the first requests back. "2" over plain http is HTTP/2 with
- * prior knowledge (h2c), for a server known to speak it. */
-static void set_http_version(sc_config *cfg, const char *base, const char *version) {
+/* What http_version ("1.1", "2" or NULL) asks of libcurl for base
+ * (CURLOPT_HTTP_VERSION). By default HTTP/2 where TLS negotiates it
+ * (ALPN), and HTTP/1.1 over plain http. "2" over plain http is HTTP/2
+ * with prior knowledge (h2c), for a server known to speak it. */
+static long http_version_for(const char *base, const char *version) {
   static const char https[] = "https://";
   int tls = 1;
   for (int i = 0; tls && https[i] != '\0'; i++) {
     char ch = base[i] >= 'A' && base[i] <= 'Z' ? (char)(base[i] + 32) : base[i]; /* the scheme's case */
     tls = ch == https[i];
   }
-  if (version != NULL && strcmp(version, "1.1") == 0) {
-    cfg->http_version = CURL_HTTP_VERSION_1_1;
-    cfg->pipewait = 0;
-  } else if (version != NULL) {
-    cfg->http_version = tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
-    cfg->pipewait = 1;
-  } else {
-    cfg->http_version = tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
-    cfg->pipewait = tls;
-  }
+  if (version != NULL && strcmp(version, "1.1") == 0) return CURL_HTTP_VERSION_1_1;
+  if (version != NULL) return tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+  return tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
 }
 
 /* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
@@ -500,7 +492,7 @@ static int l_client_new(lua_State *L) {
   c->cfg.ca_path = c->ca_path;
   c->cfg.proxy = c->proxy;
   c->cfg.socks = &c->socks;
-  set_http_version(&c->cfg, c->base_url, version);
+  c->cfg.http_version = http_version_for(c->base_url, version);
   c->cfg.timeout_ms = timeout_ms;
   c->cfg.connect_timeout_ms = connect_ms;
   c->cfg.max_bytes = (size_t)maxb;

@@ -221,7 +221,6 @@ typedef struct sc_config {
   const char *proxy;    /* NULL: libcurl's environment proxies; "": none */
   sc_socks *socks;      /* where the client's sockets are kept */
   long http_version;    /* CURLOPT_HTTP_VERSION */
-  int pipewait;         /* wait for a connection that may multiplex (HTTP/2) */
   long timeout_ms;
   long connect_timeout_ms;
   size_t max_bytes;
@@ -372,9 +371,10 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   SETOPT(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl has */
   SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
   SETOPT(CURLOPT_HTTP_VERSION, c->http_version);
-  /* Requests started together then share the first connection once it
-   * says it multiplexes, rather than each opening its own. */
-  if (c->pipewait) SETOPT(CURLOPT_PIPEWAIT, 1L);
+  /* Where a connection may multiplex, requests started together then
+   * share the first one once it says it does, rather than each opening
+   * its own. Over HTTP/1.1 waiting would only hold them back. */
+  if (c->http_version != CURL_HTTP_VERSION_1_1) SETOPT(CURLOPT_PIPEWAIT, 1L);
   SETOPT(CURLOPT_USERAGENT, c->user_agent);
   SETOPT(CURLOPT_TIMEOUT_MS, c->timeout_ms);
   SETOPT(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
