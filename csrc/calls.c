@@ -428,13 +428,13 @@ static long http_version_for(const char *base, const char *version) {
 
 /* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
  *          max_response_bytes=, max_request_bytes=, user_agent=, ca_file=,
- *          ca_path=, proxy=, http_version=, strict_responses=} -> handle */
+ *          ca_path=, proxy=, http_version=, max_connections=, strict_responses=} -> handle */
 static int l_client_new(lua_State *L) {
   sc_client *c;
   const char *base, *user, *password, *ua, *ca_file, *ca_path, *proxy, *version;
   size_t blen;
   char ua_default[160];
-  lua_Integer maxb, max_req;
+  lua_Integer maxb, max_req, max_conns;
   long timeout_ms, connect_ms;
   int strict;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -459,6 +459,7 @@ static int l_client_new(lua_State *L) {
   connect_ms = opt_millis(L, 1, "connect_timeout", 10);
   maxb = opt_count(L, 1, "max_response_bytes", SC_DEFAULT_MAX_BYTES);
   max_req = opt_count(L, 1, "max_request_bytes", SC_DEFAULT_MAX_BYTES);
+  max_conns = opt_count(L, 1, "max_connections", 0);
   lua_pushliteral(L, "strict_responses");
   lua_rawget(L, 1);
   strict = lua_toboolean(L, -1);
@@ -500,6 +501,12 @@ static int l_client_new(lua_State *L) {
   if (c->multi == NULL) return luaL_error(L, "core.new: curl_multi_init failed");
   /* libcurl's default since 7.62, said so that an older one does it too. */
   (void)curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+  /* Without it libcurl keeps four connections for each transfer still
+   * added, so that as a burst over HTTP/1.1 ends, the connections it
+   * opened are closed one by one, and the next burst makes them again
+   * (TLS handshakes included). One for each slot is what is needed. */
+  if (max_conns > 0)
+    (void)curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)(max_conns < 100000 ? max_conns : 100000));
   /* A handle made now checks the options, so a bad one fails here, and
    * the first call finds it ready. */
   {

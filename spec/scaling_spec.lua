@@ -46,6 +46,23 @@ describe("a queued request", function()
   end)
 end)
 
+describe("connections", function()
+  it("a burst keeps one connection a slot for the next, not libcurl's four a transfer still running", function()
+    local c = helper.client { max_concurrent = 8 }
+    local stats0 = server.stats().connections
+    for _ = 1, 3 do
+      -- they end one by one, so that at the end few transfers are running
+      for i = 1, 8 do server.enqueue(answer(0.03 * i)) end
+      local reqs = {}
+      for i = 1, 8 do reqs[i] = assert(c:get_model_async("m" .. i)) end
+      for _, r in ipairs(reqs) do assert.is_table((r:wait())) end
+    end
+    -- both sides: libcurl's sockets, and the connections the server accepted
+    assert.equal(8, select(3, core.handles(c._handle)))
+    assert.equal(8, server.stats().connections - stats0)
+  end)
+end)
+
 describe("a wait with every slot taken", function()
   -- Queued requests and due backoffs cannot go out until a transfer ends,
   -- and an ending transfer wakes the network wait: a round that did not

@@ -250,6 +250,7 @@ function Client.new(opts)
     ca_path = opts.ca_path,
     proxy = proxy,
     http_version = opts.http_version,
+    max_connections = self.max_concurrent,
     strict_responses = opts.strict_responses,
   }
   return self
