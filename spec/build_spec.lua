@@ -3,6 +3,14 @@ local helper = require "spec.helper"
 local compat = require "spec.support.compat"
 local sh = helper.sh
 
+-- Runs the shell command that installs the rock into dir/tree, then asks
+-- luarocks where the rock's directory is: ok, output, that directory.
+local function install(cmd, v, dir)
+  local ok, out = sh(("%s >/dev/null && luarocks --lua-version=%s --tree %s/tree show --rock-dir scenario")
+    :format(cmd, v, dir))
+  return ok, out, out:match("([^\n]*)\n*$")
+end
+
 local function lua_modules()
   local list = {}
   for file in io.popen("ls lua/scenario"):lines() do
@@ -64,12 +72,9 @@ describe("luarocks make", function()
     local v = _VERSION:match("%d+%.%d+")
     local dir = os.tmpname()
     os.remove(dir)
-    local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua types LICENSE scenario-0.1.0-1.rockspec %s/src && "
-      .. "cd %s/src && "
-      .. "luarocks --lua-version=%s make --deps-mode=none --tree %s/tree scenario-0.1.0-1.rockspec >/dev/null && "
-      .. "luarocks --lua-version=%s --tree %s/tree show --rock-dir scenario")
-      :format(dir, dir, dir, v, dir, v, dir))
-    local rock_dir = out:match("([^\n]*)\n*$")
+    local ok, out, rock_dir = install(("mkdir -p %s/src && cp -r csrc lua types LICENSE scenario-0.1.0-1.rockspec "
+      .. "%s/src && cd %s/src && luarocks --lua-version=%s make --deps-mode=none --tree %s/tree "
+      .. "scenario-0.1.0-1.rockspec"):format(dir, dir, dir, v, dir), v, dir)
     local types_same = ok and (sh(("cmp types/scenario.lua %s/types/scenario.lua"):format(rock_dir)))
     local license_same = ok and (sh(("cmp LICENSE %s/conf/LICENSE"):format(rock_dir)))
     sh("rm -rf " .. dir)
@@ -118,12 +123,10 @@ describe("make rock", function()
     local dir = os.tmpname()
     os.remove(dir)
     -- Offline: a proxy that is not there fails any download, or clone.
-    local ok, out = sh(("mkdir -p %s && abs=$(pwd)/%s && cd %s && "
+    local ok, out, rock_dir = install(("mkdir -p %s && abs=$(pwd)/%s && cd %s && "
       .. "http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 all_proxy=http://127.0.0.1:9 "
-      .. "luarocks --lua-version=%s install --deps-mode=none --tree %s/tree \"$abs\" >/dev/null && "
-      .. "luarocks --lua-version=%s --tree %s/tree show --rock-dir scenario")
-      :format(dir, rock, dir, v, dir, v, dir))
-    local rock_dir = out:match("([^\n]*)\n*$")
+      .. "luarocks --lua-version=%s install --deps-mode=none --tree %s/tree \"$abs\""):format(dir, rock, dir, v, dir),
+      v, dir)
     local code = ([[
       package.path = '%s/tree/share/lua/%s/?.lua;%s/tree/share/lua/%s/?/init.lua;' .. package.path
       package.cpath = '%s/tree/lib/lua/%s/?.so;' .. package.cpath
