@@ -418,7 +418,8 @@ static long http_version_for(const char *base, const char *version) {
   static const char https[] = "https://";
   int tls = 1;
   for (int i = 0; tls && https[i] != '\0'; i++) {
-    char ch = base[i] >= 'A' && base[i] <= 'Z' ? (char)(base[i] + 32) : base[i]; /* the scheme's case */
+    int ch = (unsigned char)base[i];
+    if (ch >= 'A' && ch <= 'Z') ch += 'a' - 'A'; /* the scheme's case */
     tls = ch == https[i];
   }
   if (version != NULL && strcmp(version, "1.1") == 0) return CURL_HTTP_VERSION_1_1;

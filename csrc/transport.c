@@ -624,6 +624,7 @@ static void join_repeated(lua_State *L, int idx) {
  * O(n^2) of concatenating as they come. */
 static void push_header_table(lua_State *L, const char *d, size_t len) {
   size_t pos = 0;
+  if (d == NULL) len = 0; /* a buffer never written */
   int lines = 0, repeats = 0, tbl;
   for (const char *q = d; q != NULL && (q = memchr(q, '\n', len - (size_t)(q - d))) != NULL; q++)
     lines++;
