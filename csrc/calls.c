@@ -678,24 +678,22 @@ static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
   return (size_t)(q - p);
 }
 
-/* The next byte at or after p (before end) that an echo of a secret can
- * start with, or end. Sixteen bytes at a time where SSE2 is at hand: a
- * response is mostly bytes no secret starts with. */
-static const char *next_start(const sc_client *c, const char *p, const char *end) {
-#ifdef SC_SSE2
-  __m128i want[SC_SECRETS + 2];
-  for (int i = 0; i < c->nstarts; i++) want[i] = _mm_set1_epi8((char)c->starts[i]);
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p), hit = _mm_setzero_si128();
-    unsigned m;
-    for (int i = 0; i < c->nstarts; i++) hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, want[i]));
-    m = (unsigned)_mm_movemask_epi8(hit);
-    if (m != 0) return p + __builtin_ctz(m);
-    p += 16;
+/* The first place at or after p that holds one of the n bytes `starts`,
+ * or end. next[i] is where starts[i] was last found (or end): only a byte
+ * found before p is looked for again. So each byte costs one memchr run
+ * over the answer, in the C library's vector code, plus one per echo
+ * candidate: an answer mostly holds no byte a secret starts with. */
+static const char *next_start(const unsigned char *starts, int n, const char **next, const char *p,
+                              const char *end) {
+  const char *first = end;
+  for (int i = 0; i < n; i++) {
+    if (next[i] < p) {
+      const void *q = memchr(p, starts[i], (size_t)(end - p));
+      next[i] = q != NULL ? (const char *)q : end;
+    }
+    if (next[i] < first) first = next[i];
   }
-#endif
-  while (p < end && !c->secret_start[(unsigned char)*p]) p++;
-  return p;
+  return first;
 }
 
 /* Replaces in b every text that spells one of the client's secrets, as
@@ -707,15 +705,28 @@ static int scrub(sc_buf *b, const sc_client *c) {
   static const char marker[] = "[redacted]";
   sc_buf out = { NULL, 0, 0 };
   const char *d = b->data, *end = b->data + b->len, *copied = b->data, *p = b->data;
+  const char *next[SC_SECRETS + 2];
   if (b->len == 0 || c->nsecrets == 0) return 1;
-  while ((p = next_start(c, p, end)) < end) {
+  for (int i = 0; i < c->nstarts; i++) {
+    const void *q = memchr(d, c->starts[i], b->len);
+    next[i] = q != NULL ? (const char *)q : end;
+  }
+  while ((p = next_start(c->starts, c->nstarts, next, p, end)) < end) {
     size_t hit = 0;
+    int escape;
     if (*p == '\\' && escaped_at(d, p)) {
       p++;
       continue;
     }
+    escape = *p == '\\' || *p == '%';
     for (int i = 0; i < c->nsecrets; i++) {
-      size_t n = spells_at(p, end, &c->secrets[i]);
+      const sc_secret *sc = &c->secrets[i];
+      size_t n;
+      /* The usual candidate is a byte of text that happens to start
+       * some secret: its first two bytes, unless escaped, already tell. */
+      if (!escape && (*p != sc->s[0] || (p + 1 < end && p[1] != sc->s[1] && p[1] != '\\' && p[1] != '%')))
+        continue;
+      n = spells_at(p, end, sc);
       if (n > hit) hit = n;
     }
     if (hit == 0) {
