@@ -36,6 +36,22 @@ describe("a queued request", function()
     for _, r in ipairs(reqs) do assert.is_table((r:result())) end
   end)
 
+  it("is made without a round once every slot is taken: a burst does not ask libcurl once a request", function()
+    local performs = 0
+    local counting = setmetatable({
+      perform = function(h, wait, done) performs = performs + 1 return core.perform(h, wait, done) end,
+    }, { __index = core })
+    local c = helper.client { max_concurrent = 2, transport = counting }
+    for _ = 1, 40 do server.enqueue(answer(0.05)) end
+    local reqs = {}
+    for i = 1, 40 do reqs[i] = assert(c:get_model_async("m" .. i)) end
+    -- the first two start at once (a round each); the 38 behind them wait
+    -- for the next poll, which has to run a round anyway
+    assert.equal(2, performs)
+    assert.equal(38, c._nqueued)
+    for _, r in ipairs(reqs) do assert.is_table((r:wait())) end
+  end)
+
   it("waiting out a backoff holds none either", function()
     local c = helper.client { max_retries = 1, sleep = function() end }
     server.enqueue({ status = 503, headers = {}, body = "" }, answer())
