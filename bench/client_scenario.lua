@@ -1,6 +1,10 @@
 -- N calls on one scenario client, after one warm-up call that connects.
 --   lua5.4 bench/client_scenario.lua CALL N URL [CHECKPOINT...]
--- CALL: create (create_model with the typical body) or get (get_model).
+-- CALL: create (create_model with the typical body) or get (get_model);
+-- core:create and core:get make the same calls through scenario.core
+-- alone, as the client's direct path does but with none of its Lua (no
+-- retry policy, no meta, no request object): what is left between the
+-- two is the cost of the request machine.
 -- Prints "cpu_seconds wall_seconds" of the loop; at each checkpoint (a
 -- call count) writes "rss <calls> <bytes>" to stderr.
 local scenario = require "scenario"
@@ -20,9 +24,26 @@ end
 
 local client = scenario.new { api_key = "bench-key", api_secret = "bench-secret", base_url = url, max_retries = 0 }
 local body = bodies.typical
-local function once()
-  if call == "create" then return client:create_model(body) end
-  return client:get_model("model_x")
+local once
+if call:match("^core:") then
+  local handle, reused, done = client._handle, nil, {}
+  local start, submit, perform, state, finish = core.start, core.submit, core.perform, core.state, core.finish
+  local create = call == "core:create"
+  once = function()
+    local c = create and start(handle, "create_model", body, nil, nil, reused)
+      or start(handle, "get_model", nil, nil, nil, reused, "model_x")
+    reused = c
+    submit(c)
+    repeat perform(handle, 1, done) until state(c) ~= "running"
+    done[1] = nil
+    local ok, result = pcall(finish, c)
+    return ok and result
+  end
+else
+  once = function()
+    if call == "create" then return client:create_model(body) end
+    return client:get_model("model_x")
+  end
 end
 assert(once())
 local c0, t0 = os.clock(), core.now()

@@ -50,6 +50,8 @@ local contenders = {
     cmd = function(n) return ("%s cjson create %d %s"):format(floor_lua, n, base) end },
   { name = "libcurl + core.decode (Lua module)", call = "create", key = "decode",
     cmd = function(n) return ("%s core create %d %s"):format(floor_lua, n, base) end },
+  { name = "scenario.core alone (no request machine)", call = "create", key = "core",
+    cmd = function(n) return ("%s bench/client_scenario.lua core:create %d %s"):format(lua, n, base) end },
   { name = "scenario", call = "create", key = "ours",
     cmd = function(n) return ("%s bench/client_scenario.lua create %d %s"):format(lua, n, base) end },
   { name = "LuaSocket + cjson", call = "create", key = "luasocket",
@@ -65,6 +67,8 @@ local contenders = {
     cmd = function(n) return ("%s cjson get %d %s"):format(floor_lua, n, base) end },
   { name = "libcurl + core.decode (Lua module)", call = "get", key = "decode",
     cmd = function(n) return ("%s core get %d %s"):format(floor_lua, n, base) end },
+  { name = "scenario.core alone (no request machine)", call = "get", key = "core",
+    cmd = function(n) return ("%s bench/client_scenario.lua core:get %d %s"):format(lua, n, base) end },
   { name = "scenario", call = "get", key = "ours",
     cmd = function(n) return ("%s bench/client_scenario.lua get %d %s"):format(lua, n, base) end },
 }
@@ -182,6 +186,18 @@ local ok, err = pcall(function()
       cells[#cells + 1] = ("%.3f× %s"):format(q, q <= 1.05 and "met" or "missed")
     end
     print(("| instructions: scenario ≤ 1.05× libcurl + core.decode | %s | %s |"):format(cells[1], cells[2]))
+    -- where the difference lies: in C (the core alone against the floor)
+    -- and in the Lua request machine (scenario against the core alone)
+    local c_part, lua_part = {}, {}
+    for _, call in ipairs { "create", "get" } do
+      local ours, alone, floor = instr[by[call].ours], instr[by[call].core], instr[by[call].decode]
+      c_part[#c_part + 1] = ("%+.0f (%.3f×)"):format(alone - floor, alone / floor)
+      lua_part[#lua_part + 1] = ("%+.0f (%.3f×)"):format(ours - alone, ours / alone)
+    end
+    print(("| instructions: scenario.core alone against libcurl + core.decode (the C side) | %s | %s |"):format(
+      c_part[1], c_part[2]))
+    print(("| instructions: scenario against scenario.core alone (the Lua request machine) | %s | %s |"):format(
+      lua_part[1], lua_part[2]))
   end
   ratio_row("CPU: scenario ≤ 0.90× libcurl + lua-cjson (per-round ratio)", "ours", "cjson", 0.90)
   ratio_row("CPU: scenario vs libcurl + core.decode (per-round ratio)", "ours", "decode", 1.05)
