@@ -30,14 +30,20 @@ if call:match("^core:") then
   local start, submit, perform, state, finish = core.start, core.submit, core.perform, core.state, core.finish
   local create = call == "core:create"
   once = function()
-    local c = create and start(handle, "create_model", body, nil, nil, reused)
-      or start(handle, "get_model", nil, nil, nil, reused, "model_x")
+    local c, err
+    if create then
+      c, err = start(handle, "create_model", body, nil, nil, reused)
+    else
+      c, err = start(handle, "get_model", nil, nil, nil, reused, "model_x")
+    end
+    if not c then return nil, err end
     reused = c
     submit(c)
     repeat perform(handle, 1, done) until state(c) ~= "running"
     done[1] = nil
-    local ok, result = pcall(finish, c)
-    return ok and result
+    local ok, result, status = pcall(finish, c)
+    if not ok then return nil, result end
+    return result, status -- nil and the error when it failed
   end
 else
   once = function()

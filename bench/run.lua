@@ -194,8 +194,8 @@ local ok, err = pcall(function()
       c_part[#c_part + 1] = ("%+.0f (%.3f×)"):format(alone - floor, alone / floor)
       lua_part[#lua_part + 1] = ("%+.0f (%.3f×)"):format(ours - alone, ours / alone)
     end
-    print(("| instructions: scenario.core alone against libcurl + core.decode (the C side) | %s | %s |"):format(
-      c_part[1], c_part[2]))
+    print(("| instructions: scenario.core alone against libcurl + core.decode (the C core, driven by a bare "
+      .. "Lua loop) | %s | %s |"):format(c_part[1], c_part[2]))
     print(("| instructions: scenario against scenario.core alone (the Lua request machine) | %s | %s |"):format(
       lua_part[1], lua_part[2]))
   end

@@ -666,13 +666,61 @@ static int escaped_at(const char *start, const char *p) {
   return odd;
 }
 
-/* The length of the text at p that spells the secret sc, each of its
- * bytes as itself or escaped (json_byte_at), or 0. */
+/* Places reached while spelling a secret out (spells_at). Only a byte of
+ * the secret that is '%' or '\\', met where the text also escapes that
+ * very byte ("%25", "\\\\", "\\u005c"), adds one: a secret would need 31
+ * such bytes in play at once to fill it, and a place beyond that is not
+ * followed. */
+#define SC_SPELL_WAYS 32
+
+/* Adds q to the m places of set (once). */
+static void add_place(const char **set, int *m, const char *q) {
+  for (int i = 0; i < *m; i++)
+    if (set[i] == q) return;
+  if (*m < SC_SPELL_WAYS) set[(*m)++] = q;
+}
+
+/* spells_at from byte i of the secret on, at q, with every reading
+ * followed, as the set of places the spelling can have reached. */
+static size_t spells_every_way(const char *p, const char *q, size_t i, const char *end,
+                               const sc_secret *sc) {
+  const char *at[SC_SPELL_WAYS], *to[SC_SPELL_WAYS];
+  int n = 1;
+  size_t longest = 0;
+  at[0] = q;
+  for (; i < sc->len && n > 0; i++) {
+    int want = (unsigned char)sc->s[i], m = 0;
+    for (int j = 0; j < n; j++) {
+      size_t k = 1;
+      int v;
+      q = at[j];
+      if (q >= end) continue;
+      v = json_byte_at(q, end, &k);
+      if (v == want) add_place(to, &m, q + k);
+      if ((v < 0 || k > 1) && (unsigned char)*q == want) add_place(to, &m, q + 1);
+    }
+    memcpy(at, to, (size_t)m * sizeof *at);
+    n = m;
+  }
+  for (int j = 0; j < n; j++)
+    if ((size_t)(at[j] - p) > longest) longest = (size_t)(at[j] - p);
+  return longest;
+}
+
+/* The length of the longest text at p that spells the secret sc, each of
+ * its bytes as itself or escaped (json_byte_at), or 0. A '%' or '\\' of
+ * the secret may also stand as itself where it would start an escape (a
+ * plain-text echo, or a secret that holds "%41"): from the first such
+ * byte on, every reading is followed (spells_every_way). */
 static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
   const char *q = p;
   for (size_t i = 0; i < sc->len; i++) {
-    size_t k;
-    if (q >= end || json_byte_at(q, end, &k) != (unsigned char)sc->s[i]) return 0;
+    int want = (unsigned char)sc->s[i], v;
+    size_t k = 1;
+    if (q >= end) return 0;
+    v = json_byte_at(q, end, &k);
+    if ((v < 0 || k > 1) && (unsigned char)*q == want) return spells_every_way(p, q, i, end, sc);
+    if (v != want) return 0;
     q += k;
   }
   return (size_t)(q - p);
@@ -680,9 +728,9 @@ static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
 
 /* The first place at or after p that holds one of the n bytes `starts`,
  * or end. next[i] is where starts[i] was last found (or end): only a byte
- * found before p is looked for again. So each byte costs one memchr run
- * over the answer, in the C library's vector code, plus one per echo
- * candidate: an answer mostly holds no byte a secret starts with. */
+ * found before p is looked for again. So each start byte costs one memchr
+ * run over the answer, in the C library's vector code, and one more call
+ * for each place it occurs: most bytes of an answer start no secret. */
 static const char *next_start(const unsigned char *starts, int n, const char **next, const char *p,
                               const char *end) {
   const char *first = end;
@@ -706,6 +754,8 @@ static int scrub(sc_buf *b, const sc_client *c) {
   sc_buf out = { NULL, 0, 0 };
   const char *d = b->data, *end = b->data + b->len, *copied = b->data, *p = b->data;
   const char *next[SC_SECRETS + 2];
+  const char *bs = NULL; /* the last backslash looked at */
+  int bs_escaped = 0;    /* ... and whether it was escaped */
   if (b->len == 0 || c->nsecrets == 0) return 1;
   for (int i = 0; i < c->nstarts; i++) {
     const void *q = memchr(d, c->starts[i], b->len);
@@ -714,9 +764,16 @@ static int scrub(sc_buf *b, const sc_client *c) {
   while ((p = next_start(c->starts, c->nstarts, next, p, end)) < end) {
     size_t hit = 0;
     int escape;
-    if (*p == '\\' && escaped_at(d, p)) {
-      p++;
-      continue;
+    if (*p == '\\') {
+      /* A backslash right after the last one looked at is escaped if that
+       * one was not: a run of them costs one step each, not the run. */
+      int esc = p > d && bs == p - 1 ? !bs_escaped : escaped_at(d, p);
+      bs = p;
+      bs_escaped = esc;
+      if (esc) {
+        p++;
+        continue;
+      }
     }
     escape = *p == '\\' || *p == '%';
     for (int i = 0; i < c->nsecrets; i++) {

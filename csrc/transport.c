@@ -147,8 +147,9 @@ static void socks_note_done(sc_socks *ss, CURL *easy) {
     sc_sock *k = &ss->v[i];
     if (k->fd == fd) {
       char *lip = NULL, *pip = NULL;
-      /* A socket keeps its addresses for life (on_sockopt clears the
-       * entry of a number used again): noted once, not once a transfer. */
+      /* A socket keeps its addresses for life, and every socket of the
+       * client's transfers went through on_sockopt, which clears the
+       * entry of a number used again: noted once, not once a transfer. */
       if (k->http1) return;
       k->http1 = curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &k->local_port) == CURLE_OK &&
                  curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &k->peer_port) == CURLE_OK &&
