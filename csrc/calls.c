@@ -508,6 +508,15 @@ static int l_client_new(lua_State *L) {
    * (TLS handshakes included). One for each slot is what is needed. */
   if (max_conns > 0)
     (void)curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)(max_conns < 100000 ? max_conns : 100000));
+#if LIBCURL_VERSION_NUM >= 0x074300 /* 7.67 */
+  /* libcurl puts at most 100 streams on an HTTP/2 connection of its own
+   * accord, whatever the server allows: a burst of more than 100 (128
+   * slots, say) would open a second connection for the rest. The
+   * server's own limit still holds. */
+  if (max_conns > 100)
+    (void)curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                            (long)(max_conns < 100000 ? max_conns : 100000));
+#endif
   /* A handle made now checks the options, so a bad one fails here, and
    * the first call finds it ready. */
   {
