@@ -28,6 +28,7 @@
 #include "decode.c"
 #include "encode.c"
 #include "endpoints.c"
+#include "events.c"
 #include "transport.c"
 #include "url.c"
 
@@ -64,6 +65,8 @@ static const char *const proxy_env[SC_PROXY_SOURCES - 1] = {
 
 typedef struct sc_client {
   CURLM *multi;
+  sc_events ev;    /* the sockets and timeout that drive it (events.c), freed after the multi */
+  int in_multi;    /* easy handles added to it: the transfers not done */
   sc_socks socks;  /* its connections' sockets (transport.c), freed after the multi */
   sc_config cfg;   /* its strings are the copies below */
   char *user, *password, *user_agent;
@@ -179,7 +182,10 @@ static void call_release(sc_client *c, sc_call *call) {
 static void call_detach(sc_call *call, int free_now) {
   sc_client *c = call->client;
   if (c != NULL) {
-    if (call->state == CALL_RUNNING) curl_multi_remove_handle(c->multi, call->r.easy);
+    if (call->state == CALL_RUNNING) {
+      curl_multi_remove_handle(c->multi, call->r.easy);
+      c->in_multi--;
+    }
     if (call->prev) call->prev->next = call->next;
     else c->calls = call->next;
     if (call->next) call->next->prev = call->prev;
@@ -238,6 +244,7 @@ static int l_client_close(lua_State *L) {
     c->npool = c->pool_cap = 0;
     if (c->multi != NULL) curl_multi_cleanup(c->multi); /* closes sockets through c->socks */
     c->multi = NULL;
+    ev_free(&c->ev);
     free(c->socks.v);
     memset(&c->socks, 0, sizeof c->socks);
     free(c->user);
@@ -500,6 +507,7 @@ static int l_client_new(lua_State *L) {
   c->cfg.max_bytes = (size_t)maxb;
   c->multi = curl_multi_init();
   if (c->multi == NULL) return luaL_error(L, "core.new: curl_multi_init failed");
+  ev_attach(c->multi, &c->ev);
   /* libcurl's default since 7.62, said so that an older one does it too. */
   (void)curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   /* Without it libcurl keeps four connections for each transfer still
@@ -1345,15 +1353,17 @@ static int l_call_release(lua_State *L) {
   return 0;
 }
 
-/* core.handles(handle) -> attached, pooled, opened: the easy handles the
- * client's calls hold, those in its pool, and how many connections
- * (sockets) libcurl has opened for the client so far. */
+/* core.handles(handle) -> attached, pooled, opened, handed: the easy
+ * handles the client's calls hold, those in its pool, how many connections
+ * (sockets) libcurl has opened for the client so far, and how many times
+ * a round has handed libcurl a socket that was ready (events.c). */
 static int l_client_handles(lua_State *L) {
   sc_client *c = check_client(L, 1);
   lua_pushinteger(L, c->attached);
   lua_pushinteger(L, c->npool);
   lua_pushinteger(L, (lua_Integer)c->socks.opened);
-  return 3;
+  lua_pushinteger(L, (lua_Integer)c->ev.handed);
+  return 4;
 }
 
 /* core.submit(call) -> key: sends an idle call (again, for a retry); the
@@ -1372,6 +1382,7 @@ static int l_submit(lua_State *L) {
   if (req_prepare(&call->r, call->ep->method, !call->ep->idempotent) != NULL ||
       curl_multi_add_handle(c->multi, call->r.easy) != CURLM_OK)
     return luaL_error(L, "cannot start the request");
+  c->in_multi++;
   call->state = CALL_RUNNING;
   lua_pushlightuserdata(L, (void *)call); /* its key in core.perform's list */
   return 1;
@@ -1398,13 +1409,16 @@ static int collect_done(lua_State *L, sc_client *c, int out) {
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     if (rc == CURLE_OK) socks_note_done(&c->socks, easy);
     curl_multi_remove_handle(c->multi, easy); /* m is invalid from here */
+    c->in_multi--;
     if (priv != NULL) {
       sc_call *call = (sc_call *)(void *)priv;
       if (rc == CURLE_ABORTED_BY_CALLBACK && call->r.stale && call->restarts < SC_MAX_STALE) {
         call->restarts++;
         if (req_prepare(&call->r, call->ep->method, !call->ep->idempotent) == NULL &&
-            curl_multi_add_handle(c->multi, easy) == CURLM_OK)
+            curl_multi_add_handle(c->multi, easy) == CURLM_OK) {
+          c->in_multi++;
           continue;
+        }
       }
       call->rc = rc;
       call->state = CALL_DONE;
@@ -1418,6 +1432,23 @@ static int collect_done(lua_State *L, sc_client *c, int out) {
   return n;
 }
 
+/* One look at the client's transfers, after waiting up to ms for one to
+ * move. Returns 0, or -1 when memory runs out. Should a socket have gone
+ * unwatched (events.c), curl_multi_perform, which asks every transfer,
+ * stands in from then on. */
+static int drive_client(sc_client *c, int ms) {
+  int running;
+  if (!c->ev.lost) return ev_drive(c->multi, &c->ev, ms);
+  if (ms > 0) {
+#if LIBCURL_VERSION_NUM >= 0x074200
+    curl_multi_poll(c->multi, NULL, 0, ms, NULL);
+#else
+    curl_multi_wait(c->multi, NULL, 0, ms, NULL);
+#endif
+  }
+  return curl_multi_perform(c->multi, &running) == CURLM_OK ? 0 : -1;
+}
+
 /* core.perform(handle [, wait [, done]]) -> running, finished
  * Moves every running call of the client forward without blocking; with
  * wait (seconds) and nothing finished yet, first waits up to that long
@@ -1427,27 +1458,20 @@ static int collect_done(lua_State *L, sc_client *c, int out) {
 static int l_perform(lua_State *L) {
   sc_client *c = check_client(L, 1);
   double wait = luaL_optnumber(L, 2, 0);
-  int running = 0, done, out = 0;
+  int done, out = 0;
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
     out = 3;
   }
   lua_settop(L, 3);
-  if (curl_multi_perform(c->multi, &running) != CURLM_OK)
-    return luaL_error(L, "curl_multi_perform failed");
+  if (drive_client(c, 0) != 0) return luaL_error(L, "not enough memory");
   done = collect_done(L, c, out);
-  if (done == 0 && running > 0 && wait > 0) {
-    int ms = wait >= 3600 ? 3600000 : (int)ceil(wait * 1000);
-#if LIBCURL_VERSION_NUM >= 0x074200
-    curl_multi_poll(c->multi, NULL, 0, ms, NULL);
-#else
-    curl_multi_wait(c->multi, NULL, 0, ms, NULL);
-#endif
-    if (curl_multi_perform(c->multi, &running) != CURLM_OK)
-      return luaL_error(L, "curl_multi_perform failed");
+  if (done == 0 && c->in_multi > 0 && wait > 0) {
+    if (drive_client(c, wait >= 3600 ? 3600000 : (int)ceil(wait * 1000)) != 0)
+      return luaL_error(L, "not enough memory");
     done = collect_done(L, c, out);
   }
-  lua_pushinteger(L, running);
+  lua_pushinteger(L, c->in_multi);
   lua_pushinteger(L, done);
   return 2;
 }

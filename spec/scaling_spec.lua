@@ -79,6 +79,34 @@ describe("connections", function()
   end)
 end)
 
+describe("libcurl", function()
+  -- A round hands libcurl the sockets that are ready, and no other
+  -- (csrc/events.c): curl_multi_perform asked every transfer on the wire,
+  -- with a poll() each, whatever had moved.
+  it("hears of no socket in a round in which nothing arrived, however many transfers wait", function()
+    local c = helper.client { max_concurrent = 50 }
+    for _ = 1, 50 do server.enqueue(answer(1.5)) end
+    local reqs = {}
+    for i = 1, 50 do reqs[i] = assert(c:get_model_async("m" .. i)) end
+    local deadline = core.now() + 10
+    while #server.requests() < 50 and core.now() < deadline do
+      c:poll()
+      core.sleep(0.005)
+    end
+    assert.equal(50, #server.requests()) -- every request is on the wire, none answered
+    local handed = select(4, core.handles(c._handle))
+    for _ = 1, 20 do
+      c:poll()
+      core.sleep(0.005)
+    end
+    assert.equal(handed, select(4, core.handles(c._handle)))
+    for _, r in ipairs(reqs) do assert.is_table((r:wait(10))) end
+    -- and then the 50 answers: a socket or two each, not 50 a round
+    local per = (select(4, core.handles(c._handle)) - handed) / 50
+    assert.is_true(per >= 1 and per <= 4, per)
+  end)
+end)
+
 describe("a wait with every slot taken", function()
   -- Queued requests and due backoffs cannot go out until a transfer ends,
   -- and an ending transfer wakes the network wait: a round that did not

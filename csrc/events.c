@@ -1,0 +1,156 @@
+/*
+ * A client's transfers driven by their sockets (curl_multi_socket_action).
+ *
+ * curl_multi_perform in libcurl 7.88 walks every transfer of the multi
+ * handle and polls the socket of each one that waits for an answer: a
+ * round with 50 transfers on the wire made 50 poll() calls, however
+ * little had moved, so a request cost more the more others were in
+ * flight. Here libcurl says which sockets it waits on (on_socket) and when
+ * its next timeout falls due (on_timer); one poll() waits on all of them,
+ * and only the sockets that are ready, and the timeout when it is due,
+ * go back to libcurl. A round then costs what moved in it.
+ *
+ * Nothing here calls into Lua, and the two callbacks only keep lists: no
+ * libcurl call runs inside them.
+ */
+#ifndef SCENARIO_EVENTS_C
+#define SCENARIO_EVENTS_C
+
+#include "common.h"
+
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+typedef struct sc_events {
+  struct pollfd *fds;   /* the sockets libcurl waits on, with what for */
+  size_t n, cap;
+  struct pollfd *ready; /* fds as one poll() saw them: the callbacks change fds meanwhile */
+  size_t ready_cap;
+  double timer_at;      /* when libcurl's timeout falls due (ev_now); < 0: none */
+  int lost;             /* a socket could not be kept (no memory): rounds fall back on curl_multi_perform */
+  long handed;          /* sockets handed to libcurl as ready, ever (core.handles) */
+} sc_events;
+
+static double ev_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CURLMOPT_SOCKETFUNCTION. A socket that cannot be kept for want of
+ * memory sets lost rather than fail: returning -1 would make libcurl
+ * drop every transfer of the client. */
+static int ev_on_socket(CURL *easy, curl_socket_t fd, int what, void *ud, void *socketp) {
+  sc_events *ev = (sc_events *)ud;
+  size_t i = 0;
+  (void)easy;
+  (void)socketp;
+  while (i < ev->n && ev->fds[i].fd != fd) i++;
+  if (what == CURL_POLL_REMOVE) {
+    if (i < ev->n) ev->fds[i] = ev->fds[--ev->n];
+    return 0;
+  }
+  if (i == ev->n) {
+    if (ev->n == ev->cap) {
+      size_t cap = ev->cap ? 2 * ev->cap : 16;
+      struct pollfd *v = (struct pollfd *)realloc(ev->fds, cap * sizeof *v);
+      if (v == NULL) {
+        ev->lost = 1;
+        return 0;
+      }
+      ev->fds = v;
+      ev->cap = cap;
+    }
+    ev->fds[ev->n++].fd = fd;
+  }
+  ev->fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
+  ev->fds[i].revents = 0;
+  return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: -1 takes the timeout away. */
+static int ev_on_timer(CURLM *multi, long timeout_ms, void *ud) {
+  sc_events *ev = (sc_events *)ud;
+  (void)multi;
+  ev->timer_at = timeout_ms < 0 ? -1 : ev_now() + (double)timeout_ms / 1000;
+  return 0;
+}
+
+/* Hooks ev to multi; ev must outlive it (curl_multi_cleanup calls back). */
+static void ev_attach(CURLM *multi, sc_events *ev) {
+  memset(ev, 0, sizeof *ev);
+  ev->timer_at = -1;
+  (void)curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, ev_on_socket);
+  (void)curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, (void *)ev);
+  (void)curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, ev_on_timer);
+  (void)curl_multi_setopt(multi, CURLMOPT_TIMERDATA, (void *)ev);
+}
+
+static void ev_free(sc_events *ev) {
+  free(ev->fds);
+  free(ev->ready);
+  memset(ev, 0, sizeof *ev);
+  ev->timer_at = -1;
+}
+
+/* The number of timeout actions in a row that one look at the transfers
+ * runs while libcurl keeps asking for another at once (a transfer moving
+ * from one state to the next); the rest wait for the next look. */
+#define EV_DUE_IN_A_ROW 8
+
+/* Hands libcurl its timeout while it is due. */
+static void ev_run_due(CURLM *multi, sc_events *ev) {
+  int running;
+  for (int k = 0; k < EV_DUE_IN_A_ROW && ev->timer_at >= 0 && ev_now() >= ev->timer_at; k++) {
+    ev->timer_at = -1;
+    (void)curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  }
+}
+
+/* Runs what is due, waits up to ms for a socket libcurl waits on or for
+ * its next timeout, then hands libcurl the sockets that are ready and
+ * what fell due meanwhile. What is due goes first, so that a transfer
+ * just added is on its way before the wait, which is then for its answer.
+ * Returns 0, or -1 when memory runs out. */
+static int ev_drive(CURLM *multi, sc_events *ev, int ms) {
+  int running, got, wait = ms;
+  size_t n;
+  ev_run_due(multi, ev);
+  n = ev->n;
+  if (ev->timer_at >= 0) {
+    double left = (ev->timer_at - ev_now()) * 1000;
+    if (left < wait) wait = left <= 0 ? 0 : (int)ceil(left);
+  }
+  if (ev->ready_cap < n) {
+    struct pollfd *v = (struct pollfd *)realloc(ev->ready, n * sizeof *v);
+    if (v == NULL) return -1;
+    ev->ready = v;
+    ev->ready_cap = n;
+  }
+  if (n == 0 && wait == 0) return 0; /* nothing to look at, nor to wait for */
+  if (n > 0) memcpy(ev->ready, ev->fds, n * sizeof *ev->ready);
+  got = poll(n > 0 ? ev->ready : NULL, (nfds_t)n, wait); /* EINTR: as if nothing came */
+  for (size_t i = 0; got > 0 && i < n; i++) {
+    short re = ev->ready[i].revents;
+    int what = 0;
+    if (re == 0) continue;
+    got--;
+    /* A hang-up is read: libcurl learns of it as the end of the stream. */
+    if (re & (POLLIN | POLLPRI | POLLHUP)) what |= CURL_CSELECT_IN;
+    if (re & POLLOUT) what |= CURL_CSELECT_OUT;
+    if (re & (POLLERR | POLLNVAL)) what |= CURL_CSELECT_ERR;
+    /* A socket an earlier action closed is one libcurl no longer knows,
+     * and ignores. */
+    ev->handed++;
+    (void)curl_multi_socket_action(multi, ev->ready[i].fd, what, &running);
+  }
+  ev_run_due(multi, ev);
+  return 0;
+}
+
+#endif
