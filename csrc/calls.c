@@ -66,6 +66,7 @@ static const char *const proxy_env[SC_PROXY_SOURCES - 1] = {
 typedef struct sc_client {
   CURLM *multi;
   sc_events ev;    /* the sockets and timeout that drive it (events.c), freed after the multi */
+  int by_sockets;  /* ev drives the multi, rather than curl_multi_perform (see l_client_new) */
   int in_multi;    /* easy handles added to it: the transfers not done */
   sc_socks socks;  /* its connections' sockets (transport.c), freed after the multi */
   sc_config cfg;   /* its strings are the copies below */
@@ -507,7 +508,15 @@ static int l_client_new(lua_State *L) {
   c->cfg.max_bytes = (size_t)maxb;
   c->multi = curl_multi_init();
   if (c->multi == NULL) return luaL_error(L, "core.new: curl_multi_init failed");
-  ev_attach(c->multi, &c->ev);
+  /* Rounds by sockets only where no transfer can be HTTP/2: libcurl
+   * 7.88 can leave a stream's data in the connection's buffer with no
+   * socket to wake for it nor a timeout (its http2.c drains a paused
+   * stream without Curl_expire), and 64 concurrent 200 KB answers over
+   * h2 stalled now and then for a second. curl_multi_perform, which runs
+   * every transfer each time, does not miss them. */
+  c->by_sockets = c->cfg.http_version == CURL_HTTP_VERSION_1_1;
+  if (c->by_sockets) ev_attach(c->multi, &c->ev);
+  else ev_free(&c->ev);
   /* libcurl's default since 7.62, said so that an older one does it too. */
   (void)curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   /* Without it libcurl keeps four connections for each transfer still
@@ -1433,12 +1442,16 @@ static int collect_done(lua_State *L, sc_client *c, int out) {
 }
 
 /* One look at the client's transfers, after waiting up to ms for one to
- * move. Returns 0, or -1 when memory runs out. Should a socket have gone
- * unwatched (events.c), curl_multi_perform, which asks every transfer,
- * stands in from then on. */
+ * move. Returns 0, or -1 when libcurl fails. By sockets (events.c) where
+ * the client's transfers cannot be HTTP/2, and until a socket goes
+ * unwatched; else curl_multi_perform, which asks every transfer. */
 static int drive_client(sc_client *c, int ms) {
   int running;
-  if (!c->ev.lost) return ev_drive(c->multi, &c->ev, ms);
+  if (c->by_sockets && !c->ev.lost) {
+    ev_drive(c->multi, &c->ev, ms);
+    if (!c->ev.lost) return 0;
+    ms = 0; /* went astray: the sweep below catches up at once */
+  }
   if (ms > 0) {
 #if LIBCURL_VERSION_NUM >= 0x074200
     curl_multi_poll(c->multi, NULL, 0, ms, NULL);
@@ -1464,11 +1477,11 @@ static int l_perform(lua_State *L) {
     out = 3;
   }
   lua_settop(L, 3);
-  if (drive_client(c, 0) != 0) return luaL_error(L, "not enough memory");
+  if (drive_client(c, 0) != 0) return luaL_error(L, "curl_multi_perform failed");
   done = collect_done(L, c, out);
   if (done == 0 && c->in_multi > 0 && wait > 0) {
     if (drive_client(c, wait >= 3600 ? 3600000 : (int)ceil(wait * 1000)) != 0)
-      return luaL_error(L, "not enough memory");
+      return luaL_error(L, "curl_multi_perform failed");
     done = collect_done(L, c, out);
   }
   lua_pushinteger(L, c->in_multi);

@@ -8,7 +8,8 @@
  * flight. Here libcurl says which sockets it waits on (on_socket) and when
  * its next timeout falls due (on_timer); one poll() waits on all of them,
  * and only the sockets that are ready, and the timeout when it is due,
- * go back to libcurl. A round then costs what moved in it.
+ * go back to libcurl. A round then costs what moved in it. calls.c drives
+ * a client so only where no transfer can be HTTP/2 (see l_client_new).
  *
  * Nothing here calls into Lua, and the two callbacks only keep lists: no
  * libcurl call runs inside them.
@@ -36,6 +37,7 @@ typedef struct sc_events {
   long handed;          /* sockets handed to libcurl as ready, ever (core.handles) */
 } sc_events;
 
+/* Seconds on the monotonic clock, as libcurl's timeouts are kept. */
 static double ev_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -91,6 +93,7 @@ static void ev_attach(CURLM *multi, sc_events *ev) {
   (void)curl_multi_setopt(multi, CURLMOPT_TIMERDATA, (void *)ev);
 }
 
+/* Frees the lists; ev is then as ev_attach left it, unattached. */
 static void ev_free(sc_events *ev) {
   free(ev->fds);
   free(ev->ready);
@@ -103,22 +106,39 @@ static void ev_free(sc_events *ev) {
  * from one state to the next); the rest wait for the next look. */
 #define EV_DUE_IN_A_ROW 8
 
+/* One socket_action. libcurl failing one (out of memory) may have lost
+ * track of a socket, or left its timeout unset: lost then hands the
+ * client over to curl_multi_perform. */
+static void ev_act(CURLM *multi, sc_events *ev, curl_socket_t fd, int what) {
+  int running;
+  if (curl_multi_socket_action(multi, fd, what, &running) != CURLM_OK) ev->lost = 1;
+}
+
 /* Hands libcurl its timeout while it is due. */
 static void ev_run_due(CURLM *multi, sc_events *ev) {
-  int running;
   for (int k = 0; k < EV_DUE_IN_A_ROW && ev->timer_at >= 0 && ev_now() >= ev->timer_at; k++) {
     ev->timer_at = -1;
-    (void)curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    ev_act(multi, ev, CURL_SOCKET_TIMEOUT, 0);
   }
+}
+
+/* Whether libcurl still waits on fd, and for what (CURL_CSELECT_IN and
+ * _OUT); 0 for a socket that an earlier action of the round closed (its
+ * number may be another's by now). */
+static int ev_watched(const sc_events *ev, curl_socket_t fd) {
+  for (size_t i = 0; i < ev->n; i++)
+    if (ev->fds[i].fd == fd)
+      return ((ev->fds[i].events & POLLIN) ? CURL_CSELECT_IN : 0) | ((ev->fds[i].events & POLLOUT) ? CURL_CSELECT_OUT : 0);
+  return 0;
 }
 
 /* Runs what is due, waits up to ms for a socket libcurl waits on or for
  * its next timeout, then hands libcurl the sockets that are ready and
  * what fell due meanwhile. What is due goes first, so that a transfer
  * just added is on its way before the wait, which is then for its answer.
- * Returns 0, or -1 when memory runs out. */
-static int ev_drive(CURLM *multi, sc_events *ev, int ms) {
-  int running, got, wait = ms;
+ * Out of memory, it sets lost. */
+static void ev_drive(CURLM *multi, sc_events *ev, int ms) {
+  int got, wait = ms;
   size_t n;
   ev_run_due(multi, ev);
   n = ev->n;
@@ -128,29 +148,39 @@ static int ev_drive(CURLM *multi, sc_events *ev, int ms) {
   }
   if (ev->ready_cap < n) {
     struct pollfd *v = (struct pollfd *)realloc(ev->ready, n * sizeof *v);
-    if (v == NULL) return -1;
+    if (v == NULL) {
+      ev->lost = 1;
+      return;
+    }
     ev->ready = v;
     ev->ready_cap = n;
   }
-  if (n == 0 && wait == 0) return 0; /* nothing to look at, nor to wait for */
+  if (n == 0 && wait == 0) return; /* nothing to look at, nor to wait for */
   if (n > 0) memcpy(ev->ready, ev->fds, n * sizeof *ev->ready);
+  /* A socket libcurl keeps but waits on for nothing (CURL_POLL_NONE) is
+   * left out: poll() would still report its hang-up, at every round. */
+  for (size_t i = 0; i < n; i++)
+    if (ev->ready[i].events == 0) ev->ready[i].fd = -1;
   got = poll(n > 0 ? ev->ready : NULL, (nfds_t)n, wait); /* EINTR: as if nothing came */
   for (size_t i = 0; got > 0 && i < n; i++) {
     short re = ev->ready[i].revents;
-    int what = 0;
+    int what = 0, wants;
     if (re == 0) continue;
     got--;
-    /* A hang-up is read: libcurl learns of it as the end of the stream. */
-    if (re & (POLLIN | POLLPRI | POLLHUP)) what |= CURL_CSELECT_IN;
+    wants = ev_watched(ev, ev->ready[i].fd);
+    if (wants == 0) continue;
+    if (re & (POLLIN | POLLPRI)) what |= CURL_CSELECT_IN;
     if (re & POLLOUT) what |= CURL_CSELECT_OUT;
+    /* A hang-up or an error goes back as what libcurl waits for, so that
+     * it reads the end of the stream (an answer, then the close) or
+     * fails the send: poll() says nothing else of it, and a socket left
+     * so would be ready at every round. An error is said as one. */
+    if (re & (POLLHUP | POLLERR | POLLNVAL)) what |= wants;
     if (re & (POLLERR | POLLNVAL)) what |= CURL_CSELECT_ERR;
-    /* A socket an earlier action closed is one libcurl no longer knows,
-     * and ignores. */
     ev->handed++;
-    (void)curl_multi_socket_action(multi, ev->ready[i].fd, what, &running);
+    ev_act(multi, ev, ev->ready[i].fd, what);
   }
   ev_run_due(multi, ev);
-  return 0;
 }
 
 #endif
