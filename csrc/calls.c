@@ -77,8 +77,7 @@ typedef struct sc_client {
   int nsecrets;
   sc_secret proxy_auth[SC_PROXY_SOURCES]; /* "user:pass" of each proxy it may use */
   int nproxy_auth;
-  unsigned char secret_start[256]; /* bytes an echo of a secret can start with */
-  unsigned char starts[SC_SECRETS + 2]; /* the same, as a list */
+  unsigned char starts[SC_SECRETS + 2]; /* bytes an echo of a secret can start with, each once */
   int nstarts;
   int strict;      /* shape problems in a 2xx are errors (strict_responses) */
   size_t max_request_bytes;
@@ -329,10 +328,7 @@ static int add_secret(sc_client *c, const char *s, size_t len) {
    * that byte. */
   for (int k = 0; k < 3; k++) {
     unsigned char b = k == 0 ? (unsigned char)s[0] : (unsigned char)"\\%"[k - 1];
-    if (!c->secret_start[b]) {
-      c->secret_start[b] = 1;
-      c->starts[c->nstarts++] = b;
-    }
+    if (memchr(c->starts, b, (size_t)c->nstarts) == NULL) c->starts[c->nstarts++] = b;
   }
   return 1;
 }
@@ -516,23 +512,20 @@ static int l_client_new(lua_State *L) {
    * every transfer each time, does not miss them. */
   c->by_sockets = c->cfg.http_version == CURL_HTTP_VERSION_1_1;
   if (c->by_sockets) ev_attach(c->multi, &c->ev);
-  else ev_free(&c->ev);
   /* libcurl's default since 7.62, said so that an older one does it too. */
   (void)curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
   /* Without it libcurl keeps four connections for each transfer still
    * added, so that as a burst over HTTP/1.1 ends, the connections it
    * opened are closed one by one, and the next burst makes them again
    * (TLS handshakes included). One for each slot is what is needed. */
-  if (max_conns > 0)
-    (void)curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)(max_conns < 100000 ? max_conns : 100000));
+  if (max_conns > 100000) max_conns = 100000;
+  if (max_conns > 0) (void)curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)max_conns);
 #if LIBCURL_VERSION_NUM >= 0x074300 /* 7.67 */
   /* libcurl puts at most 100 streams on an HTTP/2 connection of its own
    * accord, whatever the server allows: a burst of more than 100 (128
    * slots, say) would open a second connection for the rest. The
    * server's own limit still holds. */
-  if (max_conns > 100)
-    (void)curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
-                            (long)(max_conns < 100000 ? max_conns : 100000));
+  if (max_conns > 100) (void)curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)max_conns);
 #endif
   /* A handle made now checks the options, so a bad one fails here, and
    * the first call finds it ready. */
@@ -753,15 +746,15 @@ static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
 }
 
 /* The first place at or after p that holds one of the n bytes `starts`,
- * or end. next[i] is where starts[i] was last found (or end): only a byte
- * found before p is looked for again. So each start byte costs one memchr
+ * or end. next[i] is where starts[i] was last found (or end; NULL: not
+ * looked for yet): only a byte found before p is looked for again. So each start byte costs one memchr
  * run over the answer, in the C library's vector code, and one more call
  * for each place it occurs: most bytes of an answer start no secret. */
 static const char *next_start(const unsigned char *starts, int n, const char **next, const char *p,
                               const char *end) {
   const char *first = end;
   for (int i = 0; i < n; i++) {
-    if (next[i] < p) {
+    if (next[i] == NULL || next[i] < p) {
       const void *q = memchr(p, starts[i], (size_t)(end - p));
       next[i] = q != NULL ? (const char *)q : end;
     }
@@ -779,14 +772,10 @@ static int scrub(sc_buf *b, const sc_client *c) {
   static const char marker[] = "[redacted]";
   sc_buf out = { NULL, 0, 0 };
   const char *d = b->data, *end = b->data + b->len, *copied = b->data, *p = b->data;
-  const char *next[SC_SECRETS + 2];
+  const char *next[SC_SECRETS + 2] = { NULL };
   const char *bs = NULL; /* the last backslash looked at */
   int bs_escaped = 0;    /* ... and whether it was escaped */
   if (b->len == 0 || c->nsecrets == 0) return 1;
-  for (int i = 0; i < c->nstarts; i++) {
-    const void *q = memchr(d, c->starts[i], b->len);
-    next[i] = q != NULL ? (const char *)q : end;
-  }
   while ((p = next_start(c->starts, c->nstarts, next, p, end)) < end) {
     size_t hit = 0;
     int escape;

@@ -22,6 +22,7 @@
 #include "decode.c"
 #include "encode.c"
 #include "endpoints.c"
+#include "events.c"
 #include "lookup.c"
 #include "suggest.c"
 
@@ -360,11 +361,10 @@ static int l_sleep(lua_State *L) {
   return 0;
 }
 
-/* core.now() -> seconds on a monotonic clock, for durations */
+/* core.now() -> seconds on a monotonic clock, for durations: the clock
+ * libcurl's timeouts are kept by (events.c) */
 static int l_now(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
+  lua_pushnumber(L, (lua_Number)ev_now());
   return 1;
 }
 

@@ -622,10 +622,9 @@ static void join_repeated(lua_State *L, int idx) {
 }
 
 /* Pushes the header lines of a final response (the len bytes at d) as a
- * table: lower-case names,
- * repeated headers joined with ", ". A repeat is kept as a piece of an
- * array and joined once at the end, so that n repeats cost O(n), not the
- * O(n^2) of concatenating as they come. */
+ * table: lower-case names, repeated headers joined with ", ". A repeat is
+ * kept as a piece of an array and joined once at the end, so that n
+ * repeats cost O(n), not the O(n^2) of concatenating as they come. */
 static void push_header_table(lua_State *L, const char *d, size_t len) {
   size_t pos = 0;
   if (d == NULL) len = 0; /* a buffer never written */
