@@ -422,9 +422,9 @@ function Client:_start(ep, body, query, opts, now, p1, p2)
   self._nlive = self._nlive + 1
   self:_enqueue(req)
   -- With every slot taken there is nothing to start, and a round would
-  -- only ask libcurl about the transfers on the wire, every one of them
-  -- (7.88 walks its whole list): a burst of submissions would pay that
-  -- once each.
+  -- only move the transfers on the wire, which the next poll or wait does
+  -- anyway (over HTTP/2 libcurl 7.88 asks every one of them each round):
+  -- a burst of submissions would pay that once each.
   if now and self._running < self.max_concurrent then
     local ok, perr = pcall(self._pump, self, 0)
     if not ok then -- the caller gets the error, so no request may linger
