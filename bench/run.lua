@@ -41,37 +41,34 @@ local function floor_c(n, call, mode)
   return ("bench/build/floor %d %s %s '%s'%s"):format(n, call == "get" and url .. "/model_x" or url,
     call == "get" and "-" or dir .. "/body.json", user_agent, mode and " " .. mode or "")
 end
-local contenders = {
-  { name = "libcurl C loop (floor)", call = "create", key = "floor",
-    cmd = function(n) return floor_c(n, "create") end },
-  { name = "libcurl C loop, at-most-once body", call = "create", key = "once",
-    cmd = function(n) return floor_c(n, "create", "once") end },
-  { name = "libcurl + lua-cjson (Lua module)", call = "create", key = "cjson",
-    cmd = function(n) return ("%s cjson create %d %s"):format(floor_lua, n, base) end },
-  { name = "libcurl + core.decode (Lua module)", call = "create", key = "decode",
-    cmd = function(n) return ("%s core create %d %s"):format(floor_lua, n, base) end },
-  { name = "scenario.core alone (no request machine)", call = "create", key = "core",
-    cmd = function(n) return ("%s bench/client_scenario.lua core:create %d %s"):format(lua, n, base) end },
-  { name = "scenario", call = "create", key = "ours",
-    cmd = function(n) return ("%s bench/client_scenario.lua create %d %s"):format(lua, n, base) end },
-  { name = "LuaSocket + cjson", call = "create", key = "luasocket",
-    cmd = function(n) return ("%s bench/client_luasocket.lua %d %s"):format(lua, n, url) end },
-  { name = "curl command line", call = "create", key = "cli", cli = true, n = N_CLI,
-    cmd = function(n)
-      return ("bash -c 'for ((i=0;i<%d;i++)); do curl -s -o /dev/null -u bench-key:bench-secret "
-        .. "-H \"Content-Type: application/json\" --data-binary @%s/body.json %s || exit 1; done; times'")
-        :format(n, dir, url)
-    end },
-  { name = "libcurl C loop (floor)", call = "get", key = "floor", cmd = function(n) return floor_c(n, "get") end },
-  { name = "libcurl + lua-cjson (Lua module)", call = "get", key = "cjson",
-    cmd = function(n) return ("%s cjson get %d %s"):format(floor_lua, n, base) end },
-  { name = "libcurl + core.decode (Lua module)", call = "get", key = "decode",
-    cmd = function(n) return ("%s core get %d %s"):format(floor_lua, n, base) end },
-  { name = "scenario.core alone (no request machine)", call = "get", key = "core",
-    cmd = function(n) return ("%s bench/client_scenario.lua core:get %d %s"):format(lua, n, base) end },
-  { name = "scenario", call = "get", key = "ours",
-    cmd = function(n) return ("%s bench/client_scenario.lua get %d %s"):format(lua, n, base) end },
-}
+-- What both calls are measured with, in the order their tables show.
+local function contenders_of(call)
+  -- a Lua client's command line: fmt takes the interpreter or script, the call, the count and the URL
+  local function script(fmt, runner) return function(n) return fmt:format(runner, call, n, base) end end
+  return {
+    { name = "libcurl C loop (floor)", call = call, key = "floor", cmd = function(n) return floor_c(n, call) end },
+    { name = "libcurl + lua-cjson (Lua module)", call = call, key = "cjson",
+      cmd = script("%s cjson %s %d %s", floor_lua) },
+    { name = "libcurl + core.decode (Lua module)", call = call, key = "decode",
+      cmd = script("%s core %s %d %s", floor_lua) },
+    { name = "scenario.core alone (no request machine)", call = call, key = "core",
+      cmd = script("%s bench/client_scenario.lua core:%s %d %s", lua) },
+    { name = "scenario", call = call, key = "ours", cmd = script("%s bench/client_scenario.lua %s %d %s", lua) },
+  }
+end
+local contenders = contenders_of("create")
+-- the create's own: the at-most-once body beside its floor, and the peers
+table.insert(contenders, 2, { name = "libcurl C loop, at-most-once body", call = "create", key = "once",
+  cmd = function(n) return floor_c(n, "create", "once") end })
+contenders[#contenders + 1] = { name = "LuaSocket + cjson", call = "create", key = "luasocket",
+  cmd = function(n) return ("%s bench/client_luasocket.lua %d %s"):format(lua, n, url) end }
+contenders[#contenders + 1] = { name = "curl command line", call = "create", key = "cli", cli = true, n = N_CLI,
+  cmd = function(n)
+    return ("bash -c 'for ((i=0;i<%d;i++)); do curl -s -o /dev/null -u bench-key:bench-secret "
+      .. "-H \"Content-Type: application/json\" --data-binary @%s/body.json %s || exit 1; done; times'")
+      :format(n, dir, url)
+  end }
+for _, c in ipairs(contenders_of("get")) do contenders[#contenders + 1] = c end
 local by = {} -- by[call][key] = index
 for i, c in ipairs(contenders) do
   c.n = c.n or N
