@@ -116,5 +116,17 @@ function helper.basic_auth(key, secret)
   return "Basic " .. mime.b64(key .. ":" .. secret)
 end
 
+--- A transport like base (scenario.core, or a client's) whose function
+-- `name` first tells seen of each call, with its arguments: for specs that
+-- count what the request machine asks of the core.
+function helper.watching(base, name, seen)
+  return setmetatable({
+    [name] = function(...)
+      seen(...)
+      return base[name](...)
+    end,
+  }, { __index = base })
+end
+
 package.loaded["spec.helper"] = helper
 return helper

@@ -38,9 +38,7 @@ describe("a queued request", function()
 
   it("is made without a round once every slot is taken: a burst does not ask libcurl once a request", function()
     local performs = 0
-    local counting = setmetatable({
-      perform = function(h, wait, done) performs = performs + 1 return core.perform(h, wait, done) end,
-    }, { __index = core })
+    local counting = helper.watching(core, "perform", function() performs = performs + 1 end)
     local c = helper.client { max_concurrent = 2, transport = counting }
     for _ = 1, 40 do server.enqueue(answer(0.05)) end
     local reqs = {}
@@ -116,12 +114,9 @@ describe("a wait with every slot taken", function()
   local function perform_waits(c, reqs)
     local waits = {}
     local orig = c._transport
-    c._transport = setmetatable({
-      perform = function(h, wait, done)
-        if c._running >= c.max_concurrent then waits[#waits + 1] = wait or 0 end
-        return orig.perform(h, wait, done)
-      end,
-    }, { __index = orig })
+    c._transport = helper.watching(orig, "perform", function(_, wait)
+      if c._running >= c.max_concurrent then waits[#waits + 1] = wait or 0 end
+    end)
     for _, r in ipairs(reqs) do assert.is_table((r:wait())) end
     return waits
   end
@@ -163,9 +158,7 @@ end)
 describe("a round", function()
   it("visits only the transfers that progressed, however many are pending", function()
     local asked = 0
-    local counting = setmetatable({
-      state = function(call) asked = asked + 1 return core.state(call) end,
-    }, { __index = core })
+    local counting = helper.watching(core, "state", function() asked = asked + 1 end)
     local c = helper.client { max_concurrent = 300, transport = counting }
     local ended = 0
     for _ = 1, 200 do server.enqueue(answer(0.4)) end
