@@ -10,11 +10,7 @@ local pure = require "bench.pure_lua"
 local ROUNDS = tonumber(arg and arg[1]) or 15
 local now = core.now
 
-local function median(t)
-  table.sort(t)
-  local n = #t
-  return n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
-end
+local median = require("bench.stats").median
 
 -- Iterations that take about 20 ms, found once per contender.
 local function calibrate(fn)
