@@ -9,16 +9,10 @@
 local core = require "scenario.core"
 local bodies = require "bench.bodies"
 local sh = require("bench.stats").sh
-local free_port = require("spec.helper").free_port
+local helper = require "spec.helper"
+local free_port, write = helper.free_port, helper.write
 
 local M = {}
-
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
 
 
 -- The list pages: `models` models, PAGE to a page, each linking the next.

@@ -14,11 +14,7 @@ local N_CLI = 300      -- curl command-line invocations per round (a process eac
 local N_RSS = 100000
 
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local write = require("spec.helper").write
 
 
 -- ---- the server: nginx answering the recorded responses (bench/nginx.lua) -------

@@ -17,9 +17,7 @@ teardown(function() helper.sh("rm -rf " .. dir) end)
 
 local function write(name, bytes)
   local path = dir .. "/" .. name
-  local f = assert(io.open(path, "wb"))
-  f:write(bytes)
-  f:close()
+  helper.write(path, bytes)
   return path
 end
 

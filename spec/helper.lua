@@ -61,6 +61,13 @@ function helper.read(path)
   return s
 end
 
+--- Writes bytes to the file at path, whole.
+function helper.write(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+end
+
 --- Runs a shell command: whether it exited with status 0, and its output
 -- (stdout and stderr together). The status is echoed after the output,
 -- since a popen handle's close reports it only from 5.2 on.

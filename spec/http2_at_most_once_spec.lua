@@ -17,12 +17,6 @@ local PYTHON = "/usr/bin/python3"
 local ID = replay.fixture("get_model").request.path:match("([^/]+)$")
 local CREATE_BODY = '{"name":"x"}'
 
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
 -- Whether the process has exited: gone, or a zombie that nobody reaps
 -- (it was started in the background of a shell that has exited).
 local function exited(pid)
@@ -48,8 +42,8 @@ describe("HTTP/2 at most once (a hostile h2 server)", function()
     assert(helper.sh("mkdir -p " .. dir .. " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
       .. "-nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " .. dir
       .. "/key.pem -out " .. dir .. "/cert.pem >/dev/null 2>&1"))
-    write(dir .. "/create.json", replay.fixture("model_example").response.body)
-    write(dir .. "/get.json", replay.fixture("get_model").response.body)
+    helper.write(dir .. "/create.json", replay.fixture("model_example").response.body)
+    helper.write(dir .. "/get.json", replay.fixture("get_model").response.body)
   end)
 
   teardown(function()

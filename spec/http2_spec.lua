@@ -46,9 +46,7 @@ describe("HTTP/2 (nghttpd)", function()
     helper.sh("mkdir -p " .. dir .. "/htdocs/v1/models && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
       .. "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " .. dir .. "/key.pem -out "
       .. dir .. "/cert.pem >/dev/null 2>&1")
-    local f = assert(io.open(dir .. "/htdocs/v1/models/" .. ID, "wb"))
-    f:write(fixture.response.body)
-    f:close()
+    helper.write(dir .. "/htdocs/v1/models/" .. ID, fixture.response.body)
     tls_port, tls_pid = start_nghttpd(dir, true)
     plain_port, plain_pid = start_nghttpd(dir, false)
     log_tls = dir .. "/log-tls"
