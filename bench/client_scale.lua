@@ -15,12 +15,7 @@ local core = require "scenario.core"
 
 local mode = arg[1]
 
-local function status_kb(field)
-  for line in io.lines("/proc/self/status") do
-    local kb = line:match("^" .. field .. ":%s+(%d+) kB")
-    if kb then return tonumber(kb) * 1024 end
-  end
-end
+local status_kb = require("bench.stats").status_kb
 
 local function client(url, opts)
   local o = { api_key = "bench-key", api_secret = "bench-secret", base_url = url, max_retries = 0, timeout = 120 }

@@ -15,12 +15,7 @@ local call, n, url = arg[1], tonumber(arg[2]), arg[3]
 local checkpoints = {}
 for i = 4, #arg do checkpoints[tonumber(arg[i])] = true end
 
-local function rss()
-  for line in io.lines("/proc/self/status") do
-    local kb = line:match("^VmRSS:%s+(%d+) kB")
-    if kb then return tonumber(kb) * 1024 end
-  end
-end
+local status_kb = require("bench.stats").status_kb
 
 local client = scenario.new { api_key = "bench-key", api_secret = "bench-secret", base_url = url, max_retries = 0 }
 local body = bodies.typical
@@ -56,6 +51,6 @@ local c0, t0 = os.clock(), core.now()
 for i = 1, n do
   local model, err = once()
   if not model then error(tostring(err)) end
-  if checkpoints[i] then io.stderr:write(("rss %d %d\n"):format(i, rss())) end
+  if checkpoints[i] then io.stderr:write(("rss %d %d\n"):format(i, status_kb("VmRSS"))) end
 end
 print(("%.6f %.6f"):format(os.clock() - c0, core.now() - t0))

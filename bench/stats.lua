@@ -1,5 +1,5 @@
--- What the benchmark drivers share: running a command, and the median and
--- range of a round's figures.
+-- What the benchmark drivers share: running a command, the median and
+-- range of a round's figures, and the process's memory.
 local M = {}
 
 --- The output of a shell command; raises with it when the command fails.
@@ -17,6 +17,14 @@ function M.median(t)
   table.sort(s)
   local n = #s
   return n % 2 == 1 and s[(n + 1) / 2] or (s[n / 2] + s[n / 2 + 1]) / 2
+end
+
+--- A field of /proc/self/status in bytes ("VmRSS", "VmHWM"), Linux.
+function M.status_kb(field)
+  for line in io.lines("/proc/self/status") do
+    local kb = line:match("^" .. field .. ":%s+(%d+) kB")
+    if kb then return tonumber(kb) * 1024 end
+  end
 end
 
 --- The lowest and the highest of t.
