@@ -39,6 +39,7 @@ build = {
     ["scenario.errors"] = "lua/scenario/errors.lua",
     ["scenario.request"] = "lua/scenario/request.lua",
     ["scenario.retry"] = "lua/scenario/retry.lua",
+    ["scenario.scheduler"] = "lua/scenario/scheduler.lua",
     ["scenario.recording"] = "lua/scenario/recording.lua",
     ["scenario.testing"] = "lua/scenario/testing.lua",
     ["scenario.training"] = "lua/scenario/training.lua",

@@ -81,7 +81,7 @@ describe("create_model_async", function()
     local reqs, most = {}, 0
     for i = 1, 7 do reqs[i] = assert(client:create_model_async { name = "n" .. i }) end
     poll_until(client, function()
-      most = math.max(most, client._running)
+      most = math.max(most, client._sched.running)
       return client:poll() == 0
     end)
     assert.equal(2, most)
@@ -214,7 +214,7 @@ describe("on_done", function()
     poll_until(client, function() return client:poll() == 0 end)
     assert.same({ A = "id", B = "cancelled", C = "id" }, got)
     assert.equal("id", (c:result()).id)
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
   end)
 
   it("may start a follow-up request, which finishes like any other", function()
@@ -235,7 +235,7 @@ describe("on_done", function()
     poll_until(client, function() return client:poll() == 0 end)
     table.sort(order)
     assert.same({ "first", "follow-up", "second" }, order)
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
   end)
 
   it("is refused by the blocking call, which has no callback", function()
@@ -310,12 +310,12 @@ describe("re-entry and failures inside a round", function()
     assert.is_nil(model)
     assert.equal("cancelled", err.kind)
     assert.same({ "cancelled" }, seen)
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
     -- A retryable answer taken by a cancelled request does not revive it.
     local req2 = assert(client:create_model_async {})
     victim = req2
     assert.equal("cancelled", select(2, req2:wait(2)).kind)
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
     assert.equal(0, client:poll())
     assert.equal("id", (client:create_model {}).id)
     assert.equal(3, #server.requests())
@@ -357,7 +357,7 @@ describe("re-entry and failures inside a round", function()
     local t0 = core.now()
     assert.equal("id", assert(other:wait(2)).id)
     assert.truthy(core.now() - t0 < 0.2, "the collected result was not taken")
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
     local bodies = {}
     for i, r in ipairs(server.requests()) do bodies[i] = r.body end
     assert.same({ "{}", '{"name":"other"}', "{}" }, bodies)
@@ -414,7 +414,7 @@ describe("re-entry and failures inside a round", function()
       assert.equal("id", (req:wait(2)).id)
     end
     assert.truthy(tostring(client.logger_error):find("logger broke", 1, true))
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
   end)
 
   it("keeps the slot count when sending raises, and leaves no request behind", function()
@@ -428,7 +428,7 @@ describe("re-entry and failures inside a round", function()
     }, { __index = core })
     local client = helper.client { max_concurrent = 1, transport = flaky }
     assert.has_error(function() client:create_model_async {} end, "submit failed")
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
     assert.equal(0, client:poll())
     fail = false
     assert.equal("id", (client:create_model {}).id)
@@ -442,7 +442,7 @@ describe("re-entry and failures inside a round", function()
     for _ = 1, 9000 do assert(client:create_model_async {}) end
     assert.equal("id", (first:wait(5)).id)
     client:close()
-    assert.equal(0, client._running)
+    assert.equal(0, client._sched.running)
   end)
 
   it("moves a request on wait(0), as a poll does", function()
@@ -575,21 +575,21 @@ describe("random sequences of operations", function()
 
   local function balanced(client)
     local running, queued, live, inflight = 0, 0, 0, 0
-    for r in pairs(client._live) do
+    for r in pairs(client._sched.live) do
       live = live + 1
       if r.state == "running" then
         running = running + 1
-        assert.equal(r, client._inflight[r.key])
+        assert.equal(r, client._sched.inflight[r.key])
       end
       if r.state == "queued" then queued = queued + 1 end
       assert.are_not.equal("done", r.state)
     end
-    for _ in pairs(client._inflight) do inflight = inflight + 1 end
-    assert.equal(running, client._running)
+    for _ in pairs(client._sched.inflight) do inflight = inflight + 1 end
+    assert.equal(running, client._sched.running)
     assert.equal(running, inflight)
-    assert.equal(queued, client._nqueued)
-    assert.equal(live, client._nlive)
-    assert.truthy(client._running <= client.max_concurrent)
+    assert.equal(queued, client._sched.nqueued)
+    assert.equal(live, client._sched.nlive)
+    assert.truthy(client._sched.running <= client.max_concurrent)
     -- a transfer handle for each request on the wire, and for no other
     assert.equal(running, (core.handles(client._handle)))
   end
@@ -643,7 +643,7 @@ describe("random sequences of operations", function()
           assert.truthy(model ~= nil or err ~= nil)
         end
       end
-      assert.equal(0, client._running)
+      assert.equal(0, client._sched.running)
     end)
   end
 end)

@@ -393,10 +393,10 @@ describe("core.start with a call to reuse", function()
     server.reset()
     server.enqueue("model_example", "model_example")
     assert(client:create_model { name = "a" })
-    local kept = client._direct_call
+    local kept = client._sched.direct_call
     assert.equal("idle", core.state(kept))
     assert(client:create_model { name = "b" })
-    assert.equal(kept, client._direct_call)
+    assert.equal(kept, client._sched.direct_call)
     client:close()
     assert.equal("closed", core.state(kept))
   end)

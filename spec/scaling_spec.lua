@@ -22,7 +22,7 @@ describe("a queued request", function()
     for i = 1, 40 do reqs[i] = assert(c:get_model_async("m" .. i)) end
     local attached, pooled = core.handles(c._handle)
     assert.equal(2, attached) -- the two on the wire; 38 queued hold none
-    assert.equal(38, c._nqueued)
+    assert.equal(38, c._sched.nqueued)
     assert.is_true(pooled <= 1, pooled)
     local most = 0
     while c:poll() > 0 do
@@ -46,7 +46,7 @@ describe("a queued request", function()
     -- the first two start at once (a round each); the 38 behind them wait
     -- for the next poll, which has to run a round anyway
     assert.equal(2, performs)
-    assert.equal(38, c._nqueued)
+    assert.equal(38, c._sched.nqueued)
     for _, r in ipairs(reqs) do assert.is_table((r:wait(10))) end -- a request left unstarted fails, not hangs
   end)
 
@@ -115,7 +115,7 @@ describe("a wait with every slot taken", function()
     local waits = {}
     local orig = c._transport
     c._transport = helper.watching(orig, "perform", function(_, wait)
-      if c._running >= c.max_concurrent then waits[#waits + 1] = wait or 0 end
+      if c._sched.running >= c.max_concurrent then waits[#waits + 1] = wait or 0 end
     end)
     for _, r in ipairs(reqs) do assert.is_table((r:wait())) end
     return waits
@@ -138,7 +138,7 @@ describe("a wait with every slot taken", function()
     for _ = 1, 8 do server.enqueue(answer(0.1)) end
     local reqs = {}
     for i = 1, 8 do reqs[i] = assert(c:get_model_async("m" .. i)) end
-    assert.equal(6, c._nqueued)
+    assert.equal(6, c._sched.nqueued)
     assert_no_spin(perform_waits(c, reqs), #reqs)
   end)
 

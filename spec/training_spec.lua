@@ -150,7 +150,7 @@ describe("wait_for_training", function()
     local c = client { sleep = function() error("interrupted") end }
     local id = training(c)
     assert.has_error(function() c:wait_for_training(id, { interval = 5 }) end, "interrupted")
-    assert.equal(0, #c._waiters)
+    assert.equal(0, #c._sched.waiters)
     assert.equal(0, c:poll())
   end)
 

@@ -5,6 +5,7 @@ local core = require "scenario.core"
 local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local Request = require "scenario.request"
+local Scheduler = require "scenario.scheduler"
 local Wait = require "scenario.training"
 local recording = require "scenario.recording"
 
@@ -218,25 +219,9 @@ function Client.new(opts)
     _logger = opts.logger,
     max_concurrent = opts.max_concurrent or 8,
     _yield = opts.yield_in_coroutines == true,
-    -- The request machine. Every structure is kept so that a round costs
-    -- what moved in it, not what is pending: a queue of requests waiting
-    -- for a slot, a heap of backoffs by their time, the running ones by
-    -- their call's key, and the keys the core reports done.
-    _live = {},     -- unfinished requests -> the order they were made in
-    _nlive = 0,
-    _seq = 0,
-    _queue = {}, _qhead = 1, _qtail = 0, -- waiting for a slot, first in first out
-    _nqueued = 0,
-    _heap = {},     -- {t, req} entries of backoffs, earliest first
-    _inflight = {}, -- a running call's key -> its request
-    _done = {},     -- keys of calls the core reported done, not yet taken
-    _spare_done = false, -- an empty list for the next _done
-    _waiters = {},  -- unfinished waits for a training (scenario.training)
-    _running = 0,   -- how many requests have a transfer in flight
-    _ended = {},    -- finished in this round, callbacks not yet run
-    _direct_call = false, -- an idle core call that _direct reuses
     _recorder = recorder or false, -- scenario.recording, with record
   }, Client)
+  self._sched = Scheduler.new(self) -- the request machine: requests, their states and counts
   self._handle = core.new {
     base_url = base_url,
     api_key = api_key,
@@ -278,10 +263,7 @@ function Client:close()
   check_self(self, "close", true)
   if self._closed then return end
   self._closed = true
-  local waits = self._waiters
-  self._waiters = {}
-  for i = 1, #waits do waits[i]:cancel() end
-  for _, r in ipairs(self:_live_list()) do r:cancel() end
+  self._sched:close()
   self._handle:close()
 end
 Client.__close = Client.close
@@ -365,16 +347,14 @@ function Client.check_call_options(fname, n, opts, async, takes_body, depth)
   return opts
 end
 
--- Hands a line to the logger, if there is one. Lines are built from the
--- method and path, statuses, timings and error values only: never from
--- headers, so the Authorization header cannot reach a log. Text from the
--- server is escaped (errors.escape) before it gets here.
+-- Hands a line to the logger, if there is one, at the next drain of the
+-- request machine (never inside a round, nor inside the call that made
+-- it). Lines are built from the method and path, statuses, timings and
+-- error values only: never from headers, so the Authorization header
+-- cannot reach a log. Text from the server is escaped (errors.escape)
+-- before it gets here.
 function Client:_log(level, fmt, ...)
-  if self._logger then
-    -- A logger that raises must not break the request it reports on.
-    local ok, err = pcall(self._logger, level, fmt:format(...))
-    if not ok then self.logger_error = err end
-  end
+  if self._logger then self._sched:log(level, fmt, ...) end
 end
 
 -- "POST /v1/models": what a call sends, for log lines; the endpoint name
@@ -411,249 +391,30 @@ end
 
 -- Validates and makes a request. With now, it starts at once if a slot
 -- is free; a blocking call leaves that to its wait, which starts it and
--- waits in one round.
+-- waits in one round. No user code runs here: the request's on_done, and
+-- those of others that end meanwhile, run from the next poll or wait.
 function Client:_start(ep, body, query, opts, now, p1, p2)
   opts = opts or NO_OPTIONS
   local call, err = self:_call(ep, body, query, opts, nil, p1, p2)
   if call == nil then return nil, err end
   local req = Request.new(self, ep, call, opts.on_done, opts.max_retries, opts.headers)
-  self._seq = self._seq + 1
-  self._live[req] = self._seq
-  self._nlive = self._nlive + 1
-  self:_enqueue(req)
-  -- With every slot taken there is nothing to start, and a round would
-  -- only move the transfers on the wire, which the next poll or wait does
-  -- anyway (over HTTP/2 libcurl 7.88 asks every one of them each round):
-  -- a burst of submissions would pay that once each.
-  if now and self._running < self.max_concurrent then
-    local ok, perr = pcall(self._pump, self, 0)
-    if not ok then -- the caller gets the error, so no request may linger
-      req:cancel()
-      error(perr, 0)
-    end
-  end
+  local sched = self._sched
+  sched:add(req)
+  if now then sched:kick(req) end
   return req
 end
 
--- Puts a queued request at the end of the queue.
-function Client:_enqueue(req)
-  self._qtail = self._qtail + 1
-  self._queue[self._qtail] = req
-  self._nqueued = self._nqueued + 1
-end
-
--- The next queued request, or nil. Entries of requests that left the
--- queue meanwhile (cancelled) are dropped as they come.
-function Client:_dequeue()
-  local q = self._queue
-  while self._qhead <= self._qtail do
-    local r = q[self._qhead]
-    q[self._qhead] = nil
-    self._qhead = self._qhead + 1
-    if r.state == "queued" then return r end
-  end
-  self._qhead, self._qtail = 1, 0
-end
-
--- Backs req off until time t (a min-heap of {t, req}). An entry whose
--- request has moved on, or was scheduled again, is dropped when it comes
--- up: no entry is ever searched for.
-function Client:_schedule(req, t)
-  req.state, req.not_before = "backoff", t
-  local h = self._heap
-  local i = #h + 1
-  local e = { t, req }
-  while i > 1 do
-    local up = (i - i % 2) / 2
-    if h[up][1] <= t then break end
-    h[i] = h[up]
-    i = up
-  end
-  h[i] = e
-end
-
-local function heap_pop(h)
-  local n = #h
-  local top, last = h[1], h[n]
-  h[n] = nil
-  n = n - 1
-  if n > 0 then
-    local i = 1
-    while true do
-      local l = 2 * i
-      if l > n then break end
-      if l < n and h[l + 1][1] < h[l][1] then l = l + 1 end
-      if h[l][1] >= last[1] then break end
-      h[i] = h[l]
-      i = l
-    end
-    h[i] = last
-  end
-  return top
-end
-
--- The earliest backoff still waiting: its entry, after dropping stale ones.
-function Client:_heap_top()
-  local h = self._heap
-  while h[1] do
-    local e = h[1]
-    local r = e[2]
-    if r.state == "backoff" and r.not_before == e[1] then return e end
-    heap_pop(h)
-  end
-end
-
--- Drops a finished request.
-function Client:_forget(req)
-  if self._live[req] then
-    self._live[req] = nil
-    self._nlive = self._nlive - 1
-  end
-end
-
--- The unfinished requests, in the order they were made.
-function Client:_live_list()
-  local list = {}
-  for r in pairs(self._live) do list[#list + 1] = r end
-  local live = self._live
-  table.sort(list, function(a, b) return live[a] < live[b] end)
-  return list
-end
-
--- Seconds the next blocking wait may last: until the next backoff ends,
--- at most `left` and at most a second (so a wait stays responsive).
-function Client:_next_wait(now, left)
-  local w = left and left < 1 and left or 1
-  local due = self:_due(now)
-  if due - now < w then w = due - now end
-  return w > 0 and w or 0
-end
-
--- When the next round has work that no transfer will wake it for: a
--- queued request (now), the end of a backoff, a wait's next poll or its
--- deadline; math.huge if nothing. With every slot taken, queued requests
--- and backoffs wait for a transfer to end, which wakes the round itself:
--- counting them would make a wait spin until then.
-function Client:_due(now)
-  local due = math.huge
-  if self._running < self.max_concurrent then
-    if self._nqueued > 0 then return now end
-    local top = self:_heap_top()
-    if top then due = top[1] end
-  end
-  for _, w in ipairs(self._waiters) do
-    local d = w:_due()
-    if d < due then due = d end
-  end
-  return due
-end
-
--- Drops an ended wait from the list.
-function Client:_forget_wait(w)
-  local list = self._waiters
-  for i = 1, #list do
-    if list[i] == w then
-      table.remove(list, i)
-      return
-    end
-  end
-end
-
--- One round: fill free slots (queued requests, then backoffs that are
--- due), move the transfers (waiting up to `wait` seconds for the network),
--- and handle every call that finished. Callbacks run last, on a
--- consistent list, and may cancel or start requests. What a round costs
--- is what moved in it: the requests it sends and the calls that finished.
-function Client:_pump(wait)
-  local t = self._transport
-  if self._waiters[1] ~= nil then
-    -- Before the sends, so that a poll started here goes out in this round.
-    local now, waits = core.now(), {}
-    for i, w in ipairs(self._waiters) do waits[i] = w end
-    for _, w in ipairs(waits) do w:_step(now) end
-  end
-  if self._nlive > 0 or self._done[1] ~= nil or self._reap_failed then
-    while self._running < self.max_concurrent and self._nqueued > 0 do
-      local r = self:_dequeue()
-      if not r then break end
-      r:_send()
-    end
-    if self._running < self.max_concurrent and self._heap[1] then
-      local now = core.now()
-      while self._running < self.max_concurrent do
-        local e = self:_heap_top()
-        if not e or e[1] > now then break end
-        heap_pop(self._heap)
-        e[2]:_send()
-      end
-    end
-    -- After a raise part-way through a round, calls that libcurl has
-    -- already reported done may be in no list: the next round asks every
-    -- running call.
-    if self._running > 0 or self._done[1] ~= nil or self._reap_failed then
-      local _, finished = t.perform(self._handle, wait, self._done)
-      if finished > 0 or self._done[1] ~= nil or self._reap_failed then
-        local scan = self._reap_failed
-        self._reap_failed = true
-        self:_reap(scan)
-        self._reap_failed = false
-      end
-    end
-  end
-  self:_notify_ended()
-end
-
--- Takes the result of every call reported done. The list is swapped for
--- an empty one first: finalisers may cancel or start requests meanwhile,
--- and a nested round (from a finaliser) reports into the new one. A
--- transport that gives no keys, or a round that raised part-way, falls
--- back to asking every running call.
-function Client:_reap(scan)
-  local t = self._transport
-  local done = self._done
-  self._done = self._spare_done or {}
-  self._spare_done = false
-  local ended, inflight = self._ended, self._inflight
-  local function take(r)
-    -- The key may be a call's that ended, its memory now another's: ask.
-    if r and r.state == "running" and t.state(r.call) == "done" then
-      r:_finished()
-      if r.state == "done" then
-        self:_forget(r)
-        ended[#ended + 1] = r
-      end
-    end
-  end
-  if scan or self._scan then
-    local list = {}
-    for _, r in pairs(inflight) do list[#list + 1] = r end
-    local live = self._live
-    table.sort(list, function(a, b) return (live[a] or 0) < (live[b] or 0) end)
-    for _, r in ipairs(list) do take(r) end
-  else
-    for i = 1, #done do take(inflight[done[i]]) end
-  end
-  for i = #done, 1, -1 do done[i] = nil end
-  self._spare_done = done
-end
-
--- Runs the callbacks of the requests that ended in a round.
-function Client:_notify_ended()
-  local ended = self._ended
-  while ended[1] do table.remove(ended, 1):_notify() end
-end
-
 --- Moves every request of this client forward without blocking: call it
--- from the host's frame callback (`love.update`, an editor timer).
+-- from the host's frame callback (`love.update`, an editor timer). The
+-- callbacks of what ended (`on_done`, `on_progress`) and the logger run
+-- here, after the round.
 -- @treturn integer how many requests have not finished
 function Client:poll()
   check_self(self, "poll")
-  self:_pump(0)
-  local n = self._nlive + #self._waiters
-  for _, w in ipairs(self._waiters) do -- a wait's poll in flight is the wait's, not one more
-    if w.req and w.req.state ~= "done" then n = n - 1 end
-  end
-  return n
+  local sched = self._sched
+  sched:round(0)
+  sched:drain()
+  return sched:unfinished()
 end
 
 local spawned = setmetatable({}, { __mode = "k" })
@@ -672,75 +433,36 @@ end
 -- passes the request). Before 5.3 a yield can fail (across pcall in 5.1,
 -- or a C function), and nothing tells in advance: so there the first
 -- yield comes before the request exists, and a failure sends nothing.
+-- With nothing else in flight, it is a direct call (Scheduler:direct).
 function Client:_blocking(ep, body, query, opts, p1, p2)
   local yields = self:_yields()
-  if not yields and self._nlive == 0 then
-    return self:_direct(ep, body, query, opts, p1, p2)
+  local sched = self._sched
+  if not yields and sched.nlive == 0 then
+    local reuse = sched:take_idle_call()
+    local call, err = self:_call(ep, body, query, opts, reuse or nil, p1, p2)
+    local a, b
+    if call == nil then
+      sched:give_back(reuse)
+      a, b = nil, err
+    else
+      a, b = sched:direct(ep, call, opts, function(t)
+        return Request.reset(t, self, ep, call, nil, opts.max_retries, opts.headers)
+      end)
+    end
+    sched:drain()
+    return a, b
   end
   if yields and not coroutine.isyieldable then coroutine.yield() end
   local req, err = self:_start(ep, body, query, opts, yields, p1, p2)
-  if req == nil then return nil, err end
+  if req == nil then
+    sched:drain()
+    return nil, err
+  end
   if yields then
     while not req:poll() do coroutine.yield(req) end
     return req:result()
   end
   return req:wait()
-end
-
-local function cancelled(attempts)
-  return errors.new("cancelled", "the request was cancelled", { attempts = attempts })
-end
-
--- A blocking call with nothing else in flight: a request of its own that
--- is not in the client's list, driven by the same attempts and policy as
--- the request machine's (Request:_send and Request:_finished), without
--- the rounds that sharing the client needs. Its core call and the
--- request table are kept from one direct call to the next; a nested one
--- (from a finaliser) finds none and makes its own. Requests a finaliser
--- starts meanwhile move on in their own rounds.
-function Client:_direct(ep, body, query, opts, p1, p2)
-  local reuse = self._direct_call
-  self._direct_call = false
-  local call, err = self:_call(ep, body, query, opts, reuse or nil, p1, p2)
-  if call == nil then
-    self._direct_call = reuse
-    return nil, err
-  end
-  local req = self._direct_req
-  self._direct_req = false
-  if req and req.ep == ep then -- the usual case: the same endpoint as the last direct call
-    req.call, req.attempts, req.state, req.t0 = call, 0, "queued", false
-    req.max_retries, req.headers = opts.max_retries or self.max_retries, opts.headers
-  else
-    req = Request.reset(req or {}, self, ep, call, nil, opts.max_retries, opts.headers)
-    req.keep_call = true
-  end
-  local t, handle = self._transport, self._handle
-  while true do
-    req:_send()
-    -- These waits also collect what finished for any requests started
-    -- meanwhile: into the list the next round takes.
-    repeat t.perform(handle, 1, self._done) until t.state(call) ~= "running"
-    if self._nlive == 0 then -- only this call's key: nothing for a round to take
-      local done = self._done
-      for i = #done, 1, -1 do done[i] = nil end
-    end
-    -- A finaliser, the transport or the logger may close the client at
-    -- any of these steps; the call then ends as the machine's would.
-    if self._closed then return nil, cancelled(req.attempts) end
-    req:_finished()
-    if req.state == "done" then
-      local a, b = req.r1, req.r2
-      self._direct_call = call -- idle again, for the next direct call
-      req.r1, req.r2 = false, false
-      self._direct_req = req
-      return a, b
-    end
-    if self._closed then return nil, cancelled(req.attempts) end
-    local delay = req.not_before - core.now()
-    self._sleep(delay > 0 and delay or 0) -- the client's sleep hears every backoff, 0 s ones too
-    if self._closed then return nil, cancelled(req.attempts) end
-  end
 end
 
 -- ---- the methods: made from core.endpoints ----------------------------------
@@ -944,7 +666,7 @@ function Client:wait_for_training_async(modelId, opts)
   check_self(self, "wait_for_training_async")
   opts = check_wait("wait_for_training_async", modelId, opts, true)
   local w = Wait.new(self, modelId, opts)
-  self._waiters[#self._waiters + 1] = w
+  self._sched:add_wait(w)
   return w
 end
 
@@ -968,7 +690,7 @@ function Client:wait_for_training(modelId, opts)
   -- the wait exists.
   if yields and not coroutine.isyieldable then coroutine.yield() end
   local w = Wait.new(self, modelId, opts)
-  self._waiters[#self._waiters + 1] = w
+  self._sched:add_wait(w)
   if yields then -- not under pcall: before 5.2 a yield cannot cross it
     while not w:poll() do coroutine.yield(w) end
     return w:result()

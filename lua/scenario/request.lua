@@ -5,7 +5,9 @@
 -- (`max_concurrent`), then running; a failure the retry policy accepts
 -- puts it in backoff until a not-before time, which `poll` checks (never a
 -- sleep); it ends done. Every step happens inside `poll`, `wait` or
--- `client:poll`: nothing runs behind the caller's back.
+-- `client:poll`: nothing runs behind the caller's back. Its `on_done`
+-- runs from one of those too, never inside the call that started it.
+-- Its state is its client's machine's to write (scenario.scheduler).
 -- @classmod scenario.Request
 local core = require "scenario.core"
 local errors = require "scenario.errors"
@@ -47,6 +49,7 @@ end
 -- (the client's direct calls) keeps nothing of before.
 function Request.reset(t, client, ep, call, on_done, max_retries, headers)
   t.client = client
+  t.sched = client._sched
   t.headers = headers -- the call's own request headers, for a recording
   t.ep = ep
   t.endpoint = ep.name
@@ -58,7 +61,7 @@ function Request.reset(t, client, ep, call, on_done, max_retries, headers)
   t.state = "queued"
   t.r1, t.r2, t.t0, t.not_before = false, false, false, false
   t.keep_call = false -- on completion, the call stays the caller's (a direct call)
-  t.key = false -- its call's key while it runs (Client._inflight)
+  t.key = false -- its call's key while it runs (the machine's inflight list)
   t.callback_error = nil
   return setmetatable(t, Request)
 end
@@ -66,9 +69,9 @@ end
 -- Made by Client:_start once the call has passed validation.
 function Request.new(client, ep, call, on_done, max_retries, headers)
   return Request.reset({
-    client = false, ep = false, endpoint = false, idempotent = false, call = false, on_done = false,
-    attempts = 0, max_retries = 0, state = false, r1 = false, r2 = false, t0 = false, not_before = false,
-    keep_call = false, headers = false, key = false,
+    client = false, sched = false, ep = false, endpoint = false, idempotent = false, call = false,
+    on_done = false, attempts = 0, max_retries = 0, state = false, r1 = false, r2 = false, t0 = false,
+    not_before = false, keep_call = false, headers = false, key = false,
   }, client, ep, call, on_done, max_retries, headers)
 end
 
@@ -76,72 +79,17 @@ function Request:__tostring()
   return ("scenario.Request (%s, %s)"):format(self.endpoint, self.state)
 end
 
--- Sends the call (the first time, or again after a backoff). The state
--- changes only once submit has succeeded, so a raise leaves it as it was.
-function Request:_send()
-  local c = self.client
-  local key = c._transport.submit(self.call)
-  if self.state == "queued" and not self.keep_call then c._nqueued = c._nqueued - 1 end
-  self.attempts = self.attempts + 1
-  self.state = "running"
-  -- A direct call is in no list and takes no slot: should anything raise
-  -- before it finishes, there is no count to give back.
-  if not self.keep_call then
-    c._running = c._running + 1
-    if key == nil then -- a transport that names no calls: rounds ask each one
-      key = self
-      c._scan = true
-    end
-    self.key = key
-    c._inflight[key] = self
-  end
-  if c._logger then
-    c:_log("debug", "%s: attempt %d of %d", c:_where(self.call, self.endpoint), self.attempts,
-      self.max_retries + 1)
-    self.t0 = core.now()
-  end
-end
-
--- Ends the request with its result. The callback runs now, or with defer
--- later through _notify, once the client's list is consistent again.
-function Request:_complete(a, b, defer)
-  local c = self.client
-  self.state = "done"
-  self.r1, self.r2 = a, b
-  if self.call then
-    -- gives its handle back to the client, unless the caller keeps the call
-    if not self.keep_call then c._transport.cancel(self.call) end
-    self.call = nil
-  end
-  if not defer then self:_notify() end
-end
-
--- Runs on_done once, protected: what it raises is logged and kept.
-function Request:_notify()
-  local c = self.client
-  local cb = self.on_done
-  if cb then
-    self.on_done = nil
-    local ok, cb_err = pcall(cb, self.r1, self.r2)
-    if not ok then
-      self.callback_error = cb_err
-      c:_log("warn", "%s: on_done raised: %s", self.endpoint, tostring(cb_err))
-    end
-  end
-end
-
 -- " in 12.3 ms", or "" when the attempt was not timed (no logger).
 local function took(t0)
   return t0 and (" in %.1f ms"):format((core.now() - t0) * 1000) or ""
 end
 
--- What the client's policy makes of one attempt's result: ok and what
--- core.finish returned, as pcall gives them. Returns nil and the two
--- values to return, or the delay in seconds before the next attempt.
--- Logs as it decides. Shared by the request machine and the client's
--- direct blocking path.
-function Request.outcome(c, endpoint, idempotent, attempts, max_retries, t0, call, ok, result, status,
-                         headers, raw, problems)
+-- What the client's policy makes of the attempt that just ended: ok and
+-- what core.finish returned, as pcall gives them. Returns nil and the
+-- two values to end with, or the delay in seconds before the next
+-- attempt. Logs as it decides.
+function Request:_outcome(call, ok, result, status, headers, raw, problems)
+  local c, endpoint, attempts, t0 = self.client, self.endpoint, self.attempts, self.t0
   if not ok and c._closed then
     -- A finaliser closed the client as the result was taken.
     return nil, nil, errors.new("cancelled", "the request was cancelled", { attempts = attempts })
@@ -177,7 +125,7 @@ function Request.outcome(c, endpoint, idempotent, attempts, max_retries, t0, cal
   end
   local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
   local delay
-  if attempts <= max_retries and retry.retryable(err, idempotent, c.retry_unsafe) then
+  if attempts <= self.max_retries and retry.retryable(err, self.idempotent, c.retry_unsafe) then
     delay = retry.delay(attempts, err, c.max_retry_after, c._random)
   end
   if delay == nil then
@@ -188,38 +136,6 @@ function Request.outcome(c, endpoint, idempotent, attempts, max_retries, t0, cal
   c:_log("info", "%s: retrying in %.2f s after attempt %d%s: %s", c:_where(call, endpoint), delay,
     attempts, took(t0), tostring(err))
   return delay
-end
-
--- The call is done: take its result, then finish (callback deferred) or
--- back off. Taking the result allocates, so a finaliser may cancel the
--- request meanwhile ("finishing" is not counted as running); the
--- cancellation then stands.
-function Request:_finished()
-  local c = self.client
-  self.state = "finishing"
-  if not self.keep_call then
-    c._running = c._running - 1
-    c._inflight[self.key] = nil
-  end
-  local call = self.call
-  local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
-  if self.state == "done" then return end
-  if c._recorder and ok then self:_record(call, result, status, headers, raw) end
-  local delay, a, b = Request.outcome(c, self.endpoint, self.idempotent, self.attempts, self.max_retries,
-    self.t0, call, ok, result, status, headers, raw, problems)
-  -- The policy logs, and allocates: a cancel made meanwhile stands.
-  if self.state == "done" then return end
-  if delay == nil then return self:_complete(a, b, true) end
-  -- Waiting out a backoff holds no transfer handle: it goes back to the
-  -- client's pool until the next attempt.
-  if not self.keep_call then
-    local release = c._transport.release
-    if release then release(call) end
-    c:_schedule(self, core.now() + delay)
-  else
-    self.state = "backoff"
-    self.not_before = core.now() + delay
-  end
 end
 
 -- Writes the attempt that just ended to the client's recording, if it
@@ -255,7 +171,9 @@ end
 -- @treturn boolean whether the request has finished
 function Request:poll()
   check_self(self, "poll")
-  if self.state ~= "done" then self.client:_pump(0) end
+  local sched = self.sched
+  if self.state ~= "done" then sched:round(0) end
+  sched:drain()
   return self.state == "done"
 end
 
@@ -292,21 +210,23 @@ function Request:wait(timeout)
   if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
     argerror("wait", "timeout must be a number of seconds, at least 0")
   end
-  local c = self.client
+  local c, sched = self.client, self.sched
   local deadline = timeout and core.now() + timeout
+  sched:drain()
   while self.state ~= "done" do
     local now = core.now()
     local left = deadline and math.max(0, deadline - now)
-    if self.state == "backoff" and c._running == 0 then
+    if self.state == "backoff" and sched.running == 0 then
       -- Nothing else to drive: sleep out the backoff (client's sleep).
       local d = self.not_before - now
       if left and d > left then d = left end
       if d > 0 then c._sleep(d) end
-      if not left or d < left then c:_schedule(self, now) end -- served
+      if not left or d < left then sched:schedule(self, now) end -- served
       now = core.now()
       left = deadline and math.max(0, deadline - now)
     end
-    c:_pump(c:_next_wait(now, left))
+    sched:round(sched:next_wait(now, left))
+    sched:drain()
     -- Checked after a round, so wait(0) moves things as a poll does.
     if self.state ~= "done" and deadline and core.now() >= deadline then
       return nil, errors.new("pending", ("still in flight after %g s"):format(timeout),
@@ -323,17 +243,7 @@ end
 -- @treturn boolean whether it was still in flight
 function Request:cancel()
   check_self(self, "cancel")
-  if self.state == "done" then return false end
-  local c = self.client
-  if self.state == "running" then
-    c._running = c._running - 1
-    c._inflight[self.key] = nil
-  elseif self.state == "queued" then
-    c._nqueued = c._nqueued - 1
-  end
-  self:_complete(nil, errors.new("cancelled", "the request was cancelled", { attempts = self.attempts }))
-  c:_forget(self)
-  return true
+  return self.sched:cancel(self)
 end
 
 return Request

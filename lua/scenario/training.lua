@@ -55,7 +55,6 @@ function Wait.new(client, model_id, opts)
     model = false, -- the model as last seen
     polls = 0,
     failures = 0,  -- polls in a row that failed for a while (a 5xx, a lost connection)
-    in_callback = false, -- on_progress is running: a round it makes must not step this wait
     last = false,  -- the signature on_progress last saw
     state = "waiting",
     r1 = false, r2 = false,
@@ -66,7 +65,31 @@ function Wait:__tostring()
   return ("scenario.Wait (%s, %s)"):format(tostring(self.model_id), self.state)
 end
 
--- Ends the wait; its on_done runs now.
+-- The event that runs a wait's on_progress with the model it saw.
+local function progress(sched, self, model)
+  local ok, err = pcall(self.on_progress, model)
+  if not ok then
+    self.callback_error = err
+    -- Where the caller of the blocking form sees it, should the wait have
+    -- ended meanwhile.
+    if self.state == "done" and type(self.r2) == "table" then self.r2.callback_error = err end
+    sched:log("warn", "wait_for_training %s: on_progress raised: %s", self.model_id, tostring(err))
+  end
+end
+
+-- The event that runs a wait's on_done once.
+local function notify(sched, self)
+  local cb = self.on_done
+  if not cb then return end
+  self.on_done = nil
+  local ok, err = pcall(cb, self.r1, self.r2)
+  if not ok then
+    self.callback_error = err
+    sched:log("warn", "wait_for_training %s: on_done raised: %s", self.model_id, tostring(err))
+  end
+end
+
+-- Ends the wait; its on_done runs at the next drain of the client's machine.
 function Wait:_finish(a, b)
   if self.state == "done" then return end
   self.state = "done"
@@ -75,16 +98,9 @@ function Wait:_finish(a, b)
   self.r1, self.r2 = a, b
   if self.req and not self.req:done() then self.req:cancel() end
   self.req = false
-  self.client:_forget_wait(self)
-  local cb = self.on_done
-  if cb then
-    self.on_done = nil
-    local ok, err = pcall(cb, a, b)
-    if not ok then
-      self.callback_error = err
-      self.client:_log("warn", "wait_for_training %s: on_done raised: %s", self.model_id, tostring(err))
-    end
-  end
+  local sched = self.client._sched
+  sched:forget_wait(self)
+  if self.on_done then sched:defer(notify, self) end
 end
 
 local function ended(self, kind, message)
@@ -138,17 +154,10 @@ function Wait:_took(now)
   if sig ~= self.last then
     self.last = sig
     self.interval = self.base_interval
-    self.next_at = now + self.interval -- set before the callback: a round it makes must not poll at once
-    if self.on_progress then
-      self.in_callback = true
-      local ok, err = pcall(self.on_progress, model)
-      self.in_callback = false
-      if not ok then
-        self.callback_error = err
-        self.client:_log("warn", "wait_for_training %s: on_progress raised: %s", self.model_id, tostring(err))
-      end
-      if self.state == "done" then return end -- the callback cancelled it
-    end
+    self.next_at = now + self.interval
+    -- Run after the round, by the machine's drain: a round it makes then
+    -- steps this wait as any other.
+    if self.on_progress then self.client._sched:defer(progress, self, model) end
   else
     self.interval = math.min(self.interval * Wait.BACKOFF, self.max_interval)
   end
@@ -170,7 +179,7 @@ end
 -- One step, at the start of each of the client's rounds: take a finished
 -- poll, end on the deadline, or start the next poll when it is due.
 function Wait:_step(now)
-  if self.state == "done" or self.in_callback then return end
+  if self.state == "done" then return end
   if self.req and self.req:done() then self:_took(now) end
   if self.state == "done" then return end
   if self.deadline and now >= self.deadline then
@@ -203,7 +212,9 @@ end
 -- @treturn boolean whether it has ended
 function Wait:poll()
   check_self(self, "poll")
-  if self.state ~= "done" then self.client:_pump(0) end
+  local sched = self.client._sched
+  if self.state ~= "done" then sched:round(0) end
+  sched:drain()
   return self.state == "done"
 end
 
@@ -236,18 +247,20 @@ function Wait:wait(timeout)
   if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
     argerror("wait", "timeout must be a number of seconds, at least 0")
   end
-  local c = self.client
+  local c, sched = self.client, self.client._sched
   local stop = timeout and core.now() + timeout
+  sched:drain()
   while self.state ~= "done" do
     local now = core.now()
-    if c._running == 0 then
+    if sched.running == 0 then
       -- Nothing on the wire: sleep until something is due.
-      local due = c:_due(now)
+      local due = sched:due(now)
       if stop and stop < due then due = stop end
       if due > now and due < math.huge then c._sleep(due - now) end
     end
     now = core.now()
-    c:_pump(c:_next_wait(now, stop and math.max(0, stop - now)))
+    sched:round(sched:next_wait(now, stop and math.max(0, stop - now)))
+    sched:drain()
     if self.state ~= "done" and stop and core.now() >= stop then
       return nil, errors.new("pending", ("still waiting after %g s"):format(timeout), { attempts = self.polls })
     end
@@ -262,6 +275,7 @@ function Wait:cancel()
   check_self(self, "cancel")
   if self.state == "done" then return false end
   self:_finish(nil, ended(self, "cancelled", "the wait was cancelled; the training goes on"))
+  self.client._sched:drain() -- its on_done, now unless a round is in progress
   return true
 end
 

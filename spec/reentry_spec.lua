@@ -1,0 +1,132 @@
+-- User code never runs on the stack of the call that starts a request
+-- (lua/scenario/scheduler.lua): on_done, on_progress and the logger run
+-- from a poll, a wait or a blocking call, once the machine is
+-- consistent, and a request a callback starts is queued and sent by the
+-- next round. Written from the side of the script that chains requests
+-- from callbacks, against the stand-in over real sockets.
+local helper = require "spec.helper"
+local scenario = require "scenario"
+local core = require "scenario.core"
+local testing = require "scenario.testing"
+
+-- How deep the stack is here: the levels debug.getinfo can see.
+local function depth()
+  local n = 1
+  while debug.getinfo(n + 1, "l") do n = n + 1 end
+  return n
+end
+
+local function poll_all(client, limit)
+  local deadline = core.now() + limit
+  while client:poll() > 0 do
+    assert(core.now() < deadline, ("requests still unfinished after %g s"):format(limit))
+    core.sleep(0.0005)
+  end
+end
+
+describe("requests chained from on_done", function()
+  local s
+  before_each(function() s = testing.start() end)
+  after_each(function() s:stop() end)
+
+  local function client(opts)
+    local o = { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET, timeout = 30 }
+    for k, v in pairs(opts or {}) do o[k] = v end
+    return scenario.new(o)
+  end
+
+  it("10,000 creates in 8 chains: each made once, reported ok once, none raises, and poll ends at 0", function()
+    local c = client()
+    local TOTAL, CHAINS = 10000, 8
+    local started, reported = 0, 0
+    local raised, failed, seen = {}, {}, {}
+    local depths = {}
+    local function start()
+      if started >= TOTAL then return end
+      started = started + 1
+      local ok, req, err = pcall(c.create_model_async, c, { name = "chained " .. started }, nil, {
+        on_done = function(model, e)
+          reported = reported + 1
+          if reported <= 16 or reported > TOTAL - 16 then depths[#depths + 1] = depth() end
+          if model then
+            seen[model.id] = (seen[model.id] or 0) + 1
+          else
+            failed[#failed + 1] = tostring(e)
+          end
+          start()
+        end,
+      })
+      if not ok then
+        raised[#raised + 1] = tostring(req)
+      elseif not req then
+        failed[#failed + 1] = tostring(err)
+      end
+    end
+    for _ = 1, CHAINS do start() end
+    poll_all(c, 600)
+    assert.same({}, raised)
+    assert.same({}, failed)
+    assert.equal(TOTAL, reported)
+    assert.equal(0, c:poll())
+    -- Every create the server made is reported ok exactly once: the
+    -- stand-in numbers its models 1, 2, ... in the order it made them.
+    local made = 0
+    for _, r in ipairs(s:requests()) do
+      if r.endpoint == "create_model" then made = made + 1 end
+    end
+    assert.equal(TOTAL, made)
+    for i = 1, made do
+      local id = ("model_standin%06d"):format(i)
+      assert(seen[id] == 1, ("%s reported %s times"):format(id, tostring(seen[id] or 0)))
+    end
+    -- The stack under the last callbacks is as deep as under the first.
+    local least, most = math.huge, 0
+    for _, d in ipairs(depths) do
+      least, most = math.min(least, d), math.max(most, d)
+    end
+    assert.is_true(most - least <= 2, ("callback stack depth went from %d to %d levels"):format(least, most))
+  end)
+
+  it("never runs another request's on_done, nor the logger, inside create_model_async", function()
+    local inside, broke = false, {}
+    local c
+    c = client { logger = function(_, line)
+      if inside then broke[#broke + 1] = "logger: " .. line end
+    end }
+    local first_done = false
+    assert(c:create_model_async({ name = "first" }, nil, { on_done = function()
+      first_done = true
+      if inside then broke[#broke + 1] = "on_done of the first" end
+    end }))
+    -- Let the first answer arrive without a poll to take it: the next
+    -- start's round is what finds it done.
+    core.sleep(0.2)
+    inside = true
+    local second = assert(c:create_model_async { name = "second" })
+    inside = false
+    assert.same({}, broke)
+    assert.is_false(first_done) -- owed, not run: the next poll runs it
+    poll_all(c, 10)
+    assert.is_true(first_done)
+    assert.equal("second", (second:result()).name)
+  end)
+
+  it("runs a callback's nested poll without running callbacks inside it", function()
+    local c = client()
+    local order, nested = {}, 0
+    for i = 1, 4 do
+      assert(c:create_model_async({ name = "n" .. i }, nil, { on_done = function()
+        order[#order + 1] = i
+        nested = nested + 1
+        -- a callback that polls: callbacks owed meanwhile wait for this one to return
+        local before = #order
+        c:poll()
+        assert(#order == before, "a callback ran inside another's poll")
+        nested = nested - 1
+      end }))
+    end
+    poll_all(c, 10)
+    assert.equal(4, #order)
+    assert.equal(0, nested)
+  end)
+end)
