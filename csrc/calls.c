@@ -835,6 +835,16 @@ static int walk_passed(lua_State *L, sc_walk *w) {
   return 1;
 }
 
+/* Whether the URL built in u fits what a call may send; if not, pushes
+ * nil and the validation error, as walk_passed does. */
+static int url_fits(lua_State *L, const sc_buf *u) {
+  sc_walk w;
+  if (u->len - 1 <= SC_MAX_URL_BYTES) return 1;
+  walk_begin(L, &w, NULL);
+  check_url_length(&w, u);
+  return walk_passed(L, &w);
+}
+
 /* Checks the path parameters (np of them from stack slot params), the
  * body (with pass-through extra) and the query against ep and, when they
  * pass, loads r with the URL and body of the exchange. Returns 1, or 0
@@ -871,7 +881,7 @@ static int call_check(lua_State *L, sc_request *r, const sc_client *c, const sc_
   }
   if (!walk_passed(L, &w)) return 0;
   build_url(L, &r->url, c->base_url, ep, params, query);
-  return 1;
+  return url_fits(L, &r->url);
 }
 
 /* Whether the NUL-terminated text s is empty or white space: a raw call's
@@ -1145,6 +1155,7 @@ static void check_raw_query(sc_walk *w, int idx) {
         walk_fail(w, "a query parameter must be a string, a number, a boolean or a list of them, "
                      "got %s", describe(L, -1));
       }
+      check_query_length(w, lua_gettop(L));
       path_pop(w);
     }
     lua_pop(L, 1);
@@ -1205,7 +1216,7 @@ static int raw_check(lua_State *L, sc_request *r, const sc_client *c, const char
     lua_pop(L, 1);
   }
   if (!ok || !buf_addc(&r->url, '\0')) luaL_error(L, "not enough memory");
-  return 1;
+  return url_fits(L, &r->url);
 }
 
 /* core.start_raw(handle, method, path, body, query, call) -> call | nil, err
@@ -1364,8 +1375,8 @@ static int l_client_handles(lua_State *L) {
   return 4;
 }
 
-/* core.submit(call) -> key: sends an idle call (again, for a retry); the
- * key names it in what core.perform reports done. */
+/* core.submit(call) -> key | nil, message: sends an idle call (again,
+ * for a retry); the key names it in what core.perform reports done. */
 static int l_submit(lua_State *L) {
   sc_call *call = check_call(L, 1);
   sc_client *c = call->client;
@@ -1375,11 +1386,25 @@ static int l_submit(lua_State *L) {
   call->restarts = 0;
   if (call->r.easy == NULL) {
     const char *err = call_acquire(c, call);
-    if (err != NULL) return luaL_error(L, "core.submit: %s", err);
+    if (err != NULL) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "libcurl could not start the transfer: %s", err);
+      return 2;
+    }
   }
-  if (req_prepare(&call->r, call->ep->method, !call->ep->idempotent) != NULL ||
-      curl_multi_add_handle(c->multi, call->r.easy) != CURLM_OK)
-    return luaL_error(L, "cannot start the request");
+  {
+    /* A failure here is libcurl's, at run time (memory, an option it
+     * refuses): a value for the request machine to end the request with. */
+    const char *why = req_prepare(&call->r, call->ep->method, !call->ep->idempotent);
+    CURLMcode mc = CURLM_OK;
+    if (why == NULL && (mc = curl_multi_add_handle(c->multi, call->r.easy)) != CURLM_OK)
+      why = curl_multi_strerror(mc);
+    if (why != NULL) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "libcurl could not start the transfer: %s", why);
+      return 2;
+    }
+  }
   c->in_multi++;
   call->state = CALL_RUNNING;
   lua_pushlightuserdata(L, (void *)call); /* its key in core.perform's list */

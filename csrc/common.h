@@ -34,6 +34,15 @@
 #define UV_FINISH lua_upvalueindex(3)  /* finish_protected (calls.c), made once */
 #define NUPVALUES 3
 
+/* The longest path parameter or query value a call sends, and the
+ * longest URL. libcurl refuses a URL of 8 MB only when the transfer
+ * starts, and servers refuse far less (8 KiB is common): a longer value
+ * is refused while validating, as a value, before anything is sent.
+ * core.limits hands them to the Lua layer (a pagination token the server
+ * sends is held to the same cap). */
+#define SC_MAX_PARAM_BYTES 4096
+#define SC_MAX_URL_BYTES 16384
+
 /* Validation stops recording after this many problems; the count is kept. */
 #define SC_MAX_ERRORS 64
 

@@ -646,5 +646,13 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_pushboolean(L, sc_forbid_retry_opt != 0);
   lua_setfield(L, -2, "forbid_retry_on_reuse");
   lua_setfield(L, -2, "features");
+  /* The limits the core enforces, for the Lua layer to quote and to hold
+   * what the server sends to (a pagination token): written once, here. */
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, SC_MAX_PARAM_BYTES);
+  lua_setfield(L, -2, "max_param_bytes");
+  lua_pushinteger(L, SC_MAX_URL_BYTES);
+  lua_setfield(L, -2, "max_url_bytes");
+  lua_setfield(L, -2, "limits");
   return 1;
 }

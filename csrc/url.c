@@ -13,12 +13,20 @@
 
 #include "common.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.c"
 #include "json.c"
 #include "schema.h"
 #include "walk.c"
+
+/* n as decimal digits in out (24 bytes), for a message: lua_pushfstring
+ * has no size_t conversion in every Lua. */
+static const char *size_text(size_t n, char *out) {
+  snprintf(out, 24, "%lu", (unsigned long)n);
+  return out;
+}
 
 static int url_put_escaped(sc_buf *b, const char *s, size_t len) {
   static const char hex[] = "0123456789ABCDEF";
@@ -54,8 +62,9 @@ static int path_param_name(const sc_endpoint *ep, int i, const char **name, size
 /* Checks the path parameters at stack slots params.. (one per {name} of
  * ep's path): each must be a non-empty string. Problems are recorded at
  * the parameter's name. */
-static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int n) {
-  for (int i = 0; i < n; i++) {
+static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int np) {
+  for (int i = 0; i < np; i++) {
+    char n[24];
     const char *name = "";
     size_t len = 0;
     int idx = params + i;
@@ -68,6 +77,9 @@ static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int
       size_t vlen = lua_rawlen(w->L, idx);
       if (vlen == 0)
         walk_fail(w, "expected a non-empty string, got an empty one");
+      else if (vlen > SC_MAX_PARAM_BYTES)
+        walk_fail(w, "is %s bytes long; a path parameter may have at most %d", size_text(vlen, n),
+                  SC_MAX_PARAM_BYTES);
       else if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
         walk_fail(w, "\"%s\" cannot be a path segment (it would be removed, reaching another "
                      "endpoint)", v);
@@ -109,24 +121,64 @@ static int put_query_value(lua_State *L, sc_buf *u) {
   }
 }
 
+/* The length of the longest string of the query value at idx (a string,
+ * or a list of them), if it is over SC_MAX_PARAM_BYTES; else 0. */
+static size_t query_value_too_long(lua_State *L, int idx) {
+  size_t longest = 0;
+  if (lua_type(L, idx) == LUA_TSTRING) {
+    longest = lua_rawlen(L, idx);
+  } else if (lua_type(L, idx) == LUA_TTABLE) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, idx, i);
+      if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > longest) longest = lua_rawlen(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  return longest > SC_MAX_PARAM_BYTES ? longest : 0;
+}
+
+/* Records, at the current path, that the query value at idx is too long
+ * (query_value_too_long), if it is. */
+static void check_query_length(sc_walk *w, int idx) {
+  size_t len = query_value_too_long(w->L, idx);
+  char n[24];
+  if (len > 0)
+    walk_fail(w, "is %s bytes long; a query value may have at most %d", size_text(len, n), SC_MAX_PARAM_BYTES);
+}
+
 /* Records a problem for every query value that cannot go in a URL: a
- * field typed as any JSON (dryRun) may still only be a scalar. The query
- * table at idx has passed its schema. */
+ * field typed as any JSON (dryRun) may still only be a scalar, and no
+ * string may be over SC_MAX_PARAM_BYTES. The query table at idx has
+ * passed its schema. */
 static void check_query_values(sc_walk *w, const sc_type *query, int idx) {
   lua_State *L = w->L;
   for (int i = 0; i < query->nfields; i++) {
     const sc_field *f = &query->fields[i];
     int t;
-    if (f->type->kind != SC_ANY) continue;
     lua_pushstring(L, f->name);
     t = lua_rawget(L, idx);
-    if (t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TNUMBER && t != LUA_TSTRING) {
-      path_key(w, f->name, strlen(f->name));
-      walk_fail(w, "a query parameter must be a string, a number or a boolean, got %s",
-                describe(L, -1));
-      path_pop(w);
-    }
+    path_key(w, f->name, strlen(f->name));
+    if (f->type->kind == SC_ANY && t != LUA_TNIL && t != LUA_TBOOLEAN && t != LUA_TNUMBER &&
+        t != LUA_TSTRING)
+      walk_fail(w, "a query parameter must be a string, a number or a boolean, got %s", describe(L, -1));
+    else
+      check_query_length(w, lua_gettop(L));
+    path_pop(w);
     lua_pop(L, 1);
+  }
+}
+
+/* Records a problem when the URL in u (NUL-terminated) is longer than a
+ * call may send: the values are each within their cap, but not all of
+ * them together. */
+static void check_url_length(sc_walk *w, const sc_buf *u) {
+  if (u->len - 1 > SC_MAX_URL_BYTES) {
+    char n[24];
+    path_key(w, "query", 5);
+    walk_fail(w, "the URL would be %s bytes long; a call may send at most %d", size_text(u->len - 1, n),
+              SC_MAX_URL_BYTES);
+    path_pop(w);
   }
 }
 

@@ -716,6 +716,30 @@ local function with(q, k, v)
   return c
 end
 
+--- How many pages in a row without an item an iterator (`each_model`)
+-- reads before it ends with an `invalid_response` error: a server that
+-- answers every page with no items and a fresh token would otherwise
+-- keep it inside one call for ever.
+Client.MAX_EMPTY_PAGES = 100
+
+-- Why an iterator cannot go on to the page of token, or nil.
+local function bad_token(token, seen, empty)
+  if type(token) ~= "string" then -- a lenient page: not to be taken for the last one
+    return ("the server gave a pagination token that is not a string (%s)"):format(type(token))
+  end
+  if #token > core.limits.max_param_bytes then
+    return ("the server gave a pagination token of %d bytes; a query value may have at most %d")
+      :format(#token, core.limits.max_param_bytes)
+  end
+  if seen[token] then -- a server that sends the same cursor again would loop for ever
+    return ("the server gave the pagination token %s twice"):format(errors.escape(("%q"):format(token)))
+  end
+  if empty >= Client.MAX_EMPTY_PAGES then
+    return ("the server gave %d pages in a row without an item, each with a new pagination token")
+      :format(empty)
+  end
+end
+
 -- Iterators over every item of a list endpoint, across its pages.
 for _, ep in ipairs(core.endpoints) do
   local pages = ep.pages
@@ -725,6 +749,7 @@ for _, ep in ipairs(core.endpoints) do
       check_self(self, each)
       opts = Client.check_call_options(each, 2, opts, false, false)
       local page, i, token, seen, over = nil, 0, nil, {}, false
+      local gave, empty = false, 0 -- whether this page gave an item; pages in a row that gave none
       return function()
         if over then return nil end
         while true do
@@ -733,21 +758,21 @@ for _, ep in ipairs(core.endpoints) do
             repeat -- past anything on the page that is not an item (a null, say)
               i = i + 1
             until i > #items or type(items[i]) == "table"
-            if items[i] ~= nil then return items[i] end
+            if items[i] ~= nil then
+              gave = true
+              return items[i]
+            end
+            empty = gave and 0 or empty + 1
+            gave = false
             token = page[pages.next]
             if token == nil or token == "" then
               over = true
               return nil
             end
-            if type(token) ~= "string" then -- a lenient page: not to be taken for the last one
+            local why = bad_token(token, seen, empty)
+            if why then
               over = true
-              return false, errors.new("invalid_response", ("the server gave a pagination token that is "
-                .. "not a string (%s)"):format(type(token)), { attempts = 1 })
-            end
-            if seen[token] then -- a server that sends the same cursor again would loop for ever
-              over = true
-              return false, errors.new("invalid_response", ("the server gave the pagination token %q "
-                .. "twice"):format(token), { attempts = 1 })
+              return false, errors.new("invalid_response", why, { attempts = 1 })
             end
             seen[token] = true
           end

@@ -27,8 +27,9 @@ every connection; past the list, each takes `default`. An action:
          { data = bytes, delay = seconds before it } steps. With
          template = true, {{AUTH}} {{TOKEN}} {{USER}} {{PASS}} (and their
          *_JSON forms, '/' written as '\/', and *_GSON forms, '=' written
-         as \u003d) are replaced by what the request carried, and
-         {{LENGTH}} by the length of what follows the blank line.
+         as \u003d) are replaced by what the request carried, {{N}} by
+         the request's number, and {{LENGTH}} by the length of what
+         follows the blank line.
   after  once the reply is out: "keep" (default; the rest of the request
          is read, and the connection serves the next one), "fin" (close),
          "rst" (SO_LINGER 0, then close: a reset), "hold" (read and
@@ -147,7 +148,7 @@ local function serve(plan_path, parent)
     local token = auth:match("^Basic%s+(%S+)") or ""
     local plain = token ~= "" and (mime.unb64(token) or "") or ""
     local user, pass = plain:match("^([^:]*):(.*)$")
-    local values = { AUTH = auth, TOKEN = token, USER = user or "", PASS = pass or "" }
+    local values = { AUTH = auth, TOKEN = token, USER = user or "", PASS = pass or "", N = tostring(req.n) }
     data = data:gsub("{{(%u+)_?(%u*)}}", function(name, form)
       local v = values[name]
       if v == nil then return nil end
