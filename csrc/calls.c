@@ -29,6 +29,7 @@
 #include "encode.c"
 #include "endpoints.c"
 #include "events.c"
+#include "redact.c"
 #include "transport.c"
 #include "url.c"
 
@@ -40,16 +41,6 @@ enum { CALL_IDLE, CALL_RUNNING, CALL_DONE, CALL_CLOSED };
 
 typedef struct sc_call sc_call;
 
-/* A value the client must never hand back: the Basic credentials and
- * their parts, should a server echo them. */
-typedef struct sc_secret {
-  char *s;
-  size_t len;
-} sc_secret;
-
-/* The credentials token, the key and the secret. */
-#define SC_SECRETS 3
-
 /* The proxy option and the environment variables libcurl reads proxies
  * from: their credentials are kept out of libcurl's error messages, which
  * quote a proxy URL they cannot use. */
@@ -57,11 +48,6 @@ typedef struct sc_secret {
 static const char *const proxy_env[SC_PROXY_SOURCES - 1] = {
   "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
 };
-
-/* Shorter keys or secrets are not searched for: a two-letter test key
- * would otherwise blank out every match in a response. Real ones are far
- * longer, and the token always is. */
-#define SC_SECRET_MIN 8
 
 typedef struct sc_client {
   CURLM *multi;
@@ -73,12 +59,9 @@ typedef struct sc_client {
   char *user, *password, *user_agent;
   char *ca_file, *ca_path, *proxy; /* proxy may hold credentials */
   char *base_url;  /* without a trailing '/' */
-  sc_secret secrets[SC_SECRETS];
-  int nsecrets;
+  sc_secrets secrets; /* what a server must never be seen to echo (redact.c) */
   sc_secret proxy_auth[SC_PROXY_SOURCES]; /* "user:pass" of each proxy it may use */
   int nproxy_auth;
-  unsigned char starts[SC_SECRETS + 2]; /* bytes an echo of a secret can start with, each once */
-  int nstarts;
   int strict;      /* shape problems in a 2xx are errors (strict_responses) */
   size_t max_request_bytes;
   sc_handle *pool;  /* easy handles no call holds, for the next to go on the wire */
@@ -254,8 +237,8 @@ static int l_client_close(lua_State *L) {
     free(c->ca_path);
     free_secret(c->proxy);
     c->user = c->password = c->user_agent = c->ca_file = c->ca_path = c->proxy = NULL;
-    for (int i = 0; i < c->nsecrets; i++) free_secret(c->secrets[i].s);
-    c->nsecrets = 0;
+    for (int i = 0; i < c->secrets.n; i++) free_secret(c->secrets.list[i].s);
+    memset(&c->secrets, 0, sizeof c->secrets);
     for (int i = 0; i < c->nproxy_auth; i++) free_secret(c->proxy_auth[i].s);
     c->nproxy_auth = 0;
   }
@@ -320,16 +303,11 @@ static lua_Integer opt_count(lua_State *L, int t, const char *k, lua_Integer dfl
 /* Adds s to the values the client redacts. Returns 0 when memory runs
  * out. */
 static int add_secret(sc_client *c, const char *s, size_t len) {
-  if (len < SC_SECRET_MIN || c->nsecrets == SC_SECRETS) return 1;
-  c->secrets[c->nsecrets].s = dup_bytes(s, len);
-  if (c->secrets[c->nsecrets].s == NULL) return 0;
-  c->secrets[c->nsecrets++].len = len;
-  /* Its first byte, or a backslash or a '%', as JSON or a URL may escape
-   * that byte. */
-  for (int k = 0; k < 3; k++) {
-    unsigned char b = k == 0 ? (unsigned char)s[0] : (unsigned char)"\\%"[k - 1];
-    if (memchr(c->starts, b, (size_t)c->nstarts) == NULL) c->starts[c->nstarts++] = b;
-  }
+  char *copy;
+  if (len < SC_SECRET_MIN || c->secrets.n == SC_SECRETS) return 1;
+  copy = dup_bytes(s, len);
+  if (copy == NULL) return 0;
+  secrets_note(&c->secrets, copy, len);
   return 1;
 }
 
@@ -639,189 +617,6 @@ static void push_transfer_error(lua_State *L, sc_request *r, const sc_client *c,
   }
 }
 
-static int is_hex(unsigned char ch) {
-  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-}
-/* The value of the hex digit ch (is_hex). */
-static int hex_value(char ch) {
-  return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
-}
-
-/* The byte that the text at p (before end) stands for, as JSON text or a
- * URL may write it: itself, an escape of an ASCII character (\/ as
- * lua-cjson writes '/', \u003d as Gson writes '=', and so on), or a
- * percent-encoded byte (%2F, as a query carries a '/'). *len receives the
- * bytes it takes. -1 if p starts a JSON escape of nothing ASCII. */
-static int json_byte_at(const char *p, const char *end, size_t *len) {
-  unsigned v;
-  if (*p == '%' && end - p >= 3 && is_hex((unsigned char)p[1]) && is_hex((unsigned char)p[2])) {
-    *len = 3;
-    v = (unsigned)((hex_value(p[1]) << 4) | hex_value(p[2]));
-    return (int)v;
-  }
-  if (*p != '\\') {
-    *len = 1;
-    return (unsigned char)*p;
-  }
-  if (end - p >= 2 && (p[1] == '/' || p[1] == '"' || p[1] == '\\')) {
-    *len = 2;
-    return (unsigned char)p[1];
-  }
-  if (end - p >= 6 && p[1] == 'u' && hex4((const unsigned char *)p + 2, &v) && v < 0x80) {
-    *len = 6;
-    return (int)v;
-  }
-  return -1;
-}
-
-/* Whether the backslash at p is itself escaped: an odd run of them
- * before it. */
-static int escaped_at(const char *start, const char *p) {
-  int odd = 0;
-  while (p > start && p[-1] == '\\') {
-    odd = !odd;
-    p--;
-  }
-  return odd;
-}
-
-/* Places reached while spelling a secret out (spells_at). Only a byte of
- * the secret that is '%' or '\\', met where the text also escapes that
- * very byte ("%25", "\\\\", "\\u005c"), adds one: a secret would need 31
- * such bytes in play at once to fill it, and a place beyond that is not
- * followed. */
-#define SC_SPELL_WAYS 32
-
-/* Adds q to the m places of set (once). */
-static void add_place(const char **set, int *m, const char *q) {
-  for (int i = 0; i < *m; i++)
-    if (set[i] == q) return;
-  if (*m < SC_SPELL_WAYS) set[(*m)++] = q;
-}
-
-/* spells_at from byte i of the secret on, at q, with every reading
- * followed, as the set of places the spelling can have reached. */
-static size_t spells_every_way(const char *p, const char *q, size_t i, const char *end,
-                               const sc_secret *sc) {
-  const char *at[SC_SPELL_WAYS], *to[SC_SPELL_WAYS];
-  int n = 1;
-  size_t longest = 0;
-  at[0] = q;
-  for (; i < sc->len && n > 0; i++) {
-    int want = (unsigned char)sc->s[i], m = 0;
-    for (int j = 0; j < n; j++) {
-      size_t k = 1;
-      int v;
-      q = at[j];
-      if (q >= end) continue;
-      v = json_byte_at(q, end, &k);
-      if (v == want) add_place(to, &m, q + k);
-      if ((v < 0 || k > 1) && (unsigned char)*q == want) add_place(to, &m, q + 1);
-    }
-    memcpy(at, to, (size_t)m * sizeof *at);
-    n = m;
-  }
-  for (int j = 0; j < n; j++)
-    if ((size_t)(at[j] - p) > longest) longest = (size_t)(at[j] - p);
-  return longest;
-}
-
-/* The length of the longest text at p that spells the secret sc, each of
- * its bytes as itself or escaped (json_byte_at), or 0. A '%' or '\\' of
- * the secret may also stand as itself where it would start an escape (a
- * plain-text echo, or a secret that holds "%41"): from the first such
- * byte on, every reading is followed (spells_every_way). */
-static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
-  const char *q = p;
-  for (size_t i = 0; i < sc->len; i++) {
-    int want = (unsigned char)sc->s[i], v;
-    size_t k = 1;
-    if (q >= end) return 0;
-    v = json_byte_at(q, end, &k);
-    if ((v < 0 || k > 1) && (unsigned char)*q == want) return spells_every_way(p, q, i, end, sc);
-    if (v != want) return 0;
-    q += k;
-  }
-  return (size_t)(q - p);
-}
-
-/* The first place at or after p that holds one of the n bytes `starts`,
- * or end. next[i] is where starts[i] was last found (or end; NULL: not
- * looked for yet): only a byte found before p is looked for again. So each start byte costs one memchr
- * run over the answer, in the C library's vector code, and one more call
- * for each place it occurs: most bytes of an answer start no secret. */
-static const char *next_start(const unsigned char *starts, int n, const char **next, const char *p,
-                              const char *end) {
-  const char *first = end;
-  for (int i = 0; i < n; i++) {
-    if (next[i] == NULL || next[i] < p) {
-      const void *q = memchr(p, starts[i], (size_t)(end - p));
-      next[i] = q != NULL ? (const char *)q : end;
-    }
-    if (next[i] < first) first = next[i];
-  }
-  return first;
-}
-
-/* Replaces in b every text that spells one of the client's secrets, as
- * its bytes or as JSON escapes them (a server may echo a value through
- * any JSON writer), with a marker. Returns 0 when memory runs out (b is
- * then unchanged). One pass, stopping only at the bytes a secret or an
- * escape starts with. */
-static int scrub(sc_buf *b, const sc_client *c) {
-  static const char marker[] = "[redacted]";
-  sc_buf out = { NULL, 0, 0 };
-  const char *d = b->data, *end = b->data + b->len, *copied = b->data, *p = b->data;
-  const char *next[SC_SECRETS + 2] = { NULL };
-  const char *bs = NULL; /* the last backslash looked at */
-  int bs_escaped = 0;    /* ... and whether it was escaped */
-  if (b->len == 0 || c->nsecrets == 0) return 1;
-  while ((p = next_start(c->starts, c->nstarts, next, p, end)) < end) {
-    size_t hit = 0;
-    int escape;
-    if (*p == '\\') {
-      /* A backslash right after the last one looked at is escaped if that
-       * one was not: a run of them costs one step each, not the run. */
-      int esc = p > d && bs == p - 1 ? !bs_escaped : escaped_at(d, p);
-      bs = p;
-      bs_escaped = esc;
-      if (esc) {
-        p++;
-        continue;
-      }
-    }
-    escape = *p == '\\' || *p == '%';
-    for (int i = 0; i < c->nsecrets; i++) {
-      const sc_secret *sc = &c->secrets[i];
-      size_t n;
-      /* The usual candidate is a byte of text that happens to start
-       * some secret: its first two bytes, unless escaped, already tell. */
-      if (!escape && (*p != sc->s[0] || (p + 1 < end && p[1] != sc->s[1] && p[1] != '\\' && p[1] != '%')))
-        continue;
-      n = spells_at(p, end, sc);
-      if (n > hit) hit = n;
-    }
-    if (hit == 0) {
-      p++;
-      continue;
-    }
-    if (!buf_add(&out, copied, (size_t)(p - copied)) || !buf_add(&out, marker, sizeof marker - 1)) {
-      buf_free(&out);
-      return 0;
-    }
-    p += hit;
-    copied = p;
-  }
-  if (copied == d) return 1; /* nothing found: the usual case */
-  if (!buf_add(&out, copied, (size_t)(end - copied))) {
-    buf_free(&out);
-    return 0;
-  }
-  buf_free(b);
-  *b = out;
-  return 1;
-}
-
 /* Ends the walk of a call's arguments: with problems, pushes nil and the
  * validation error and returns 0; else drops the walk's two stack slots
  * (its problems and cache) and returns 1. */
@@ -906,7 +701,7 @@ static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc
     set_where(L, r, ep);
     return 2;
   }
-  if (!scrub(&r->resp, c) || !scrub(&r->head, c))
+  if (!scrub(&r->resp, &c->secrets) || !scrub(&r->head, &c->secrets))
     luaL_error(L, "not enough memory");
   curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, status);                      /* status */
@@ -1562,7 +1357,7 @@ static int l_redact(lua_State *L) {
   const char *s = luaL_checklstring(L, 2, &len);
   sc_buf b;
   memset(&b, 0, sizeof b);
-  if (!buf_add(&b, s, len) || !scrub(&b, c)) {
+  if (!buf_add(&b, s, len) || !scrub(&b, &c->secrets)) {
     buf_free(&b);
     return luaL_error(L, "not enough memory");
   }

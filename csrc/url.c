@@ -24,7 +24,7 @@
 /* n as decimal digits in out (24 bytes), for a message: lua_pushfstring
  * has no size_t conversion in every Lua. */
 static const char *size_text(size_t n, char *out) {
-  snprintf(out, 24, "%lu", (unsigned long)n);
+  (void)snprintf(out, 24, "%lu", (unsigned long)n); /* 20 digits at most: never cut */
   return out;
 }
 
@@ -64,7 +64,6 @@ static int path_param_name(const sc_endpoint *ep, int i, const char **name, size
  * the parameter's name. */
 static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int np) {
   for (int i = 0; i < np; i++) {
-    char n[24];
     const char *name = "";
     size_t len = 0;
     int idx = params + i;
@@ -75,6 +74,7 @@ static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int
     } else {
       const char *v = lua_tostring(w->L, idx);
       size_t vlen = lua_rawlen(w->L, idx);
+      char n[24];
       if (vlen == 0)
         walk_fail(w, "expected a non-empty string, got an empty one");
       else if (vlen > SC_MAX_PARAM_BYTES)
@@ -142,9 +142,10 @@ static size_t query_value_too_long(lua_State *L, int idx) {
  * (query_value_too_long), if it is. */
 static void check_query_length(sc_walk *w, int idx) {
   size_t len = query_value_too_long(w->L, idx);
-  char n[24];
-  if (len > 0)
+  if (len > 0) {
+    char n[24];
     walk_fail(w, "is %s bytes long; a query value may have at most %d", size_text(len, n), SC_MAX_PARAM_BYTES);
+  }
 }
 
 /* Records a problem for every query value that cannot go in a URL: a

@@ -126,81 +126,136 @@ describe("secrets", function()
 
   -- The scan for echoes (core.redact is the one answers go through)
   -- against a plain model of the rule, on texts made to trip a fast path:
-  -- each secret whole, cut short, or with any byte written as JSON or a
-  -- URL escapes it, among bytes that start a secret or an escape.
+  -- each secret whole, cut short, or with any character written as JSON
+  -- escapes it at depth 1 to 3, or as a URL escapes it, among bytes that
+  -- start a secret or an escape. The model follows every reading of
+  -- every character, with no cap and no shortcut.
+  local DEPTH = 3
+  local function utf8_char(cp)
+    if cp < 0x80 then return string.char(cp) end
+    if cp < 0x800 then return string.char(0xC0 + math.floor(cp / 64), 0x80 + cp % 64) end
+    if cp < 0x10000 then
+      return string.char(0xE0 + math.floor(cp / 4096), 0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
+    end
+    return string.char(0xF0 + math.floor(cp / 262144), 0x80 + math.floor(cp / 4096) % 64,
+      0x80 + math.floor(cp / 64) % 64, 0x80 + cp % 64)
+  end
+  -- Every reading of the text at i as one character: {bytes, length}.
+  local function readings(s, i)
+    local out = { { s:sub(i, i), 1 } }
+    local h = s:match("^%%(%x%x)", i)
+    if h then out[#out + 1] = { string.char(tonumber(h, 16)), 3 } end
+    local run = #s:match("^\\*", i)
+    local simple = { b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", ["/"] = "/" }
+    for d = 1, DEPTH do
+      local one, all, lit = 2 ^ (d - 1), 2 ^ d - 1, 2 ^ d
+      local e = i + run
+      if run >= lit then out[#out + 1] = { "\\", lit } end
+      local c = s:sub(e, e)
+      if run == one and c == "u" and s:match("^%x%x%x%x", e + 1) then
+        local hi = tonumber(s:sub(e + 1, e + 4), 16)
+        local lo = s:match("^" .. ("\\"):rep(one) .. "u(%x%x%x%x)", e + 5)
+        lo = lo and tonumber(lo, 16)
+        if hi >= 0xD800 and hi <= 0xDBFF and lo and lo >= 0xDC00 and lo <= 0xDFFF then
+          out[#out + 1] = { utf8_char(0x10000 + (hi - 0xD800) * 1024 + (lo - 0xDC00)), run + 5 + one + 5 }
+        else
+          out[#out + 1] = { utf8_char(hi), run + 5 }
+        end
+      elseif run == one and simple[c] then
+        out[#out + 1] = { simple[c], run + 1 }
+      end
+      if run == all and c == '"' then out[#out + 1] = { '"', run + 1 } end
+      if run == all and c == "/" and all ~= one then out[#out + 1] = { "/", run + 1 } end
+    end
+    return out
+  end
+  -- The longest text from i that spells sec from byte k on, or nil.
+  local function spells(s, i, sec, k)
+    k = k or 1
+    if k > #sec then return 0 end
+    if i > #s then return nil end
+    local best
+    for _, r in ipairs(readings(s, i)) do
+      local bytes, len = r[1], r[2]
+      if sec:sub(k, k + #bytes - 1) == bytes then
+        local rest = spells(s, i + len, sec, k + #bytes)
+        if rest and (best == nil or len + rest > best) then best = len + rest end
+      end
+    end
+    return best
+  end
+  local function model(s, secrets)
+    local out, i = {}, 1
+    while i <= #s do
+      local run = 0
+      while i - run > 1 and s:byte(i - run - 1) == 92 do run = run + 1 end
+      local hit = 0
+      if not (s:byte(i) == 92 and run % 2 == 1) then
+        for _, sec in ipairs(secrets) do hit = math.max(hit, spells(s, i, sec) or 0) end
+      end
+      if hit > 0 then
+        out[#out + 1], i = "[redacted]", i + hit
+      else
+        out[#out + 1], i = s:sub(i, i), i + 1
+      end
+    end
+    return table.concat(out)
+  end
+  -- The code points of a UTF-8 string, each with its bytes.
+  local function chars(sec)
+    local list = {}
+    for ch in sec:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
+      local b1 = ch:byte(1)
+      local cp = b1
+      if #ch == 2 then cp = (b1 - 0xC0) * 64 + ch:byte(2) - 0x80
+      elseif #ch == 3 then cp = (b1 - 0xE0) * 4096 + (ch:byte(2) - 0x80) * 64 + ch:byte(3) - 0x80
+      elseif #ch == 4 then
+        cp = (b1 - 0xF0) * 262144 + (ch:byte(2) - 0x80) * 4096 + (ch:byte(3) - 0x80) * 64 + ch:byte(4) - 0x80
+      end
+      list[#list + 1] = { ch, cp }
+    end
+    return list
+  end
+  local function spell(sec) -- sec with some of its characters escaped, each at its own depth
+    local out = {}
+    for _, c in ipairs(chars(sec)) do
+      local ch, cp = c[1], c[2]
+      local d, r = math.random(DEPTH), math.random(12)
+      local one, all = ("\\"):rep(2 ^ (d - 1)), ("\\"):rep(2 ^ d - 1)
+      if r == 1 and #ch == 1 then
+        out[#out + 1] = ("%%%02X"):format(cp)
+      elseif r == 2 and #ch == 1 then
+        out[#out + 1] = ("%%%02x"):format(cp)
+      elseif r <= 4 and cp >= 0x10000 then
+        local v = cp - 0x10000
+        out[#out + 1] = ("%su%04x%su%04X"):format(one, 0xD800 + math.floor(v / 1024), one, 0xDC00 + v % 1024)
+      elseif r <= 4 then
+        out[#out + 1] = ("%su%04" .. (r == 3 and "x" or "X")):format(one, cp)
+      elseif r == 5 and ch == "/" then
+        out[#out + 1] = (math.random(2) == 1 and one or all) .. "/"
+      elseif r == 5 and ch == '"' then
+        out[#out + 1] = all .. '"'
+      elseif r == 5 and ch == "\\" then
+        out[#out + 1] = ("\\"):rep(2 ^ d)
+      else
+        out[#out + 1] = ch
+      end
+    end
+    return table.concat(out)
+  end
+
   it("are redacted in every spelling the rule names, as a plain model of it finds them", function()
-    local function byte_at(s, i) -- the byte the text at i stands for, and its length
-      local h = s:match("^%%(%x%x)", i)
-      if h then return tonumber(h, 16), 3 end
-      if s:byte(i) ~= 92 then return s:byte(i), 1 end
-      local n = s:byte(i + 1)
-      if n == 47 or n == 34 or n == 92 then return n, 2 end
-      local u = s:match("^\\u(%x%x%x%x)", i)
-      if u and tonumber(u, 16) < 128 then return tonumber(u, 16), 6 end
-      return nil, 1
-    end
-    -- The longest spelling of sec from i, every reading followed: a '%' or
-    -- '\\' of the secret may also stand as itself.
-    local function spells(s, i, sec, k)
-      k = k or 1
-      if k > #sec then return 0 end
-      if i > #s then return nil end
-      local want, best = sec:byte(k), nil
-      local b, len = byte_at(s, i)
-      if b == want then
-        local rest = spells(s, i + len, sec, k + 1)
-        if rest then best = len + rest end
-      end
-      if (b == nil or len > 1) and s:byte(i) == want then
-        local rest = spells(s, i + 1, sec, k + 1)
-        if rest and (best == nil or 1 + rest > best) then best = 1 + rest end
-      end
-      return best
-    end
-    local function model(s, secrets)
-      local out, i = {}, 1
-      while i <= #s do
-        local run = 0
-        while i - run > 1 and s:byte(i - run - 1) == 92 do run = run + 1 end
-        local hit = 0
-        if not (s:byte(i) == 92 and run % 2 == 1) then
-          for _, sec in ipairs(secrets) do hit = math.max(hit, spells(s, i, sec) or 0) end
-        end
-        if hit > 0 then
-          out[#out + 1], i = "[redacted]", i + hit
-        else
-          out[#out + 1], i = s:sub(i, i), i + 1
-        end
-      end
-      return table.concat(out)
-    end
-    local function spell(sec) -- sec with some of its bytes escaped
-      local out = {}
-      for k = 1, #sec do
-        local b, r = sec:byte(k), math.random(10)
-        if r == 1 then
-          out[k] = ("%%%02X"):format(b)
-        elseif r == 2 then
-          out[k] = ("%%%02x"):format(b)
-        elseif r == 3 then
-          out[k] = ("\\u%04x"):format(b)
-        elseif r == 4 and (b == 47 or b == 34 or b == 92) then
-          out[k] = "\\" .. string.char(b)
-        else
-          out[k] = string.char(b)
-        end
-      end
-      return table.concat(out)
-    end
     math.randomseed(15)
     -- the second pair holds the bytes that start escapes, raw: "%41" and
-    -- "%25" read both ways, and backslashes
-    for _, cred in ipairs { { "bench-key-0001", "s3cr/et+v4lue==" }, { "k%41y\\%25-0002", "\\sec%ret\\\\/2" } } do
+    -- "%25" read both ways, and backslashes; the third, characters past
+    -- ASCII, one of them past U+FFFF
+    for _, cred in ipairs { { "bench-key-0001", "s3cr/et+v4lue==" }, { "k%41y\\%25-0002", "\\sec%ret\\\\/2" },
+                            { "cl\195\169-\240\159\152\128-0003", "p\195\164ssw\195\182rd-\"secret\"/" } } do
       local key, secret = cred[1], cred[2]
       local c = helper.client { api_key = key, api_secret = secret }
       local secrets = { key, secret, helper.basic_auth(key, secret):sub(#"Basic " + 1) }
-      local filler = { "b", "Y", "s", "k", "\\", "%", "%2", "%25", "\\u00", "\\u005c", "e", "be", "bench-",
-        "s3cr", "\\\\", "\"", "x", " " }
+      local filler = { "b", "Y", "s", "k", "c", "p", "\\", "%", "%2", "%25", "\\u00", "\\u005c", "\\\\u00", "e",
+        "be", "bench-", "s3cr", "\\\\", "\\\\\\", "\"", "\\\"", "x", " ", "\195", "\\ud83d", "\\\\ud83d" }
       local found = 0
       for _ = 1, 400 do
         local parts = {}
@@ -220,10 +275,81 @@ describe("secrets", function()
         if want ~= text then found = found + 1 end
       end
       assert.truthy(found > 100, "few texts held an echo: " .. found)
-      -- each secret echoed as it is, with nothing escaped
+      -- each secret echoed as it is, with nothing escaped, and each fully
+      -- escaped at every depth
       for _, sec in ipairs(secrets) do
         assert.equal("<[redacted]>", core.redact(c._handle, "<" .. sec .. ">"), sec)
+        for d = 1, DEPTH do
+          local one = ("\\"):rep(2 ^ (d - 1))
+          local all = {}
+          for _, ch in ipairs(chars(sec)) do all[#all + 1] = ("%su%04x"):format(one, ch[2] % 0x10000) end
+          local text = table.concat(all)
+          if not sec:find("[\240-\244]") then
+            assert.equal("<[redacted]>", core.redact(c._handle, "<" .. text .. ">"), text)
+          end
+        end
       end
+    end
+  end)
+
+  it("are redacted when echoed with \\u escapes past ASCII, as Python's json.dumps writes them", function()
+    local key, secret = "key-\195\188nicode-01", "p\195\164ssw\195\182rd-secret"
+    local c = helper.client { api_key = key, api_secret = secret, max_retries = 0 }
+    server.reset()
+    -- json.dumps({"name": secret}) with ensure_ascii, the default
+    server.enqueue { status = 200, headers = { ["Content-Type"] = "application/json" },
+      body = '{"model":{"id":"m1","name":"p\\u00e4ssw\\u00f6rd-secret",'
+        .. '"description":"k\\u00fcnicode? key-\\u00fcnicode-01"}}' }
+    local made = assert(c:create_model { name = "n" })
+    assert.equal("[redacted]", made.name)
+    assert.equal("k\195\188nicode? [redacted]", made.description)
+  end)
+
+  it("are redacted when a character past U+FFFF comes as a surrogate pair", function()
+    local key, secret = "key-emoji-0001", "s3cret-\240\159\152\128-emoji"
+    local c = helper.client { api_key = key, api_secret = secret, max_retries = 0 }
+    server.reset()
+    server.enqueue { status = 400, headers = { ["Content-Type"] = "application/json" },
+      body = '{"message":"bad secret s3cret-\\ud83d\\ude00-emoji, or s3cret-\\uD83D\\uDE00-emoji"}' }
+    local _, err = c:create_model { name = "n" }
+    assert.equal("bad secret [redacted], or [redacted]", err.message)
+    assert.falsy(err.body:find("emoji", 1, true), err.body)
+  end)
+
+  it("are redacted in JSON text quoted inside a JSON string, two and three levels deep", function()
+    -- A token with a '/', as PHP's json_encode writes it ('\/'), quoted
+    -- in an error that embeds the request as text, which embeds it again.
+    local key, secret, token
+    for i = 1, 1000 do
+      key, secret = "key-nest-" .. i, "secr\"et/" .. i
+      token = helper.basic_auth(key, secret):sub(#"Basic " + 1)
+      if token:find("/", 1, true) then break end
+    end
+    local function php(v) return (assert(core.to_json(v)):gsub("/", "\\/")) end
+    local request = php { headers = { Authorization = "Basic " .. token }, body = { secret = secret, key = key } }
+    local level2 = php { message = "invalid request", request = request }
+    local level3 = php { error = "upstream said: " .. level2 }
+    -- Whether a credential shows in text, or in any string of it decoded
+    -- as JSON, as often as it nests.
+    local function holds_secret(text, depth)
+      for _, sec in ipairs { token, secret, key } do
+        if text:find(sec, 1, true) then return true end
+      end
+      local doc = depth < 4 and core.parse_json(text)
+      if type(doc) ~= "table" then return false end
+      for _, str in ipairs(strings(doc)) do
+        if holds_secret(str, depth + 1) then return true end
+      end
+      return false
+    end
+    local c = helper.client { api_key = key, api_secret = secret, max_retries = 0 }
+    for _, body in ipairs { level2, level3 } do
+      assert.is_true(holds_secret(body, 0)) -- what the server sent does hold them
+      server.reset()
+      server.enqueue { status = 400, headers = { ["Content-Type"] = "application/json" }, body = body }
+      local _, err = c:create_model { name = "n" }
+      assert.is_false(holds_secret(err.body, 0), err.body)
+      assert.is_false(holds_secret(err.message, 0), err.message)
     end
   end)
 
