@@ -68,8 +68,11 @@ local function play(game)
     elseif r.endpoint == "train_model" then
       trainings = trainings + 1
       local n = uploads[model_of(r)] or 0
-      if n == 0 then problem("%s was trained with no images uploaded to it", model_of(r)) end
-      if n ~= shipped then problem("uploaded %d images to %s, but the game ships %d", n, model_of(r), shipped) end
+      if n == 0 then
+        problem("%s was trained with no images uploaded to it", model_of(r))
+      elseif n ~= shipped then
+        problem("uploaded %d images to %s, but the game ships %d", n, model_of(r), shipped)
+      end
     end
   end
   if trainings == 0 then problem("the game never asked for a training") end
