@@ -1,11 +1,12 @@
 -- A LÖVE game that trains a model while it keeps drawing: the job runs in
 -- a scenario.spawn coroutine, resumed once a frame by scenario.step(), so
--- no call ever holds a frame up. It creates a LoRA, uploads the images of
--- assets/ (or ../assets), starts the training and waits for it, with a
+-- no call ever holds a frame up. It creates a LoRA, uploads the PNG images
+-- of its assets/ folder, starts the training and waits for it, with a
 -- progress bar, then deletes the model.
 --
--- The scenario module sits beside this file: scenario/init.lua and the
--- other Lua files, and scenario/core.so (see the README's LÖVE section).
+-- Beside this file: the scenario module (scenario/init.lua and the other
+-- Lua files, and scenario/core.so; see the README's LÖVE section) and
+-- assets/, the images, packed with the game like any other of its files.
 -- The credentials come from SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET,
 -- and SCENARIO_BASE_URL may point it at the local stand-in.
 
@@ -21,6 +22,7 @@ local scenario = require "scenario"
 
 local state = { line = "starting", progress = 0, done = false, ok = false }
 local frames, longest, started = 0, 0, nil
+local training_from -- the frame count when the training was asked for
 local headless = love.graphics == nil
 local interval = tonumber(os.getenv("SCENARIO_POLL_INTERVAL") or "") or 5
 
@@ -29,33 +31,37 @@ local function say(line)
   if headless then print(line) end
 end
 
--- The images to train on, as paths: assets/ beside the game, else ../assets.
-local function images()
-  local base = love.filesystem.getSource()
-  for _, dir in ipairs { base .. "/assets", base .. "/../assets" } do
-    local list = {}
-    local p = io.popen("ls -1 '" .. dir .. "' 2>/dev/null")
-    for name in p:lines() do
-      if name:match("%.png$") then list[#list + 1] = dir .. "/" .. name end
-    end
-    p:close()
-    if #list > 0 then
-      table.sort(list)
-      return list
-    end
+-- The images to train on, read with love.filesystem rather than io.open:
+-- in a .love archive (or a fused game) they are no files of their own.
+local function image_names()
+  local names = {}
+  for _, name in ipairs(love.filesystem.getDirectoryItems("assets")) do
+    if name:match("%.png$") then names[#names + 1] = name end
   end
-  return {}
+  table.sort(names)
+  return names
+end
+
+-- A PNG packed with the game as a data URL, for add_training_images.
+-- scenario.data_url wants a file's path, so here it is made from the
+-- bytes, with LÖVE's base64 encoder.
+local function png_data_url(path)
+  local bytes = assert(love.filesystem.read(path))
+  return "data:image/png;base64," .. love.data.encode("string", "base64", bytes)
 end
 
 local function job()
+  local names = image_names()
+  -- A model with no images would train on nothing: stop before making one.
+  if #names == 0 then error("no PNG images in assets/", 0) end
   local client = scenario.new()
   local model = assert(client:create_model { name = "LÖVE demo", type = "flux.1-lora" })
   say("created " .. model.id)
-  for _, path in ipairs(images()) do
-    assert(client:add_training_images(model.id, { data = assert(scenario.data_url(path)),
-      name = path:match("[^/]*$") }))
-    say("uploaded " .. path:match("[^/]*$"))
+  for _, name in ipairs(names) do
+    assert(client:add_training_images(model.id, { name = name, data = png_data_url("assets/" .. name) }))
+    say("uploaded " .. name)
   end
+  training_from = frames
   assert(client:train_model(model.id, { parameters = { rank = 16, nbEpochs = 10 } }))
   local trained, err = client:wait_for_training(model.id, { interval = interval, on_progress = function(m)
     local p = type(m.trainingProgress) == "table" and m.trainingProgress or {}
@@ -81,8 +87,9 @@ function love.update(dt)
   if task.done and not state.done then
     state.done = true
     if not task.ok then say("the job raised: " .. tostring(task.error)) end
-    print(("frames %d longest %.1f ms in %.2f s: %s"):format(frames, longest * 1000,
-      love.timer.getTime() - started, state.ok and "trained" or "not trained"))
+    print(("frames %d (%d while training) longest %.1f ms in %.2f s: %s"):format(frames,
+      frames - (training_from or frames), longest * 1000, love.timer.getTime() - started,
+      state.ok and "trained" or "not trained"))
     love.event.quit(state.ok and 0 or 1)
   end
   if love.timer.getTime() - started > 60 then

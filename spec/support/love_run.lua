@@ -1,14 +1,16 @@
 --[[
 make test-love: runs examples/love/ in LÖVE (LuaJIT), headless, against
-the local stand-in, and checks that the game trained its model while its
-frame loop kept running. The game is put together as a user ships one
-beside their main.lua: examples/love/* with scenario/*.lua and
-scenario/core.so (the LuaJIT build) next to it.
+the local stand-in, and checks that the game uploaded every image it
+ships, trained its model on them, and kept its frame loop running while
+the training went on. The game is put together as a user ships one
+beside their main.lua: examples/love/* with assets/ (examples/assets),
+scenario/*.lua and scenario/core.so (the LuaJIT build) next to it.
 
   lua5.4 spec/support/love_run.lua BUILD_DIR    (BUILD_DIR: build/luajit)
 
 Prints the game's output and a line of its own for each way of shipping it (a folder,
-a .love archive): "test-love (game): N frames ...: ok"; exits non-zero on failure.
+a .love archive): "test-love (game): N images uploaded, N frames ...: ok", or
+"test-love (game): FAILED: " and each problem; exits non-zero on failure.
 ]]
 package.path = "./lua/?.lua;./lua/?/init.lua;" .. package.path
 local build = assert(arg[1], "usage: love_run.lua BUILD_DIR")
@@ -28,8 +30,22 @@ assert(sh(("mkdir -p %s/game/scenario %s/run && cp examples/love/*.lua %s/game/ 
   :format(dir, dir, dir, dir, dir, build, dir)))
 
 -- The game as a folder, then as a .love archive (which must copy core.so
--- to its save directory to load it).
+-- to its save directory to load it, and read its images from the archive).
 assert(sh(("cd %s/game && zip -qr ../game.love ."):format(dir)))
+
+-- The images the game ships: every file of its assets/.
+local shipped = 0
+do
+  local p = assert(io.popen(("find %s/game/assets -type f"):format(dir)))
+  for _ in p:lines() do shipped = shipped + 1 end
+  p:close()
+end
+assert(shipped > 0, "love_run.lua: no images in examples/assets to ship with the game")
+
+-- The model a request is about, from its path (/v1/models/{modelId}/...).
+local function model_of(r)
+  return r.path:match("/models/([^/?]+)")
+end
 
 local function play(game)
   local stand_in = require("scenario.testing").start { lua = "lua5.4" }
@@ -39,33 +55,53 @@ local function play(game)
   local asked = stand_in:requests()
   stand_in:stop()
   io.write(out)
-  local frames, longest = out:match("frames (%d+) longest ([%d.]+) ms")
-  local polls = 0
+  local frames, training, longest = out:match("frames (%d+) %((%d+) while training%) longest ([%d.]+) ms")
+  local problems = {}
+  local function problem(fmt, ...) problems[#problems + 1] = fmt:format(...) end
+  -- From what the stand-in was asked: the polls, and for each model the
+  -- images uploaded so far, checked when its training is asked for.
+  local polls, uploads, trainings = 0, {}, 0
   for _, r in ipairs(asked) do
     if r.endpoint == "get_model" then polls = polls + 1 end
+    if r.endpoint == "add_training_images" then
+      uploads[model_of(r)] = (uploads[model_of(r)] or 0) + 1
+    elseif r.endpoint == "train_model" then
+      trainings = trainings + 1
+      local n = uploads[model_of(r)] or 0
+      if n == 0 then
+        problem("%s was trained with no images uploaded to it", model_of(r))
+      elseif n ~= shipped then
+        problem("uploaded %d images to %s, but the game ships %d", n, model_of(r), shipped)
+      end
+    end
   end
-  local problems = {}
-  if not ok then problems[#problems + 1] = "love exited with a failure" end
-  if not out:find(": trained\n", 1, true) then problems[#problems + 1] = "the model was not trained" end
-  if not frames then problems[#problems + 1] = "the game did not report its frames" end
+  if trainings == 0 then problem("the game never asked for a training") end
+  if not ok then problem("love exited with a failure") end
+  if not out:find(": trained\n", 1, true) then problem("the model was not trained") end
+  if not frames then problem("the game did not report its frames") end
+  -- The frames between the training call and the end: the loop went on
+  -- while the job waited for the training, at least a few each poll.
+  if training and tonumber(training) < 10 * polls then
+    problem("only %s frames while training, for %d polls: the loop was held up", training, polls)
+  end
   -- The frame loop went on while the job waited: many more frames than polls.
   if frames and tonumber(frames) < 10 * polls then
-    problems[#problems + 1] = ("only %s frames for %d polls: the loop was held up"):format(frames, polls)
+    problem("only %s frames for %d polls: the loop was held up", frames, polls)
   end
-  if polls < 5 then problems[#problems + 1] = ("only %d polls of the training"):format(polls) end
-  return problems, frames, polls, longest
+  if polls < 5 then problem("only %d polls of the training", polls) end
+  return problems, frames, training, polls, longest
 end
 
 local failed = false
 for _, game in ipairs { dir .. "/game", dir .. "/game.love" } do
-  local problems, frames, polls, longest = play(game)
+  local problems, frames, training, polls, longest = play(game)
   local what = game:match("[^/]*$")
   if #problems > 0 then
     print(("test-love (%s): FAILED: %s"):format(what, table.concat(problems, "; ")))
     failed = true
   else
-    print(("test-love (%s): %s frames while the stand-in was polled %d times, longest frame %s ms: ok")
-      :format(what, frames, polls, longest))
+    print(("test-love (%s): %d images uploaded, %s frames (%s while training) while the stand-in was polled "
+      .. "%d times, longest frame %s ms: ok"):format(what, shipped, frames, training, polls, longest))
   end
 end
 sh("rm -rf " .. dir)
