@@ -409,6 +409,18 @@ static long http_version_for(const char *base, const char *version) {
   return tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
 }
 
+/* core.http_version_for(base_url [, http_version]) -> the CURL_HTTP_VERSION_*
+ * number core.new sets: the choice, for the specs, which cannot see it on a
+ * libcurl that refuses some pairs before any transfer shows it. */
+static int l_http_version_for(lua_State *L) {
+  const char *base = luaL_checkstring(L, 1);
+  const char *version = luaL_optstring(L, 2, NULL);
+  if (version != NULL && strcmp(version, "1.1") != 0 && strcmp(version, "2") != 0)
+    return luaL_argerror(L, 2, "\"1.1\" or \"2\" expected");
+  lua_pushinteger(L, (lua_Integer)http_version_for(base, version));
+  return 1;
+}
+
 /* core.new{base_url=, api_key=, api_secret=, timeout=, connect_timeout=,
  *          max_response_bytes=, max_request_bytes=, user_agent=, ca_file=,
  *          ca_path=, proxy=, http_version=, max_connections=, strict_responses=} -> handle */

@@ -435,6 +435,7 @@ static const luaL_Reg call_methods[] = {
 
 static const luaL_Reg module_funcs[] = {
   { "new", l_client_new },
+  { "http_version_for", l_http_version_for },
   { "validate", l_validate },
   { "encode", l_encode },
   { "decode", l_decode },

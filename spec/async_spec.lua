@@ -706,7 +706,11 @@ describe("scenario.spawn", function()
     local bad = scenario.spawn(function() error("task failed") end)
     local good_id
     local good = scenario.spawn(function() good_id = (client:create_model {}).id end)
-    while scenario.step() > 0 do core.sleep(0.001) end
+    local deadline = core.now() + 10
+    while scenario.step() > 0 do
+      assert(core.now() < deadline, "gave up waiting")
+      core.sleep(0.001)
+    end
     scenario.report_task_error = report
     assert.equal(1, #reported)
     assert.equal(bad, reported[1][1])
@@ -725,7 +729,8 @@ describe("scenario.spawn", function()
       local task = scenario.spawn(function()
         result = { pcall(client.create_model, client, {}) }
       end)
-      while scenario.step() > 0 do end
+      local deadline = core.now() + 10
+      while scenario.step() > 0 do assert(core.now() < deadline, "gave up waiting") end
       assert.is_true(task.ok)
       assert.is_false(result[1])
       assert.truthy(tostring(result[2]):find("yield", 1, true), tostring(result[2]))
@@ -738,7 +743,8 @@ describe("scenario.spawn", function()
     local report = scenario.report_task_error
     scenario.report_task_error = function() error("a report that raises ends nothing") end
     local task = scenario.spawn(function() scenario.step() end)
-    while scenario.step() > 0 do end
+    local deadline = core.now() + 10
+    while scenario.step() > 0 do assert(core.now() < deadline, "gave up waiting") end
     scenario.report_task_error = report
     assert.is_false(task.ok)
     assert.truthy(tostring(task.error):find("called from inside a spawned task", 1, true))
@@ -754,7 +760,9 @@ describe("scenario.spawn", function()
     local yielding = helper.client { yield_in_coroutines = true }
     co = coroutine.create(function() return (yielding:create_model {}).id end)
     local yields = 0
+    local deadline = core.now() + 10
     repeat
+      assert(core.now() < deadline, "gave up waiting")
       ok, v = coroutine.resume(co)
       assert.is_true(ok, v)
       if coroutine.status(co) == "suspended" then

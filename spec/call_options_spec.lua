@@ -58,7 +58,7 @@ describe("per-call timeout", function()
     local c = helper.client { timeout = 60, max_retries = 0 }
     server.enqueue(ok_model(1))
     local req = assert(c:get_model_async("m1", nil, { timeout = 0.2 }))
-    local model, err = req:wait()
+    local model, err = req:wait(10)
     assert.is_nil(model)
     assert.equal("timeout", err.kind)
   end)
@@ -96,7 +96,7 @@ describe("per-call headers", function()
     local c = helper.client {}
     server.enqueue(ok_model(), ok_model(), ok_model())
     assert(c:get_model("m1", nil, { headers = { ["X-Trace"] = "1" } }))
-    assert(c:get_model_async("m1", nil, { headers = { ["X-Trace"] = "2", ["X-Other"] = "o" } })):wait()
+    assert(c:get_model_async("m1", nil, { headers = { ["X-Trace"] = "2", ["X-Other"] = "o" } })):wait(10)
     assert(c:get_model("m1")) -- the direct call's reused handle
     local reqs = server.requests()
     assert.equal("1", reqs[1].headers["x-trace"])
@@ -290,7 +290,11 @@ describe("client:request", function()
     server.enqueue(ok_json('{"n":1}'))
     local got
     local req = assert(c:request_async("GET", "/x", { on_done = function(doc) got = doc end }))
-    while not req:poll() do core.sleep(0.001) end
+    local deadline = core.now() + 10
+    while not req:poll() do
+      assert(core.now() < deadline, "gave up waiting")
+      core.sleep(0.001)
+    end
     assert.same({ n = 1 }, got)
   end)
 

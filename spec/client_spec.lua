@@ -155,7 +155,7 @@ describe("client:create_model", function()
     assert.equal(headers, meta.headers)
     assert.is_nil(meta.nothing_else)
     -- the async form's meta too
-    local _, meta2 = assert(client:create_model_async():wait())
+    local _, meta2 = assert(client:create_model_async():wait(10))
     assert.is_nil(rawget(meta2, "headers"))
     assert.equal(headers["content-type"], meta2.headers["content-type"])
   end)

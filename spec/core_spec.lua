@@ -17,7 +17,11 @@ local function call(h, body, query, extra)
   local c, err = core.start(h, "create_model", body, query, extra)
   if not c then return nil, err end
   core.submit(c)
-  while core.state(c) ~= "done" do core.perform(h, 1) end
+  local deadline = core.now() + 10
+  while core.state(c) ~= "done" do
+    assert(core.now() < deadline, "gave up waiting")
+    core.perform(h, 1)
+  end
   local r = { core.finish(c) }
   c:close()
   return compat.unpack(r, 1, 4)
@@ -359,7 +363,11 @@ describe("core.start with a call to reuse", function()
     -- Only an idle call of the same client can be reloaded.
     assert.has_error(function() core.start(h, "create_model", {}, nil, nil, c) end,
       "bad argument #6 to 'start' (the call is not idle)")
-    while core.state(c) ~= "done" do core.perform(h, 1) end
+    local deadline = core.now() + 10
+    while core.state(c) ~= "done" do
+      assert(core.now() < deadline, "gave up waiting")
+      core.perform(h, 1)
+    end
     assert.has_error(function() core.start(h, "create_model", {}, nil, nil, c) end,
       "bad argument #6 to 'start' (the call is not idle)")
     assert.equal("id", core.finish(c).id)
@@ -377,7 +385,11 @@ describe("core.start with a call to reuse", function()
       "bad argument #1 to 'submit' (the call's last reload failed; reload it)")
     assert.equal(c, core.start(h, "create_model", { name = "second" }, nil, nil, c))
     core.submit(c)
-    while core.state(c) ~= "done" do core.perform(h, 1) end
+    deadline = core.now() + 10
+    while core.state(c) ~= "done" do
+      assert(core.now() < deadline, "gave up waiting")
+      core.perform(h, 1)
+    end
     assert.equal("id", core.finish(c).id)
     local bodies = {}
     for i, r in ipairs(server.requests()) do bodies[i] = r.body end

@@ -70,12 +70,20 @@ end
 
 --- Runs a shell command: whether it exited with status 0, and its output
 -- (stdout and stderr together). The status is echoed after the output,
--- since a popen handle's close reports it only from 5.2 on.
+-- since a popen handle's close reports it only from 5.2 on. A command
+-- still running after helper.SH_LIMIT seconds is killed (status 124 or
+-- 137), so that a hung process fails its spec instead of the suite.
+helper.SH_LIMIT = 300
 function helper.sh(cmd)
-  local p = assert(io.popen("{ " .. cmd .. "\n} 2>&1; printf '\\n%s\\n' \"$?\""))
+  local quoted = "'" .. cmd:gsub("'", "'\\''") .. "'"
+  local p = assert(io.popen(("{ timeout -k 5 %d sh -c %s\n} 2>&1; printf '\\n%%s\\n' \"$?\"")
+    :format(helper.SH_LIMIT, quoted)))
   local out = p:read("*a")
   p:close()
   local body, status = out:match("^(.*)\n(%d+)\n$")
+  if status == "124" or status == "137" then
+    body = ("%s\n(exit status %s: killed by a timeout; helper.sh allows %d s)"):format(body, status, helper.SH_LIMIT)
+  end
   return status == "0", body or out
 end
 

@@ -86,7 +86,7 @@ local styles = {
   end },
   { name = "create_model_async + req:wait()", call = function(c, body, query)
     local req = assert(c:create_model_async(body, query))
-    return req:wait()
+    return req:wait(20) -- as the guard above
   end },
 }
 

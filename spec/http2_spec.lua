@@ -70,7 +70,7 @@ describe("HTTP/2 (nghttpd)", function()
     for i = 1, n do reqs[i] = assert(c:get_model_async(ID)) end
     local models = {}
     for i, r in ipairs(reqs) do
-      local model, err = r:wait()
+      local model, err = r:wait(30)
       assert(model, tostring(err))
       models[i] = model
     end

@@ -56,7 +56,7 @@ local function lifecycle(client)
   step("dry run", client:train_model(id, { parameters = { rank = 8 } }, { dryRun = true }))
   step("train", client:train_model(id, { parameters = { rank = 8 } }))
   local progress = {}
-  step("wait", client:wait_for_training(id, { interval = 0.01, on_progress = function(m)
+  step("wait", client:wait_for_training(id, { interval = 0.01, timeout = 10, on_progress = function(m)
     progress[#progress + 1] = { m.status, m.trainingProgress and m.trainingProgress.progress }
   end }))
   step("progress", progress)

@@ -25,7 +25,9 @@ describe("a queued request", function()
     assert.equal(38, c._sched.nqueued)
     assert.is_true(pooled <= 1, pooled)
     local most = 0
+    local deadline = core.now() + 10
     while c:poll() > 0 do
+      assert(core.now() < deadline, "gave up waiting")
       most = math.max(most, (core.handles(c._handle)))
       core.sleep(0.002)
     end
@@ -54,9 +56,14 @@ describe("a queued request", function()
     local c = helper.client { max_retries = 1, sleep = function() end }
     server.enqueue({ status = 503, headers = {}, body = "" }, answer())
     local req = assert(c:get_model_async("m1"))
-    while req.state ~= "backoff" do c:poll() core.sleep(0.001) end
+    local deadline = core.now() + 10
+    while req.state ~= "backoff" do
+      assert(core.now() < deadline, "gave up waiting")
+      c:poll()
+      core.sleep(0.001)
+    end
     assert.equal(0, (core.handles(c._handle)))
-    assert.is_table((req:wait()))
+    assert.is_table((req:wait(10)))
   end)
 end)
 
@@ -69,7 +76,7 @@ describe("connections", function()
       for i = 1, 8 do server.enqueue(answer(0.03 * i)) end
       local reqs = {}
       for i = 1, 8 do reqs[i] = assert(c:get_model_async("m" .. i)) end
-      for _, r in ipairs(reqs) do assert.is_table((r:wait())) end
+      for _, r in ipairs(reqs) do assert.is_table((r:wait(10))) end
     end
     -- both sides: libcurl's sockets, and the connections the server accepted
     assert.equal(8, select(3, core.handles(c._handle)))
@@ -117,7 +124,7 @@ describe("a wait with every slot taken", function()
     c._transport = helper.watching(orig, "perform", function(_, wait)
       if c._sched.running >= c.max_concurrent then waits[#waits + 1] = wait or 0 end
     end)
-    for _, r in ipairs(reqs) do assert.is_table((r:wait())) end
+    for _, r in ipairs(reqs) do assert.is_table((r:wait(10))) end
     return waits
   end
 
@@ -148,7 +155,12 @@ describe("a wait with every slot taken", function()
     -- second request holds the only slot for 0.3 s
     server.enqueue({ status = 503, headers = {}, body = "" }, answer(0.3), answer())
     local first = assert(c:get_model_async("m1"))
-    while first.state ~= "backoff" do c:poll() core.sleep(0.001) end
+    local deadline = core.now() + 10
+    while first.state ~= "backoff" do
+      assert(core.now() < deadline, "gave up waiting")
+      c:poll()
+      core.sleep(0.001)
+    end
     local second = assert(c:get_model_async("m2"))
     core.sleep(0.6) -- past any backoff: the retry is due, and no slot is free
     assert_no_spin(perform_waits(c, { second, first }), 2)
@@ -170,7 +182,9 @@ describe("a round", function()
     -- it and about no other, however many are still pending
     assert.equal(ended, asked)
     local rounds = 0
+    local deadline = core.now() + 10
     while c:poll() > 0 do
+      assert(core.now() < deadline, "gave up waiting")
       rounds = rounds + 1
       assert.equal(ended, asked) -- a round in which none ended asked about none
       core.sleep(0.002)
@@ -189,9 +203,18 @@ describe("a round", function()
     for i = 1, 3 do
       assert(c:get_model_async("m" .. i, nil, { on_done = function() order[#order + 1] = i end }))
       -- one at a time onto the wire, so that they reach the server in order
-      while #server.requests() < i do c:poll() core.sleep(0.001) end
+      local deadline = core.now() + 10
+      while #server.requests() < i do
+        assert(core.now() < deadline, "gave up waiting")
+        c:poll()
+        core.sleep(0.001)
+      end
     end
-    while c:poll() > 0 do core.sleep(0.005) end
+    local deadline = core.now() + 10
+    while c:poll() > 0 do
+      assert(core.now() < deadline, "gave up waiting")
+      core.sleep(0.005)
+    end
     assert.same({ 2, 3, 1 }, order)
   end)
 end)

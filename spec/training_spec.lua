@@ -32,7 +32,7 @@ describe("wait_for_training", function()
     local c = client()
     local id = training(c)
     local seen = {}
-    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function(m)
+    local model, meta = c:wait_for_training(id, { interval = 0.01, timeout = 10, on_progress = function(m)
       local p = m.trainingProgress or {}
       seen[#seen + 1] = { status = m.status, stage = p.stage, progress = p.progress }
     end })
@@ -58,7 +58,7 @@ describe("wait_for_training", function()
     local c = client()
     for outcome, kind in pairs { failed = "training_failed", ["training-canceled"] = "training_canceled" } do
       local id = training(c, { outcome = outcome, progress = { 0.5 } })
-      local model, err = c:wait_for_training(id, { interval = 0.01 })
+      local model, err = c:wait_for_training(id, { interval = 0.01, timeout = 10 })
       assert.is_nil(model)
       assert.equal(kind, err.kind)
       assert.equal(outcome, err.model.status)
@@ -83,7 +83,7 @@ describe("wait_for_training", function()
     local c = client()
     local id = training(c)
     local polls = 0
-    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+    local model, meta = c:wait_for_training(id, { interval = 0.01, timeout = 10, on_progress = function()
       polls = polls + 1
       if polls == 2 then stand_in:fault { endpoint = "get_model", status = 503 } end
     end })
@@ -103,7 +103,7 @@ describe("wait_for_training", function()
     local id = training(c)
     local seen, logged = 0, {}
     c._logger = function(level, line) logged[#logged + 1] = level .. " " .. line end
-    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+    local model, meta = c:wait_for_training(id, { interval = 0.01, timeout = 10, on_progress = function()
       seen = seen + 1
       -- five 503s in a row: get_model gives up after two, twice; then a lost connection
       if seen == 2 then
@@ -119,7 +119,7 @@ describe("wait_for_training", function()
     local c = client { max_retries = 0 }
     local id = training(c)
     local seen = 0
-    local model, err = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+    local model, err = c:wait_for_training(id, { interval = 0.01, timeout = 10, on_progress = function()
       seen = seen + 1
       if seen == 2 then
         stand_in:fault { endpoint = "get_model", status = 503 }
@@ -149,7 +149,7 @@ describe("wait_for_training", function()
   it("leaves no wait behind when the blocking wait raises (the client's sleep, an interrupt)", function()
     local c = client { sleep = function() error("interrupted") end }
     local id = training(c)
-    assert.has_error(function() c:wait_for_training(id, { interval = 5 }) end, "interrupted")
+    assert.has_error(function() c:wait_for_training(id, { interval = 5, timeout = 10 }) end, "interrupted")
     assert.equal(0, #c._sched.waiters)
     assert.equal(0, c:poll())
   end)
@@ -158,7 +158,7 @@ describe("wait_for_training", function()
     local c = client()
     local id = training(c)
     local depth, deepest, calls = 0, 0, 0
-    local model = c:wait_for_training(id, { interval = 0.01, on_progress = function()
+    local model = c:wait_for_training(id, { interval = 0.01, timeout = 10, on_progress = function()
       depth, calls = depth + 1, calls + 1
       if depth > deepest then deepest = depth end
       assert(c:get_model(id)) -- a blocking call: rounds of the client, inside the callback
@@ -173,7 +173,8 @@ describe("wait_for_training", function()
   it("gives what on_progress raised back with the result of the blocking form", function()
     local c = client()
     local id = training(c)
-    local model, meta = c:wait_for_training(id, { interval = 0.01, on_progress = function() error("boom") end })
+    local model, meta = c:wait_for_training(id, { interval = 0.01, timeout = 10,
+      on_progress = function() error("boom") end })
     assert.equal("trained", model.status)
     assert.matches("boom", tostring(meta.callback_error))
   end)
@@ -191,8 +192,10 @@ describe("wait_for_training", function()
     local c = client()
     local id = training(c)
     local yields, result = 0, nil
-    local task = scenario.spawn(function() result = { c:wait_for_training(id, { interval = 0.01 }) } end)
+    local task = scenario.spawn(function() result = { c:wait_for_training(id, { interval = 0.01, timeout = 10 }) } end)
+    local deadline = core.now() + 20
     while not task.done do
+      assert(core.now() < deadline, "the task did not end")
       scenario.step()
       yields = yields + 1
       core.sleep(0.002)
@@ -217,7 +220,7 @@ describe("wait_for_training", function()
   end)
 
   it("ends with the error of a poll that fails for good", function()
-    local model, err = client { max_retries = 0 }:wait_for_training("model_nowhere", { interval = 0.01 })
+    local model, err = client { max_retries = 0 }:wait_for_training("model_nowhere", { interval = 0.01, timeout = 10 })
     assert.is_nil(model)
     assert.equal("not_found", err.kind)
   end)
