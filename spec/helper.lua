@@ -68,15 +68,31 @@ function helper.write(path, bytes)
   f:close()
 end
 
+-- Starts a shell command; the function returned waits for it and returns
+-- what helper.sh does.
+local function start_sh(cmd)
+  local p = assert(io.popen("{ " .. cmd .. "\n} 2>&1; printf '\\n%s\\n' \"$?\""))
+  return function()
+    local out = p:read("*a")
+    p:close()
+    local body, status = out:match("^(.*)\n(%d+)\n$")
+    return status == "0", body or out
+  end
+end
+
 --- Runs a shell command: whether it exited with status 0, and its output
 -- (stdout and stderr together). The status is echoed after the output,
 -- since a popen handle's close reports it only from 5.2 on.
 function helper.sh(cmd)
-  local p = assert(io.popen("{ " .. cmd .. "\n} 2>&1; printf '\\n%s\\n' \"$?\""))
-  local out = p:read("*a")
-  p:close()
-  local body, status = out:match("^(.*)\n(%d+)\n$")
-  return status == "0", body or out
+  return start_sh(cmd)()
+end
+
+--- A new empty directory, under the system's temporary one.
+function helper.tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(helper.sh("mkdir -p " .. d))
+  return d
 end
 
 --- Runs Lua code in a fresh interpreter (the one under test) that finds
@@ -84,14 +100,21 @@ end
 -- the command: environment settings, or a cd. Returns the output and
 -- whether it exited cleanly.
 function helper.run_lua(code, prefix)
+  return helper.start_lua(code, prefix)()
+end
+
+--- Starts Lua code as run_lua runs it, without waiting for it: returns
+-- a function that waits for it to end and returns what run_lua does.
+function helper.start_lua(code, prefix)
   local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local ok, out = helper.sh(("%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s %s")
+  helper.write(script, code)
+  local wait = start_sh(("%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s %s")
     :format(prefix or "", helper.CPATH, helper.LUA, script))
-  os.remove(script)
-  return out, ok
+  return function()
+    local ok, out = wait()
+    os.remove(script)
+    return out, ok
+  end
 end
 
 --- Runs Lua code as run_lua does, with the numeric locale set to de_DE,

@@ -9,12 +9,7 @@ local recording = require "scenario.recording"
 local replay = require "spec.support.replay"
 local core = require "scenario.core"
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(helper.sh("mkdir -p " .. d))
-  return d
-end
+local tmpdir = helper.tmpdir
 
 local read = helper.read
 
