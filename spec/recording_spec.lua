@@ -271,8 +271,8 @@ describe("a recording's files", function()
 
   it("that cannot be written leave the call's success alone, and say why in record_error", function()
     local d = tmpdir()
-    assert(recording.recorder(d)) -- this process records there: a full disk comes later
-    assert(helper.sh(("ln -s /dev/full %s/index.txt"):format(d)))
+    assert(recording.recorder(d)) -- this process records there: a device swapped in later
+    assert(helper.sh(("ln -sf /dev/full %s/index.txt"):format(d)))
     local s = testing.start { lua = helper.LUA }
     local logged = {}
     local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,
