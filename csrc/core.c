@@ -23,6 +23,7 @@
 #include "encode.c"
 #include "endpoints.c"
 #include "events.c"
+#include "files.c"
 #include "lookup.c"
 #include "suggest.c"
 
@@ -442,6 +443,8 @@ static const luaL_Reg module_funcs[] = {
   { "parse_json", l_parse_json },
   { "to_json", l_to_json },
   { "data_url", l_data_url },
+  { "create_file", l_create_file },
+  { "append_line", l_append_line },
   { "sleep", l_sleep },
   { "now", l_now },
   { "parse_http_date", l_parse_http_date },

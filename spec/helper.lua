@@ -68,23 +68,42 @@ function helper.write(path, bytes)
   f:close()
 end
 
---- Runs a shell command: whether it exited with status 0, and its output
--- (stdout and stderr together). The status is echoed after the output,
--- since a popen handle's close reports it only from 5.2 on. A command
--- still running after helper.SH_LIMIT seconds is killed (status 124 or
--- 137), so that a hung process fails its spec instead of the suite.
+--- A command still running after helper.SH_LIMIT seconds is killed
+-- (status 124 or 137), so that a hung process fails its spec instead of
+-- the suite.
 helper.SH_LIMIT = 300
-function helper.sh(cmd)
+
+-- Starts a shell command; the function returned waits for it and returns
+-- what helper.sh does.
+local function start_sh(cmd)
   local quoted = "'" .. cmd:gsub("'", "'\\''") .. "'"
   local p = assert(io.popen(("{ timeout -k 5 %d sh -c %s\n} 2>&1; printf '\\n%%s\\n' \"$?\"")
     :format(helper.SH_LIMIT, quoted)))
-  local out = p:read("*a")
-  p:close()
-  local body, status = out:match("^(.*)\n(%d+)\n$")
-  if status == "124" or status == "137" then
-    body = ("%s\n(exit status %s: killed by a timeout; helper.sh allows %d s)"):format(body, status, helper.SH_LIMIT)
+  return function()
+    local out = p:read("*a")
+    p:close()
+    local body, status = out:match("^(.*)\n(%d+)\n$")
+    if status == "124" or status == "137" then
+      body = ("%s\n(exit status %s: killed by a timeout; helper.sh allows %d s)"):format(body, status,
+        helper.SH_LIMIT)
+    end
+    return status == "0", body or out
   end
-  return status == "0", body or out
+end
+
+--- Runs a shell command: whether it exited with status 0, and its output
+-- (stdout and stderr together). The status is echoed after the output,
+-- since a popen handle's close reports it only from 5.2 on.
+function helper.sh(cmd)
+  return start_sh(cmd)()
+end
+
+--- A new empty directory, under the system's temporary one.
+function helper.tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(helper.sh("mkdir -p " .. d))
+  return d
 end
 
 --- Runs Lua code in a fresh interpreter (the one under test) that finds
@@ -92,14 +111,21 @@ end
 -- the command: environment settings, or a cd. Returns the output and
 -- whether it exited cleanly.
 function helper.run_lua(code, prefix)
+  return helper.start_lua(code, prefix)()
+end
+
+--- Starts Lua code as run_lua runs it, without waiting for it: returns
+-- a function that waits for it to end and returns what run_lua does.
+function helper.start_lua(code, prefix)
   local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local ok, out = helper.sh(("%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s %s")
+  helper.write(script, code)
+  local wait = start_sh(("%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s %s")
     :format(prefix or "", helper.CPATH, helper.LUA, script))
-  os.remove(script)
-  return out, ok
+  return function()
+    local ok, out = wait()
+    os.remove(script)
+    return out, ok
+  end
 end
 
 --- Runs Lua code as run_lua does, with the numeric locale set to de_DE,

@@ -9,12 +9,7 @@ local recording = require "scenario.recording"
 local replay = require "spec.support.replay"
 local core = require "scenario.core"
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(helper.sh("mkdir -p " .. d))
-  return d
-end
+local tmpdir = helper.tmpdir
 
 local read = helper.read
 
@@ -276,8 +271,8 @@ describe("a recording's files", function()
 
   it("that cannot be written leave the call's success alone, and say why in record_error", function()
     local d = tmpdir()
-    assert(recording.recorder(d)) -- this process records there: a full disk comes later
-    assert(helper.sh(("ln -s /dev/full %s/index.txt"):format(d)))
+    assert(recording.recorder(d)) -- this process records there: a device swapped in later
+    assert(helper.sh(("ln -sf /dev/full %s/index.txt"):format(d)))
     local s = testing.start { lua = helper.LUA }
     local logged = {}
     local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,

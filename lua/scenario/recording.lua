@@ -7,6 +7,14 @@
 -- the secret (raw, JSON-escaped or in the Basic token) in every recorded
 -- byte, before anything reaches the disk. `scenario.testing` replays a
 -- directory (`start { replay = dir }`).
+--
+-- Several processes may record into one directory at once. A fixture is
+-- created only under a name that does not exist yet (`O_EXCL`, through
+-- `core.create_file`): a name another process took, or a symlink planted
+-- there, dangling or not, is passed over for the next number, never
+-- written through. Its name goes into `index.txt` only once the file is
+-- whole, in one append (`core.append_line`, which refuses a symlink);
+-- a fixture that could not be written whole, or listed, is removed.
 -- @module scenario.recording
 local core = require "scenario.core"
 
@@ -19,6 +27,11 @@ M.MARKER = "[redacted]"
 -- (by canonical name), so that two clients recording into one directory
 -- go on from each other's files.
 local next_free = {}
+
+--- How many taken names in a row one write passes over before it gives
+-- up (other processes' files, or names planted to keep it looping); the
+-- next write goes on from where it gave up.
+M.MAX_TAKEN = 10000
 
 -- Header values recorded as the marker whatever they hold: credentials
 -- of other kinds than the client's own.
@@ -94,37 +107,30 @@ local function canonical(dir)
 end
 
 --- Checks that dir can be recorded into, and returns a recorder for it.
--- A directory that already holds a recording (its `index.txt`) is refused
--- unless this process is the one recording into it: a replay would serve
--- its old answers first.
+-- Its `index.txt` is opened for appending, as each exchange will be (and
+-- created, empty, if missing): a symlink there, or anything but a regular
+-- file, is refused. An `index.txt` that lists exchanges is refused too,
+-- unless this process is the one recording there: a replay would serve
+-- the old answers first. An empty one is shared, so that processes that
+-- start at the same moment all record, whichever made it.
 -- @tparam string dir an existing, writable directory
 -- @treturn[1] table the recorder
 -- @treturn[2] nil
 -- @treturn[2] string why not
 function M.recorder(dir)
   dir = canonical(dir)
-  if not next_free[dir] and exists(index_path(dir)) then
-    return nil, ("%s already holds a recording (index.txt): remove it, or record elsewhere"):format(dir)
+  if dir:find("\0", 1, true) then return nil, "the directory's name contains a NUL byte" end
+  if not next_free[dir] then
+    -- one open, which either creates the index or finds it: no window
+    -- between looking and claiming for another process to start in
+    local size, err = core.append_line(index_path(dir), "")
+    if not size then return nil, ("cannot write in %s: %s"):format(dir, err) end
+    if size > 0 then
+      return nil, ("%s already holds a recording (index.txt): remove it, or record elsewhere"):format(dir)
+    end
   end
-  local probe = dir .. "/.scenario-record-probe"
-  local f, err = io.open(probe, "wb")
-  if not f then return nil, ("cannot write in %s: %s"):format(dir, err) end
-  f:close()
-  os.remove(probe)
   next_free[dir] = next_free[dir] or 1
   return { dir = dir }
-end
-
--- Writes text to path, and says whether all of it reached the file: a
--- full disk shows only when the buffer is flushed, at close.
-local function write_file(path, mode, text)
-  local f, err = io.open(path, mode)
-  if not f then return nil, err end
-  local ok, werr = f:write(text)
-  local closed, cerr = f:close()
-  if not ok then return nil, werr end
-  if not closed then return nil, cerr end
-  return true
 end
 
 --- Writes one exchange of client (its C handle redacts) as a fixture.
@@ -150,15 +156,6 @@ function M.write(rec, handle, x)
         or redact(type(v) == "table" and table.concat(v, ", ") or tostring(v))
     end
   end
-  -- The first number free in the directory: another process may record
-  -- into it too, so what is there wins over this process's count.
-  local dir, n = rec.dir, next_free[rec.dir] or 1
-  local name
-  repeat
-    name = ("%04d-%s.lua"):format(n, (x.endpoint:gsub("[^%w_]+", "_")))
-    n = n + 1
-  until not exists(dir .. "/" .. name)
-  next_free[dir] = n
   -- Built with .., not format's %s: before 5.3 that stops at a NUL.
   local text = table.concat({
     "-- Recorded by scenario " .. core._VERSION .. ": " .. x.method .. " "
@@ -180,11 +177,34 @@ function M.write(rec, handle, x)
     "}",
     "",
   }, "\n")
-  local ok, err = write_file(dir .. "/" .. name, "wb", text)
-  if not ok then return nil, ("%s/%s: %s"):format(dir, name, tostring(err)) end
-  ok, err = write_file(index_path(dir), "ab", name .. "\n")
-  if not ok then return nil, ("%s: %s"):format(index_path(dir), tostring(err)) end
-  return dir .. "/" .. name
+  -- The first number free in the directory: another process may record
+  -- into it too, so what is there wins over this process's count. The
+  -- name is claimed by creating the file, in one step with the check.
+  local dir, n = rec.dir, next_free[rec.dir] or 1
+  local stem = x.endpoint:gsub("[^%w_]+", "_")
+  local tries = M.MAX_TAKEN
+  for _ = 1, tries do
+    local name = ("%04d-%s.lua"):format(n, stem)
+    local file = dir .. "/" .. name
+    local ok, err, taken = core.create_file(file, text)
+    if not ok and not taken then
+      next_free[dir] = n -- still free, as far as this process knows
+      return nil, err
+    end
+    if ok then
+      ok, err = core.append_line(index_path(dir), name .. "\n")
+      if not ok then
+        os.remove(file) -- no index lists it: a replay would never serve it
+        next_free[dir] = n
+        return nil, err
+      end
+      next_free[dir] = n + 1
+      return file
+    end
+    n = n + 1
+  end
+  next_free[dir] = n
+  return nil, ("%s: the %d names from %04d-%s.lua on were all taken"):format(dir, tries, n - tries, stem)
 end
 
 --- Reads a recorded directory: its exchanges in the order they were
