@@ -452,6 +452,7 @@ static const luaL_Reg module_funcs[] = {
   { "suggest", l_suggest },
   { "start", l_start },
   { "start_raw", l_start_raw },
+  { "path_problem", l_path_problem },
   { "options", l_call_options },
   { "array", l_array },
   { "schema", l_schema },

@@ -354,6 +354,28 @@ describe("client:request", function()
     assert.equal(0, #server.requests() - 2)
   end)
 
+  -- What a server may read as a dot segment once it has decoded the path
+  -- (%2F included, as some do before removing dot segments), decoded it
+  -- again (%252e), split it at a backslash, or dropped a ';' parameter
+  -- (Tomcat, Spring): each reaches another endpoint.
+  it("refuses segments that are dots once decoded, split at a backslash, or cut at a ';'", function()
+    local c = helper.client {}
+    for _, p in ipairs { "/x/..%2fy", "/x/..%2Fy", "/x/%2e%2e%2Fy", "/x/..;/y", "/x/..;jsessionid=1/y", "/x/.;/y",
+                         "/x/%252e%252e/y", "/x/%25252e%25252e/y", "/x/..%5cy", "/x/..\\y", "/x%2f..%2fy", "/..;" } do
+      local ok, msg = pcall(function() c:request("GET", p) end)
+      assert.is_false(ok, p)
+      assert.matches("bad argument #2 to 'request' %(path must not hold '.' or '..' segments", msg)
+      assert.has_error(function() core.start_raw(c._handle, "GET", p) end, nil, p)
+      assert.truthy(core.path_problem(p), p)
+    end
+    server.enqueue(ok_json("{}"), ok_json("{}"), ok_json("{}"))
+    assert(c:request("GET", "/x/a;v=1/y")) -- a parameter on a name is a name
+    assert(c:request("GET", "/x/..a%2fb")) -- decodes to "..a/b": no dot segment
+    assert(c:request("GET", "/x/%2e%2e%2e")) -- "...": a name
+    assert.equal(3, #server.requests())
+    assert.equal("/v1/x/a;v=1/y", server.requests()[1].path)
+  end)
+
   local bad = {
     { { "get", "/x" },
       "#1 to 'request' %(method must be GET, POST, PUT, PATCH or DELETE, got 'get'; did you mean 'GET'%?" },

@@ -538,21 +538,13 @@ local function check_raw(fname, method, path, opts, async)
     argerror(1, fname, ("method must be GET, POST, PUT, PATCH or DELETE, got %s%s"):format(shown,
       upper and ("; did you mean '" .. method:upper() .. "'?") or ""), 3)
   end
-  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
-    argerror(2, fname, ("path must be a string starting with '/' (after base_url: \"/collections\"), got %s")
-      :format(type(path) == "string" and ("'" .. errors.escape(path) .. "'") or type(path)), 3)
-  end
-  if path:find("[%z\1-\31\127]") then
-    argerror(2, fname, "path contains a control character", 3)
-  end
-  if path:find("[?#]") then
-    argerror(2, fname, "path must not hold a query or a fragment: give the query as opts.query", 3)
-  end
-  for seg in (path .. "/"):gmatch("/([^/]*)") do
-    seg = seg:gsub("%%2[eE]", ".") -- a server may decode the dots, then remove the segment
-    if seg == "." or seg == ".." then
-      argerror(2, fname, "path must not hold '.' or '..' segments (they would reach another endpoint)", 3)
-    end
+  -- The rules of a path are the core's (core.path_problem), as start_raw
+  -- checks them: here only so that the message names this call.
+  local why = type(path) == "string" and core.path_problem(path)
+  if type(path) ~= "string" or why then
+    local shown = type(path) == "string" and ("'" .. errors.escape(path:sub(1, 80)) .. (#path > 80 and "...'" or "'"))
+      or type(path)
+    argerror(2, fname, ("%s, got %s"):format(why or "path must be a string starting with '/'", shown), 3)
   end
   local call_opts = NO_OPTIONS
   if opts ~= nil then
