@@ -53,6 +53,7 @@ typedef struct sc_reader {
   int depth;
   int names;                   /* stack slot of the lookups' anchor table */
   int keep_nulls;              /* a null member is core.null, not absent (core.parse_json's option) */
+  int optional;                /* the value read next is an optional member's (rd_value takes it) */
 } sc_reader;
 
 /* What reading a value gave. RD_PUSHED: a string decoded onto the stack. */
@@ -439,8 +440,11 @@ static void check_required(sc_walk *w, const sc_type *t, const sc_lookup *lk, ui
 }
 
 /* Reads the object at r->p (its '{') and pushes it. t: its SC_OBJECT or
- * SC_MAP type, or NULL for unknown data. */
-static int rd_object(sc_reader *r, const sc_type *t) {
+ * SC_MAP type, or NULL for unknown data. empty_ok: it is an optional
+ * member's value, which may come as {}: the live API sends
+ * "trainingProgress": {} for every model not training, and the members
+ * the schema requires are required of what it says, not of its absence. */
+static int rd_object(sc_reader *r, const sc_type *t, int empty_ok) {
   lua_State *L = r->w->L;
   sc_lookup *lk = NULL;
   const sc_type *items = NULL;
@@ -480,6 +484,7 @@ static int rd_object(sc_reader *r, const sc_type *t) {
       if (r->p >= r->end || *r->p != ':') return rd_broken(r, "expected ':'");
       r->p++;
       rd_space(r);
+      r->optional = i >= 0 && !(t->fields[i].flags & SC_REQUIRED);
       got = rd_value(r, ft);                              /* tbl key [value] */
       path_pop(r->w);
       if (got == RD_BROKEN) return RD_BROKEN;
@@ -520,7 +525,7 @@ static int rd_object(sc_reader *r, const sc_type *t) {
     /* Capped: one response with a flood of unknown members must not
      * make every later table of this type that big. */
     lk->size_hint = members < 2 * t->nfields ? members : 2 * t->nfields;
-    check_required(r->w, t, lk, seen);
+    if (members > 0 || !empty_ok) check_required(r->w, t, lk, seen);
   }
   return RD_VALUE;
 }
@@ -563,7 +568,7 @@ static int rd_literal(sc_reader *r, const char *word, size_t n) {
  * servers built on lua-cjson send {} for []: either stands for the other.
  * Reads and pushes the value at r->p if it is one, for the container type
  * t; returns whether it was. */
-static int empty_container(sc_reader *r, const sc_type *t) {
+static int empty_container(sc_reader *r, const sc_type *t, int empty_ok) {
   const unsigned char *at = r->p;
   unsigned char close = *at == '{' ? '}' : *at == '[' ? ']' : 0;
   if (close == 0) return 0;
@@ -575,7 +580,7 @@ static int empty_container(sc_reader *r, const sc_type *t) {
   }
   r->p++;
   lua_createtable(r->w->L, 0, 0);
-  if (t->kind == SC_OBJECT) check_required(r->w, t, get_lookup(r->w, t), 0);
+  if (t->kind == SC_OBJECT && !empty_ok) check_required(r->w, t, get_lookup(r->w, t), 0);
   return 1;
 }
 
@@ -584,13 +589,14 @@ static int empty_container(sc_reader *r, const sc_type *t) {
  * recorded as a problem, then read as unknown data. */
 static int rd_value(sc_reader *r, const sc_type *t) {
   lua_State *L = r->w->L;
-  int got;
+  int got, optional = r->optional;
   unsigned char c;
+  r->optional = 0; /* this value's only, not its members' */
   if (r->p >= r->end) return rd_broken(r, "unexpected end");
   c = *r->p;
   if (t != NULL && c != 'n' && !kind_accepts(t->kind, c)) {
     int container = t->kind == SC_ARRAY || t->kind == SC_OBJECT || t->kind == SC_MAP;
-    if (container && empty_container(r, t)) return RD_VALUE;
+    if (container && empty_container(r, t, optional)) return RD_VALUE;
     walk_fail(r->w, "expected %s, got %s", kind_wanted(t->kind), json_kind(c));
     t = NULL;
   }
@@ -611,7 +617,7 @@ static int rd_value(sc_reader *r, const sc_type *t) {
     case '{':
     case '[':
       if (++r->depth > SC_JSON_MAX_DEPTH) return rd_broken(r, "nested too deeply");
-      got = c == '{' ? rd_object(r, t) : rd_array(r, t ? t->items : NULL);
+      got = c == '{' ? rd_object(r, t, optional) : rd_array(r, t ? t->items : NULL);
       r->depth--;
       return got;
     case 't':

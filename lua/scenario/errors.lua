@@ -154,8 +154,9 @@ local function plural(n, word)
 end
 
 -- Reads the message and code out of the documented error bodies:
--- {status, code, message}, {statusCode, error, message} and {error, code}
--- (AWS gateways also answer {"Message": ...}).
+-- {status, code, message}, {statusCode, error, message} and {error, code},
+-- and the {reason} the live API answers most refusals of a generation
+-- with (AWS gateways also answer {"Message": ...}).
 local function read_error_body(body)
   if type(body) ~= "string" or body == "" then return nil end
   local t = core.parse_json(body)
@@ -175,6 +176,7 @@ local function read_error_body(body)
     code = (code == math.floor(code) and math.abs(code) < 2 ^ 53) and ("%d"):format(code) or tostring(code)
   end
   if type(code) ~= "string" then code = nil end
+  if message == nil and type(t.reason) == "string" then message = t.reason end
   if message == nil and type(t.error) == "string" then message = t.error end
   return message, code
 end
