@@ -604,10 +604,6 @@ local BODY_MAX = 16 * 1024 * 1024
 -- the new one. Well under select()'s FD_SETSIZE (1024), past which
 -- LuaSocket's select raises.
 local CONNS_MAX = 256
--- Seconds a connection refused mid-request is still read, what arrives
--- dropped, after its answer went: closing it with unread data would
--- reset it, and the peer could lose the answer.
-local LINGER = 1
 
 -- Whether the process pid is there (always, when pid is nil).
 local function parent_alive(pid)
@@ -712,8 +708,6 @@ function M.serve(opts)
   end
   -- Sends what it can now; the rest waits in c.out for the socket to be
   -- writable (an answer larger than the socket's buffers goes in parts).
-  -- A connection to close after its answer lingers: its sending side
-  -- shut, what it still sends read and dropped for a while.
   local function flush(c)
     while c.out ~= "" and not c.closed do
       local sent, err, partial = c.sock:send(c.out)
@@ -722,10 +716,7 @@ function M.serve(opts)
       if err == "closed" then return drop(c) end
       if not sent then break end
     end
-    if c.out == "" and c.close_after and not c.closed and not c.linger then
-      c.sock:shutdown("send")
-      c.linger = socket.gettime() + LINGER
-    end
+    if c.out == "" and c.close_after and not c.closed then drop(c) end
   end
   local function send(c, bytes)
     c.out = c.out .. bytes
@@ -788,10 +779,12 @@ function M.serve(opts)
       send(c, bytes)
     end
   end
-  -- Serves every whole request waiting on c, in order. A body still
-  -- arriving is gathered in c.parts, not by concatenation.
+  -- Serves every whole request waiting on c, in order, each once the
+  -- answer before it is out: a peer that pipelines requests and never
+  -- reads holds one answer here, not all of them. A body still arriving
+  -- is gathered in c.parts, not by concatenation.
   local function serve_buffered(c, now)
-    while running and not c.busy and not c.closed and not c.close_after do
+    while running and not c.busy and not c.closed and not c.close_after and c.out == "" do
       local req
       if c.want then
         if c.have < c.want.len then break end
@@ -819,10 +812,6 @@ function M.serve(opts)
     local data, err, partial = c.sock:receive(65536)
     data = data or partial or ""
     c.seen = now
-    if c.linger then
-      if err == "closed" then drop(c) end
-      return
-    end
     if c.want then
       c.parts[#c.parts + 1], c.have = data, c.have + #data
     else
@@ -875,24 +864,25 @@ function M.serve(opts)
       if not parent_alive(opts.parent) then break end
       next_check = now + 1
     end
-    -- Read from a connection only once its last answer is out: a peer
-    -- that sends and never reads holds one answer here, not all of them.
+    -- Read from a connection only once its last answer is out, for the
+    -- same reason.
     local watch, writing = { srv }, {}
-    for i = #conns, 1, -1 do
-      local c = conns[i]
-      if c.linger and now >= c.linger then
-        drop(c)
-      elseif c.linger or (not c.busy and not c.close_after and c.out == "") then
-        watch[#watch + 1] = c.sock
-      end
-      if not c.closed and c.out ~= "" then writing[#writing + 1] = c.sock end
+    for _, c in ipairs(conns) do
+      if not c.busy and not c.close_after and c.out == "" then watch[#watch + 1] = c.sock end
+      if c.out ~= "" then writing[#writing + 1] = c.sock end
     end
     local wait = timers[1] and math.max(0, math.min(0.5, timers[1].due - now)) or 0.5
     local readable, writable = socket.select(watch, writing, wait)
     now = socket.gettime()
     for _, sk in ipairs(writable or {}) do
       for _, c in ipairs(conns) do
-        if c.sock == sk then guarded(c, flush, c) break end
+        if c.sock == sk then
+          guarded(c, function()
+            flush(c)
+            serve_buffered(c, now) -- what waited for that answer to go
+          end)
+          break
+        end
       end
     end
     for _, sk in ipairs(readable or {}) do
