@@ -1024,15 +1024,16 @@ end
 -- SIGKILL.
 local STOP_WAIT, KILL_WAIT = 0.8, 0.5
 
---- Stops the server and waits for its process, within 2 s whatever state
--- it is in: asked to stop, and killed if it has not ended by then. Safe
--- to call twice.
+--- Stops the server and waits for its process: asked to stop, and killed
+-- (SIGKILL) if it has not ended 0.8 s later, so that it returns within
+-- 2 s whatever state the server is in (where `/proc` gives its `pid`).
+-- Safe to call twice.
 function Server:stop()
   if self.stopped then return end
   self.stopped = true
   local socket, pid = self.socket, self.pid
   local deadline = socket.gettime() + STOP_WAIT
-  self:_control("stop", "", STOP_WAIT / 2)
+  pcall(self._control, self, "stop", "", STOP_WAIT / 2) -- no socket left, say: it is killed below
   if pid then
     while running_pid(pid) and socket.gettime() < deadline do socket.sleep(0.005) end
     if running_pid(pid) then
