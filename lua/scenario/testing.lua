@@ -19,9 +19,11 @@
 -- or query that cannot be read (not percent-encoded ASCII, or not UTF-8
 -- once decoded), a body that is not a JSON object of UTF-8 text, a
 -- `pageSize` outside the page's range (1 to 500) or a `paginationToken`
--- it did not give, an image whose `data` is not a
+-- that is not of its kind (a whole number from 1; one past the last
+-- model is an empty page), an image whose `data` is not a
 -- `data:image/<type>;base64,<base64>` URL, and a training of a model
--- with no training images. Served, it answers every request, whatever
+-- with no training images (a dry run may say `trainingImagesCount`
+-- instead). Served, it answers every request, whatever
 -- the bytes: a request head over 64 KiB gets a 431, a body over 16 MiB
 -- (the client's default `max_request_bytes`) a 413 as soon as its head
 -- says so, and a handler that raises a 500 whose message says why.
@@ -864,8 +866,8 @@ function M.serve(opts)
       if not parent_alive(opts.parent) then break end
       next_check = now + 1
     end
-    -- Read from a connection only once its last answer is out, for the
-    -- same reason.
+    -- Read from a connection only once its last answer is out, as
+    -- serve_buffered serves: its input waits in the kernel meanwhile.
     local watch, writing = { srv }, {}
     for _, c in ipairs(conns) do
       if not c.busy and not c.close_after and c.out == "" then watch[#watch + 1] = c.sock end
