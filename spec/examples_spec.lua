@@ -192,13 +192,17 @@ describe("the README's stand-in example", function()
     assert.truthy(code, "the example is not in the README")
     local lines = select(2, code:gsub("\n", ""))
     assert.truthy(lines <= 10, lines)
-    local path = os.tmpname() .. "_spec.lua"
+    -- os.tmpname() makes the file it names: busted takes only a name
+    -- ending in _spec.lua, so that one is removed as well.
+    local base = os.tmpname()
+    local path = base .. "_spec.lua"
     local w = assert(io.open(path, "w"))
     w:write(code)
     w:close()
     local ok, out = helper.sh(("LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' busted --lua=%s "
       .. "--cpath='%s' -o TAP %s"):format(helper.CPATH, helper.LUA, helper.CPATH, path))
     os.remove(path)
+    os.remove(base)
     assert.is_true(ok, out)
     assert.truthy(out:find("ok 1 - trains a model", 1, true), out)
   end)

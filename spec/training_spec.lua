@@ -19,10 +19,13 @@ local function client(opts)
   return scenario.new(o)
 end
 
+local IMAGE = assert(scenario.data_url("examples/assets/leaf.png"))
+
 -- A model whose training has started, under the plan given.
 local function training(c, plan)
   stand_in:script(plan or {})
   local model = assert(c:create_model { name = "to train", type = "flux.1-lora" })
+  assert(c:add_training_images(model.id, { data = IMAGE })) -- the stand-in trains no model without one
   assert(c:train_model(model.id, { parameters = { rank = 8, nbEpochs = 2 } }))
   return model.id
 end
