@@ -653,7 +653,9 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_setfield(L, -2, "features");
   /* The limits the core enforces, for the Lua layer to quote and to hold
    * what the server sends to (a pagination token): written once, here. */
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 3);
+  lua_pushinteger(L, SC_DEFAULT_MAX_BYTES);
+  lua_setfield(L, -2, "default_max_bytes"); /* max_request_bytes and max_response_bytes */
   lua_pushinteger(L, SC_MAX_PARAM_BYTES);
   lua_setfield(L, -2, "max_param_bytes");
   lua_pushinteger(L, SC_MAX_URL_BYTES);

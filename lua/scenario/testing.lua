@@ -597,11 +597,11 @@ end
 -- ---- the server ---------------------------------------------------------------
 
 -- What a request may bring before the server answers instead of reading
--- on: a head (request line and headers) of 64 KiB, and a body of 16 MiB,
--- the client's default max_request_bytes (set in its C core, which does
--- not export it), so the largest body a client sends unless told to.
+-- on: a head (request line and headers) of 64 KiB, and a body of the
+-- client's default max_request_bytes (16 MiB), the largest body a client
+-- sends unless told to.
 local HEAD_MAX = 64 * 1024
-local BODY_MAX = 16 * 1024 * 1024
+local BODY_MAX = core.limits.default_max_bytes
 -- Connections held at once; past it, the one idle longest is closed for
 -- the new one. Well under select()'s FD_SETSIZE (1024), past which
 -- LuaSocket's select raises.
