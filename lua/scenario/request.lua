@@ -79,6 +79,11 @@ function Request:__tostring()
   return ("scenario.Request (%s, %s)"):format(self.endpoint, self.state)
 end
 
+-- What its log lines name it by.
+function Request:_what()
+  return self.endpoint
+end
+
 -- " in 12.3 ms", or "" when the attempt was not timed (no logger).
 local function took(t0)
   return t0 and (" in %.1f ms"):format((core.now() - t0) * 1000) or ""

@@ -121,16 +121,23 @@ function Scheduler:log(level, fmt, ...)
   if self.client._logger then self:defer(deliver_line, level, fmt:format(...)) end
 end
 
--- The event that runs a finished request's on_done once.
-local function notify(self, req)
-  local cb = req.on_done
+-- The event that runs the on_done of x, a request or a training wait that
+-- has ended (r1, r2), once.
+local function notify(self, x)
+  local cb = x.on_done
   if not cb then return end
-  req.on_done = nil
-  local ok, err = pcall(cb, req.r1, req.r2)
+  x.on_done = nil
+  local ok, err = pcall(cb, x.r1, x.r2)
   if not ok then
-    req.callback_error = err
-    self:log("warn", "%s: on_done raised: %s", req.endpoint, tostring(err))
+    x.callback_error = err
+    self:log("warn", "%s: on_done raised: %s", x:_what(), tostring(err))
   end
+end
+
+--- Queues the on_done of x (a request or a wait that has ended) for the
+-- next drain.
+function Scheduler:notify(x)
+  if x.on_done then self:defer(notify, x) end
 end
 
 -- ---- the lists ----------------------------------------------------------------
@@ -279,7 +286,7 @@ function Scheduler:complete(req, a, b)
     req.call = nil
   end
   forget(self, req)
-  if req.on_done then self:defer(notify, req) end
+  self:notify(req)
 end
 
 --- Sends req's call (the first time, or again after a backoff). The

@@ -77,16 +77,9 @@ local function progress(sched, self, model)
   end
 end
 
--- The event that runs a wait's on_done once.
-local function notify(sched, self)
-  local cb = self.on_done
-  if not cb then return end
-  self.on_done = nil
-  local ok, err = pcall(cb, self.r1, self.r2)
-  if not ok then
-    self.callback_error = err
-    sched:log("warn", "wait_for_training %s: on_done raised: %s", self.model_id, tostring(err))
-  end
+-- What its log lines name it by.
+function Wait:_what()
+  return "wait_for_training " .. tostring(self.model_id)
 end
 
 -- Ends the wait; its on_done runs at the next drain of the client's machine.
@@ -100,7 +93,7 @@ function Wait:_finish(a, b)
   self.req = false
   local sched = self.client._sched
   sched:forget_wait(self)
-  if self.on_done then sched:defer(notify, self) end
+  sched:notify(self)
 end
 
 local function ended(self, kind, message)
