@@ -484,7 +484,7 @@ static int rd_object(sc_reader *r, const sc_type *t, int empty_ok) {
       if (r->p >= r->end || *r->p != ':') return rd_broken(r, "expected ':'");
       r->p++;
       rd_space(r);
-      r->optional = i >= 0 && !(t->fields[i].flags & SC_REQUIRED);
+      r->optional = i >= 0 && t != NULL && !(t->fields[i].flags & SC_REQUIRED);
       got = rd_value(r, ft);                              /* tbl key [value] */
       path_pop(r->w);
       if (got == RD_BROKEN) return RD_BROKEN;
