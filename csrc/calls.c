@@ -863,63 +863,19 @@ static int path_byte_plain(unsigned char ch) {
          (ch != '\0' && strchr("-._~!$&'()*+,;=:@/", ch) != NULL);
 }
 
-/* Whether the text t (n bytes) has a segment that is "." or "..", a
- * segment ending at a '/' or a '\\' (which some servers take for one),
- * and read up to its first ';' (the start of a parameter, to Tomcat and
- * Spring, which then remove the segment it ends). */
-static int dot_segment_in(const char *t, size_t n) {
-  size_t i = 0;
-  while (i <= n) {
-    size_t j = i, name;
-    while (j < n && t[j] != '/' && t[j] != '\\') j++;
-    name = i;
-    while (name < j && t[name] != ';') name++;
-    name -= i;
-    if ((name == 1 || name == 2) && t[i] == '.' && t[i + name - 1] == '.') return 1;
-    i = j + 1;
-  }
-  return 0;
-}
-
 /* What is wrong with a raw call's path (len bytes), or NULL: it must
  * start with '/' and hold no control character, query or fragment, and
- * no segment that a server may take for "." or ".." and remove (RFC 3986
- * 6.2.2), reaching another endpoint: as it is, and as percent-decoded
- * once, twice or three times (a server may decode "%2F" or "%252e"
- * before it removes them). The one rule for client:request and for
- * core.start_raw. */
+ * no segment that a server may take for "." or ".." (dots_when_decoded).
+ * The one rule for client:request and for core.start_raw. */
 static const char *raw_path_problem(lua_State *L, const char *p, size_t len) {
-  const char *why = NULL;
-  char *t;
-  size_t n = len;
   if (len == 0 || p[0] != '/') return "path must be a string starting with '/' (after base_url: \"/collections\")";
   for (size_t i = 0; i < len; i++)
     if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) return "path contains a control character";
   if (memchr(p, '?', len) != NULL || memchr(p, '#', len) != NULL)
     return "path must not hold a query or a fragment: give the query as opts.query";
-  t = (char *)lua_newuserdatauv(L, len, 0); /* collected with the stack: no leak on a raise */
-  memcpy(t, p, len);
-  for (int pass = 0; pass < 4 && why == NULL; pass++) {
-    size_t k = 0;
-    int decoded = 0;
-    if (dot_segment_in(t, n)) {
-      why = "path must not hold '.' or '..' segments, however escaped (they would reach another endpoint)";
-      break;
-    }
-    for (size_t i = 0; i < n; i++) {
-      if (t[i] == '%' && i + 2 < n && is_hex((unsigned char)t[i + 1]) && is_hex((unsigned char)t[i + 2])) {
-        t[k++] = (char)((hex_value(t[i + 1]) << 4) | hex_value(t[i + 2]));
-        i += 2;
-        decoded = 1;
-      } else {
-        t[k++] = t[i];
-      }
-    }
-    n = k;
-    if (!decoded) break;
-  }
-  lua_pop(L, 1);
-  return why;
+  if (dots_when_decoded(L, p, len))
+    return "path must not hold '.' or '..' segments, however escaped (they would reach another endpoint)";
+  return NULL;
 }
 
 /* core.path_problem(path) -> message | nil: what raw_path_problem finds. */

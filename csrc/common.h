@@ -43,6 +43,16 @@
 #define SC_MAX_PARAM_BYTES 4096
 #define SC_MAX_URL_BYTES 16384
 
+/* Hex digits, as percent-escapes and JSON's \u write them. */
+static inline int is_hex(unsigned char ch) {
+  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+/* The value of the hex digit ch (is_hex). */
+static inline int hex_value(char ch) {
+  return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
+}
+
 /* Validation stops recording after this many problems; the count is kept. */
 #define SC_MAX_ERRORS 64
 

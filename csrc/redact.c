@@ -74,15 +74,6 @@ static void secrets_note(sc_secrets *ss, char *s, size_t len) {
   }
 }
 
-static int is_hex(unsigned char ch) {
-  return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-}
-
-/* The value of the hex digit ch (is_hex). */
-static int hex_value(char ch) {
-  return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
-}
-
 /* The code unit of the four hex digits at p (before end), or -1. */
 static long hex_unit(const char *p, const char *end) {
   long v = 0;

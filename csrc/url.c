@@ -44,6 +44,55 @@ static int url_put_escaped(sc_buf *b, const char *s, size_t len) {
   return 1;
 }
 
+/* Whether the text t (n bytes) has a segment that is "." or "..", a
+ * segment ending at a '/' or a '\\' (which some servers take for one),
+ * and read up to its first ';' (the start of a parameter, to Tomcat and
+ * Spring, which then remove the segment it ends). */
+static int dot_segment_in(const char *t, size_t n) {
+  size_t i = 0;
+  while (i <= n) {
+    size_t j = i, name;
+    while (j < n && t[j] != '/' && t[j] != '\\') j++;
+    name = i;
+    while (name < j && t[name] != ';') name++;
+    name -= i;
+    if ((name == 1 || name == 2) && t[i] == '.' && t[i + name - 1] == '.') return 1;
+    i = j + 1;
+  }
+  return 0;
+}
+
+/* Whether the text p (len bytes) has a segment that a server may take
+ * for "." or ".." and remove (RFC 3986 6.2.2), reaching another endpoint
+ * (dot_segment_in): as it is, and percent-decoded once, twice or three
+ * times, as a server may decode "%2F" or "%252e" before it removes them.
+ * For a raw call's path, and for a path parameter, which is sent
+ * percent-encoded but may be decoded so. */
+static int dots_when_decoded(lua_State *L, const char *p, size_t len) {
+  char *t = (char *)lua_newuserdatauv(L, len, 0); /* collected with the stack: no leak on a raise */
+  size_t n = len;
+  int found = 0;
+  memcpy(t, p, len);
+  for (int pass = 0; pass < 4 && !found; pass++) {
+    size_t k = 0;
+    int decoded = 0;
+    found = dot_segment_in(t, n);
+    for (size_t i = 0; i < n && !found; i++) {
+      if (t[i] == '%' && i + 2 < n && is_hex((unsigned char)t[i + 1]) && is_hex((unsigned char)t[i + 2])) {
+        t[k++] = (char)((hex_value(t[i + 1]) << 4) | hex_value(t[i + 2]));
+        i += 2;
+        decoded = 1;
+      } else {
+        t[k++] = t[i];
+      }
+    }
+    n = k;
+    if (!decoded) break;
+  }
+  lua_pop(L, 1);
+  return found;
+}
+
 /* The name of path parameter i of ep, as a pointer into its path and a
  * length; 0 if there is no such parameter. */
 static int path_param_name(const sc_endpoint *ep, int i, const char **name, size_t *len) {
@@ -83,6 +132,9 @@ static void check_path_params(sc_walk *w, const sc_endpoint *ep, int params, int
       else if (strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
         walk_fail(w, "\"%s\" cannot be a path segment (it would be removed, reaching another "
                      "endpoint)", v);
+      else if (dots_when_decoded(w->L, v, vlen))
+        walk_fail(w, "holds a '.' or '..' segment, however escaped (a server that decodes it would "
+                     "reach another endpoint)");
     }
     path_pop(w);
   }

@@ -173,13 +173,13 @@ end)
 describe("path parameters", function()
   before_each(function() server.reset() end)
 
-  it("are percent-encoded: ../x?y=1 stays one segment", function()
+  it("are percent-encoded: w/x?y=1 stays one segment", function()
     server.enqueue { endpoint = "get_model", status = 200, headers = {},
       body = replay.fixture("get_model").response.body }
     local client = helper.client()
-    assert(client:get_model("../x?y=1"))
+    assert(client:get_model("w/x?y=1"))
     local req = server.requests()[1]
-    assert.equal("/v1/models/..%2Fx%3Fy%3D1", req.target)
+    assert.equal("/v1/models/w%2Fx%3Fy%3D1", req.target)
     assert.equal("get_model", req.endpoint)
     server.reset()
     server.enqueue { endpoint = "delete_model", status = 200, headers = {}, body = "{}" }
@@ -208,6 +208,24 @@ describe("path parameters", function()
     server.enqueue { endpoint = "delete_model", status = 200, headers = {}, body = "{}" }
     assert(client:delete_model("..."))
     assert.equal("/v1/models/...", server.requests()[1].target)
+  end)
+
+  it("may not hold a . or .. segment a server would see once it decodes the parameter", function()
+    -- Sent as ..%2Fx, which a server that decodes %2F before it removes
+    -- dot segments reads as ../x: another endpoint.
+    local client = helper.client()
+    for _, id in ipairs { "../x", "x/..", "x/../y", "..\\x", "..;x", "%2e%2e", "%2E%2E%2Fx", "%252e%252e", "./x" } do
+      local result, err = client:get_model(id)
+      assert.is_nil(result, id)
+      assert.equal("validation", err.kind)
+      assert.equal("modelId", err.errors[1].path)
+      assert.matches("holds a '%.' or '%.%.' segment, however escaped", err.errors[1].message)
+      assert.is_nil((scenario.validate_get_model(id)))
+    end
+    assert.equal(0, #server.requests())
+    server.enqueue { endpoint = "delete_model", status = 200, headers = {}, body = "{}" }
+    assert(client:delete_model("..x/y.")) -- dots in longer segments: names
+    assert.equal("/v1/models/..x%2Fy.", server.requests()[1].target)
   end)
 
   it("must be non-empty strings, refused with nothing sent", function()

@@ -130,3 +130,131 @@ describe("requests chained from on_done", function()
     assert.equal(0, nested)
   end)
 end)
+
+-- The client's own hooks (sleep, random) and the transport are user code
+-- too: whatever they do, no request is left in a state nothing moves, and
+-- no count drifts. Against the replay server, whose answers are queued.
+describe("the machine under hooks that misbehave", function()
+  local replay = require "spec.support.replay"
+  local server = replay.server()
+  before_each(function() server.reset() end)
+  local ERR503 = { status = 503, headers = {}, body = "" }
+
+  it("ends a request the client's sleep cancels during its backoff, at once", function()
+    server.enqueue(ERR503, "get_model")
+    local req
+    local c = helper.client { max_retries = 2, sleep = function() req:cancel() end }
+    req = assert(c:get_model_async("model_x"))
+    local t0 = core.now()
+    local model, err = req:wait(5)
+    assert.is_nil(model)
+    assert.equal("cancelled", err.kind)
+    assert.is_true(core.now() - t0 < 2, "wait went on after the cancel")
+    assert.equal(0, c:poll())
+  end)
+
+  it("takes a retry that the client's sleep sent itself by polling, without losing count", function()
+    server.enqueue(ERR503, "get_model")
+    local c
+    c = helper.client { max_retries = 2, sleep = function(d)
+      core.sleep(d)
+      c:poll() -- the backoff is due by now: this round sends the retry
+    end }
+    local req = assert(c:get_model_async("model_x"))
+    local model, err = req:wait(5)
+    assert.is_table(model, tostring(err))
+    assert.equal(0, c._sched.running)
+    assert.equal(0, c:poll())
+    assert.equal(2, #server.requests())
+  end)
+
+  it("ends a request whose retry delay the client's random raised in, and says so", function()
+    server.enqueue(ERR503)
+    local c = helper.client { max_retries = 2, random = function() error("rng broke") end }
+    local req = assert(c:get_model_async("model_x"))
+    local deadline = core.now() + 5
+    local raised
+    while not req:done() do
+      assert(core.now() < deadline, "the request never ended")
+      local ok, e = pcall(c.poll, c)
+      if not ok then raised = e end
+      core.sleep(0.001)
+    end
+    assert.matches("rng broke", tostring(raised))
+    local _, err = req:result()
+    assert.equal("internal", err.kind)
+    assert.matches("rng broke", err.message)
+    assert.equal(0, c:poll())
+  end)
+
+  it("ends a queued request whose send raised in a later round, and every count stays right", function()
+    server.enqueue("get_model", "get_model")
+    local sends = 0
+    local flaky = setmetatable({
+      submit = function(call)
+        sends = sends + 1
+        if sends == 2 then error("submit broke") end
+        return core.submit(call)
+      end,
+    }, { __index = core })
+    local c = helper.client { max_concurrent = 1, transport = flaky }
+    local a = assert(c:get_model_async("a"))
+    local b = assert(c:get_model_async("b")) -- queued behind a
+    local deadline, raised = core.now() + 5, nil
+    while not (a:done() and b:done()) do
+      assert(core.now() < deadline, "a request never ended")
+      local ok, e = pcall(c.poll, c)
+      if not ok then raised = e end
+      core.sleep(0.001)
+    end
+    assert.matches("submit broke", tostring(raised))
+    assert.is_table((a:result()))
+    assert.equal("internal", select(2, b:result()).kind)
+    assert.equal(0, c:poll())
+    assert.equal(0, c._sched.nqueued)
+    assert.equal(0, c._sched.running)
+  end)
+end)
+
+describe("a blocking wait for a training inside a callback", function()
+  local IMAGE = assert(scenario.data_url("examples/assets/leaf.png"))
+  local s
+  before_each(function() s = testing.start() end)
+  after_each(function() s:stop() end)
+
+  it("runs its own on_progress while it waits, before it returns", function()
+    local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,
+                             timeout = 10 }
+    local progress_before_return, returned = nil, nil
+    local seen = 0
+    assert(c:create_model_async({ name = "to train", type = "flux.1-lora" }, nil, { on_done = function(model)
+      assert(c:add_training_images(model.id, { data = IMAGE }))
+      assert(c:train_model(model.id, { parameters = { rank = 8 } }))
+      local trained = c:wait_for_training(model.id, { interval = 0.01, timeout = 10,
+        on_progress = function() seen = seen + 1 end })
+      progress_before_return = seen
+      returned = trained and trained.status
+    end }))
+    poll_all(c, 20)
+    assert.equal("trained", returned)
+    assert.is_true(progress_before_return >= 3, tostring(progress_before_return))
+  end)
+
+  it("is stepped by a lone blocking call made meanwhile", function()
+    local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,
+                             timeout = 10 }
+    local model = assert(c:create_model { name = "to train", type = "flux.1-lora" })
+    assert(c:add_training_images(model.id, { data = IMAGE }))
+    assert(c:train_model(model.id, { parameters = { rank = 8 } }))
+    local w = c:wait_for_training_async(model.id, { interval = 0.01, timeout = 10 })
+    -- Blocking calls with nothing else in flight: each goes through the
+    -- rounds, so the wait moves with them.
+    local deadline = core.now() + 10
+    while not w:done() do
+      assert(core.now() < deadline, "the wait never ended")
+      assert(c:list_models { pageSize = 1 })
+      core.sleep(0.02)
+    end
+    assert.equal("trained", (w:result()).status)
+  end)
+end)

@@ -46,6 +46,18 @@ local function peak_kb(pid)
   return tonumber(helper.read("/proc/" .. pid .. "/status"):match("VmHWM:%s*(%d+) kB"))
 end
 
+-- Whether the stand-in grew by less than kib at its peak since before.
+-- Under make test-asan the stand-in's process has AddressSanitizer's
+-- runtime preloaded too, whose allocator holds freed memory back in
+-- quarantine: its peak measures that, not the stand-in, so only the
+-- other checks of these specs hold there.
+local SANITIZED = (os.getenv("LD_PRELOAD") or ""):find("asan", 1, true) ~= nil
+local function assert_grew_less(pid, before, kib)
+  if SANITIZED then return end
+  local grew = peak_kb(pid) - before
+  assert.truthy(grew < kib, ("its peak memory grew by %d KiB"):format(grew))
+end
+
 local function get(path)
   return ("GET %s HTTP/1.1\r\nHost: stand-in\r\n\r\n"):format(path)
 end
@@ -215,8 +227,7 @@ describe("the stand-in, sent more than it takes", function()
     end
     assert.matches("^HTTP/1%.1 413 ", sk:receive("*l") or "")
     sk:close()
-    local grew = peak_kb(s.pid) - before
-    assert.truthy(grew < 8 * 1024, ("its peak memory grew by %d KiB"):format(grew))
+    assert_grew_less(s.pid, before, 8 * 1024)
     survives(s)
   end)
 
@@ -289,8 +300,7 @@ describe("the stand-in, sent more than it takes", function()
     end
     sk:close()
     assert.equal(32, got)
-    local grew = peak_kb(s.pid) - before
-    assert.truthy(grew < 12 * 1024, ("its peak memory grew by %d KiB"):format(grew))
+    assert_grew_less(s.pid, before, 12 * 1024)
     survives(s)
   end)
 

@@ -437,7 +437,9 @@ end
 function Client:_blocking(ep, body, query, opts, p1, p2)
   local yields = self:_yields()
   local sched = self._sched
-  if not yields and sched.nlive == 0 then
+  -- Training waits need rounds too: with one going, even a lone call
+  -- goes through the machine.
+  if not yields and sched.nlive == 0 and sched.waiters[1] == nil then
     local reuse = sched:take_idle_call()
     local call, err = self:_call(ep, body, query, opts, reuse or nil, p1, p2)
     local a, b
@@ -714,6 +716,10 @@ end
 -- keep it inside one call for ever.
 Client.MAX_EMPTY_PAGES = 100
 
+-- How many of the last tokens an iterator remembers, to tell a server
+-- that sends one again.
+local SEEN_TOKENS = 1024
+
 -- Why an iterator cannot go on to the page of token, or nil.
 local function bad_token(token, seen, empty)
   if type(token) ~= "string" then -- a lenient page: not to be taken for the last one
@@ -742,6 +748,7 @@ for _, ep in ipairs(core.endpoints) do
       opts = Client.check_call_options(each, 2, opts, false, false)
       local page, i, token, seen, over = nil, 0, nil, {}, false
       local gave, empty = false, 0 -- whether this page gave an item; pages in a row that gave none
+      local ring, nseen = {}, 0 -- the tokens in seen, by when they came
       return function()
         if over then return nil end
         while true do
@@ -766,7 +773,12 @@ for _, ep in ipairs(core.endpoints) do
               over = true
               return false, errors.new("invalid_response", why, { attempts = 1 })
             end
-            seen[token] = true
+            -- The last SEEN_TOKENS tokens are kept: a cycle longer than that
+            -- still yields items, so the caller can always break out.
+            nseen = nseen + 1
+            local slot = nseen % SEEN_TOKENS
+            if ring[slot] then seen[ring[slot]] = nil end
+            ring[slot], seen[token] = token, true
           end
           page = nil -- collectable while the next one is read: one page held at a time, not two
           local doc, err = self[list](self, token and with(query, pages.token, token) or query, opts)

@@ -178,7 +178,7 @@ function Request:poll()
   check_self(self, "poll")
   local sched = self.sched
   if self.state ~= "done" then sched:round(0) end
-  sched:drain()
+  sched:drain(self)
   return self.state == "done"
 end
 
@@ -217,21 +217,28 @@ function Request:wait(timeout)
   end
   local c, sched = self.client, self.sched
   local deadline = timeout and core.now() + timeout
-  sched:drain()
+  sched:drain(self)
   while self.state ~= "done" do
     local now = core.now()
     local left = deadline and math.max(0, deadline - now)
     if self.state == "backoff" and sched.running == 0 then
-      -- Nothing else to drive: sleep out the backoff (client's sleep).
-      local d = self.not_before - now
+      -- Nothing else to drive: sleep out the backoff (client's sleep), or
+      -- until other work is due sooner (a training wait's next poll).
+      local until_t = math.min(self.not_before, sched:due(now))
+      local d = until_t - now
       if left and d > left then d = left end
       if d > 0 then c._sleep(d) end
-      if not left or d < left then sched:schedule(self, now) end -- served
+      -- The sleep is the client's hook: what it did meanwhile (a cancel, a
+      -- poll that sent this request again, a close) stands.
+      if self.state == "backoff" and self.not_before == until_t and not c._closed
+         and (not left or d < left) then
+        sched:schedule(self, core.now()) -- served
+      end
       now = core.now()
       left = deadline and math.max(0, deadline - now)
     end
     sched:round(sched:next_wait(now, left))
-    sched:drain()
+    sched:drain(self)
     -- Checked after a round, so wait(0) moves things as a poll does.
     if self.state ~= "done" and deadline and core.now() >= deadline then
       return nil, errors.new("pending", ("still in flight after %g s"):format(timeout),

@@ -92,16 +92,38 @@ local function run_events(self)
   self.ehead, self.etail = 1, 0
 end
 
+local function skip() end
+
+-- Runs, in order, the events queued for owner (their first argument),
+-- and leaves the others where they are.
+local function run_owned(self, owner)
+  local efn, ea, eb = self.efn, self.ea, self.eb
+  local i = self.ehead
+  while i <= self.etail do
+    if ea[i] == owner and efn[i] ~= skip then
+      local fn, b = efn[i], eb[i]
+      efn[i], ea[i], eb[i] = skip, false, false
+      fn(self, owner, b)
+    end
+    i = i + 1
+  end
+end
+
 --- Runs the events queued so far, and those they queue, in order. It
--- does nothing inside a round, nor inside an event of the same
--- coroutine: the drain already running takes what that event queues
--- once it returns. Events run each user function under pcall, so one
--- that raises stops nothing.
-function Scheduler:drain()
+-- does nothing inside a round. Inside an event of the same coroutine (a
+-- callback that polls or waits), it runs only the events of `owner`, the
+-- request or wait being waited on there (its on_progress, its on_done):
+-- the drain already running takes the others once that event returns.
+-- Events run each user function under pcall, so one that raises stops
+-- nothing.
+function Scheduler:drain(owner)
   if self.ehead > self.etail or self.rounds > 0 then return end
   local co = coroutine.running() or MAIN
   local draining = self.draining
-  if draining[co] then return end
+  if draining[co] then
+    if owner ~= nil then run_owned(self, owner) end
+    return
+  end
   draining[co] = true
   local ok, err = pcall(run_events, self)
   draining[co] = nil
@@ -114,6 +136,13 @@ local function deliver_line(self, level, line)
   -- A logger that raises must not break the request it reports on.
   local ok, err = pcall(logger, level, line)
   if not ok then self.client.logger_error = err end
+end
+
+--- What a callback raised, as text for a log line, even when its
+-- __tostring raises in turn.
+function Scheduler.describe(err)
+  local ok, text = pcall(tostring, err)
+  return ok and text or "(an error value whose __tostring raised)"
 end
 
 --- Queues a line for the client's logger, if it has one.
@@ -130,7 +159,7 @@ local function notify(self, x)
   local ok, err = pcall(cb, x.r1, x.r2)
   if not ok then
     x.callback_error = err
-    self:log("warn", "%s: on_done raised: %s", x:_what(), tostring(err))
+    self:log("warn", "%s: on_done raised: %s", x:_what(), Scheduler.describe(err))
   end
 end
 
@@ -281,22 +310,35 @@ function Scheduler:complete(req, a, b)
   leave(self, req)
   req.state = "done"
   req.r1, req.r2 = a, b
-  if req.call then
-    if not req.keep_call then self.client._transport.cancel(req.call) end
-    req.call = nil
-  end
+  local call = req.call
+  req.call = nil
   forget(self, req)
   self:notify(req)
+  -- Last: should the transport raise, the books are already right.
+  if call and not req.keep_call then self.client._transport.cancel(call) end
 end
 
---- Sends req's call (the first time, or again after a backoff). The
--- state changes only once submit has succeeded, so a raise leaves it as
--- it was. A transfer libcurl cannot start ends the request with an
--- `internal` error, nothing sent.
+-- Ends req, which a step could not take further because `err` was raised,
+-- with an `internal` error, and raises err again: the caller hears of the
+-- mistake (a transport or a hook that raised), and no request is left in
+-- a state nothing moves.
+local function ended_by_raise(self, req, what, err)
+  if req.state ~= "done" then
+    self:complete(req, nil, errors.new("internal", ("%s: %s"):format(what, tostring(err)),
+      { attempts = req.attempts }))
+  end
+  error(err, 0)
+end
+
+--- Sends req's call (the first time, or again after a backoff). A
+-- transfer libcurl cannot start ends the request with an `internal`
+-- error, nothing sent; a transport that raises ends it so too, and the
+-- raise goes on to the caller.
 function Scheduler:send(req)
   local c = self.client
   local t = c._transport
-  local key, why = t.submit(req.call)
+  local ok, key, why = pcall(t.submit, req.call)
+  if not ok then return ended_by_raise(self, req, "the request could not be sent", key) end
   if key == nil and why ~= nil then
     local method, url
     if t.target then method, url = t.target(req.call) end
@@ -324,17 +366,11 @@ function Scheduler:send(req)
   end
 end
 
---- The call of req is done: take its result, then end it or back it
--- off. Taking the result allocates, so a finaliser may cancel the
--- request meanwhile ("finishing" is in no count); the cancellation then
--- stands.
-function Scheduler:finished(req)
+-- What the policy makes of req's attempt (record it, then end it or back
+-- it off): the part of `finished` that runs the Lua layer's own code and
+-- the client's hooks (its random), any of which may raise.
+local function decide(self, req, call, ok, result, status, headers, raw, problems)
   local c = self.client
-  leave(self, req)
-  req.state = "finishing"
-  local call = req.call
-  local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
-  if req.state == "done" then return end
   if c._recorder and ok then req:_record(call, result, status, headers, raw) end
   local delay, a, b = req:_outcome(call, ok, result, status, headers, raw, problems)
   -- The policy logs, and allocates: a cancel made meanwhile stands.
@@ -349,6 +385,21 @@ function Scheduler:finished(req)
   local release = c._transport.release
   if release then release(call) end
   self:schedule(req, core.now() + delay)
+end
+
+--- The call of req is done: take its result, then end it or back it
+-- off. Taking the result allocates, so a finaliser may cancel the
+-- request meanwhile ("finishing" is in no count); the cancellation then
+-- stands.
+function Scheduler:finished(req)
+  local c = self.client
+  leave(self, req)
+  req.state = "finishing"
+  local call = req.call
+  local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
+  if req.state == "done" then return end
+  local done, err = pcall(decide, self, req, call, ok, result, status, headers, raw, problems)
+  if not done then return ended_by_raise(self, req, "the result could not be handled", err) end
 end
 
 --- Stops req: unless it has finished, it ends as `cancelled` and its

@@ -73,7 +73,7 @@ local function progress(sched, self, model)
     -- Where the caller of the blocking form sees it, should the wait have
     -- ended meanwhile.
     if self.state == "done" and type(self.r2) == "table" then self.r2.callback_error = err end
-    sched:log("warn", "wait_for_training %s: on_progress raised: %s", self.model_id, tostring(err))
+    sched:log("warn", "%s: on_progress raised: %s", self:_what(), sched.describe(err))
   end
 end
 
@@ -207,7 +207,7 @@ function Wait:poll()
   check_self(self, "poll")
   local sched = self.client._sched
   if self.state ~= "done" then sched:round(0) end
-  sched:drain()
+  sched:drain(self)
   return self.state == "done"
 end
 
@@ -242,7 +242,7 @@ function Wait:wait(timeout)
   end
   local c, sched = self.client, self.client._sched
   local stop = timeout and core.now() + timeout
-  sched:drain()
+  sched:drain(self)
   while self.state ~= "done" do
     local now = core.now()
     if sched.running == 0 then
@@ -253,7 +253,7 @@ function Wait:wait(timeout)
     end
     now = core.now()
     sched:round(sched:next_wait(now, stop and math.max(0, stop - now)))
-    sched:drain()
+    sched:drain(self)
     if self.state ~= "done" and stop and core.now() >= stop then
       return nil, errors.new("pending", ("still waiting after %g s"):format(timeout), { attempts = self.polls })
     end
