@@ -195,10 +195,19 @@ static void add_place(const char **set, int *m, const char *q) {
  * character's reading is at most 4 bytes. */
 static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
   const char *ring[5][SC_SPELL_WAYS];
-  int nring[5] = { 1, 0, 0, 0, 0 }, pending = 1;
-  size_t longest = 0;
-  ring[0][0] = p;
-  for (size_t i = 0; i < sc->len && pending > 0; i++) {
+  int nring[5] = { 0, 0, 0, 0, 0 }, pending = 1;
+  size_t longest = 0, plain = 0;
+  /* A byte that starts no escape reads only as itself: up to the first
+   * '\\' or '%', the text spells the secret one way or none. */
+  while (plain < sc->len && p + plain < end && p[plain] != '\\' && p[plain] != '%') {
+    if (p[plain] != sc->s[plain]) return 0;
+    plain++;
+  }
+  if (plain == sc->len) return plain;
+  if (p + plain >= end) return 0;
+  ring[plain % 5][0] = p + plain;
+  nring[plain % 5] = 1;
+  for (size_t i = plain; i < sc->len && pending > 0; i++) {
     int slot = (int)(i % 5), n = nring[slot];
     nring[slot] = 0;
     pending -= n;

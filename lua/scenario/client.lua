@@ -447,9 +447,7 @@ function Client:_blocking(ep, body, query, opts, p1, p2)
       sched:give_back(reuse)
       a, b = nil, err
     else
-      a, b = sched:direct(ep, call, opts, function(t)
-        return Request.reset(t, self, ep, call, nil, opts.max_retries, opts.headers)
-      end)
+      a, b = sched:direct(ep, call, opts)
     end
     sched:drain()
     return a, b

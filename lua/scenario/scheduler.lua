@@ -15,6 +15,7 @@
 -- @local
 local core = require "scenario.core"
 local errors = require "scenario.errors"
+local Request = require "scenario.request"
 
 local Scheduler = {}
 Scheduler.__index = Scheduler
@@ -569,8 +570,7 @@ end
 -- needs. Its core call and request table are kept from one direct call
 -- to the next; a nested one (from a finaliser) finds none and makes its
 -- own. Requests a finaliser starts meanwhile move on in their own rounds.
--- `make(t)` makes a request table for the call (Request.reset).
-function Scheduler:direct(ep, call, opts, make)
+function Scheduler:direct(ep, call, opts)
   local c = self.client
   local req = self.direct_req
   self.direct_req = false
@@ -578,7 +578,7 @@ function Scheduler:direct(ep, call, opts, make)
     req.call, req.attempts, req.state, req.t0 = call, 0, "queued", false
     req.max_retries, req.headers = opts.max_retries or c.max_retries, opts.headers
   else
-    req = make(req or {})
+    req = Request.reset(req or {}, c, ep, call, nil, opts.max_retries, opts.headers)
     req.keep_call = true
   end
   local t, handle = c._transport, c._handle
