@@ -1,7 +1,7 @@
 /*
  * Growable byte buffer. The memory is malloc'd and always owned by a
- * userdata with __gc (client handle or scratch), so a Lua error raised
- * while a buffer is live can never leak it.
+ * userdata with __gc (a client or call handle, or a scratch buffer made
+ * here), so a Lua error raised while a buffer is live can never leak it.
  */
 #ifndef SCENARIO_BUF_C
 #define SCENARIO_BUF_C
@@ -69,6 +69,34 @@ static int buf_addc(sc_buf *b, char c) {
 
 static int buf_adds(sc_buf *b, const char *s) {
   return buf_add(b, s, strlen(s));
+}
+
+#define SCRATCH_MT "scenario.core.scratch"
+
+/* core.encode's buffer, one per state. A walk can allocate (the first
+ * time it meets a type), an allocation can run a finalizer, and a
+ * finalizer can call core.encode again: the inner call then takes a
+ * buffer of its own rather than overwrite this one. */
+typedef struct sc_scratch {
+  sc_buf buf;
+  int busy;
+} sc_scratch;
+
+static int scratch_gc(lua_State *L) {
+  buf_free(&((sc_scratch *)luaL_checkudata(L, 1, SCRATCH_MT))->buf);
+  return 0;
+}
+
+/* Pushes a new scratch buffer, released by __gc. */
+static sc_scratch *push_scratch(lua_State *L) {
+  sc_scratch *s = (sc_scratch *)lua_newuserdatauv(L, sizeof *s, 0);
+  memset(s, 0, sizeof *s);
+  if (luaL_newmetatable(L, SCRATCH_MT)) { /* the first one makes it */
+    lua_pushcfunction(L, scratch_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  return s;
 }
 
 #endif

@@ -31,8 +31,47 @@
 /* The upvalues that the module's functions share (set in core.c). */
 #define UV_CACHE lua_upvalueindex(1)   /* field lookups (lookup.c) */
 #define UV_SCRATCH lua_upvalueindex(2) /* an sc_scratch userdata for core.encode */
-#define UV_FINISH lua_upvalueindex(3)  /* finish_protected (calls.c), made once */
+#define UV_FINISH lua_upvalueindex(3)  /* finish_protected (call.c), made once */
 #define NUPVALUES 3
+
+/* Each file registers its own functions (its xxx_open, called by
+ * luaopen_scenario_core with the module at stack slot M and the shared
+ * upvalues in the NUPVALUES slots above it) and the limits it enforces,
+ * in M.limits, where the Lua layer reads them for its messages. */
+static void sc_register(lua_State *L, int M, const luaL_Reg *f) {
+  for (; f->name != NULL; f++) {
+    for (int k = 1; k <= NUPVALUES; k++) lua_pushvalue(L, M + k);
+    lua_pushcclosure(L, f->func, NUPVALUES);
+    lua_setfield(L, M, f->name);
+  }
+}
+
+static void sc_limit_int(lua_State *L, int M, const char *name, lua_Integer v) {
+  lua_getfield(L, M, "limits");
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+static void sc_limit(lua_State *L, int M, const char *name, const char *v) {
+  lua_getfield(L, M, "limits");
+  lua_pushstring(L, v);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
+
+/* M.limits[name]: the NULL-terminated list, as an array. */
+static void sc_limit_list(lua_State *L, int M, const char *name, const char *const *list) {
+  int n = 0;
+  lua_getfield(L, M, "limits");
+  lua_newtable(L);
+  for (; list[n] != NULL; n++) {
+    lua_pushstring(L, list[n]);
+    lua_rawseti(L, -2, n + 1);
+  }
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+}
 
 /* The longest path parameter or query value a call sends, and the
  * longest URL. libcurl refuses a URL of 8 MB only when the transfer

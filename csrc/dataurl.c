@@ -16,6 +16,7 @@
 
 #include "base64.c"
 #include "buf.c"
+#include "json.c"
 
 /* The default cap on the file: its data URL (4/3 of it, its header) and
  * the rest of a training image's body (the name, a few KiB at most) then
@@ -86,6 +87,61 @@ static char *put_text(char *out, const char *s) {
 static void data_url_write(char *out, const char *mime, const unsigned char *p, size_t n) {
   out = put_text(put_text(put_text(out, "data:"), mime), ";base64,");
   b64_encode(p, n, out);
+}
+
+/* core.data_url(path [, max_bytes]) -> "data:<mime>;base64,..." | nil, message
+ * The type is sniffed from the file's first bytes (PNG, JPEG, WebP, GIF). */
+static int l_data_url(lua_State *L) {
+  size_t plen;
+  const char *path = luaL_checklstring(L, 1, &plen);
+  lua_Integer max = luaL_optinteger(L, 2, SC_DATA_URL_MAX);
+  sc_scratch *in;
+  sc_file how;
+  const char *mime;
+  char *out;
+  size_t n;
+  luaL_argcheck(L, max > 0, 2, "the cap must be a positive number of bytes");
+  luaL_argcheck(L, strlen(path) == plen, 1, "the path contains a NUL byte");
+  lua_settop(L, 2);
+  in = push_scratch(L); /* its __gc frees what was read, whatever raises */
+  how = read_file(path, &in->buf, (size_t)max);
+  if (how != SC_FILE_OK) {
+    char mb[24];
+    lua_pushnil(L);
+    switch (how) {
+      case SC_FILE_TOO_LARGE:
+        lua_pushfstring(L, "%s is larger than %s bytes (max_bytes)", path, int_text(max, mb));
+        break;
+      case SC_FILE_NOT_REGULAR: lua_pushfstring(L, "%s is not a regular file", path); break;
+      case SC_FILE_NO_MEMORY: lua_pushfstring(L, "not enough memory to read %s", path); break;
+      case SC_FILE_CANNOT_READ:
+        lua_pushfstring(L, "cannot read %s: %s", path, strerror(errno));
+        break;
+      default: lua_pushfstring(L, "cannot open %s: %s", path, strerror(errno)); break;
+    }
+    return 2;
+  }
+  mime = sniff_image((const unsigned char *)in->buf.data, in->buf.len);
+  if (mime == NULL) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "%s is not a PNG, JPEG, WebP or GIF image (by its first bytes)", path);
+    return 2;
+  }
+  n = data_url_len(mime, in->buf.len);
+  out = (char *)lua_newuserdatauv(L, n, 0);
+  data_url_write(out, mime, (const unsigned char *)in->buf.data, in->buf.len);
+  buf_free(&in->buf);
+  lua_pushlstring(L, out, n);
+  return 1;
+}
+
+/* Registers core.data_url in the module at M. */
+static void dataurl_open(lua_State *L, int M) {
+  static const luaL_Reg funcs[] = {
+    { "data_url", l_data_url },
+    { NULL, NULL },
+  };
+  sc_register(L, M, funcs);
 }
 
 #endif

@@ -139,4 +139,14 @@ static int l_append_line(lua_State *L) {
   return 1;
 }
 
+/* Registers the recorder's writes in the module at M. */
+static void files_open(lua_State *L, int M) {
+  static const luaL_Reg funcs[] = {
+    { "create_file", l_create_file },
+    { "append_line", l_append_line },
+    { NULL, NULL },
+  };
+  sc_register(L, M, funcs);
+}
+
 #endif

@@ -1,9 +1,9 @@
 /*
  * The vocabulary the API schema is written in. schema_models.c and
- * schema_endpoints.c hold the types, endpoints.c the endpoint table: all
+ * schema_endpoints.c hold the types, endpoint_table.c the endpoint table: all
  * data. encode.c (requests) and decode.c (responses) are the engines that
  * walk it, and carry no code of any one endpoint. A new endpoint is a new
- * entry in endpoints.c, not new code.
+ * entry in endpoint_table.c, not new code.
  */
 #ifndef SCENARIO_SCHEMA_H
 #define SCENARIO_SCHEMA_H

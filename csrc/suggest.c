@@ -65,4 +65,33 @@ static const char *suggest(const char *word, size_t len,
   return best;
 }
 
+/* core.suggest(word, candidates) -> closest candidate | nil */
+static int l_suggest(lua_State *L) {
+  size_t len;
+  const char *word = luaL_checklstring(L, 1, &len);
+  const char *cands[128];
+  int n = 0;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  for (lua_Integer i = 1; n < 128; i++) {
+    int t = lua_rawgeti(L, 2, i);
+    if (t == LUA_TSTRING) cands[n++] = lua_tostring(L, -1); /* table 2 holds it */
+    lua_pop(L, 1);
+    if (t != LUA_TSTRING) break;
+  }
+  {
+    const char *hit = suggest(word, len, cands, n);
+    if (hit) lua_pushstring(L, hit); else lua_pushnil(L);
+  }
+  return 1;
+}
+
+/* Registers core.suggest in the module at M. */
+static void suggest_open(lua_State *L, int M) {
+  static const luaL_Reg funcs[] = {
+    { "suggest", l_suggest },
+    { NULL, NULL },
+  };
+  sc_register(L, M, funcs);
+}
+
 #endif

@@ -6,8 +6,8 @@
  * schema_endpoints.c. Path parameters, then the body, then the query: the
  * order of every method's arguments.
  */
-#ifndef SCENARIO_ENDPOINTS_C
-#define SCENARIO_ENDPOINTS_C
+#ifndef SCENARIO_ENDPOINT_TABLE_C
+#define SCENARIO_ENDPOINT_TABLE_C
 
 #include "common.h"
 

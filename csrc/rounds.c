@@ -8,17 +8,18 @@
  * flight. Here libcurl says which sockets it waits on (on_socket) and when
  * its next timeout falls due (on_timer); one poll() waits on all of them,
  * and only the sockets that are ready, and the timeout when it is due,
- * go back to libcurl. A round then costs what moved in it. calls.c drives
+ * go back to libcurl. A round then costs what moved in it. call.c drives
  * a client so only where no transfer can be HTTP/2 (see l_client_new).
  *
  * Nothing here calls into Lua, and the two callbacks only keep lists: no
  * libcurl call runs inside them.
  */
-#ifndef SCENARIO_EVENTS_C
-#define SCENARIO_EVENTS_C
+#ifndef SCENARIO_ROUNDS_C
+#define SCENARIO_ROUNDS_C
 
 #include "common.h"
 
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -181,6 +182,39 @@ static void ev_drive(CURLM *multi, sc_events *ev, int ms) {
     ev_act(multi, ev, ev->ready[i].fd, what);
   }
   ev_run_due(multi, ev);
+}
+
+/* ---- the clock the Lua layer waits by ---------------------------------------- */
+
+/* ---- small mechanisms for the Lua layer ------------------------------------------ */
+
+/* core.sleep(seconds): blocks the calling thread. */
+static int l_sleep(lua_State *L) {
+  double s = (double)luaL_checknumber(L, 1);
+  struct timespec ts, rem;
+  if (!(s > 0)) return 0;
+  if (s > 86400) s = 86400;
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+  while (nanosleep(&ts, &rem) != 0 && errno == EINTR) ts = rem;
+  return 0;
+}
+
+/* core.now() -> seconds on a monotonic clock, for durations: the clock
+ * libcurl's timeouts are kept by (rounds.c) */
+static int l_now(lua_State *L) {
+  lua_pushnumber(L, (lua_Number)ev_now());
+  return 1;
+}
+
+/* Registers core.sleep and core.now in the module at M. */
+static void rounds_open(lua_State *L, int M) {
+  static const luaL_Reg funcs[] = {
+    { "sleep", l_sleep },
+    { "now", l_now },
+    { NULL, NULL },
+  };
+  sc_register(L, M, funcs);
 }
 
 #endif

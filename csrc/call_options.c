@@ -1,0 +1,111 @@
+/*
+ * A call's own options (core.options): a timeout of its own and request
+ * headers added to the client's, each checked: a header name is an HTTP
+ * token, a value holds no control character, the transport's own headers
+ * cannot be set, and there are at most SC_MAX_CALL_HEADERS. The Lua layer
+ * reads these rules from core.limits for its messages.
+ */
+#ifndef SCENARIO_CALL_OPTIONS_C
+#define SCENARIO_CALL_OPTIONS_C
+
+#include "common.h"
+
+#include <string.h>
+
+#include "handles.h"
+#include "transport.c"
+
+/* The header names a call's own headers may not set: the transport's. */
+static const char *const reserved_headers[] = {
+  "authorization", "content-type", "content-length", "transfer-encoding", "host", NULL
+};
+
+/* Whether s (len bytes) is an HTTP token (RFC 9110 tchar). */
+static int is_token(const char *s, size_t len) {
+  if (len == 0) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)s[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+          strchr("!#$%&'*+-.^_`|~", ch) != NULL) || ch == '\0')
+      return 0;
+  }
+  return 1;
+}
+
+#define SC_MAX_CALL_HEADERS 64
+
+/* core.options(call, timeout, headers): this call's own timeout (seconds,
+ * per attempt) and extra headers ({name = value}), until its next load.
+ * nil leaves the client's. Raises on a header it cannot send. */
+static int l_call_options(lua_State *L) {
+  sc_call *call = check_call(L, 1);
+  if (call->client == NULL || call->state != CALL_IDLE || call->busy)
+    return luaL_argerror(L, 1, "the call is not idle");
+  if (!lua_isnoneornil(L, 2)) {
+    double t = luaL_checknumber(L, 2);
+    if (!(t > 0 && t <= 1e6)) return luaL_argerror(L, 2, "a number of seconds in (0, 1e6]");
+    call->r.call_timeout_ms = (long)ceil(t * 1000);
+  }
+  if (!lua_isnoneornil(L, 3)) {
+    const char *lines[SC_MAX_CALL_HEADERS];
+    int n = 0;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    lua_newtable(L); /* 4: the lines, kept alive until libcurl has copied them */
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      size_t nlen, vlen;
+      const char *name, *value;
+      char lower[32];
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        return luaL_argerror(L, 3, "header names and values must be strings");
+      name = lua_tolstring(L, -2, &nlen);
+      value = lua_tolstring(L, -1, &vlen);
+      if (!is_token(name, nlen)) return luaL_argerror(L, 3, "a header name must be a token");
+      for (size_t i = 0; i < vlen; i++)
+        if (((unsigned char)value[i] < 0x20 && value[i] != '\t') || value[i] == 0x7f)
+          return luaL_argerror(L, 3, "a header value must not hold a control character");
+      if (nlen < sizeof lower) {
+        for (size_t i = 0; i <= nlen; i++)
+          lower[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+        for (int i = 0; reserved_headers[i] != NULL; i++)
+          if (strcmp(lower, reserved_headers[i]) == 0)
+            return luaL_argerror(L, 3, lua_pushfstring(L, "the header '%s' is the client's", name));
+      }
+      if (n == SC_MAX_CALL_HEADERS) return luaL_argerror(L, 3, "too many headers");
+      /* White space around a value is not part of it (RFC 9110 5.5), and
+       * libcurl takes "Name:" with nothing after it for "remove Name":
+       * "Name;" is how it sends an empty one. */
+      while (vlen > 0 && (*value == ' ' || *value == '\t')) {
+        value++;
+        vlen--;
+      }
+      while (vlen > 0 && (value[vlen - 1] == ' ' || value[vlen - 1] == '\t')) vlen--;
+      if (vlen == 0) {
+        lines[n] = lua_pushfstring(L, "%s;", name);
+      } else {
+        lua_pushfstring(L, "%s: ", name);
+        lua_pushlstring(L, value, vlen);
+        lua_concat(L, 2);
+        lines[n] = lua_tostring(L, -1);
+      }
+      lua_rawseti(L, 4, ++n);
+      lua_pop(L, 1);
+    }
+    if (!req_set_headers(&call->r, lines, n)) return luaL_error(L, "not enough memory");
+  }
+  return 0;
+}
+
+/* Registers core.options in the module at M, and its limits. */
+static void call_options_open(lua_State *L, int M) {
+  static const luaL_Reg funcs[] = {
+    { "options", l_call_options },
+    { NULL, NULL },
+  };
+  sc_register(L, M, funcs);
+  sc_limit_int(L, M, "max_headers", SC_MAX_CALL_HEADERS);
+  sc_limit_list(L, M, "reserved_headers", reserved_headers);
+}
+
+#endif
