@@ -183,7 +183,7 @@ static long opt_millis(lua_State *L, int t, const char *k, double dflt) {
     v = (double)lua_tonumber(L, -1);
   }
   lua_pop(L, 1);
-  if (!(v > 0 && v <= 1e6))
+  if (!(v > 0 && v <= SC_MAX_SECONDS))
     luaL_error(L, "core.new: option '%s' must be a number of seconds in (0, 1e6]", k);
   return v < 0.001 ? 1 : (long)(v * 1000);
 }

@@ -82,6 +82,10 @@ static void sc_limit_list(lua_State *L, int M, const char *name, const char *con
 #define SC_MAX_PARAM_BYTES 4096
 #define SC_MAX_URL_BYTES 16384
 
+/* The longest timeout, in seconds, a client or a call takes (a day is
+ * 86,400): beyond it a number is more likely a unit mistaken. */
+#define SC_MAX_SECONDS 1e6
+
 /* Hex digits, as percent-escapes and JSON's \u write them. */
 static inline int is_hex(unsigned char ch) {
   return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');

@@ -19,8 +19,18 @@
 
 /* ---- calls outside the table (client:request) ------------------------------ */
 
-/* The methods core.start_raw takes; POST and PATCH are not idempotent. */
-static const char *const raw_methods[] = { "GET", "PUT", "DELETE", "POST", "PATCH", NULL };
+/* The methods core.start_raw takes; those retried as get_model is (the
+ * rest, POST and PATCH, are sent at most once); those sent without a
+ * body (the rest always carry one, if only an empty one). */
+static const char *const raw_methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", NULL };
+static const char *const raw_idempotent[] = { "GET", "PUT", "DELETE", NULL };
+static const char *const raw_bodyless[] = { "GET", "DELETE", NULL };
+
+static int in_list(const char *s, const char *const *list) {
+  for (; *list != NULL; list++)
+    if (strcmp(s, *list) == 0) return 1;
+  return 0;
+}
 
 /* Whether byte ch may stand in a raw path as it is: RFC 3986's pchar
  * (unreserved, sub-delims, ':' and '@') and '/'. Anything else is
@@ -222,12 +232,13 @@ static int l_start_raw(lua_State *L) {
   call->raw.name = "request";
   call->raw.method = raw_methods[m];
   call->raw.returns = SC_RETURNS_DOCUMENT;
-  call->raw.idempotent = m < 3;
+  call->raw.idempotent = in_list(raw_methods[m], raw_idempotent);
   call->ep = &call->raw;
   req_drop_options(&call->r);
   call->unloaded = 1;
   call->busy = 1;
-  ok = raw_check(L, &call->r, c, path, plen, opt_index(L, 4), opt_index(L, 5), m != 0 && m != 2);
+  ok = raw_check(L, &call->r, c, path, plen, opt_index(L, 4), opt_index(L, 5),
+                 !in_list(raw_methods[m], raw_bodyless));
   call->busy = 0;
   if (call->state == CALL_CLOSED) {
     call_detach(call, 1);
@@ -252,6 +263,7 @@ static void raw_call_open(lua_State *L, int M) {
   };
   sc_register(L, M, funcs);
   sc_limit_list(L, M, "raw_methods", raw_methods);
+  sc_limit_list(L, M, "idempotent_raw_methods", raw_idempotent);
 }
 
 #endif

@@ -14,176 +14,32 @@ local Client = {}
 Client.__index = Client
 Client.__name = "scenario.Client"
 
-local DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
-
--- Every option new() takes, with its check. Secrets are passed to the C
--- handle and never stored on the Lua object.
-local option_types = {
-  api_key = "string", api_secret = "string", base_url = "string",
-  project_id = "string", user_agent = "string",
-  timeout = "number", connect_timeout = "number", max_retries = "number",
-  max_retry_after = "number", max_response_bytes = "number", max_request_bytes = "number",
-  retry_unsafe = "boolean", allow_insecure = "boolean", max_concurrent = "number",
-  yield_in_coroutines = "boolean", strict_responses = "boolean",
-  ca_file = "string", ca_path = "string", proxy = "string or false",
-  sleep = "function", random = "function", transport = "table", logger = "function",
-  record = "string or false", http_version = "string",
-}
-local option_names = {}
-for name in pairs(option_types) do option_names[#option_names + 1] = name end
-table.sort(option_names)
-Client.option_names = option_names -- for the generated editor definitions' spec
-
-local function argerror(n, fname, msg, level)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), (level or 1) + 1)
-end
-
-local function check_options(opts)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    argerror(1, "new", "table expected, got " .. type(opts), 3)
-  end
-  for k, v in pairs(opts) do
-    local want = option_types[k]
-    if want == nil then
-      local hint = type(k) == "string" and core.suggest(k, option_names)
-      argerror(1, "new", ("unknown option '%s'%s"):format(tostring(k),
-        hint and ("; did you mean '" .. hint .. "'?") or ""), 3)
-    end
-    if type(v) ~= want and not (want == "string or false" and (type(v) == "string" or v == false)) then
-      argerror(1, "new", ("option '%s' must be a %s, got %s"):format(k, want, type(v)), 3)
-    end
-  end
-  return opts
-end
-
-local function nonempty_env(name)
-  local v = os.getenv(name)
-  if v == nil or v == "" then return nil end
-  return v
-end
-
--- Names and addresses that reach this host: localhost (with or without
--- its final dot), 127/8 in any form the resolver reads (127.1 too), and
--- ::1, also as an IPv4-mapped address.
-local function is_loopback(host)
-  host = host:lower()
-  return host == "localhost" or host == "localhost." or host:match("^127%.[%d.]*$") ~= nil
-    or host == "[::1]" or host == "[0:0:0:0:0:0:0:1]" or host:match("^%[::ffff:127%.[%d.]+%]$") ~= nil
-end
-
--- Checks base_url and returns whether its host is loopback, and its
--- scheme ("https" or "http").
-local function check_base_url(url, allow_insecure)
-  if url:find("[%c%s]") then
-    argerror(1, "new", "base_url contains whitespace or a control character", 4)
-  end
-  local scheme, host = url:match("^(%a[%w+.-]*)://([^/?#]*)")
-  scheme = scheme and scheme:lower()
-  if scheme ~= "https" and scheme ~= "http" then
-    -- Echoed to help spot the mistake, unless it may hold credentials.
-    local shown = url:find("@", 1, true) and "" or (", got '%s'"):format(url)
-    argerror(1, "new", "base_url must start with https:// (or http:// for a loopback host)" .. shown, 4)
-  end
-  if host:find("@", 1, true) then
-    argerror(1, "new", "base_url must not carry credentials; use api_key and api_secret", 4)
-  end
-  -- Paths are appended to it: a query or a fragment would end up in the middle.
-  if url:find("[?#]") then
-    argerror(1, "new", "base_url must not have a query or a fragment; use project_id, "
-      .. "or the query argument of each call", 4)
-  end
-  local hostname = host:match("^(%[[^%]]*%])") or host:match("^[^:]*")
-  local loopback = is_loopback(hostname)
-  if scheme == "http" and not allow_insecure and not loopback then
-    argerror(1, "new", "base_url must be https unless its host is loopback "
-      .. "(or allow_insecure = true)", 4)
-  end
-  return loopback, scheme
-end
-
--- What core.new takes as its proxy: nil leaves libcurl's environment
--- proxies (http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY) in charge; ""
--- turns them off. A loopback base_url never goes through one of them:
--- the request, its credentials included, would cross the network (in
--- clear, for http) to reach this very host.
-local function core_proxy(proxy, loopback)
-  if proxy == false then return "" end
-  if proxy == nil then return loopback and "" or nil end
-  if proxy:find("%c") then
-    argerror(1, "new", "proxy contains a control character", 4)
-  end
-  local scheme = proxy:match("^(%a[%w+.-]*)://")
-  local known = { http = true, https = true, socks4 = true, socks4a = true, socks5 = true, socks5h = true }
-  if not (scheme and known[scheme:lower()]) then
-    argerror(1, "new", "proxy must be a URL such as http://proxy.example:3128 "
-      .. "(http, https, socks4, socks4a, socks5 or socks5h), or false for none", 4)
-  end
-  return proxy
-end
-
--- libcurl before 8.0 cannot reuse a cleartext HTTP/2 connection (curl
--- PR 10643): every call after the first would fail.
-local H2C_REUSE = 0x080000
-
-local function check_http_version(v, scheme)
-  if v ~= nil and v ~= "1.1" and v ~= "2" then
-    argerror(1, "new", ("http_version must be \"1.1\" or \"2\" (or nil, to negotiate), got %q"):format(v), 4)
-  end
-  if v == "2" and scheme == "http" and core.curl_version_num < H2C_REUSE then
-    argerror(1, "new", ("http_version \"2\" over plain http needs libcurl 8.0 or later (this one is %s, "
-      .. "which fails every call after the first on such a connection); use an https base_url")
-      :format(core.curl_version), 4)
-  end
-end
-
--- A CA file given by mistake (a typo, a missing mount) would fail every
--- request with a certificate error: say so at once instead.
-local function check_ca_file(path)
-  if path == nil then return end
-  local f, err = io.open(path, "rb")
-  if not f then argerror(1, "new", ("ca_file cannot be read: %s"):format(err), 4) end
-  local ok = f:read(0) -- fails on a directory, which io.open lets through
-  f:close()
-  if ok == nil and io.open(path .. "/.") then
-    argerror(1, "new", ("ca_file is a directory (%s); use ca_path for a directory of certificates")
-      :format(path), 4)
-  end
-end
-
-local function check_count(opts, name, min)
-  local v = opts[name]
-  if v ~= nil and not (v >= min and v < math.huge and math.floor(v) == v) then
-    argerror(1, "new", ("option '%s' must be an integer of at least %d"):format(name, min), 4)
-  end
-end
-
-local function check_seconds(opts, name)
-  local v = opts[name]
-  if v ~= nil and not (v > 0 and v <= 1e6) then
-    argerror(1, "new", ("option '%s' must be a number of seconds in (0, 1e6]"):format(name), 4)
-  end
-end
+local methods = require "scenario.methods"
+local options = require "scenario.options"
+local pages = require "scenario.pages"
+local argerror = options.argerror
+Client.option_names = options.option_names -- for the generated editor definitions' spec
 
 --- Creates a client. See @{scenario.new} for the options.
 -- @local
 function Client.new(opts)
-  opts = check_options(opts)
+  local o = options
+  opts = o.check_options(opts)
   for _, name in ipairs { "timeout", "connect_timeout", "max_retry_after" } do
-    check_seconds(opts, name)
+    o.check_seconds(opts, name)
   end
-  check_count(opts, "max_retries", 0)
-  check_count(opts, "max_response_bytes", 1)
-  check_count(opts, "max_request_bytes", 1)
-  check_count(opts, "max_concurrent", 1)
+  o.check_count(opts, "max_retries", 0)
+  o.check_count(opts, "max_response_bytes", 1)
+  o.check_count(opts, "max_request_bytes", 1)
+  o.check_count(opts, "max_concurrent", 1)
 
-  local base_url = opts.base_url or nonempty_env("SCENARIO_BASE_URL") or DEFAULT_BASE_URL
-  local loopback, scheme = check_base_url(base_url, opts.allow_insecure)
-  local proxy = core_proxy(opts.proxy, loopback)
-  check_http_version(opts.http_version, scheme)
-  check_ca_file(opts.ca_file)
-  local api_key = opts.api_key or nonempty_env("SCENARIO_SDK_API_KEY")
-  local api_secret = opts.api_secret or nonempty_env("SCENARIO_SDK_API_SECRET")
+  local base_url = opts.base_url or o.nonempty_env("SCENARIO_BASE_URL") or o.DEFAULT_BASE_URL
+  local loopback, scheme = o.check_base_url(base_url, opts.allow_insecure)
+  local proxy = o.core_proxy(opts.proxy, loopback)
+  o.check_http_version(opts.http_version, scheme)
+  o.check_ca_file(opts.ca_file)
+  local api_key = opts.api_key or o.nonempty_env("SCENARIO_SDK_API_KEY")
+  local api_secret = opts.api_secret or o.nonempty_env("SCENARIO_SDK_API_SECRET")
   if api_key == nil or api_secret == nil then
     error("scenario.new: no credentials: pass api_key and api_secret, or set "
       .. "SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET", 3)
@@ -197,7 +53,7 @@ function Client.new(opts)
   end
 
   local record = opts.record
-  if record == nil then record = nonempty_env("SCENARIO_RECORD") end -- false: not even the environment's
+  if record == nil then record = o.nonempty_env("SCENARIO_RECORD") end -- false: not even the environment's
   if record == "" then argerror(1, "new", "record must name a directory", 3) end
   local recorder
   if record then
@@ -280,72 +136,9 @@ function Client:_query(query)
   return q
 end
 
-local call_options = {
-  extra_body = "table", on_done = "function", timeout = "number", max_retries = "number", headers = "table",
-}
-local call_option_names = { "extra_body", "headers", "max_retries", "on_done", "timeout" }
-local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+local NO_OPTIONS = options.NO_OPTIONS
 Client.NO_OPTIONS = NO_OPTIONS
-
--- Header names a call may not set: the transport's own (core.options
--- refuses them too).
-local reserved_headers = {
-  authorization = true, ["content-type"] = true, ["content-length"] = true,
-  ["transfer-encoding"] = true, host = true,
-}
-
-local function check_headers(fname, n, headers, level)
-  local count = 0
-  for k, v in next, headers do
-    count = count + 1
-    -- Explicit classes: %w follows the C locale, which may take é for a letter.
-    if type(k) ~= "string" or not k:find("^[A-Za-z0-9!#$%%&'*+%-.^_`|~]+$") then
-      argerror(n, fname, ("option 'headers': %s is not a header name"):format(
-        type(k) == "string" and ("'" .. errors.escape(k) .. "'") or type(k)), level)
-    end
-    if reserved_headers[k:lower()] then
-      argerror(n, fname, ("option 'headers': '%s' is set by the client and cannot be overridden"):format(k), level)
-    end
-    if type(v) ~= "string" then
-      argerror(n, fname, ("option 'headers': the value of '%s' must be a string, got %s"):format(k, type(v)), level)
-    end
-    if v:find("[%z\1-\8\10-\31\127]") then
-      argerror(n, fname, ("option 'headers': the value of '%s' holds a control character (CR or LF "
-        .. "would start a header of its own)"):format(k), level)
-    end
-  end
-  if count > 64 then argerror(n, fname, "option 'headers': more than 64 headers", level) end
-end
-
--- Checks the per-call options table, argument n of fname: on_done only
--- for an async call, extra_body only where there is a body to add to.
--- depth: how many calls deeper than the method it is made from.
-function Client.check_call_options(fname, n, opts, async, takes_body, depth)
-  local level = 3 + (depth or 0)
-  if opts == nil then return NO_OPTIONS end -- no allocation on the usual path
-  if type(opts) ~= "table" then
-    argerror(n, fname, "table expected, got " .. type(opts), level)
-  end
-  for k, v in pairs(opts) do
-    if call_options[k] == nil or (k == "on_done" and not async) or (k == "extra_body" and not takes_body) then
-      local hint = type(k) == "string" and core.suggest(k, call_option_names)
-      argerror(n, fname, ("unknown option '%s'%s"):format(tostring(k),
-        hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), level)
-    end
-    if type(v) ~= call_options[k] then
-      argerror(n, fname, ("option '%s' must be a %s, got %s"):format(k, call_options[k], type(v)), level)
-    end
-  end
-  local t, m = opts.timeout, opts.max_retries
-  if t ~= nil and not (t > 0 and t <= 1e6) then
-    argerror(n, fname, "option 'timeout' must be a number of seconds in (0, 1e6]", level)
-  end
-  if m ~= nil and not (m >= 0 and m < math.huge and math.floor(m) == m) then
-    argerror(n, fname, "option 'max_retries' must be an integer of at least 0", level)
-  end
-  if opts.headers ~= nil then check_headers(fname, n, opts.headers, level + 1) end
-  return opts
-end
+Client.check_call_options = options.check_call
 
 -- Hands a line to the logger, if there is one, at the next drain of the
 -- request machine (never inside a round, nor inside the call that made
@@ -468,105 +261,29 @@ end
 -- ---- the methods: made from core.endpoints ----------------------------------
 -- Each endpoint of the C table becomes client:<name>(path params...,
 -- body, query, opts) and client:<name>_async(...), the body argument only
--- where the endpoint takes one; scenario.validate_<name> comes from the
--- same record (init.lua), and so does the reference (spec/support/
--- ldoc_endpoints.lua writes it for make docs). There is no code of any
--- one endpoint here.
-
--- The position of the opts argument of ep's methods, for messages.
-local function opts_position(ep)
-  return #ep.params + (ep.takes_body and 3 or 2)
-end
-
--- client:<name> and client:<name>_async for ep, whose arguments come as
--- (path params..., [body,] query, opts): one pair of bodies per shape of
--- arguments, none per endpoint.
-local function methods(ep)
-  local name, async_name = ep.name, ep.name .. "_async"
-  local np, tb, n = #ep.params, ep.takes_body, opts_position(ep)
-  local function run(self, body, query, opts, p1, p2)
-    check_self(self, name)
-    opts = Client.check_call_options(name, n, opts, false, tb)
-    return self:_blocking(ep, body, self:_query(query), opts, p1, p2)
-  end
-  local function start(self, body, query, opts, p1, p2)
-    check_self(self, async_name)
-    opts = Client.check_call_options(async_name, n, opts, true, tb)
-    return self:_start(ep, body, self:_query(query), opts, true, p1, p2)
-  end
-  if np == 0 and tb then
-    return run, start -- the same order of arguments
-  elseif np == 0 then
-    return function(self, query, opts) return run(self, nil, query, opts) end,
-      function(self, query, opts) return start(self, nil, query, opts) end
-  elseif np == 1 and tb then
-    return function(self, p1, body, query, opts) return run(self, body, query, opts, p1) end,
-      function(self, p1, body, query, opts) return start(self, body, query, opts, p1) end
-  elseif np == 1 then
-    return function(self, p1, query, opts) return run(self, nil, query, opts, p1) end,
-      function(self, p1, query, opts) return start(self, nil, query, opts, p1) end
-  elseif np == 2 and tb then
-    return function(self, p1, p2, body, query, opts) return run(self, body, query, opts, p1, p2) end,
-      function(self, p1, p2, body, query, opts) return start(self, body, query, opts, p1, p2) end
-  end
-  return function(self, p1, p2, query, opts) return run(self, nil, query, opts, p1, p2) end,
-    function(self, p1, p2, query, opts) return start(self, nil, query, opts, p1, p2) end
-end
+-- where the endpoint takes one (scenario.methods); scenario.validate_<name>
+-- comes from the same record (init.lua), and so does the reference
+-- (tools/ldoc_endpoints.lua writes it for make docs).
 
 Client.endpoints = {} -- core.endpoints by name
 
 for _, ep in ipairs(core.endpoints) do
-  Client.endpoints[ep.name] = ep
-  Client[ep.name], Client[ep.name .. "_async"] = methods(ep)
+  local name, async_name, n = ep.name, ep.name .. "_async", methods.opts_position(ep)
+  local tb = ep.takes_body
+  Client.endpoints[name] = ep
+  Client[name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
+    check_self(self, name)
+    opts = options.check_call(name, n, opts, false, tb)
+    return self:_blocking(ep, body, self:_query(query), opts, p1, p2)
+  end)
+  Client[async_name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
+    check_self(self, async_name)
+    opts = options.check_call(async_name, n, opts, true, tb)
+    return self:_start(ep, body, self:_query(query), opts, true, p1, p2)
+  end)
 end
 
 -- ---- calls outside the table ----------------------------------------------------
-
-local raw_methods = { GET = true, PUT = true, DELETE = true, POST = true, PATCH = true }
-local raw_idempotent = { GET = true, PUT = true, DELETE = true }
-local raw_options = {
-  body = true, query = true, timeout = true, max_retries = true, headers = true, on_done = true,
-}
-local raw_names = { "body", "headers", "max_retries", "on_done", "query", "timeout" }
-
--- Checks client:request's arguments, and returns its endpoint record and
--- the options as check_call_options takes them.
-local function check_raw(fname, method, path, opts, async)
-  if type(method) ~= "string" or not raw_methods[method] then
-    local shown = type(method) == "string" and ("'" .. errors.escape(method) .. "'") or type(method)
-    local upper = type(method) == "string" and raw_methods[method:upper()]
-    argerror(1, fname, ("method must be GET, POST, PUT, PATCH or DELETE, got %s%s"):format(shown,
-      upper and ("; did you mean '" .. method:upper() .. "'?") or ""), 3)
-  end
-  -- The rules of a path are the core's (core.path_problem), as start_raw
-  -- checks them: here only so that the message names this call.
-  local why = type(path) == "string" and core.path_problem(path)
-  if type(path) ~= "string" or why then
-    local shown = type(path) == "string" and ("'" .. errors.escape(path:sub(1, 80)) .. (#path > 80 and "...'" or "'"))
-      or type(path)
-    argerror(2, fname, ("%s, got %s"):format(why or "path must be a string starting with '/'", shown), 3)
-  end
-  local call_opts = NO_OPTIONS
-  if opts ~= nil then
-    if type(opts) ~= "table" then argerror(3, fname, "table expected, got " .. type(opts), 3) end
-    call_opts = {}
-    for k, v in pairs(opts) do
-      if not raw_options[k] or (k == "on_done" and not async) then
-        local hint = type(k) == "string" and core.suggest(k, raw_names)
-        argerror(3, fname, ("unknown option '%s'%s"):format(tostring(k),
-          hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), 3)
-      end
-      if k ~= "body" and k ~= "query" then call_opts[k] = v end
-    end
-    if opts.query ~= nil and type(opts.query) ~= "table" then
-      argerror(3, fname, "option 'query' must be a table, got " .. type(opts.query), 3)
-    end
-    Client.check_call_options(fname, 3, call_opts, async, false, 1)
-  end
-  local ep = { name = method .. " " .. path, method = method, path = path, raw = true,
-               idempotent = raw_idempotent[method] == true }
-  return ep, call_opts, opts and opts.body, opts and opts.query
-end
 
 --- Calls an endpoint that the table does not have yet, with the same
 -- credentials, transport, errors, logging and retry policy as the
@@ -589,7 +306,7 @@ end
 -- @raise on a bad method, path or option
 function Client:request(method, path, opts)
   check_self(self, "request")
-  local ep, call_opts, body, query = check_raw("request", method, path, opts, false)
+  local ep, call_opts, body, query = options.check_raw("request", method, path, opts, false)
   return self:_blocking(ep, body, self:_query(query), call_opts)
 end
 
@@ -602,44 +319,11 @@ end
 -- @treturn[2] scenario.Error err a `validation` error
 function Client:request_async(method, path, opts)
   check_self(self, "request_async")
-  local ep, call_opts, body, query = check_raw("request_async", method, path, opts, true)
+  local ep, call_opts, body, query = options.check_raw("request_async", method, path, opts, true)
   return self:_start(ep, body, self:_query(query), call_opts, true)
 end
 
 -- ---- waiting for a training -------------------------------------------------
-
-local wait_options = {
-  interval = "number", max_interval = "number", timeout = "number", on_progress = "function",
-  on_done = "function", query = "table",
-}
-local wait_names = { "interval", "max_interval", "timeout", "on_progress", "on_done", "query" }
-
-local function check_wait(fname, model_id, opts, async)
-  if type(model_id) ~= "string" or model_id == "" then
-    argerror(1, fname, ("modelId must be a non-empty string, got %s"):format(
-      model_id == "" and "an empty one" or type(model_id)), 3)
-  end
-  if opts == nil then return NO_OPTIONS end
-  if type(opts) ~= "table" then argerror(2, fname, "table expected, got " .. type(opts), 3) end
-  for k, v in pairs(opts) do
-    if wait_options[k] == nil or (k == "on_done" and not async) then
-      local hint = type(k) == "string" and core.suggest(k, wait_names)
-      argerror(2, fname, ("unknown option '%s'%s"):format(tostring(k),
-        hint and hint ~= k and ("; did you mean '" .. hint .. "'?") or ""), 3)
-    end
-    if type(v) ~= wait_options[k] then
-      argerror(2, fname, ("option '%s' must be a %s"):format(k, wait_options[k]), 3)
-    end
-    if wait_options[k] == "number" and not (v > 0 and v < math.huge) then
-      argerror(2, fname, ("option '%s' must be a number of seconds above 0"):format(k), 3)
-    end
-  end
-  if opts.max_interval and opts.max_interval < (opts.interval or Wait.INTERVAL) then
-    argerror(2, fname, ("option 'max_interval' (%g s) is below the interval (%g s)"):format(opts.max_interval,
-      opts.interval or Wait.INTERVAL), 3)
-  end
-  return opts
-end
 
 --- Waits for the training of a model to end, without blocking: polls
 -- `get_model` (a few seconds apart at first, backing off to
@@ -656,7 +340,7 @@ end
 -- @raise on a modelId that is not a non-empty string, or a bad option
 function Client:wait_for_training_async(modelId, opts)
   check_self(self, "wait_for_training_async")
-  opts = check_wait("wait_for_training_async", modelId, opts, true)
+  opts = options.check_wait("wait_for_training_async", modelId, opts, true)
   local w = Wait.new(self, modelId, opts)
   self._sched:add_wait(w)
   return w
@@ -676,7 +360,7 @@ end
 -- @raise as `wait_for_training_async`
 function Client:wait_for_training(modelId, opts)
   check_self(self, "wait_for_training")
-  opts = check_wait("wait_for_training", modelId, opts, false)
+  opts = options.check_wait("wait_for_training", modelId, opts, false)
   local yields = self:_yields()
   -- As _blocking: before 5.2 a yield can fail, so the first comes before
   -- the wait exists.
@@ -697,98 +381,11 @@ function Client:wait_for_training(modelId, opts)
   return a, b
 end
 
--- A copy of the query table q with key k set to v (q itself is the
--- caller's, and may be reused by it).
-local function with(q, k, v)
-  local c = {}
-  if type(q) == "table" and getmetatable(q) == nil then
-    for key, val in next, q do c[key] = val end
-  end
-  c[k] = v
-  return c
-end
-
---- How many pages in a row without an item an iterator (`each_model`)
--- reads before it ends with an `invalid_response` error: a server that
--- answers every page with no items and a fresh token would otherwise
--- keep it inside one call for ever.
-Client.MAX_EMPTY_PAGES = 100
-
--- How many of the last tokens an iterator remembers, to tell a server
--- that sends one again.
-local SEEN_TOKENS = 1024
-
--- Why an iterator cannot go on to the page of token, or nil.
-local function bad_token(token, seen, empty)
-  if type(token) ~= "string" then -- a lenient page: not to be taken for the last one
-    return ("the server gave a pagination token that is not a string (%s)"):format(type(token))
-  end
-  if #token > core.limits.max_param_bytes then
-    return ("the server gave a pagination token of %d bytes; a query value may have at most %d")
-      :format(#token, core.limits.max_param_bytes)
-  end
-  if seen[token] then -- a server that sends the same cursor again would loop for ever
-    return ("the server gave the pagination token %s twice"):format(errors.escape(("%q"):format(token)))
-  end
-  if empty >= Client.MAX_EMPTY_PAGES then
-    return ("the server gave %d pages in a row without an item, each with a new pagination token")
-      :format(empty)
-  end
-end
-
--- Iterators over every item of a list endpoint, across its pages.
+-- Iterators over every item of a list endpoint, across its pages
+-- (scenario.pages).
+Client.MAX_EMPTY_PAGES = pages.MAX_EMPTY_PAGES
 for _, ep in ipairs(core.endpoints) do
-  local pages = ep.pages
-  if pages then
-    local each, list = pages.each, ep.name
-    Client[each] = function(self, query, opts)
-      check_self(self, each)
-      opts = Client.check_call_options(each, 2, opts, false, false)
-      local page, i, token, seen, over = nil, 0, nil, {}, false
-      local gave, empty = false, 0 -- whether this page gave an item; pages in a row that gave none
-      local ring, nseen = {}, 0 -- the tokens in seen, by when they came
-      return function()
-        if over then return nil end
-        while true do
-          if page then
-            local items = type(page[pages.items]) == "table" and page[pages.items] or {}
-            repeat -- past anything on the page that is not an item (a null, say)
-              i = i + 1
-            until i > #items or type(items[i]) == "table"
-            if items[i] ~= nil then
-              gave = true
-              return items[i]
-            end
-            empty = gave and 0 or empty + 1
-            gave = false
-            token = page[pages.next]
-            if token == nil or token == "" then
-              over = true
-              return nil
-            end
-            local why = bad_token(token, seen, empty)
-            if why then
-              over = true
-              return false, errors.new("invalid_response", why, { attempts = 1 })
-            end
-            -- The last SEEN_TOKENS tokens are kept: a cycle longer than that
-            -- still yields items, so the caller can always break out.
-            nseen = nseen + 1
-            local slot = nseen % SEEN_TOKENS
-            if ring[slot] then seen[ring[slot]] = nil end
-            ring[slot], seen[token] = token, true
-          end
-          page = nil -- collectable while the next one is read: one page held at a time, not two
-          local doc, err = self[list](self, token and with(query, pages.token, token) or query, opts)
-          if not doc then
-            over = true
-            return false, err
-          end
-          page, i = doc, 0
-        end
-      end
-    end
-  end
+  if ep.pages then Client[ep.pages.each] = pages.iterator(ep, check_self) end
 end
 
 return Client

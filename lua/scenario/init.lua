@@ -12,6 +12,8 @@
 local core = require "scenario.core"
 local errors = require "scenario.errors"
 local Client = require "scenario.client"
+local methods = require "scenario.methods"
+local options = require "scenario.options"
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
 
@@ -117,33 +119,16 @@ end
 -- scenario.validate_<name>(path params..., [body,] query, opts) for every
 -- endpoint of core.endpoints: what client:<name> checks before it sends
 -- anything, with the same arguments, without a client. Documented with
--- the methods (spec/support/ldoc_endpoints.lua).
+-- the methods (tools/ldoc_endpoints.lua).
 for _, ep in ipairs(core.endpoints) do
-  local fname, name, np, tb = "validate_" .. ep.name, ep.name, #ep.params, ep.takes_body
-  local n = np + (tb and 3 or 2)
-  local function validate(body, query, opts, ...)
-    opts = Client.check_call_options(fname, n, opts, false, tb)
+  local fname, name, tb, n = "validate_" .. ep.name, ep.name, ep.takes_body, methods.opts_position(ep)
+  local validate = methods.positional(ep, function(_, body, query, opts, ...)
+    opts = options.check_call(fname, n, opts, false, tb)
     local ok, raw = core.validate(name, body, opts.extra_body, nil, query, ...)
     if ok then return true end
     return nil, errors.from_core(raw, { attempts = 0 })
-  end
-  if np == 0 and tb then
-    M[fname] = function(body, query, opts) return validate(body, query, opts) end
-  elseif np == 0 then
-    M[fname] = function(query, opts) return validate(nil, query, opts) end
-  elseif np == 1 and tb then
-    M[fname] = function(p1, body, query, opts) return validate(body, query, opts, p1) end
-  elseif np == 1 then
-    M[fname] = function(p1, query, opts) return validate(nil, query, opts, p1) end
-  else
-    M[fname] = function(...)
-      local a = { ... }
-      local k = np + 1
-      local body = tb and a[k] or nil
-      if tb then k = k + 1 end
-      return validate(body, a[k], a[k + 1], unpack(a, 1, np))
-    end
-  end
+  end)
+  M[fname] = function(...) return validate(nil, ...) end
 end
 
 --- An image file as a data URL, for the `data` of

@@ -13,6 +13,7 @@ local core = require "scenario.core"
 local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local recording = require "scenario.recording"
+local Pollable = require "scenario.pollable"
 
 -- A success's meta makes its headers table when it is first read: the
 -- core hands the header lines over as they came (core.finish), and most
@@ -31,17 +32,6 @@ local Meta = {
 local Request = {}
 Request.__index = Request
 Request.__name = "scenario.Request"
-
-local function argerror(fname, msg)
-  error(("bad argument #1 to '%s' (%s)"):format(fname, msg), 3)
-end
-
-local function check_self(self, fname)
-  if getmetatable(self) ~= Request then
-    argerror(fname, ("scenario request expected, got %s; call it as req:%s(...)")
-      :format(type(self), fname))
-  end
-end
 
 -- (Re)makes t a request of client for endpoint ep (an entry of
 -- core.endpoints) with its validated core call. Every field is set, so
@@ -171,81 +161,62 @@ function Request:_record(call, result, status, headers, raw)
   end
 end
 
+-- poll, done, result and wait, as a training wait has them too.
+local shared = Pollable.methods(Request, { noun = "request", var = "req",
+  unfinished = "the request has not finished", pending = "still in flight after %g s" })
+local check_self = shared.check_self
+
 --- Moves this request, and every other one of its client, forward
--- without blocking.
+-- without blocking; the callbacks of what ended run here.
+-- @function poll
 -- @treturn boolean whether the request has finished
-function Request:poll()
-  check_self(self, "poll")
-  local sched = self.sched
-  if self.state ~= "done" then sched:round(0) end
-  sched:drain(self)
-  return self.state == "done"
-end
+Request.poll = shared.poll
 
 --- Whether the request has finished, without moving anything.
+-- @function done
 -- @treturn boolean
-function Request:done()
-  check_self(self, "done")
-  return self.state == "done"
-end
+Request.done = shared.done
 
 --- The result of a finished request, exactly as the blocking call returns
 -- it.
+-- @function result
 -- @treturn[1] table the model
 -- @treturn[1] table meta
 -- @return[2] nil
 -- @treturn[2] scenario.Error err (kind `cancelled` after `cancel`)
 -- @raise when the request has not finished
-function Request:result()
-  check_self(self, "result")
-  if self.state ~= "done" then argerror("result", "the request has not finished; poll it first") end
-  return self.r1, self.r2
-end
+Request.result = shared.result
 
 --- Blocks until the request finishes, or until `timeout` seconds pass.
 -- Other requests of the client move forward meanwhile.
+-- @function wait
 -- @tparam[opt] number timeout seconds; none waits as long as it takes
 -- @treturn[1] table the model
 -- @treturn[1] table meta
 -- @return[2] nil
 -- @treturn[2] scenario.Error err; kind `pending` if the timeout passed first
 --   (the request goes on, and can be waited on again)
-function Request:wait(timeout)
-  check_self(self, "wait")
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
-    argerror("wait", "timeout must be a number of seconds, at least 0")
-  end
+Request.wait = shared.wait
+
+-- How a wait spends a moment with nothing on the wire: backing off, it
+-- sleeps (the client's sleep) until its retry is due, or until other
+-- work is (a training wait's next poll), at most left seconds.
+function Request:_idle(now, left)
+  if self.state ~= "backoff" then return end
   local c, sched = self.client, self.sched
-  local deadline = timeout and core.now() + timeout
-  sched:drain(self)
-  while self.state ~= "done" do
-    local now = core.now()
-    local left = deadline and math.max(0, deadline - now)
-    if self.state == "backoff" and sched.running == 0 then
-      -- Nothing else to drive: sleep out the backoff (client's sleep), or
-      -- until other work is due sooner (a training wait's next poll).
-      local until_t = math.min(self.not_before, sched:due(now))
-      local d = until_t - now
-      if left and d > left then d = left end
-      if d > 0 then c._sleep(d) end
-      -- The sleep is the client's hook: what it did meanwhile (a cancel, a
-      -- poll that sent this request again, a close) stands.
-      if self.state == "backoff" and self.not_before == until_t and not c._closed
-         and (not left or d < left) then
-        sched:schedule(self, core.now()) -- served
-      end
-      now = core.now()
-      left = deadline and math.max(0, deadline - now)
-    end
-    sched:round(sched:next_wait(now, left))
-    sched:drain(self)
-    -- Checked after a round, so wait(0) moves things as a poll does.
-    if self.state ~= "done" and deadline and core.now() >= deadline then
-      return nil, errors.new("pending", ("still in flight after %g s"):format(timeout),
-        { attempts = self.attempts })
-    end
+  local until_t = math.min(self.not_before, sched:due(now))
+  local d = until_t - now
+  if left and d > left then d = left end
+  if d > 0 then c._sleep(d) end
+  -- The sleep is the client's hook: what it did meanwhile (a cancel, a
+  -- poll that sent this request again, a close) stands.
+  if self.state == "backoff" and self.not_before == until_t and not c._closed and (not left or d < left) then
+    sched:schedule(self, core.now()) -- served
   end
-  return self.r1, self.r2
+end
+
+function Request:_attempts()
+  return self.attempts
 end
 
 --- Stops the request. A request that has not finished ends with an error

@@ -7,6 +7,7 @@
 local core = require "scenario.core"
 local errors = require "scenario.errors"
 local retry = require "scenario.retry"
+local Pollable = require "scenario.pollable"
 
 local Wait = {}
 Wait.__index = Wait
@@ -15,16 +16,6 @@ Wait.__name = "scenario.Wait"
 Wait.INTERVAL = 5      -- seconds between polls at first, and after a change
 Wait.MAX_INTERVAL = 30 -- the cap the interval backs off to while nothing changes
 Wait.BACKOFF = 1.5
-
-local function argerror(fname, msg)
-  error(("bad argument #1 to '%s' (%s)"):format(fname, msg), 3)
-end
-
-local function check_self(self, fname)
-  if getmetatable(self) ~= Wait then
-    argerror(fname, ("scenario wait expected, got %s; call it as wait:%s(...)"):format(type(self), fname))
-  end
-end
 
 -- What on_progress tells apart: the status and the training's stage,
 -- queue position, progress and remaining time.
@@ -200,65 +191,49 @@ function Wait:_due()
   return due
 end
 
+-- poll, done, result and wait, as a request has them too.
+local shared = Pollable.methods(Wait, { noun = "wait", var = "wait",
+  unfinished = "the wait has not ended", pending = "still waiting after %g s" })
+local check_self = shared.check_self
+
 --- Moves this wait, and every other request of its client, forward
--- without blocking.
+-- without blocking; its callbacks run here.
+-- @function poll
 -- @treturn boolean whether it has ended
-function Wait:poll()
-  check_self(self, "poll")
-  local sched = self.client._sched
-  if self.state ~= "done" then sched:round(0) end
-  sched:drain(self)
-  return self.state == "done"
-end
+Wait.poll = shared.poll
 
 --- Whether it has ended, without moving anything.
+-- @function done
 -- @treturn boolean
-function Wait:done()
-  check_self(self, "done")
-  return self.state == "done"
-end
+Wait.done = shared.done
 
 --- What `wait_for_training` returns, once it has ended.
+-- @function result
 -- @treturn[1] table the trained model
 -- @treturn[1] table meta of the last poll
 -- @return[2] nil
 -- @treturn[2] scenario.Error err
 -- @raise when it has not ended
-function Wait:result()
-  check_self(self, "result")
-  if self.state ~= "done" then argerror("result", "the wait has not ended; poll it first") end
-  return self.r1, self.r2
-end
+Wait.result = shared.result
 
 --- Blocks until it ends, or until `timeout` seconds pass (then `nil,
 -- err` with kind `pending`; it goes on). Between polls it sleeps with
 -- the client's `sleep`.
+-- @function wait
 -- @tparam[opt] number timeout seconds
 -- @return as `result`
-function Wait:wait(timeout)
-  check_self(self, "wait")
-  if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
-    argerror("wait", "timeout must be a number of seconds, at least 0")
-  end
-  local c, sched = self.client, self.client._sched
-  local stop = timeout and core.now() + timeout
-  sched:drain(self)
-  while self.state ~= "done" do
-    local now = core.now()
-    if sched.running == 0 then
-      -- Nothing on the wire: sleep until something is due.
-      local due = sched:due(now)
-      if stop and stop < due then due = stop end
-      if due > now and due < math.huge then c._sleep(due - now) end
-    end
-    now = core.now()
-    sched:round(sched:next_wait(now, stop and math.max(0, stop - now)))
-    sched:drain(self)
-    if self.state ~= "done" and stop and core.now() >= stop then
-      return nil, errors.new("pending", ("still waiting after %g s"):format(timeout), { attempts = self.polls })
-    end
-  end
-  return self.r1, self.r2
+Wait.wait = shared.wait
+
+-- With nothing on the wire, sleeps (the client's sleep) until the
+-- client's next work is due, at most left seconds.
+function Wait:_idle(now, left)
+  local due = self.client._sched:due(now)
+  if left and now + left < due then due = now + left end
+  if due > now and due < math.huge then self.client._sleep(due - now) end
+end
+
+function Wait:_attempts()
+  return self.polls
 end
 
 --- Stops waiting: it ends with an error of kind `cancelled`. The training
