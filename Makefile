@@ -228,7 +228,7 @@ check-asan: $(SO) $(ASAN_SO)
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZERS    := build/fuzz/fuzz_encode build/fuzz/fuzz_decode
+FUZZERS    := build/fuzz/fuzz_encode build/fuzz/fuzz_decode build/fuzz/fuzz_redact
 
 .PHONY: fuzz fuzz-build fuzz-run deps-fuzz
 deps-fuzz: deps
@@ -245,7 +245,7 @@ fuzz: fuzz-build
 	@$(MAKE) --no-print-directory fuzz-run
 
 fuzz-run: $(FUZZERS)
-	@for f in encode decode; do \
+	@for f in encode decode redact; do \
 	  mkdir -p build/fuzz-corpus/$$f; \
 	  mkdir -p build/fuzz-crashes; \
 	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -rss_limit_mb=2048 \
