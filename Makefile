@@ -120,7 +120,7 @@ demo-all:
 	  $(TEST_ENV) $(LUA) examples/run_demo.lua examples/$$e.lua || exit 1; done
 
 # The API reference, from the LDoc comments in lua/scenario and those
-# spec/support/ldoc_endpoints.lua writes from the endpoint table
+# tools/ldoc_endpoints.lua writes from the endpoint table
 # (config.ld), in build/docs. ldoc exits 0 on most warnings and prints them as
 # "file:line: name: message": any output but its two progress lines fails.
 .PHONY: docs
@@ -128,7 +128,7 @@ docs: deps
 	$(call apt_install,lua-ldoc)
 	@$(MAKE) -s --no-print-directory $(SO)
 	@mkdir -p build/ldoc
-	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) spec/support/ldoc_endpoints.lua build/ldoc
+	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) tools/ldoc_endpoints.lua build/ldoc
 	@out=$$(ldoc --fatalwarnings -c config.ld . 2>&1); rc=$$?; \
 	printf '%s\n' "$$out"; \
 	if [ $$rc -ne 0 ] || printf '%s\n' "$$out" | \
@@ -258,7 +258,7 @@ fuzz-run: $(FUZZERS)
 # and its schema; spec/types_spec.lua fails when the committed one is stale.
 .PHONY: types
 types: $(SO)
-	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) spec/support/write_types.lua types/scenario.lua
+	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) tools/write_types.lua types/scenario.lua
 
 # ---- packaging ----
 # make rock packs build/scenario-0.1.0-1.src.rock, which

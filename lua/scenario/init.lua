@@ -117,7 +117,7 @@ end
 -- scenario.validate_<name>(path params..., [body,] query, opts) for every
 -- endpoint of core.endpoints: what client:<name> checks before it sends
 -- anything, with the same arguments, without a client. Documented with
--- the methods (spec/support/ldoc_endpoints.lua).
+-- the methods (tools/ldoc_endpoints.lua).
 for _, ep in ipairs(core.endpoints) do
   local fname, name, np, tb = "validate_" .. ep.name, ep.name, #ep.params, ep.takes_body
   local n = np + (tb and 3 or 2)

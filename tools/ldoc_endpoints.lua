@@ -4,7 +4,7 @@ init.lua make from the endpoint table, as two Lua files of comments that
 config.ld merges into scenario.Client and scenario: the reference comes
 from the same record as the methods (core.endpoints), not from a copy.
 
-  lua5.4 spec/support/ldoc_endpoints.lua DIR   (make docs: DIR is build/ldoc)
+  lua5.4 tools/ldoc_endpoints.lua DIR   (make docs: DIR is build/ldoc)
 ]]
 local core = require "scenario.core"
 

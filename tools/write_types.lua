@@ -5,7 +5,7 @@ its schema (core.endpoints, core.schema, core.enums: every field with its
 type, limits and page text) and the LDoc of lua/scenario/init.lua (the
 options of scenario.new and the fields and kinds of scenario.Error).
 
-  lua5.4 spec/support/write_types.lua [FILE]   (make types; default stdout)
+  lua5.4 tools/write_types.lua [FILE]   (make types; default stdout)
 
 spec/types_spec.lua fails when the committed file is not what this writes.
 ]]
@@ -180,7 +180,7 @@ end
 
 w("---@meta scenario")
 w("-- LuaLS definitions for the scenario module: point LuaLS at this directory")
-w("-- (\"workspace.library\" in .luarc.json). Written by spec/support/write_types.lua")
+w("-- (\"workspace.library\" in .luarc.json). Written by tools/write_types.lua")
 w("-- from the endpoint table (csrc/endpoints.c), its schema (csrc/schema_*.c) and")
 w("-- the LDoc of lua/scenario/init.lua: do not edit, run `make types`.")
 w("-- It is valid Lua that defines nothing: running it does no harm.")
