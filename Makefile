@@ -5,6 +5,7 @@
 #   make test-love the LÖVE example, headless, against the stand-in
 #   make docs     the API reference, in build/docs
 #   make types    types/scenario.lua, the LuaLS definitions, from the endpoint table
+#   make docs-pages  README.md's endpoint list and docs/endpoints.md, from the endpoint table
 #   make rock     a source rock of HEAD, in build/
 #   make install  PREFIX=/usr/local
 #   make test-all the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
@@ -37,7 +38,8 @@ LUASRC  := $(wildcard lua/scenario/*.lua)
 # stand-in, scenario.testing), and what the specs and checks take besides.
 DEMO_DEBS := $(LUA_DEBS) libcurl4-openssl-dev pkg-config gcc lua-socket
 DEB_PKGS := $(DEMO_DEBS) binutils lua-cjson lua-busted \
-            gzip openssl socat nghttp2-server python3-h2 locales valgrind cppcheck clang-tidy lua-check luarocks
+            gzip openssl socat nghttp2-server python3-h2 locales valgrind cppcheck clang-tidy lua-check luarocks \
+            lua-ldoc
 
 .PHONY: all test check deps demo install clean check-lint
 
@@ -120,15 +122,16 @@ demo-all:
 	  $(TEST_ENV) $(LUA) examples/run_demo.lua examples/$$e.lua || exit 1; done
 
 # The API reference, from the LDoc comments in lua/scenario and those
-# spec/support/ldoc_endpoints.lua writes from the endpoint table
+# tools/ldoc_endpoints.lua writes from the endpoint table and its schema
 # (config.ld), in build/docs. ldoc exits 0 on most warnings and prints them as
 # "file:line: name: message": any output but its two progress lines fails.
+# spec/generated_spec.lua runs the same two steps into a temporary directory
+# and checks that the pages list every field.
 .PHONY: docs
 docs: deps
-	$(call apt_install,lua-ldoc)
 	@$(MAKE) -s --no-print-directory $(SO)
 	@mkdir -p build/ldoc
-	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) spec/support/ldoc_endpoints.lua build/ldoc
+	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) tools/ldoc_endpoints.lua build/ldoc
 	@out=$$(ldoc --fatalwarnings -c config.ld . 2>&1); rc=$$?; \
 	printf '%s\n' "$$out"; \
 	if [ $$rc -ne 0 ] || printf '%s\n' "$$out" | \
@@ -187,7 +190,7 @@ lint: deps
 # checks the one this machine compiles.
 OTHER_LUAS := $(filter-out lua5.4,$(LUAS))
 check-lint:
-	luacheck -q lua spec examples bench
+	luacheck -q lua spec examples bench tools
 	luarocks lint scenario-0.1.0-1.rockspec
 	cppcheck --enable=warning,style,performance,portability --std=c99 --error-exitcode=1 \
 	  --inline-suppr --quiet --force -I csrc $(shell pkg-config --cflags lua5.4) \
@@ -253,12 +256,20 @@ fuzz-run: $(FUZZERS)
 	    build/fuzz-corpus/$$f fuzz/corpus/$$f || exit 1; \
 	done
 
-# ---- editor definitions -----------------------------------------------------
+# ---- generated files ---------------------------------------------------------
 # types/scenario.lua, the LuaLS definitions, written from the endpoint table
 # and its schema; spec/types_spec.lua fails when the committed one is stale.
 .PHONY: types
 types: $(SO)
-	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) spec/support/write_types.lua types/scenario.lua
+	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) tools/write_types.lua types/scenario.lua
+
+# The list of endpoints in README.md (between its BEGIN endpoints and END
+# endpoints lines) and docs/endpoints.md, written from the same table and
+# schema; spec/generated_spec.lua fails when the committed ones are stale.
+.PHONY: docs-pages
+docs-pages: $(SO)
+	@mkdir -p docs
+	@$(TEST_ENV) LUA_CPATH='./$(BUILD)/?.so;;' $(LUA) tools/write_endpoints.lua README.md docs/endpoints.md
 
 # ---- packaging ----
 # make rock packs build/scenario-0.1.0-1.src.rock, which

@@ -259,7 +259,7 @@ describe("the reference", function()
     os.remove(dir)
     assert(sh("mkdir -p " .. dir))
     local _, ok = helper.run_lua("arg = { [0] = 'ldoc_endpoints.lua', " .. ("%q"):format(dir) .. " } "
-      .. "dofile('spec/support/ldoc_endpoints.lua')")
+      .. "dofile('tools/ldoc_endpoints.lua')")
     assert.is_true(ok)
     local f = assert(io.open(dir .. "/client_methods.lua"))
     local methods = f:read("*a")

@@ -26,10 +26,10 @@ local function class_block(name)
 end
 
 describe("types/scenario.lua", function()
-  it("is what spec/support/write_types.lua writes from the schema now (make types)", function()
+  it("is what tools/write_types.lua writes from the schema now (make types)", function()
     local tmp = os.tmpname()
     local ok, out = helper.sh(("SCENARIO_TEST_CPATH='%s' %s -e \"package.cpath='%s;'..package.cpath\" "
-      .. "spec/support/write_types.lua %s"):format(helper.CPATH, helper.LUA, helper.CPATH, tmp))
+      .. "tools/write_types.lua %s"):format(helper.CPATH, helper.LUA, helper.CPATH, tmp))
     assert.is_true(ok, out)
     local fresh = read(tmp)
     os.remove(tmp)

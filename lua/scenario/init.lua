@@ -31,11 +31,9 @@ local M = {
   -- @tparam[opt] table t a table without a metatable
   -- @treturn table t
   array = core.array,
-  --- Every enum of the reference page, as arrays in the page's order:
-  -- `"model_type"`, `"capability"`, `"status"`, `"privacy"`, `"source"`,
-  -- `"access_restrictions"`, `"class_status"`, `"input_type"`, `"input_kind"`,
-  -- `"background_behavior"`, `"lr_scheduler"`, `"optimize_for"`,
-  -- `"training_stage"`, `"trigger_position"`.
+  -- Every enum of the reference pages, as arrays in the pages' order; its
+  -- reference, every enum with its values, is written from the table
+  -- itself (tools/ldoc_endpoints.lua), not listed here.
   enums = core.enums,
   -- The metatable of error values: documented as the Error type below.
   Error = errors.Error,

@@ -5,45 +5,17 @@ its schema (core.endpoints, core.schema, core.enums: every field with its
 type, limits and page text) and the LDoc of lua/scenario/init.lua (the
 options of scenario.new and the fields and kinds of scenario.Error).
 
-  lua5.4 spec/support/write_types.lua [FILE]   (make types; default stdout)
+  lua5.4 tools/write_types.lua [FILE]   (make types, from the checkout's
+                                          root; default stdout)
 
 spec/types_spec.lua fails when the committed file is not what this writes.
 ]]
-local core = require "scenario.core"
+local walk = require "tools.schema_walk"
 
 local out = {}
 local function w(line) out[#out + 1] = line end
 
-local function pascal(s)
-  return (s:gsub("^%l", string.upper):gsub("[_%-.](%w)", string.upper))
-end
-
--- Page text on one line, for a ---@field or ---@param comment.
-local function oneline(s)
-  return (s:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""):gsub("@{([^}]*)}", "`%1`"))
-end
-
-local function num(x)
-  if x == math.floor(x) and math.abs(x) < 2 ^ 53 then return ("%d"):format(x) end
-  if x > 1e300 then return "DBL_MAX" end
-  for digits = 15, 17 do -- the shortest that reads back the same
-    local s = ("%." .. digits .. "g"):format(x)
-    if tonumber(s) == x then return s end
-  end
-end
-
--- "at most 64 characters", "from -2 to 2"...: the schema's limits, in words.
-local function limits(t)
-  local l = {}
-  if t.max_length then l[#l + 1] = ("at most %d characters"):format(t.max_length) end
-  if t.min and t.max and not t.exclusive_min then
-    l[#l + 1] = ("from %s to %s"):format(num(t.min), num(t.max))
-  else
-    if t.min then l[#l + 1] = (t.exclusive_min and "above %s" or "at least %s"):format(num(t.min)) end
-    if t.max then l[#l + 1] = ("at most %s"):format(num(t.max)) end
-  end
-  return l
-end
+local pascal, oneline, limits = walk.pascal, walk.oneline, walk.limits
 
 -- ---- enums ------------------------------------------------------------------
 
@@ -51,7 +23,7 @@ local enum_alias = {} -- enum name -> "scenario.ModelType"
 local function enum_line(name, values)
   local parts = {}
   for i, v in ipairs(values) do
-    parts[i] = type(v) == "string" and ("%q"):format(v) or tostring(v)
+    parts[i] = walk.literal(v)
   end
   return ("---@alias scenario.%s %s"):format(pascal(name), table.concat(parts, "|"))
 end
@@ -180,23 +152,21 @@ end
 
 w("---@meta scenario")
 w("-- LuaLS definitions for the scenario module: point LuaLS at this directory")
-w("-- (\"workspace.library\" in .luarc.json). Written by spec/support/write_types.lua")
+w("-- (\"workspace.library\" in .luarc.json). Written by tools/write_types.lua")
 w("-- from the endpoint table (csrc/endpoints.c), its schema (csrc/schema_*.c) and")
 w("-- the LDoc of lua/scenario/init.lua: do not edit, run `make types`.")
 w("-- It is valid Lua that defines nothing: running it does no harm.")
 w("")
 w("-- ---- enums (scenario.enums) ----")
 local enum_names = {}
-for name in pairs(core.enums) do enum_names[#enum_names + 1] = name end
+for name in pairs(walk.enums) do enum_names[#enum_names + 1] = name end
 table.sort(enum_names)
 for _, name in ipairs(enum_names) do
   enum_alias[name] = "scenario." .. pascal(name)
-  w(enum_line(name, core.enums[name]))
+  w(enum_line(name, walk.enums[name]))
 end
 
-local schema = core.schema()
-local by_name = {}
-for _, s in ipairs(schema) do by_name[s.name] = s end
+local schema, by_name = walk.schema, walk.by_name
 
 -- Name every endpoint's types first, so that classes are written in the
 -- table's order.
@@ -318,13 +288,9 @@ w("---@field query? scenario.ModelQuery get_model's query")
 -- ---- the client's methods, from the endpoint table ----------------------------
 
 local function result_type(ep)
-  local s = by_name[ep.name]
-  if ep.returns == "nothing" then return "true" end
-  if ep.returns == "document" then return class_of[s.response] end
-  for _, f in ipairs(s.response.fields) do
-    if f.name == ep.member then return typename(f.type) end
-  end
-  error(ep.name .. ": no member " .. tostring(ep.member))
+  local r = walk.result(ep)
+  if r.what == "nothing" then return "true" end
+  return typename(r.type)
 end
 
 local function params(ep, lines)
@@ -350,7 +316,7 @@ w("---@class scenario.Client")
 w("---@field base_url string")
 w("---@field project_id? string")
 w("local Client = {}")
-for _, ep in ipairs(core.endpoints) do
+for _, ep in ipairs(walk.endpoints) do
   local lines = {}
   local r = result_type(ep)
   local where = ("%s %s"):format(ep.method, ep.path)
@@ -370,10 +336,7 @@ for _, ep in ipairs(core.endpoints) do
   w("---@return scenario.Error? err a `validation` error")
   w(("function Client:%s_async(%s, opts) end"):format(ep.name, table.concat(names, ", ")))
   if ep.pages then
-    local items
-    for _, f in ipairs(by_name[ep.name].response.fields) do
-      if f.name == ep.pages.items then items = typename(f.type.items) end
-    end
+    local items = typename(walk.result(ep).items)
     w("")
     w(("---Every item of `%s`, across its pages; on a failure it yields `false, err` once and ends."):format(ep.name))
     w(("---@param query? %s"):format(class_of[by_name[ep.name].query]))
@@ -469,7 +432,7 @@ w("---@param name string")
 w("---@param value any")
 w("---@return boolean")
 w("function scenario.in_enum(name, value) end")
-for _, ep in ipairs(core.endpoints) do
+for _, ep in ipairs(walk.endpoints) do
   local lines = {}
   w("")
   w(("---Checks a call of `client:%s` without sending anything."):format(ep.name))
@@ -483,11 +446,4 @@ end
 w("")
 w("return scenario")
 
-local text = table.concat(out, "\n") .. "\n"
-if arg[1] then
-  local f = assert(io.open(arg[1], "wb"))
-  f:write(text)
-  f:close()
-else
-  io.write(text)
-end
+walk.write(arg[1], table.concat(out, "\n") .. "\n")
