@@ -105,7 +105,7 @@ static int blank(const char *s, size_t len) {
  * or nil, err. Needs the module upvalues (for the decoder). A value of the
  * client's secrets that the server echoes is redacted first, wherever it
  * would reach: headers, body, the decoded result, the error. */
-static int call_finish(lua_State *L, sc_request *r, const sc_client *c, const sc_endpoint *ep,
+static int call_finish(lua_State *L, sc_request *r, sc_client *c, const sc_endpoint *ep,
                        CURLcode rc) {
   long status = 0;
   if (rc != CURLE_OK) {

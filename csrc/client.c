@@ -140,6 +140,7 @@ static int l_client_close(lua_State *L) {
     free_secret(c->proxy);
     c->user = c->password = c->user_agent = c->ca_file = c->ca_path = c->proxy = NULL;
     for (int i = 0; i < c->secrets.n; i++) free_secret(c->secrets.list[i].s);
+    secrets_free_frontier(&c->secrets);
     memset(&c->secrets, 0, sizeof c->secrets);
     for (int i = 0; i < c->nproxy_auth; i++) free_secret(c->proxy_auth[i].s);
     c->nproxy_auth = 0;

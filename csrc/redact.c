@@ -9,17 +9,20 @@
  * U+FFFF) at any depth up to SC_JSON_DEPTH: JSON text inside a JSON
  * string escapes the backslashes of its own escapes again (\\u00e4 at
  * depth 2, \\\\u00e4 at depth 3, \\\" for a quote at depth 2). Every
- * reading is followed at once, as a set of places (SC_SPELL_WAYS), so a
- * byte of the secret that is itself '%' or '\\' may stand as itself
+ * reading is followed at once, each place once (a bitmap: the frontier),
+ * so a byte of the secret that is itself '%' or '\\' may stand as itself
  * where it would start an escape. A scan stops only at bytes a spelling
- * can start with, and costs at each a few steps per byte of a secret:
- * it stays linear in the text.
+ * can start with, and costs at each a few steps per byte of a secret for
+ * a secret without a run of backslashes or '%': it stays linear in the
+ * text. A secret with such a run can be read in many ways at once, each
+ * followed, at a cost that grows with the square of its length.
  */
 #ifndef SCENARIO_REDACT_C
 #define SCENARIO_REDACT_C
 
 #include "common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "buf.c"
@@ -40,11 +43,6 @@
  * one (an error that quotes the request), 3 once more. */
 #define SC_JSON_DEPTH 3
 
-/* Places reached at once while spelling a secret out: more readings
- * than this at one byte of the secret are not followed. Each needs a
- * backslash or a '%' of the secret met where the text escapes it. */
-#define SC_SPELL_WAYS 32
-
 /* The most ways one character can be read (readings_at): itself, a
  * percent-escape, and three at each depth. */
 #define SC_READINGS (2 + 3 * SC_JSON_DEPTH)
@@ -54,11 +52,25 @@ typedef struct sc_secret {
   size_t len;
 } sc_secret;
 
+/* The places a spelling has reached, as offsets from where it started,
+ * after i bytes of the secret: slot i % 5 of a ring (a character's
+ * reading is at most 4 bytes), a bit per offset. A reading takes at most
+ * SC_BYTES_PER_BYTE bytes of text a byte of the secret (\\\\u0041 at
+ * depth 3), so a slot needs that many bits a byte of the longest secret. */
+#define SC_BYTES_PER_BYTE 9
+
+typedef struct sc_frontier {
+  unsigned char *bits; /* 5 slots of nbits bits; NULL until the first scan needs it */
+  size_t nbits;
+  size_t lo[5], hi[5]; /* the set offsets of each slot lie in [lo, hi]; lo > hi: none */
+} sc_frontier;
+
 typedef struct sc_secrets {
   sc_secret list[SC_SECRETS];
   int n;
   unsigned char starts[SC_SECRETS + 2]; /* bytes a spelling can start with, each once */
   int nstarts;
+  sc_frontier fr;
 } sc_secrets;
 
 /* Takes s (len bytes, owned by the caller until the secrets are freed)
@@ -182,21 +194,46 @@ static int readings_at(const char *q, const char *end, sc_reading *out) {
   return m;
 }
 
-/* Adds q to the m places of set (once). */
-static void add_place(const char **set, int *m, const char *q) {
-  for (int i = 0; i < *m; i++)
-    if (set[i] == q) return;
-  if (*m < SC_SPELL_WAYS) set[(*m)++] = q;
+/* Frees what the secrets hold besides the secrets themselves. */
+static void secrets_free_frontier(sc_secrets *ss) {
+  free(ss->fr.bits);
+  ss->fr.bits = NULL;
+}
+
+/* Makes the frontier ready for the secrets; 0 when memory runs out. */
+static int frontier_ready(sc_secrets *ss) {
+  size_t longest = 0, bytes;
+  sc_frontier *fr = &ss->fr;
+  if (fr->bits != NULL) return 1;
+  for (int i = 0; i < ss->n; i++)
+    if (ss->list[i].len > longest) longest = ss->list[i].len;
+  fr->nbits = SC_BYTES_PER_BYTE * longest + 16;
+  bytes = (fr->nbits + 7) / 8;
+  fr->bits = (unsigned char *)calloc(5, bytes);
+  for (int k = 0; k < 5; k++) {
+    fr->lo[k] = (size_t)-1;
+    fr->hi[k] = 0;
+  }
+  return fr->bits != NULL;
+}
+
+/* Sets offset off in slot k; returns whether it was not set before. */
+static int frontier_add(sc_frontier *fr, int k, size_t off) {
+  unsigned char *slot = fr->bits + (size_t)k * ((fr->nbits + 7) / 8);
+  unsigned char bit = (unsigned char)(1u << (off & 7));
+  if (off >= fr->nbits || (slot[off >> 3] & bit) != 0) return 0;
+  slot[off >> 3] |= bit;
+  if (off < fr->lo[k]) fr->lo[k] = off;
+  if (off > fr->hi[k]) fr->hi[k] = off;
+  return 1;
 }
 
 /* The length of the longest text at p that spells the secret sc, one
- * character at a time in any of its readings (readings_at), or 0. The
- * places reached after i bytes of the secret wait in ring slot i % 5: a
- * character's reading is at most 4 bytes. */
-static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
-  const char *ring[5][SC_SPELL_WAYS];
-  int nring[5] = { 0, 0, 0, 0, 0 }, pending = 1;
-  size_t longest = 0, plain = 0;
+ * character at a time in any of its readings (readings_at), or 0. Every
+ * place a reading reaches is followed, each once (a bit in the frontier,
+ * which is empty before and after). */
+static size_t spells_at(const char *p, const char *end, const sc_secret *sc, sc_frontier *fr) {
+  size_t longest = 0, plain = 0, pending;
   /* A byte that starts no escape reads only as itself: up to the first
    * '\\' or '%', the text spells the secret one way or none. */
   while (plain < sc->len && p + plain < end && p[plain] != '\\' && p[plain] != '%') {
@@ -205,31 +242,40 @@ static size_t spells_at(const char *p, const char *end, const sc_secret *sc) {
   }
   if (plain == sc->len) return plain;
   if (p + plain >= end) return 0;
-  ring[plain % 5][0] = p + plain;
-  nring[plain % 5] = 1;
+  pending = (size_t)frontier_add(fr, (int)(plain % 5), plain);
   for (size_t i = plain; i < sc->len && pending > 0; i++) {
-    int slot = (int)(i % 5), n = nring[slot];
-    nring[slot] = 0;
-    pending -= n;
-    for (int j = 0; j < n; j++) {
+    int k = (int)(i % 5);
+    size_t stride = (fr->nbits + 7) / 8, lo = fr->lo[k], hi = fr->hi[k];
+    unsigned char *slot = fr->bits + (size_t)k * stride;
+    fr->lo[k] = (size_t)-1;
+    fr->hi[k] = 0;
+    for (size_t off = lo; off <= hi && lo <= hi; off++) {
       sc_reading rd[SC_READINGS];
-      const char *q = ring[slot][j];
+      const char *q = p + off;
       int m;
+      if ((slot[off >> 3] & (1u << (off & 7))) == 0) continue;
+      slot[off >> 3] &= (unsigned char)~(1u << (off & 7));
+      pending--;
       if (q >= end) continue;
       m = readings_at(q, end, rd);
-      for (int k = 0; k < m; k++) {
-        size_t got = (size_t)rd[k].n;
-        int to;
-        if (i + got > sc->len || memcmp(rd[k].b, sc->s + i, got) != 0) continue;
+      for (int r = 0; r < m; r++) {
+        size_t got = (size_t)rd[r].n;
+        if (i + got > sc->len || memcmp(rd[r].b, sc->s + i, got) != 0) continue;
         if (i + got == sc->len) {
-          if ((size_t)(rd[k].next - p) > longest) longest = (size_t)(rd[k].next - p);
+          if ((size_t)(rd[r].next - p) > longest) longest = (size_t)(rd[r].next - p);
           continue;
         }
-        to = (int)((i + got) % 5);
-        pending -= nring[to];
-        add_place(ring[to], &nring[to], rd[k].next);
-        pending += nring[to];
+        pending += (size_t)frontier_add(fr, (int)((i + got) % 5), (size_t)(rd[r].next - p));
       }
+    }
+  }
+  /* Empty for the next: the slots a spelling that ended early left. */
+  for (int k = 0; k < 5 && pending > 0; k++) {
+    if (fr->lo[k] <= fr->hi[k]) {
+      unsigned char *slot = fr->bits + (size_t)k * ((fr->nbits + 7) / 8);
+      memset(slot + (fr->lo[k] >> 3), 0, (fr->hi[k] >> 3) - (fr->lo[k] >> 3) + 1);
+      fr->lo[k] = (size_t)-1;
+      fr->hi[k] = 0;
     }
   }
   return longest;
@@ -269,14 +315,17 @@ static const char *next_start(const unsigned char *starts, int n, const char **n
  * marker. Returns 0 when memory runs out (b is then unchanged). One
  * pass, stopping only at the bytes a spelling starts with; a backslash
  * that an odd run of them escapes starts none (it is read with the run). */
-static int scrub(sc_buf *b, const sc_secrets *ss) {
+static int scrub(sc_buf *b, sc_secrets *ss) {
   static const char marker[] = SC_REDACTED;
   sc_buf out = { NULL, 0, 0 };
-  const char *d = b->data, *end = b->data + b->len, *copied = b->data, *p = b->data;
+  const char *d, *end, *copied, *p;
   const char *next[SC_SECRETS + 2] = { NULL };
   const char *bs = NULL; /* the last backslash looked at */
   int bs_escaped = 0;    /* ... and whether it was escaped */
-  if (b->len == 0 || ss->n == 0) return 1;
+  if (b->len == 0 || ss->n == 0) return 1; /* before any arithmetic: an empty buffer's data is NULL */
+  if (!frontier_ready(ss)) return 0;
+  d = copied = p = b->data;
+  end = d + b->len;
   while ((p = next_start(ss->starts, ss->nstarts, next, p, end)) < end) {
     size_t hit = 0;
     int escape;
@@ -299,7 +348,7 @@ static int scrub(sc_buf *b, const sc_secrets *ss) {
        * some secret: its first two bytes, unless escaped, already tell. */
       if (!escape && (*p != sc->s[0] || (p + 1 < end && p[1] != sc->s[1] && p[1] != '\\' && p[1] != '%')))
         continue;
-      n = spells_at(p, end, sc);
+      n = spells_at(p, end, sc, &ss->fr);
       if (n > hit) hit = n;
     }
     if (hit == 0) {
