@@ -12,13 +12,7 @@ M.LUA = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
 
 local server -- the one running server, started on first use
 
-local function my_pid()
-  local f = io.open("/proc/self/stat")
-  if not f then return nil end
-  local pid = f:read("*l"):match("^(%d+)")
-  f:close()
-  return pid
-end
+local my_pid = require("scenario.standin_process").my_pid
 
 local function control(method, path, body)
   local sock = assert(socket.connect("127.0.0.1", server.ctl_port))
