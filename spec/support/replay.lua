@@ -3,6 +3,7 @@
 local socket = require "socket"
 local cjson = require "cjson"
 local compat = require "spec.support.compat"
+local fixtures = require "spec.support.fixtures"
 
 local M = {}
 
@@ -27,10 +28,9 @@ local function control(method, path, body)
   return cjson.decode(rest)
 end
 
---- Loads a recorded exchange from spec/fixtures/<name>.lua (pure data).
-function M.fixture(name)
-  return assert(compat.loadfile("spec/fixtures/" .. name .. ".lua", {}))()
-end
+--- Loads a recorded exchange from spec/fixtures/<name>.lua (pure data,
+-- its body read in: spec/support/fixtures.lua).
+M.fixture = fixtures.named
 
 --- The recorded response of fixture name, to enqueue, with the fields of
 -- extra (delay, sticky...) set on it.

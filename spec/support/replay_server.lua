@@ -34,7 +34,7 @@ It exits by itself when the parent process is gone or after 10 idle minutes.
 ]]
 local socket = require "socket"
 local cjson = require "cjson"
-local compat = require "spec.support.compat"
+local fixtures = require "spec.support.fixtures"
 
 -- The module under test, for its endpoint table and its stand-in (make
 -- check sets the C path).
@@ -192,7 +192,7 @@ local standin_api
 
 local function standin_response(req)
   if not standin_api then
-    local fixture = assert(compat.loadfile(standin, {}))()
+    local fixture = fixtures.load(standin)
     standin_api = require("scenario.testing").new { model = cjson.decode(fixture.response.body).model }
   end
   local status, headers, body = standin_api:handle(req.method, req.path, req.query, req.body)
