@@ -2,15 +2,10 @@
 -- spec/fixtures/bodies/, one file a document: fixtures that answer with
 -- the same document share it, and the fuzz harness's decode corpus is
 -- that directory (make fuzz-run), so no body is kept twice.
+local helper = require "spec.helper"
 local compat = require "spec.support.compat"
 local fixtures = require "spec.support.fixtures"
-
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = helper.read
 
 local function list(cmd)
   local names = {}
@@ -46,17 +41,12 @@ describe("the fixtures' bodies", function()
     assert.is_nil(fx.response.body_file)
     assert.equal(read("spec/fixtures/bodies/reference_model.json"), fx.response.body)
     assert.equal(fx.response.body, fixtures.named("update_model").response.body)
-    local dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -p " .. dir .. "/bodies"))
-    local f = assert(io.open(dir .. "/x.lua", "wb"))
-    f:write('return { request = {}, response = { status = 200, body_file = "bodies/x.json" } }\n')
-    f:close()
-    f = assert(io.open(dir .. "/bodies/x.json", "wb"))
-    f:write("{}\r\n\0tail") -- any bytes, as they are
-    f:close()
+    local dir = helper.tmpdir()
+    assert(helper.sh("mkdir " .. dir .. "/bodies"))
+    helper.write(dir .. "/x.lua", 'return { request = {}, response = { status = 200, body_file = "bodies/x.json" } }\n')
+    helper.write(dir .. "/bodies/x.json", "{}\r\n\0tail") -- any bytes, as they are
     local ok, got = pcall(fixtures.load, dir .. "/x.lua")
-    os.execute("rm -rf " .. dir)
+    helper.sh("rm -rf " .. dir)
     assert.is_true(ok, got)
     assert.equal("{}\r\n\0tail", got.response.body)
     assert.same({ status = 200, body = "{}\r\n\0tail" }, got.response)
