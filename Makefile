@@ -227,11 +227,15 @@ check-asan: $(SO) $(ASAN_SO)
 	  $(LUA) $$(command -v $(BUSTED)) --run=default --cpath='./build/asan/$(LUA)/?.so'
 
 # libFuzzer harnesses (clang, Debian's libclang-rt-14-dev). FUZZ_TIME is
-# seconds per harness; new inputs go to build/fuzz-corpus, seeds stay in fuzz/corpus.
+# seconds per harness; new inputs go to build/fuzz-corpus (libFuzzer writes
+# to its first corpus directory only), seeds stay where they are: the
+# encode harness's in fuzz/corpus/encode, the decode harness's are the
+# response bodies of the specs' fixtures, spec/fixtures/bodies.
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZERS    := build/fuzz/fuzz_encode build/fuzz/fuzz_decode build/fuzz/fuzz_redact
+FUZZ_SEEDS := encode:fuzz/corpus/encode decode:spec/fixtures/bodies redact:fuzz/corpus/redact
 
 .PHONY: fuzz fuzz-build fuzz-run deps-fuzz
 deps-fuzz: deps
@@ -248,12 +252,13 @@ fuzz: fuzz-build
 	@$(MAKE) --no-print-directory fuzz-run
 
 fuzz-run: $(FUZZERS)
-	@for f in encode decode redact; do \
+	@for pair in $(FUZZ_SEEDS); do \
+	  f=$${pair%%:*}; seeds=$${pair#*:}; \
 	  mkdir -p build/fuzz-corpus/$$f; \
 	  mkdir -p build/fuzz-crashes; \
 	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 -rss_limit_mb=2048 \
 	    -artifact_prefix=build/fuzz-crashes/ \
-	    build/fuzz-corpus/$$f fuzz/corpus/$$f || exit 1; \
+	    build/fuzz-corpus/$$f $$seeds || exit 1; \
 	done
 
 # ---- generated files ---------------------------------------------------------

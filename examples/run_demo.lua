@@ -48,7 +48,7 @@ else
     end
   end
   -- New models start as the recorded model of the reference page.
-  local fixture = assert(loadfile(root .. "/spec/fixtures/model_realistic.lua"))()
+  local fixture = require("spec.support.fixtures").load(root .. "/spec/fixtures/model_realistic.lua")
   local core = require "scenario.core"
   stand_in = require("scenario.testing").start {
     lua = lua, delay = delay, model = core.parse_json(fixture.response.body).model,

@@ -302,8 +302,8 @@ describe("lookups built while a finaliser builds others", function()
     for _, skip in ipairs { 0, 10, 30, 50, 60, 70, 80, 90, 100, 120 } do
       local out, ok = helper.run_lua(([[
         local core = require "scenario.core"
-        local f = assert(io.open("spec/fixtures/model_example.lua"))
-        local json = assert((loadstring or load)(f:read("*a")))().response.body
+        local f = assert(io.open("spec/fixtures/bodies/model_example.json", "rb"))
+        local json = f:read("*a")
         f:close()
         local armed, seen, fired = false, 0, false
         local function on_gc()

@@ -5,7 +5,7 @@
 -- HTTP/1.1. Each spec asserts on what the server counted as received and
 -- on the values the client returned: never on how long anything took.
 local helper = require "spec.helper"
-local compat = require "spec.support.compat"
+local fixtures = require "spec.support.fixtures"
 local hostile = require "spec.support.hostile_server"
 local scenario = require "scenario"
 local socket = require "socket"
@@ -13,7 +13,7 @@ local mime = require "mime"
 
 local KEY, SECRET = helper.API_KEY, helper.API_SECRET
 
-local MODEL_BODY = assert(compat.loadfile("spec/fixtures/model_example.lua", {}))().response.body
+local MODEL_BODY = fixtures.named("model_example").response.body
 
 --- The documented model of the fixture, with its id set to `id`.
 local function model_body(id)

@@ -3,6 +3,7 @@
 local socket = require "socket"
 local cjson = require "cjson"
 local compat = require "spec.support.compat"
+local fixtures = require "spec.support.fixtures"
 
 local M = {}
 
@@ -12,13 +13,7 @@ M.LUA = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
 
 local server -- the one running server, started on first use
 
-local function my_pid()
-  local f = io.open("/proc/self/stat")
-  if not f then return nil end
-  local pid = f:read("*l"):match("^(%d+)")
-  f:close()
-  return pid
-end
+local my_pid = require("scenario.standin_process").my_pid
 
 local function control(method, path, body)
   local sock = assert(socket.connect("127.0.0.1", server.ctl_port))
@@ -33,10 +28,9 @@ local function control(method, path, body)
   return cjson.decode(rest)
 end
 
---- Loads a recorded exchange from spec/fixtures/<name>.lua (pure data).
-function M.fixture(name)
-  return assert(compat.loadfile("spec/fixtures/" .. name .. ".lua", {}))()
-end
+--- Loads a recorded exchange from spec/fixtures/<name>.lua (pure data,
+-- its body read in: spec/support/fixtures.lua).
+M.fixture = fixtures.named
 
 --- The recorded response of fixture name, to enqueue, with the fields of
 -- extra (delay, sticky...) set on it.

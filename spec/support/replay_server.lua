@@ -34,7 +34,7 @@ It exits by itself when the parent process is gone or after 10 idle minutes.
 ]]
 local socket = require "socket"
 local cjson = require "cjson"
-local compat = require "spec.support.compat"
+local fixtures = require "spec.support.fixtures"
 
 -- The module under test, for its endpoint table and its stand-in (make
 -- check sets the C path).
@@ -192,7 +192,7 @@ local standin_api
 
 local function standin_response(req)
   if not standin_api then
-    local fixture = assert(compat.loadfile(standin, {}))()
+    local fixture = fixtures.load(standin)
     standin_api = require("scenario.testing").new { model = cjson.decode(fixture.response.body).model }
   end
   local status, headers, body = standin_api:handle(req.method, req.path, req.query, req.body)
@@ -269,12 +269,7 @@ local function on_readable(c)
   end
 end
 
-local function parent_alive()
-  if not parent then return true end
-  local f = io.open("/proc/" .. parent .. "/stat")
-  if f then f:close() return true end
-  return false
-end
+local process = require "scenario.standin_process" -- whether the parent is there
 
 io.stdout:write(("READY %d %d\n"):format(select(2, data_srv:getsockname()),
   select(2, ctl_srv:getsockname())))
@@ -286,7 +281,7 @@ while true do
   table.sort(timers, function(a, b) return a.due < b.due end)
   while timers[1] and timers[1].due <= now do fire(table.remove(timers, 1)) end
   if now >= next_check then
-    if not parent_alive() or now - last_activity > 600 then os.exit(0) end
+    if not process.alive(parent) or now - last_activity > 600 then os.exit(0) end
     next_check = now + 1
   end
   local wait = 1
