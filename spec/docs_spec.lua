@@ -230,9 +230,16 @@ describe("the documentation", function()
       documented[name] = true
       if not new_takes(name) then bad[#bad + 1] = "not an option of scenario.new: " .. name end
     end
-    local class = getmetatable(client)
-    assert.is_table(class.option_names, "the client's class has no option_names to compare the table with")
-    for _, name in ipairs(class.option_names) do
+    -- The list scenario.new checks against (Client.option_names), wherever the
+    -- module that holds it is.
+    local names = getmetatable(client).option_names
+    for name, mod in pairs(package.loaded) do
+      if names == nil and type(name) == "string" and name:find("^scenario%.") and type(mod) == "table" then
+        names = rawget(mod, "option_names")
+      end
+    end
+    assert.is_table(names, "no loaded scenario module has option_names to compare the table with")
+    for _, name in ipairs(names) do
       if not documented[name] then bad[#bad + 1] = "missing from docs/configuration.md: " .. name end
     end
     assert.same({}, bad)
