@@ -44,12 +44,13 @@ build = {
     ["scenario.request"] = "lua/scenario/request.lua",
     ["scenario.retry"] = "lua/scenario/retry.lua",
     ["scenario.scheduler"] = "lua/scenario/scheduler.lua",
+    ["scenario.tasks"] = "lua/scenario/tasks.lua",
     ["scenario.standin_api"] = "lua/scenario/standin_api.lua",
     ["scenario.standin_http"] = "lua/scenario/standin_http.lua",
     ["scenario.standin_process"] = "lua/scenario/standin_process.lua",
     ["scenario.recording"] = "lua/scenario/recording.lua",
     ["scenario.testing"] = "lua/scenario/testing.lua",
-    ["scenario.training"] = "lua/scenario/training.lua",
+    ["scenario.training_wait"] = "lua/scenario/training_wait.lua",
   },
   -- The LuaLS definitions, for a workspace.library entry: they land in
   -- the rock's directory, $(luarocks show --rock-dir scenario)/types.

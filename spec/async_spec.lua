@@ -1,4 +1,4 @@
--- Non-blocking requests (lua/scenario/request.lua, csrc/calls.c) against
+-- Non-blocking requests (lua/scenario/scheduler.lua, request.lua; csrc/call.c) against
 -- the replay server: many creates in flight on one client, polling that
 -- never blocks, cancellation, callbacks, collection mid-flight, retries
 -- as not-before times, and the coroutine helper.

@@ -1,4 +1,4 @@
--- Every endpoint of the table (csrc/endpoints.c), against the replay
+-- Every endpoint of the table (csrc/endpoint_table.c), against the replay
 -- server routed by method and path: the exact request each method sends,
 -- and what it returns for the reference page's example answer
 -- (spec/fixtures/<endpoint>.lua).

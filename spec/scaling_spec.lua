@@ -86,7 +86,7 @@ end)
 
 describe("libcurl", function()
   -- A round hands libcurl the sockets that are ready, and no other
-  -- (csrc/events.c): curl_multi_perform asked every transfer on the wire,
+  -- (csrc/rounds.c): curl_multi_perform asked every transfer on the wire,
   -- with a poll() each, whatever had moved. (Over HTTP/1.1 only; see
   -- spec/http2_spec.lua.) The answers wait 3 s, so that the 20 rounds
   -- below come before any on a slow machine.

@@ -1,4 +1,4 @@
--- Waiting for a training (lua/scenario/training.lua) against the
+-- Waiting for a training (lua/scenario/training_wait.lua) against the
 -- stand-in of scenario.testing, served by its own process: a model
 -- trained through its stages as it is polled, trainings scripted to fail
 -- or be cancelled, and faults on request.

@@ -107,12 +107,12 @@ local function returns(ep, lines)
 end
 
 local client = {
-  "--- The methods made from the endpoint table (csrc/endpoints.c).",
+  "--- The methods made from the endpoint table (csrc/endpoint_table.c).",
   "-- @classmod scenario.Client",
   "",
 }
 local module = {
-  "--- The validate_ functions made from the endpoint table (csrc/endpoints.c).",
+  "--- The validate_ functions made from the endpoint table (csrc/endpoint_table.c).",
   "-- @module scenario",
   "",
 }

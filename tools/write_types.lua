@@ -153,7 +153,7 @@ end
 w("---@meta scenario")
 w("-- LuaLS definitions for the scenario module: point LuaLS at this directory")
 w("-- (\"workspace.library\" in .luarc.json). Written by tools/write_types.lua")
-w("-- from the endpoint table (csrc/endpoints.c), its schema (csrc/schema_*.c) and")
+w("-- from the endpoint table (csrc/endpoint_table.c), its schema (csrc/schema_*.c) and")
 w("-- the LDoc of lua/scenario/init.lua: do not edit, run `make types`.")
 w("-- It is valid Lua that defines nothing: running it does no harm.")
 w("")

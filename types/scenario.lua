@@ -1,7 +1,7 @@
 ---@meta scenario
 -- LuaLS definitions for the scenario module: point LuaLS at this directory
 -- ("workspace.library" in .luarc.json). Written by tools/write_types.lua
--- from the endpoint table (csrc/endpoints.c), its schema (csrc/schema_*.c) and
+-- from the endpoint table (csrc/endpoint_table.c), its schema (csrc/schema_*.c) and
 -- the LDoc of lua/scenario/init.lua: do not edit, run `make types`.
 -- It is valid Lua that defines nothing: running it does no harm.
 

@@ -6,7 +6,7 @@ local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local Request = require "scenario.request"
 local Scheduler = require "scenario.scheduler"
-local Wait = require "scenario.training"
+local Wait = require "scenario.training_wait"
 local recording = require "scenario.recording"
 
 
@@ -17,6 +17,7 @@ Client.__name = "scenario.Client"
 local methods = require "scenario.methods"
 local options = require "scenario.options"
 local pages = require "scenario.pages"
+local tasks = require "scenario.tasks"
 local argerror = options.argerror
 Client.option_names = options.option_names -- for the generated editor definitions' spec
 
@@ -210,13 +211,10 @@ function Client:poll()
   return sched:unfinished()
 end
 
-local spawned = setmetatable({}, { __mode = "k" })
-Client._spawned = spawned -- coroutines made by scenario.spawn
-
 -- Whether a blocking call should yield here rather than block.
 function Client:_yields()
   local co, main = coroutine.running()
-  if co == nil or main or not (spawned[co] or self._yield) then return false end
+  if co == nil or main or not (tasks.spawned(co) or self._yield) then return false end
   if coroutine.isyieldable then return coroutine.isyieldable() end
   return true
 end

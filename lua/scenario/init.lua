@@ -14,8 +14,8 @@ local errors = require "scenario.errors"
 local Client = require "scenario.client"
 local methods = require "scenario.methods"
 local options = require "scenario.options"
+local tasks = require "scenario.tasks"
 
-local unpack = table.unpack or unpack -- luacheck: ignore 143
 
 local M = {
   --- The version of this library, such as `"0.1.0"`.
@@ -169,8 +169,6 @@ function M.data_url(path, opts)
   return nil, errors.new("file", message, { path = path })
 end
 
-local tasks = {} -- spawned coroutines still running, in spawn order
-
 --- Runs `fn(...)` in a coroutine in which the client's blocking calls
 -- (`create_model`) yield instead of block. The host drives every spawned
 -- coroutine with `scenario.step()` from its frame callback, so the script
@@ -197,35 +195,7 @@ function M.spawn(fn, ...)
   if type(fn) ~= "function" then
     error(("bad argument #1 to 'spawn' (function expected, got %s)"):format(type(fn)), 2)
   end
-  local n, args = select("#", ...), { ... }
-  local co = coroutine.create(function() return fn(unpack(args, 1, n)) end)
-  Client._spawned[co] = true
-  local task = { co = co, done = false }
-  tasks[#tasks + 1] = task
-  return task
-end
-
-
-local stepping = false
-
-local function step_all()
-  local i = 1
-  while tasks[i] do
-    local task = tasks[i]
-    local ok, err = coroutine.resume(task.co)
-    if not ok or coroutine.status(task.co) == "dead" then
-      task.done, task.ok = true, ok
-      if not ok then
-        task.error = err
-        -- The report must not end the round: what it raises is dropped.
-        pcall(M.report_task_error, task, err)
-      end
-      table.remove(tasks, i)
-    else
-      i = i + 1
-    end
-  end
-  return #tasks
+  return tasks.spawn(fn, ...)
 end
 
 --- What `step` does with the error of a task that raised: by default it
@@ -243,13 +213,7 @@ end
 -- goes to `report_task_error` (stderr, by default); the others go on.
 -- @treturn integer how many tasks are still running
 function M.step()
-  if stepping then
-    error("scenario.step: called from inside a spawned task (yield instead)", 2)
-  end
-  stepping = true
-  local ok, n = pcall(step_all)
-  stepping = false
-  if not ok then error(n, 0) end
+  local n = tasks.step(M.report_task_error) -- looked up now: a host may replace it
   return n
 end
 

@@ -8,7 +8,7 @@
 -- @local
 local core = require "scenario.core"
 local errors = require "scenario.errors"
-local Wait = require "scenario.training"
+local Wait = require "scenario.training_wait"
 
 local M = {}
 local limits = core.limits

@@ -21,7 +21,7 @@ local core = require "scenario.core"
 local M = {}
 
 --- What a recording holds in place of a secret.
-M.MARKER = "[redacted]"
+M.MARKER = core.limits.redacted_marker -- the core's, which it redacts answers with
 
 -- The next number to try in each directory this process records into
 -- (by canonical name), so that two clients recording into one directory
