@@ -75,6 +75,28 @@ static int key_ok(sc_walk *w, int idx) {
   return 0;
 }
 
+/* lua_next over the table at idx, past the keys a JSON object cannot
+ * have: one that is not a string is a problem (keys: what they must be),
+ * one key_ok refuses is one too. Leaves the key and value of the next
+ * good member on the stack, as lua_next does; 0 at the end. */
+static int next_member(sc_walk *w, int idx, const char *keys) {
+  lua_State *L = w->L;
+  while (lua_next(L, idx)) { /* key value */
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      walk_fail(w, "unexpected key %s (%s)", push_text(L, -2), keys);
+      lua_pop(L, 2);
+      continue;
+    }
+    if (!key_ok(w, lua_gettop(L) - 1)) {
+      lua_pop(L, 1);
+      continue;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+
 /* Counts one more value, and stops the walk for good once the values
  * walked or the bytes written pass w->max_bytes: each value takes at
  * least a byte, and a body of shared subtables ({t, t} nested n deep)
@@ -378,20 +400,9 @@ static void put_extra(sc_walk *w, int body, int extra, int *first) {
     return;
   }
   lua_pushnil(L);
-  while (lua_next(L, extra)) { /* key value */
+  while (next_member(w, extra, "fields are named by strings")) { /* key value */
     size_t len;
-    const char *k;
-    if (lua_type(L, -2) != LUA_TSTRING) {
-      walk_fail(w, "unexpected key %s (fields are named by strings)",
-                push_text(L, -2));
-      lua_pop(L, 2);
-      continue;
-    }
-    if (!key_ok(w, lua_gettop(L) - 1)) {
-      lua_pop(L, 1);
-      continue;
-    }
-    k = lua_tolstring(L, -2, &len);
+    const char *k = lua_tolstring(L, -2, &len);
     path_key(w, k, len);
     lua_pushvalue(L, -2);
     if (lua_rawget(L, body) != LUA_TNIL) {
@@ -499,19 +510,9 @@ static void check_map(sc_walk *w, int idx, const sc_type *t) {
   }
   putc1(w, '{');
   lua_pushnil(L);
-  while (lua_next(L, idx)) { /* key value */
+  while (next_member(w, idx, "keys must be strings")) { /* key value */
     size_t len;
-    const char *k;
-    if (lua_type(L, -2) != LUA_TSTRING) {
-      walk_fail(w, "unexpected key %s (keys must be strings)", push_text(L, -2));
-      lua_pop(L, 2);
-      continue;
-    }
-    if (!key_ok(w, lua_gettop(L) - 1)) {
-      lua_pop(L, 1);
-      continue;
-    }
-    k = lua_tolstring(L, -2, &len);
+    const char *k = lua_tolstring(L, -2, &len);
     path_key(w, k, len);
     put_key(w, &first, k, len);
     check_value(w, lua_gettop(L), t->items);
@@ -568,14 +569,9 @@ static void check_generic(sc_walk *w, int idx) {
     int first = 1;
     putc1(w, '{');
     lua_pushnil(L);
-    while (lua_next(L, idx)) {
+    while (next_member(w, idx, "keys must be strings")) { /* only strings: counted above */
       size_t len;
-      const char *k;
-      if (!key_ok(w, lua_gettop(L) - 1)) {
-        lua_pop(L, 1);
-        continue;
-      }
-      k = lua_tolstring(L, -2, &len);
+      const char *k = lua_tolstring(L, -2, &len);
       path_key(w, k, len);
       put_key(w, &first, k, len);
       check_generic(w, lua_gettop(L));
