@@ -1,4 +1,6 @@
---- The client: defaults, retries and error values over scenario.core.
+--- The client: one per set of credentials, holding its options and its
+-- core handle, with a method for every endpoint of the table, blocking
+-- and async, `request` for the others, and the waits for a training.
 -- Made by @{scenario.new}; the methods are called with `:`.
 -- @classmod scenario.Client
 local core = require "scenario.core"
