@@ -295,6 +295,15 @@ static int collect_secrets(sc_client *c) {
   return ok;
 }
 
+/* The http_version settings a client takes (or none: negotiated). */
+static const char *const http_versions[] = { "1.1", "2", NULL };
+
+static int known_http_version(const char *v) {
+  for (int i = 0; http_versions[i] != NULL; i++)
+    if (strcmp(v, http_versions[i]) == 0) return 1;
+  return 0;
+}
+
 /* What http_version ("1.1", "2" or NULL) asks of libcurl for base
  * (CURLOPT_HTTP_VERSION). By default HTTP/2 where TLS negotiates it
  * (ALPN), and HTTP/1.1 over plain http. "2" over plain http is HTTP/2
@@ -318,7 +327,7 @@ static long http_version_for(const char *base, const char *version) {
 static int l_http_version_for(lua_State *L) {
   const char *base = luaL_checkstring(L, 1);
   const char *version = luaL_optstring(L, 2, NULL);
-  if (version != NULL && strcmp(version, "1.1") != 0 && strcmp(version, "2") != 0)
+  if (version != NULL && !known_http_version(version))
     return luaL_argerror(L, 2, "\"1.1\" or \"2\" expected");
   lua_pushinteger(L, (lua_Integer)http_version_for(base, version));
   return 1;
@@ -351,7 +360,7 @@ static int l_client_new(lua_State *L) {
   ca_path = opt_string(L, 1, "ca_path");
   proxy = opt_string(L, 1, "proxy");
   version = opt_string(L, 1, "http_version");
-  if (version != NULL && strcmp(version, "1.1") != 0 && strcmp(version, "2") != 0)
+  if (version != NULL && !known_http_version(version))
     return luaL_error(L, "core.new: option 'http_version' must be \"1.1\" or \"2\"");
   timeout_ms = opt_millis(L, 1, "timeout", 60);
   connect_ms = opt_millis(L, 1, "connect_timeout", 10);
@@ -493,6 +502,8 @@ static void client_open(lua_State *L, int M) {
   new_handle_mt(L, CLIENT_MT, client_methods);
   sc_register(L, M, funcs);
   sc_limit(L, M, "redacted_marker", SC_REDACTED);
+  sc_limit_list(L, M, "http_versions", http_versions);
+  sc_limit_int(L, M, "default_max_bytes", SC_DEFAULT_MAX_BYTES); /* max_request_bytes, max_response_bytes */
 }
 
 #endif

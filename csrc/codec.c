@@ -380,7 +380,7 @@ static void push_endpoints(lua_State *L) {
 }
 
 /* Registers the codec's functions in the module at M, with the schema's
- * data: enums, endpoints, the null sentinel and the caps on a URL. */
+ * data: enums, endpoints and the null sentinel. */
 static void codec_open(lua_State *L, int M) {
   static const luaL_Reg funcs[] = {
     { "validate", l_validate },
@@ -408,9 +408,6 @@ static void codec_open(lua_State *L, int M) {
   lua_setfield(L, M, "endpoints");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, M, "null");
-  sc_limit_int(L, M, "default_max_bytes", SC_DEFAULT_MAX_BYTES); /* max_request_bytes, max_response_bytes */
-  sc_limit_int(L, M, "max_param_bytes", SC_MAX_PARAM_BYTES);
-  sc_limit_int(L, M, "max_url_bytes", SC_MAX_URL_BYTES);
 }
 
 #endif

@@ -32,6 +32,7 @@
 #include "raw_call.c"
 #include "rounds.c"
 #include "suggest.c"
+#include "url.c"
 
 LUALIB_API int luaopen_scenario_core(lua_State *L) {
   static int curl_ready = 0;
@@ -54,7 +55,7 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   lua_pushnil(L);
   lua_pushcclosure(L, finish_protected, NUPVALUES); /* M cache scratch finish */
   /* engines */
-  codec_open(L, M);
+  url_open(L, M);
   suggest_open(L, M);
   dataurl_open(L, M);
   files_open(L, M);
@@ -66,6 +67,8 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   call_open(L, M);
   call_options_open(L, M);
   raw_call_open(L, M);
+  /* bindings */
+  codec_open(L, M);
   lua_settop(L, M);                    /* M */
   lua_pushliteral(L, SC_VERSION);
   lua_setfield(L, M, "_VERSION");

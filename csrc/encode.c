@@ -500,14 +500,11 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   putc1(w, '}');
 }
 
-static void check_map(sc_walk *w, int idx, const sc_type *t) {
+/* Writes the table at idx as a JSON object: its members as next_member
+ * walks them, each value of type items (NULL: any JSON value). */
+static void put_members(sc_walk *w, int idx, const sc_type *items) {
   lua_State *L = w->L;
   int first = 1;
-  if (!table_enter(w, idx, "a table", 8)) return;
-  if (is_marked_array(L, idx)) {
-    walk_fail(w, "expected an object, got a scenario.array");
-    return;
-  }
   putc1(w, '{');
   lua_pushnil(L);
   while (next_member(w, idx, "keys must be strings")) { /* key value */
@@ -515,7 +512,7 @@ static void check_map(sc_walk *w, int idx, const sc_type *t) {
     const char *k = lua_tolstring(L, -2, &len);
     path_key(w, k, len);
     put_key(w, &first, k, len);
-    check_value(w, lua_gettop(L), t->items);
+    check_value(w, lua_gettop(L), items);
     path_pop(w);
     lua_pop(L, 1);
     if (w->stopped) {
@@ -524,6 +521,16 @@ static void check_map(sc_walk *w, int idx, const sc_type *t) {
     }
   }
   putc1(w, '}');
+}
+
+static void check_map(sc_walk *w, int idx, const sc_type *t) {
+  lua_State *L = w->L;
+  if (!table_enter(w, idx, "a table", 8)) return;
+  if (is_marked_array(L, idx)) {
+    walk_fail(w, "expected an object, got a scenario.array");
+    return;
+  }
+  put_members(w, idx, t->items);
 }
 
 /* ---- values without a schema (SC_ANY, pass-through fields) ----------------- */
@@ -566,23 +573,7 @@ static void check_generic(sc_walk *w, int idx) {
   } else if (only_string && is_marked_array(L, idx)) {
     walk_fail(w, "is a scenario.array, but has string keys");
   } else if (only_string) {
-    int first = 1;
-    putc1(w, '{');
-    lua_pushnil(L);
-    while (next_member(w, idx, "keys must be strings")) { /* only strings: counted above */
-      size_t len;
-      const char *k = lua_tolstring(L, -2, &len);
-      path_key(w, k, len);
-      put_key(w, &first, k, len);
-      check_generic(w, lua_gettop(L));
-      path_pop(w);
-      lua_pop(L, 1);
-      if (w->stopped) {
-        lua_pop(L, 1);
-        break;
-      }
-    }
-    putc1(w, '}');
+    put_members(w, idx, NULL);
   } else if (only_index) {
     check_array(w, idx, &any_array);
   } else {

@@ -95,7 +95,7 @@ typedef struct sc_endpoint {
 } sc_endpoint;
 
 /* Path parameters an endpoint may have, at most: the Lua methods take
- * them as positional arguments (lua/scenario/client.lua). */
+ * them as positional arguments (lua/scenario/methods.lua). */
 #define SC_MAX_PARAMS 2
 
 #endif

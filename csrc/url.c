@@ -268,4 +268,10 @@ static void build_url(lua_State *L, sc_buf *u, const char *base_url, const sc_en
   if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
 }
 
+/* Registers the caps on a URL in the module's limits at M. */
+static void url_open(lua_State *L, int M) {
+  sc_limit_int(L, M, "max_param_bytes", SC_MAX_PARAM_BYTES);
+  sc_limit_int(L, M, "max_url_bytes", SC_MAX_URL_BYTES);
+}
+
 #endif

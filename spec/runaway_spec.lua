@@ -49,6 +49,20 @@ describe("each_model against a server that never ends its list", function()
     assert.is_true(core.now() - t0 < 30)
   end)
 
+  it("stops after as many empty pages as Client.MAX_EMPTY_PAGES says, read as they come", function()
+    local Client = require "scenario.client"
+    local srv = serve { default = { template = true,
+      reply = json_reply('{"models":[],"nextPaginationToken":"t{{N}}"}') } }
+    local was = Client.MAX_EMPTY_PAGES
+    Client.MAX_EMPTY_PAGES = 7 -- set back below, whatever happens: serve holds this test's finally
+    local ok, steps = pcall(take, client(srv.url):each_model(), 3)
+    Client.MAX_EMPTY_PAGES = was
+    assert(ok, steps)
+    assert.equal(1, #steps)
+    assert.matches("7 pages in a row without an item", steps[1].err.message)
+    assert.equal(7, #srv:stats().requests)
+  end)
+
   it("counts a page of nulls as empty, and a page with one item resets the run", function()
     local srv = serve { default = { template = true,
       reply = json_reply('{"models":[null,false],"nextPaginationToken":"t{{N}}"}') } }

@@ -353,6 +353,19 @@ describe("secrets", function()
     end
   end)
 
+  it("are redacted whole when a secret with a run of backslashes comes nested three deep", function()
+    -- Each of the secret's backslashes reads as 1, 2, 4 or 8 of the
+    -- text's: hundreds of readings at once, every one followed.
+    local bs = ("\\"):rep(1)
+    local c = helper.client { api_key = "somekey-001", api_secret = "xy" .. bs:rep(6) .. "zwvutsr" }
+    assert.equal("<[redacted]>", core.redact(c._handle, "<xy" .. bs:rep(48) .. "zwvutsr>"))
+    -- a match cut short would leave the key (8 backslashes) in its tail
+    local c2 = helper.client { api_key = bs:rep(8), api_secret = "secret-" .. bs:rep(7) }
+    local out = core.redact(c2._handle, "secret-" .. bs:rep(57))
+    assert.equal("[redacted]" .. bs, out)
+    assert.equal(out, core.redact(c2._handle, out))
+  end)
+
   it("scan a run of backslashes in time that grows with the run, not its square", function()
     local c = helper.client { api_key = "bench-key-0001", api_secret = "s3cr/et+v4lue==" }
     -- Not a speed test: the scan takes milliseconds, and a scan that

@@ -13,9 +13,13 @@
 -- From a .love archive (or a fused game), the C module cannot be loaded
 -- where it is: the system loads it from a real file. LÖVE's C loader also
 -- looks in the save directory, so it is copied there first.
+-- Run as a folder, a copy left there by an earlier .love run would be
+-- found first, however old: it goes.
 if love.filesystem.isFused() or love.filesystem.getSource():match("%.love$") then
   love.filesystem.createDirectory("scenario")
   assert(love.filesystem.write("scenario/core.so", assert(love.filesystem.read("scenario/core.so"))))
+elseif love.filesystem.getRealDirectory("scenario/core.so") == love.filesystem.getSaveDirectory() then
+  love.filesystem.remove("scenario/core.so")
 end
 
 local scenario = require "scenario"

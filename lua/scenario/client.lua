@@ -383,9 +383,14 @@ end
 
 -- Iterators over every item of a list endpoint, across its pages
 -- (scenario.pages).
-Client.MAX_EMPTY_PAGES = pages.MAX_EMPTY_PAGES
+--- How many pages in a row without an item an iterator (`each_model`)
+-- reads before it ends with an `invalid_response` error: a server that
+-- answers every page with no items and a fresh token would otherwise
+-- keep it inside one call for ever. Read as the pages come: a program may
+-- set it.
+Client.MAX_EMPTY_PAGES = 100
 for _, ep in ipairs(core.endpoints) do
-  if ep.pages then Client[ep.pages.each] = pages.iterator(ep, check_self) end
+  if ep.pages then Client[ep.pages.each] = pages.iterator(ep, check_self, Client) end
 end
 
 return Client

@@ -137,9 +137,17 @@ end
 -- PR 10643): every call after the first would fail.
 local H2C_REUSE = 0x080000
 
+-- The settings the core takes, and how a message lists them: "1.1" or "2".
+local http_versions, http_version_list = {}, {}
+for i, v in ipairs(limits.http_versions) do
+  http_versions[v] = true
+  http_version_list[i] = ("%q"):format(v)
+end
+http_version_list = table.concat(http_version_list, " or ")
+
 function M.check_http_version(v, scheme)
-  if v ~= nil and v ~= "1.1" and v ~= "2" then
-    argerror(1, "new", ("http_version must be \"1.1\" or \"2\" (or nil, to negotiate), got %q"):format(v), 4)
+  if v ~= nil and not http_versions[v] then
+    argerror(1, "new", ("http_version must be %s (or nil, to negotiate), got %q"):format(http_version_list, v), 4)
   end
   if v == "2" and scheme == "http" and core.curl_version_num < H2C_REUSE then
     argerror(1, "new", ("http_version \"2\" over plain http needs libcurl 8.0 or later (this one is %s, "

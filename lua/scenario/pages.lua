@@ -22,18 +22,12 @@ local function with(q, k, v)
   return c
 end
 
---- How many pages in a row without an item an iterator (`each_model`)
--- reads before it ends with an `invalid_response` error: a server that
--- answers every page with no items and a fresh token would otherwise
--- keep it inside one call for ever.
-M.MAX_EMPTY_PAGES = 100
-
 -- How many of the last tokens an iterator remembers, to tell a server
 -- that sends one again.
 local SEEN_TOKENS = 1024
 
 -- Why an iterator cannot go on to the page of token, or nil.
-local function bad_token(token, seen, empty)
+local function bad_token(token, seen, empty, max_empty)
   if type(token) ~= "string" then -- a lenient page: not to be taken for the last one
     return ("the server gave a pagination token that is not a string (%s)"):format(type(token))
   end
@@ -44,7 +38,7 @@ local function bad_token(token, seen, empty)
   if seen[token] then -- a server that sends the same cursor again would loop for ever
     return ("the server gave the pagination token %s twice"):format(errors.escape(("%q"):format(token)))
   end
-  if empty >= M.MAX_EMPTY_PAGES then
+  if empty >= max_empty then
     return ("the server gave %d pages in a row without an item, each with a new pagination token")
       :format(empty)
   end
@@ -52,8 +46,10 @@ end
 
 --- The iterator client:<each>(query, opts) over every item of the list
 -- endpoint ep (its `pages`: the token, next-token and items members),
--- page after page. check_self(client, fname) checks the receiver.
-function M.iterator(ep, check_self)
+-- page after page. check_self(client, fname) checks the receiver;
+-- class.MAX_EMPTY_PAGES, read as each run of empty pages is counted,
+-- bounds those.
+function M.iterator(ep, check_self, class)
   local pages = ep.pages
   local each, list = pages.each, ep.name
   return function(self, query, opts)
@@ -81,7 +77,7 @@ function M.iterator(ep, check_self)
             over = true
             return nil
           end
-          local why = bad_token(token, seen, empty)
+          local why = bad_token(token, seen, empty, class.MAX_EMPTY_PAGES)
           if why then
             over = true
             return false, errors.new("invalid_response", why, { attempts = 1 })

@@ -16,13 +16,14 @@ local M = {}
 -- called on: "req"), `unfinished` (what result says before the end) and
 -- `pending` (the message of wait's timeout, with %g for its seconds).
 function M.methods(class, words)
-  local function argerror(fname, msg)
-    error(("bad argument #1 to '%s' (%s)"):format(fname, msg), 3)
+  -- level: 2 from a method, 3 from check_self, the caller's line either way
+  local function argerror(fname, msg, level)
+    error(("bad argument #1 to '%s' (%s)"):format(fname, msg), (level or 2) + 1)
   end
   local function check_self(self, fname)
     if getmetatable(self) ~= class then
       argerror(fname, ("scenario %s expected, got %s; call it as %s:%s(...)"):format(words.noun, type(self),
-        words.var, fname))
+        words.var, fname), 3)
     end
   end
   local m = { check_self = check_self }

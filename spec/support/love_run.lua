@@ -49,9 +49,11 @@ end
 
 local function play(game)
   local stand_in = require("scenario.testing").start { lua = "lua5.4" }
-  local ok, out = sh(("cd / && XDG_RUNTIME_DIR=%s/run SCENARIO_LOVE_HEADLESS=1 SCENARIO_POLL_INTERVAL=0.1 "
-    .. "SCENARIO_BASE_URL=%s SCENARIO_SDK_API_KEY=love-key SCENARIO_SDK_API_SECRET=love-secret "
-    .. "timeout 90 love %s"):format(dir, stand_in.base_url, game))
+  -- Its save directory (XDG_DATA_HOME) is this run's, not the user's:
+  -- nothing an earlier run left there is found.
+  local ok, out = sh(("cd / && XDG_RUNTIME_DIR=%s/run XDG_DATA_HOME=%s/data SCENARIO_LOVE_HEADLESS=1 "
+    .. "SCENARIO_POLL_INTERVAL=0.1 SCENARIO_BASE_URL=%s SCENARIO_SDK_API_KEY=love-key "
+    .. "SCENARIO_SDK_API_SECRET=love-secret timeout 90 love %s"):format(dir, dir, stand_in.base_url, game))
   local asked = stand_in:requests()
   stand_in:stop()
   io.write(out)
