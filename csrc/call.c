@@ -108,6 +108,7 @@ static int blank(const char *s, size_t len) {
 static int call_finish(lua_State *L, sc_request *r, sc_client *c, const sc_endpoint *ep,
                        CURLcode rc) {
   long status = 0;
+  int quote;
   if (rc != CURLE_OK) {
     lua_pushnil(L);
     push_transfer_error(L, r, c, rc);
@@ -128,7 +129,9 @@ static int call_finish(lua_State *L, sc_request *r, sc_client *c, const sc_endpo
   lua_pushlstring(L, r->resp.data ? r->resp.data : "", r->resp.len);
   buf_reset(&r->resp);
   buf_reset(&r->head);                             /* status headers body */
-  if (status >= 200 && status < 300 &&
+  /* A dry run's quote: a success, read against its own type. */
+  quote = status == SC_STATUS_QUOTE && ep->quote != NULL;
+  if (status >= 200 && status < 300 && !quote &&
       (ep->returns == SC_RETURNS_NOTHING || (ep->response == NULL && blank(lua_tostring(L, -1), lua_rawlen(L, -1))))) {
     /* Done, whatever the answer holds (often nothing at all). */
     lua_pushboolean(L, 1);
@@ -137,7 +140,7 @@ static int call_finish(lua_State *L, sc_request *r, sc_client *c, const sc_endpo
     return 5;
   }
   if (status >= 200 && status < 300) {
-    if (decode_response(L, ep, lua_gettop(L), c->strict)) {
+    if (decode_response(L, ep, lua_gettop(L), c->strict, quote)) {
       /* status headers body result problems */
       lua_insert(L, -5);                           /* problems status headers body result */
       lua_insert(L, -5);                           /* result problems status headers body */

@@ -182,7 +182,7 @@ static void push_type(lua_State *L, const sc_type *t, int memo) {
   }
 }
 
-/* core.schema() -> {{name, body, query, response}, ...}: the types of
+/* core.schema() -> {{name, body, query, response, quote}, ...}: the types of
  * each endpoint of the table, in its order, as data (kind, name, enum,
  * max_length, min, exclusive_min, max, items, fields = {{name, type,
  * required, nullable, doc}}), one table per type however often it is
@@ -195,12 +195,12 @@ static int l_schema(lua_State *L) {
   lua_createtable(L, SC_NENDPOINTS, 0);
   for (int i = 0; i < SC_NENDPOINTS; i++) {
     const sc_endpoint *ep = &sc_endpoints[i];
-    const sc_type *types[3] = { ep->body, ep->query, ep->response };
-    static const char *const roles[3] = { "body", "query", "response" };
-    lua_createtable(L, 0, 4);
+    const sc_type *types[4] = { ep->body, ep->query, ep->response, ep->quote };
+    static const char *const roles[4] = { "body", "query", "response", "quote" };
+    lua_createtable(L, 0, 5);
     lua_pushstring(L, ep->name);
     lua_setfield(L, -2, "name");
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
       if (types[k] == NULL) continue;
       push_type(L, types[k], memo);
       lua_setfield(L, -2, roles[k]);
@@ -259,7 +259,7 @@ static int l_decode(lua_State *L) {
   int lenient = lua_toboolean(L, 3);
   luaL_checktype(L, 2, LUA_TSTRING);
   lua_settop(L, 2);
-  if (decode_response(L, ep, 2, !lenient)) {
+  if (decode_response(L, ep, 2, !lenient, 0)) {
     if (lenient && !lua_isnil(L, -1)) return 2;
     lua_pop(L, 1);
     return 1;
@@ -296,7 +296,7 @@ static void check_schema(lua_State *L) {
     if (path_params(ep) > SC_MAX_PARAMS)
       luaL_error(L, "scenario.core: %s has too many path parameters", ep->name);
     if (!schema_fits(ep->body, 0, &o) || !schema_fits(ep->query, 0, &o) ||
-        !schema_fits(ep->response, 0, &o))
+        !schema_fits(ep->response, 0, &o) || !schema_fits(ep->quote, 0, &o))
       luaL_error(L, "scenario.core: the schema of %s outgrows the lookups", ep->name);
     /* A URL holds scalars and lists of them: an object could not be sent. */
     for (int f = 0; ep->query != NULL && f < ep->query->nfields; f++) {
@@ -313,8 +313,9 @@ static void check_schema(lua_State *L) {
 /* Pushes core.endpoints: for each endpoint, in the table's order, what the
  * Lua layer makes its methods from: {name, method, path, params = {...},
  * takes_body, idempotent, returns = "member" | "document" | "nothing",
- * member, summary, pages = {token, next, items, each} | nil, query =
- * {field names}, body = {field names} | nil}. */
+ * member, fixed_body, quote = true (a dry run's 269 is read against its
+ * own type) | nil, summary, pages = {token, next, items, each} | nil,
+ * query = {field names}, body = {field names} | nil (none for a map)}. */
 static void push_endpoints(lua_State *L) {
   static const char *const returns[] = { "member", "document", "nothing" };
   lua_createtable(L, SC_NENDPOINTS, 0);
@@ -350,6 +351,10 @@ static void push_endpoints(lua_State *L) {
     if (ep->fixed_body != NULL) {
       lua_pushstring(L, ep->fixed_body);
       lua_setfield(L, -2, "fixed_body");
+    }
+    if (ep->quote != NULL) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "quote");
     }
     lua_pushstring(L, ep->summary != NULL ? ep->summary : "");
     lua_setfield(L, -2, "summary");

@@ -9,7 +9,7 @@
  * includes what it uses behind a guard, so every helper stays static.
  * The layers, from the ground up:
  *   data     common.h compat.h schema.h schema_models.c schema_endpoints.c
- *            endpoint_table.c buf.c base64.c json.c
+ *            schema_generate.c endpoint_table.c buf.c base64.c json.c
  *   engines  walk.c lookup.c encode.c decode.c url.c redact.c suggest.c
  *            dataurl.c files.c
  *   HTTP     transport.c (one exchange) headers.c rounds.c (the rounds)

@@ -671,21 +671,28 @@ static void push_syntax_error(lua_State *L, const sc_reader *r, const char *pref
                   int_text((lua_Integer)r->syntax_at, at));
 }
 
-/* Decodes the JSON string at idx against ep's response schema. Returns
- * 1 with the result and its shape problems (a table, or nil if there are
- * none) pushed, or 0 with an error table pushed. Shape problems (a
- * missing field, one of another type) are errors only when strict: a
- * server that drops or changes a documented field must not turn a
- * success into a failure, which the caller would retry, making a second
- * model. The result is then what the document holds, as decoded: the
- * member asked for, or an empty table where it is missing or not an
- * object. Broken JSON and invalid UTF-8 are always errors. Needs the
- * module upvalues. */
-static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int strict) {
+/* Decodes the JSON string at idx against ep's response schema (with
+ * quote, a dry run's answer: against ep->quote, the whole document, where
+ * the endpoint has one). Returns 1 with the result and its shape problems
+ * (a table, or nil if there are none) pushed, or 0 with an error table
+ * pushed. Shape problems (a missing field, one of another type) are
+ * errors only when strict: a server that drops or changes a documented
+ * field must not turn a success into a failure, which the caller would
+ * retry, making a second model. The result is then what the document
+ * holds, as decoded: the member asked for, or an empty table where it is
+ * missing or not an object. Broken JSON and invalid UTF-8 are always
+ * errors. Needs the module upvalues. */
+static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int strict, int quote) {
   int base = lua_gettop(L), got;
+  const sc_type *t = ep->response;
+  sc_returns returns = ep->returns;
   sc_walk w;
   sc_reader r;
-  got = read_json(L, &w, &r, idx, ep->response, 0); /* nil cache names [document] */
+  if (quote && ep->quote != NULL) {
+    t = ep->quote;
+    returns = SC_RETURNS_DOCUMENT;
+  }
+  got = read_json(L, &w, &r, idx, t, 0);     /* nil cache names [document] */
   if (got == RD_BROKEN) {
     lua_createtable(L, 0, 2);
     lua_pushliteral(L, "invalid_response");
@@ -699,13 +706,13 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int str
       lua_setfield(L, -2, "utf8");
     }
   } else {
-    if (ep->response == NULL) {
+    if (t == NULL) {
       /* No schema (client:request): the document as it is, null too. */
       if (got == RD_VALUE) lua_pushvalue(L, -1);
       else lua_pushlightuserdata(L, NULL);
     } else if (got != RD_VALUE || lua_type(L, -1) != LUA_TTABLE) {
       lua_pushnil(L);
-    } else if (ep->returns == SC_RETURNS_MEMBER) {
+    } else if (returns == SC_RETURNS_MEMBER) {
       lua_pushstring(L, ep->member);
       lua_rawget(L, -2);                     /* nil cache names document result */
     } else {
@@ -713,7 +720,7 @@ static int decode_response(lua_State *L, const sc_endpoint *ep, int idx, int str
     }
     /* Missing, or not an object: reported, and {} stands in, so that the
      * caller's `if not model` never reads a success as a failure. */
-    if (lua_type(L, -1) != LUA_TTABLE && ep->response != NULL) {
+    if (lua_type(L, -1) != LUA_TTABLE && t != NULL) {
       lua_pop(L, 1);
       lua_newtable(L);
     }

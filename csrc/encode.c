@@ -500,37 +500,73 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   putc1(w, '}');
 }
 
+/* A member name to sort: its bytes, and its item in the table that keeps
+ * its string alive. */
+typedef struct sc_member_key {
+  const char *s;
+  size_t len;
+  int at;
+} sc_member_key;
+
+static int cmp_member_key(const void *a, const void *b) {
+  const sc_member_key *x = (const sc_member_key *)a, *y = (const sc_member_key *)b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->s, y->s, n);
+  if (c != 0) return c;
+  return x->len < y->len ? -1 : x->len > y->len;
+}
+
 /* Writes the table at idx as a JSON object: its members as next_member
- * walks them, each value of type items (NULL: any JSON value). */
-static void put_members(sc_walk *w, int idx, const sc_type *items) {
+ * walks them, each value of type items (NULL: any JSON value), then the
+ * pass-through fields at extra (0: none). The members go in the order of
+ * their names' bytes: the hash order of a table's keys changes from one
+ * run to the next (Lua 5.4 seeds it), and the same table must be the same
+ * bytes, for a spec, a recording or a server's cache. */
+static void put_members(sc_walk *w, int idx, const sc_type *items, int extra) {
   lua_State *L = w->L;
-  int first = 1;
-  putc1(w, '{');
+  int first = 1, n = 0, keys;
+  sc_member_key *ks;
+  lua_newtable(L);                                       /* keys */
+  keys = lua_gettop(L);
   lua_pushnil(L);
-  while (next_member(w, idx, "keys must be strings")) { /* key value */
-    size_t len;
-    const char *k = lua_tolstring(L, -2, &len);
-    path_key(w, k, len);
-    put_key(w, &first, k, len);
+  while (next_member(w, idx, "keys must be strings")) { /* keys key value */
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, keys, ++n);
+  }
+  ks = (sc_member_key *)lua_newuserdatauv(L, (size_t)n * sizeof *ks + 1, 0); /* keys ks */
+  for (int i = 0; i < n; i++) {
+    lua_rawgeti(L, keys, i + 1);
+    ks[i].s = lua_tolstring(L, -1, &ks[i].len); /* kept alive by keys */
+    ks[i].at = i + 1;
+    lua_pop(L, 1);
+  }
+  if (n > 1) qsort(ks, (size_t)n, sizeof *ks, cmp_member_key);
+  putc1(w, '{');
+  for (int i = 0; i < n && !w->stopped; i++) {
+    lua_rawgeti(L, keys, ks[i].at);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, idx);                                  /* keys ks key value */
+    path_key(w, ks[i].s, ks[i].len);
+    put_key(w, &first, ks[i].s, ks[i].len);
     check_value(w, lua_gettop(L), items);
     path_pop(w);
-    lua_pop(L, 1);
-    if (w->stopped) {
-      lua_pop(L, 1);
-      break;
-    }
+    lua_pop(L, 2);
   }
+  lua_pop(L, 2);
+  if (extra && !w->stopped) put_extra(w, idx, extra, &first);
   putc1(w, '}');
 }
 
-static void check_map(sc_walk *w, int idx, const sc_type *t) {
+/* A map: string keys, each value of type t->items; extra as put_members. */
+static void check_map(sc_walk *w, int idx, const sc_type *t, int extra) {
   lua_State *L = w->L;
   if (!table_enter(w, idx, "a table", 8)) return;
   if (is_marked_array(L, idx)) {
     walk_fail(w, "expected an object, got a scenario.array");
     return;
   }
-  put_members(w, idx, t->items);
+  put_members(w, idx, t->items, extra);
 }
 
 /* ---- values without a schema (SC_ANY, pass-through fields) ----------------- */
@@ -573,7 +609,7 @@ static void check_generic(sc_walk *w, int idx) {
   } else if (only_string && is_marked_array(L, idx)) {
     walk_fail(w, "is a scenario.array, but has string keys");
   } else if (only_string) {
-    put_members(w, idx, NULL);
+    put_members(w, idx, NULL, 0);
   } else if (only_index) {
     check_array(w, idx, &any_array);
   } else {
@@ -599,7 +635,7 @@ static void check_value(sc_walk *w, int idx, const sc_type *t) {
       break;
     case SC_ARRAY: check_array(w, idx, t); break;
     case SC_OBJECT: check_object(w, idx, t, 0); break;
-    case SC_MAP: check_map(w, idx, t); break;
+    case SC_MAP: check_map(w, idx, t, 0); break;
     case SC_ANY: check_generic(w, idx); break;
   }
 }
@@ -629,7 +665,9 @@ static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
     walk_fail(w, "the body must be a table, got %s", describe(L, body));
     return;
   }
-  check_object(w, body, ep->body, extra);
+  /* A map body (generate's: the model's inputs by name) takes any member. */
+  if (ep->body->kind == SC_MAP) check_map(w, body, ep->body, extra);
+  else check_object(w, body, ep->body, extra);
   walk_check_size(w);
 }
 

@@ -1,9 +1,10 @@
 /*
- * The vocabulary the API schema is written in. schema_models.c and
- * schema_endpoints.c hold the types, endpoint_table.c the endpoint table: all
- * data. encode.c (requests) and decode.c (responses) are the engines that
- * walk it, and carry no code of any one endpoint. A new endpoint is a new
- * entry in endpoint_table.c, not new code.
+ * The vocabulary the API schema is written in. schema_models.c,
+ * schema_endpoints.c and schema_generate.c hold the types, endpoint_table.c
+ * the endpoint table: all data. encode.c (requests) and decode.c
+ * (responses) are the engines that walk it, and carry no code of any one
+ * endpoint. A new endpoint is a new entry in endpoint_table.c, not new
+ * code.
  */
 #ifndef SCENARIO_SCHEMA_H
 #define SCENARIO_SCHEMA_H
@@ -87,12 +88,21 @@ typedef struct sc_endpoint {
   const char *fixed_body; /* sent as it is, with no body argument (body then documents it) */
   const sc_type *query;   /* an SC_OBJECT of scalars (and arrays, sent comma-separated) */
   const sc_type *response;
+  /* The answer to a dry run, which comes with SC_STATUS_QUOTE and not the
+   * response's shape: decoded against this and returned whole. NULL: the
+   * endpoint has no dry run, and such an answer is read as any 2xx. */
+  const sc_type *quote;
   sc_returns returns;
   int idempotent;         /* sending it twice does no harm: retries and transport follow */
   const char *member;     /* with SC_RETURNS_MEMBER */
   sc_pages pages;         /* for a list endpoint; all NULL otherwise */
   const char *summary;    /* one sentence, for the reference */
 } sc_endpoint;
+
+/* The status of a dry run's answer: a success that made nothing, only a
+ * quote (generate.custom.md: "its recorded quotes came back with HTTP
+ * status 269"; generate.txt2img.md: "`269` — `DryRunResponse`"). */
+#define SC_STATUS_QUOTE 269
 
 /* Path parameters an endpoint may have, at most: the Lua methods take
  * them as positional arguments (lua/scenario/methods.lua). */

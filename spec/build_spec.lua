@@ -205,14 +205,20 @@ describe("an endpoint", function()
     local dir = os.tmpname()
     os.remove(dir)
     local pc = helper.LUA == "luajit" and "luajit" or helper.LUA
-    -- GET /models/{modelId}/ping, and PUT /models/{modelId}/images/{imageId}
-    -- with a body: in no table but this build's.
+    -- GET /models/{modelId}/ping, PUT /models/{modelId}/images/{imageId}
+    -- with a body, and PUT /models/{modelId}/price, which returns a member
+    -- but has a dry run: in no table but this build's.
     local entry = '{ .name = "ping_model", .method = "GET", .path = "/models/{modelId}/ping", '
       .. '.query = &t_project_query, .response = &t_delete_response, .returns = SC_RETURNS_NOTHING, '
       .. '.idempotent = 1, .summary = "Pings a model." }, '
       .. '{ .name = "tag_image", .method = "PUT", .path = "/models/{modelId}/images/{imageId}", '
       .. '.body = &t_tags_body, .query = &t_project_query, .response = &t_tags_response, '
-      .. '.returns = SC_RETURNS_DOCUMENT, .idempotent = 0, .summary = "Tags an image." }'
+      .. '.returns = SC_RETURNS_DOCUMENT, .idempotent = 0, .summary = "Tags an image." }, '
+      .. '{ .name = "price_model", .method = "PUT", .path = "/models/{modelId}/price", '
+      .. '.query = &t_generate_custom_query, .response = &t_model_envelope, .quote = &t_dry_run, '
+      .. '.returns = SC_RETURNS_MEMBER, .member = "model", .idempotent = 1, .summary = "Prices a model." }'
+    -- The one answer queued, for the first request: price_model's dry run.
+    server.enqueue { status = 269, headers = {}, body = '{"creativeUnitsCost":3,"model":{"id":"m1"}}' }
     local ok, out = sh(("mkdir -p %s/scenario && cc -std=c99 -Wall -Wextra -Werror -fPIC -shared "
       .. "$(pkg-config --cflags %s libcurl) '-DSC_TEST_ENDPOINT=%s' csrc/core.c -o %s/scenario/core.so "
       .. "$(pkg-config --libs libcurl)"):format(dir, pc, entry, dir))
@@ -224,6 +230,9 @@ describe("an endpoint", function()
       local ok, verr = scenario.validate_ping_model("", { projectId = 7 })
       print(ok, verr.errors[1].path, verr.errors[2].path)
       print(scenario.validate_ping_model("m1", { projectId = "p" }))
+      -- A dry run's quote is returned whole, even where the answer is a member.
+      local quote, qmeta = c:price_model("m1", { dryRun = true })
+      print(quote.creativeUnitsCost, quote.model.id, qmeta.status, qmeta.problems)
       -- The replay server has no route for it, so the API's 404 comes back.
       local done, err = c:ping_model("m 1", { projectId = "p" })
       print(done, err.kind, err.message)
@@ -238,18 +247,19 @@ describe("an endpoint", function()
     local out2, ok2 = helper.run_lua(code)
     sh("rm -rf " .. dir)
     assert.is_true(ok2, out2)
-    assert.equal("nil\tmodelId\tquery.projectId\ntrue\n"
+    assert.equal("nil\tmodelId\tquery.projectId\ntrue\n3\tm1\t269\tnil\n"
       .. "nil\tnot_found\tCannot GET /v1/models/m%201/ping\nCannot GET /v1/models/m1/ping\n"
       .. "Cannot PUT /v1/models/m1/images/i%2F2\n"
       .. "nil\timageId\tadd\n"
       .. "false\tbad argument #5 to 'tag_image' (unknown option 'nope')\n", (out2:gsub("[^\n]*: bad arg", "bad arg")))
     local reqs = server.requests()
-    assert.equal("GET", reqs[1].method)
-    assert.equal("projectId=p", reqs[1].query)
-    assert.equal("", reqs[1].body)
-    assert.equal("PUT", reqs[3].method)
-    assert.equal('{"add":["x"]}', reqs[3].body)
-    assert.equal("application/json", reqs[3].headers["content-type"])
+    assert.equal("PUT /v1/models/m1/price?dryRun=true", reqs[1].method .. " " .. reqs[1].target)
+    assert.equal("GET", reqs[2].method)
+    assert.equal("projectId=p", reqs[2].query)
+    assert.equal("", reqs[2].body)
+    assert.equal("PUT", reqs[4].method)
+    assert.equal('{"add":["x"]}', reqs[4].body)
+    assert.equal("application/json", reqs[4].headers["content-type"])
   end)
 end)
 

@@ -88,9 +88,28 @@ describe("scenario.core constants", function()
       e.finding_category)
     assert.same({ "cancel" }, e.train_action)
     assert.same({ "default", "style", "subject" }, e.training_image_preset)
+    -- and those of the pages of generations, jobs and assets
+    assert.same({ "16:9", "1:1", "21:9", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "9:21" }, e.aspect_ratio)
+    assert.equal(15, #e.scheduler)
+    assert.equal("DDIMScheduler", e.scheduler[1])
+    assert.equal("EulerAncestralDiscreteScheduler", e.scheduler[6])
+    assert.equal("UniPCMultistepScheduler", e.scheduler[15])
+    assert.equal(18, #e.inference_type)
+    assert.equal("txt2img", e.inference_type[1])
+    assert.equal("controlnet_texture", e.inference_type[18])
+    assert.same({ "cancel" }, e.job_action)
+    assert.same({ "DETECTION", "GENERATIVE_FILL", "PIXELATE", "PROMPT_EDITING", "REFINE", "REFRAME",
+      "REMOVE_BACKGROUND", "SEGMENTATION", "UPSCALE", "UPSCALE_360", "VECTORIZATION" }, e.edit_capability)
+    assert.equal(64, #e.asset_source)
+    assert.equal("3d23d", e.asset_source[1])
+    assert.equal("uploaded", e.asset_source[54])
+    assert.equal("video2video", e.asset_source[64])
+    assert.same({ "error", "pending", "success" }, e.asset_status)
+    assert.same({ "effect", "interview", "music", "other", "sound", "speech", "text", "unknown" },
+      e.audio_classification)
     local names = {}
     for k in pairs(e) do names[#names + 1] = k end
-    assert.equal(24, #names)
+    assert.equal(32, #names)
   end)
 
   it("has no duplicate enum values", function()

@@ -10,6 +10,8 @@ local core = require "scenario.core"
 local server = replay.server()
 
 local ID = "model_eyVcnFJcR92BxBkz7N6g5w"
+local PHOENIX = "an illustration of phoenix in a fantasy world, flying over a mountain, 8k, bokeh effect"
+local PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVQYV2NgYAAAAAMAAWgmWQ0AAAAASUVORK5CYII="
 
 -- Each endpoint: the call that makes its fixture's request, and a check
 -- of what comes back.
@@ -61,6 +63,79 @@ local cases = {
   update_model_tags = {
     call = function(c) return c:update_model_tags(ID, { add = { "hero", "night" }, delete = { "draft" } }) end,
     check = function(doc) assert.same({ "string" }, doc.added) assert.same({ "string" }, doc.deleted) end,
+  },
+  generate = {
+    -- The body's members go out in the order of their names, whatever order Lua keeps them in.
+    call = function(c)
+      return c:generate("model_bfl-flux-1-dev", { prompt = "a small wooden cabin in a snowy forest",
+        loras = { "model_YQrES2iPys22nYwh3YhVfMh8" }, lorasScale = { 0.8 } })
+    end,
+    check = function(doc) -- the whole answer, not its job
+      assert.equal("job_abcd1234efgh", doc.job.jobId)
+      assert.equal("queued", doc.job.status)
+      assert.equal(10.75, doc.creativeUnitsCost)
+      assert.equal(0, doc.creativeUnitsDiscount)
+    end,
+  },
+  generate_txt2img = {
+    call = function(c)
+      return c:generate_txt2img { modelId = ID, prompt = PHOENIX, guidance = 3.5, height = 1024, width = 1024,
+        negativePrompt = "((ugly face))", numInferenceSteps = 30, numSamples = 4 }
+    end,
+    check = function(doc)
+      assert.equal("txt2img", doc.inference.type)
+      assert.equal(PHOENIX, doc.inference.prompt)
+      assert.equal("job_ocZCnG1Df35XRL1QyCZSRxAG8", doc.job.jobId)
+    end,
+  },
+  generate_img2img = {
+    call = function(c)
+      return c:generate_img2img { modelId = ID, prompt = PHOENIX, image = "asset_GTrL3mq4SXWyMxkOHRxlpw",
+        strength = 0.75, numSamples = 4 }
+    end,
+    check = function(doc)
+      assert.equal("img2img", doc.inference.type)
+      assert.equal(0.75, doc.inference.strength)
+      assert.equal("queued", doc.job.status)
+    end,
+  },
+  get_job = {
+    call = function(c) return c:get_job("job_abc123") end,
+    check = function(job) -- the job member
+      assert.equal("job_abc123", job.jobId)
+      assert.equal("success", job.status)
+      assert.equal(1, job.progress)
+      assert.same({ "asset_1gHMbHjSjWYLyAnd7ZxzPkcQ" }, job.metadata.assetIds)
+      assert.equal("success", job.statusHistory[3].status)
+    end,
+  },
+  list_jobs = {
+    call = function(c) return c:list_jobs { pageSize = 2, status = "success", types = { "custom", "inference" } } end,
+    check = function(page)
+      assert.equal("job_abc123", page.jobs[1].jobId)
+      assert.equal("canceled", page.jobs[2].status)
+      assert.equal("nextPaginationToken", page.nextPaginationToken)
+    end,
+  },
+  cancel_job = {
+    call = function(c) return c:cancel_job("job_gen_123") end,
+    check = function(job) assert.equal("job_gen_123", job.jobId) assert.equal("canceled", job.status) end,
+  },
+  get_asset = {
+    call = function(c) return c:get_asset("asset_staging_qSACAtKeAbd1EmAEG4YNguea") end,
+    check = function(asset) -- the asset member
+      assert.equal("asset_staging_qSACAtKeAbd1EmAEG4YNguea", asset.id)
+      assert.equal("https://cdn.cloud.scenario.com/assets-transform/asset_staging_qSACAtKeAbd1EmAEG4YNguea?...",
+        asset.url)
+      assert.equal("image/png", asset.mimeType)
+      assert.equal(979892, asset.properties.size)
+      assert.equal("uploaded", asset.metadata.type)
+      assert.equal(11, #asset.editCapabilities)
+    end,
+  },
+  upload_asset = {
+    call = function(c) return c:upload_asset { name = "my_image_base64_upload", image = PNG_BASE64 } end,
+    check = function(asset) assert.equal("asset_staging_qSACAtKeAbd1EmAEG4YNguea", asset.id) end,
   },
 }
 
@@ -284,7 +359,9 @@ describe("the retry class", function()
     for _, ep in ipairs(core.endpoints) do idempotent[ep.name] = ep.idempotent end
     assert.same({ create_model = false, train_model = false, add_training_images = false,
       get_model = true, list_models = true, update_model = true, delete_model = true,
-      cancel_training = true, update_model_tags = true }, idempotent)
+      cancel_training = true, update_model_tags = true,
+      generate = false, generate_txt2img = false, generate_img2img = false, upload_asset = false,
+      get_job = true, list_jobs = true, cancel_job = true, get_asset = true }, idempotent)
   end)
 end)
 
@@ -400,6 +477,7 @@ describe("the methods", function()
       assert.is_function(scenario["validate_" .. ep.name], ep.name)
     end
     assert.is_function(client.each_model)
+    assert.is_function(client.each_job)
   end)
 
   it("take a body only where the endpoint has one", function()
@@ -425,5 +503,253 @@ describe("the methods", function()
     assert.is_true(scenario.validate_list_models { pageSize = 500, types = { "flux.1" } })
     assert.is_nil((scenario.validate_list_models { pageSize = 501 }))
     assert.equal(0, #server.requests())
+  end)
+end)
+
+describe("a dry run", function()
+  before_each(function() server.reset() end)
+
+  -- The quote of generate.custom.md's recorded dry run, as decoded.
+  local QUOTE = { creativeUnitsCost = 10.75, creativeUnitsDiscount = 0,
+    costDetails = { ["custom-generation"] = 9, ["quality-gate"] = 1.75 } }
+
+  local dry = {
+    generate = function(c)
+      return c:generate("model_bfl-flux-1-dev", { prompt = "a small wooden cabin in a snowy forest",
+        loras = { "model_YQrES2iPys22nYwh3YhVfMh8" }, lorasScale = { 0.8 } }, { dryRun = true })
+    end,
+    generate_txt2img = function(c)
+      return c:generate_txt2img({ modelId = ID, prompt = PHOENIX, guidance = 3.5, height = 1024, width = 1024,
+        negativePrompt = "((ugly face))", numInferenceSteps = 30, numSamples = 4 }, { dryRun = true })
+    end,
+  }
+
+  for name, call in pairs(dry) do
+    for _, strict in ipairs { false, true } do
+      it(("of %s is answered 269: a success, the quote returned whole%s"):format(name,
+        strict and ", under strict_responses too" or ""), function()
+        local fx = replay.fixture(name .. "_dry_run")
+        assert.equal(269, fx.response.status)
+        server.enqueue(fx.response)
+        local client = helper.client { strict_responses = strict }
+        local quote, meta = call(client)
+        assert.is_table(quote, tostring(meta))
+        assert.same(QUOTE, quote) -- no job, and not the member of a model or job
+        assert.equal(269, meta.status)
+        assert.equal(1, meta.attempts)
+        assert.is_nil(meta.problems)
+        local req = server.requests()[1]
+        assert.equal(name, req.endpoint)
+        assert.equal(fx.request.path, req.path)
+        assert.equal("dryRun=true", req.query)
+        assert.equal(fx.request.body, req.body)
+      end)
+    end
+  end
+
+  it("is read against the quote's shape: a 269 that is not one has shape problems", function()
+    local bad = { status = 269, headers = { ["Content-Type"] = "application/json" },
+      body = '{"creativeUnitsCost":"ten","job":{"jobId":"job_x"}}' }
+    server.enqueue(bad)
+    local quote, meta = dry.generate(helper.client())
+    assert.equal("ten", quote.creativeUnitsCost) -- leniently, as the answer has it
+    assert.equal(269, meta.status)
+    assert.equal(1, #meta.problems)
+    assert.equal("creativeUnitsCost", meta.problems[1].path)
+    server.enqueue(bad)
+    local none, err = dry.generate(helper.client { strict_responses = true })
+    assert.is_nil(none)
+    assert.equal("invalid_response", err.kind)
+    assert.equal(1, err.attempts) -- an answer that came: not retried, not sent again
+  end)
+
+  it("is a 269 only: a 200 with a quote's body lacks the job, and a 269 where no dry run is declared is "
+    .. "read as the endpoint's answer", function()
+    server.enqueue { status = 200, headers = {}, body = replay.fixture("generate_dry_run").response.body }
+    local doc, meta = dry.generate(helper.client())
+    assert.equal(10.75, doc.creativeUnitsCost)
+    assert.equal("job", meta.problems[1].path)
+    assert.equal("is required but missing", meta.problems[1].message)
+    server.enqueue { status = 269, headers = {}, body = replay.fixture("get_job").response.body }
+    local job, meta2 = helper.client { strict_responses = true }:get_job("job_abc123")
+    assert.is_table(job, tostring(meta2))
+    assert.equal("job_abc123", job.jobId) -- get_job's member, as for a 200
+    assert.equal(269, meta2.status)
+    local declared = {}
+    for _, ep in ipairs(core.endpoints) do declared[ep.name] = ep.quote end
+    assert.same({ generate = true, generate_txt2img = true, generate_img2img = true }, declared)
+  end)
+end)
+
+describe("the pages' partial examples", function()
+  before_each(function() server.reset() end)
+
+  -- name: the fixture; call; the paths of the problems; a check of the result.
+  local partial = {
+    { name = "generate_guide",
+      call = function(c)
+        return c:generate("model_bfl-flux-2-dev", { prompt = "A cinematic shot of a futuristic neon city in the rain, "
+          .. "hyper-realistic, 8k", width = 1344, height = 768 })
+      end,
+      problems = { "job.createdAt", "job.jobId", "job.jobType", "job.metadata", "job.progress", "job.statusHistory",
+        "job.updatedAt" },
+      check = function(doc) assert.equal("job_abcd1234efgh", doc.job.id) end },
+    { name = "get_job_guide", call = function(c) return c:get_job("job_abc123") end,
+      problems = { "job.createdAt", "job.jobType", "job.progress", "job.statusHistory", "job.updatedAt" },
+      check = function(job) assert.same({ "asset_1gHMbHjSjWYLyAnd7ZxzPkcQ" }, job.metadata.assetIds) end },
+    { name = "get_asset_guide", call = function(c) return c:get_asset("asset_1gHMbHjSjWYLyAnd7ZxzPkcQ") end,
+      problems = { "asset.authorId", "asset.collectionIds", "asset.editCapabilities", "asset.kind", "asset.mimeType",
+        "asset.ownerId", "asset.privacy", "asset.properties", "asset.source", "asset.status", "asset.tags",
+        "asset.updatedAt" },
+      check = function(asset)
+        assert.equal("https://cdn.scenario.com/assets/asset_1gHMbHjSjWYLyAnd7ZxzPkcQ.png", asset.url)
+      end },
+  }
+
+  for _, case in ipairs(partial) do
+    it(case.name .. " reads leniently, each missing member a shape problem, and fails under strict_responses",
+      function()
+      local fx = replay.fixture(case.name)
+      server.enqueue(fx.response)
+      local result, meta = case.call(helper.client())
+      assert.is_table(result, tostring(meta))
+      case.check(result)
+      local paths = {}
+      for i, p in ipairs(meta.problems) do paths[i] = p.path end
+      table.sort(paths)
+      assert.same(case.problems, paths)
+      local req = server.requests()[1]
+      assert.equal(fx.request.path .. (fx.request.query ~= "" and "?" .. fx.request.query or ""), req.target)
+      assert.equal(fx.request.body, req.body)
+      server.enqueue(fx.response)
+      local none, err = case.call(helper.client { strict_responses = true })
+      assert.is_nil(none)
+      assert.equal("invalid_response", err.kind)
+    end)
+  end
+end)
+
+describe("each_job", function()
+  before_each(function() server.reset() end)
+
+  local function page(ids, token)
+    local jobs = {}
+    for i, id in ipairs(ids) do jobs[i] = ('{"jobId":"%s"}'):format(id) end
+    return { endpoint = "list_jobs", status = 200, headers = { ["Content-Type"] = "application/json" },
+      body = ('{"jobs":[%s]%s}'):format(table.concat(jobs, ","),
+        token and (',"nextPaginationToken":"%s"'):format(token) or "") }
+  end
+
+  it("yields every job across pages, sending the token back with the same filters", function()
+    server.enqueue(page({ "j1", "j2" }, "t2"), page({ "j3" }, "t3"), page({ "j4" }))
+    local got = {}
+    for job, err in helper.client():each_job { pageSize = 2, status = "failure", types = { "custom", "inference" } } do
+      assert.is_nil(err)
+      got[#got + 1] = job.jobId
+    end
+    assert.same({ "j1", "j2", "j3", "j4" }, got)
+    local reqs = server.requests()
+    assert.equal(3, #reqs)
+    assert.equal("list_jobs", reqs[1].endpoint)
+    assert.equal("/v1/jobs", reqs[1].path)
+    assert.equal("pageSize=2&status=failure&types=custom,inference", reqs[1].query)
+    assert.equal("pageSize=2&paginationToken=t2&status=failure&types=custom,inference", reqs[2].query)
+    assert.equal("pageSize=2&paginationToken=t3&status=failure&types=custom,inference", reqs[3].query)
+  end)
+
+  it("yields false and the error once on a failure, and stops", function()
+    server.enqueue(page({ "j1" }, "t2"), "error_401")
+    local got = {}
+    for job, err in helper.client():each_job() do got[#got + 1] = job and job.jobId or err.kind end
+    assert.same({ "j1", "authentication" }, got)
+    assert.equal(2, #server.requests())
+  end)
+
+  it("refuses a filter the page does not allow, with nothing sent", function()
+    local client = helper.client()
+    local got = {}
+    for job, err in client:each_job { pageSize = 201 } do got[#got + 1] = { job, err.kind, err.errors[1].path } end
+    assert.same({ { false, "validation", "query.pageSize" } }, got)
+    local page1, err2 = client:list_jobs { status = "processing" } -- the MCP docs' value, no job status
+    assert.is_nil(page1)
+    assert.equal("query.status", err2.errors[1].path)
+    assert.equal(0, #server.requests())
+  end)
+end)
+
+describe("the body of generate", function()
+  before_each(function() server.reset() end)
+
+  local function sent(body, opts)
+    server.enqueue(replay.fixture("generate").response)
+    local doc, meta = helper.client():generate("model_x", body, nil, opts)
+    assert.is_table(doc, tostring(meta))
+    return server.requests()[1].body
+  end
+
+  it("is any object: its members, of any JSON value, in the order of their names", function()
+    local body = {}
+    local want = {}
+    for i = 50, 1, -1 do body[("in%02d"):format(i)] = i end
+    for i = 1, 50 do want[i] = ('"in%02d":%d'):format(i, i) end
+    assert.equal("{" .. table.concat(want, ",") .. "}", sent(body))
+    server.reset()
+    assert.equal('{"flag":true,"list":["a",1.5],"nested":{"a":[],"b":1},"none":null,"text":"é"}',
+      sent { text = "é", flag = true, list = { "a", 1.5 }, none = scenario.null,
+        nested = { b = 1, a = scenario.array() } })
+  end)
+
+  it("is {} when nil, and takes extra_body as any body does", function()
+    assert.equal("{}", sent(nil))
+    server.reset()
+    assert.equal('{"prompt":"p","seed":7}', sent({ prompt = "p" }, { extra_body = { seed = 7 } }))
+  end)
+
+  it("refuses what is not an object, with nothing sent", function()
+    local client = helper.client()
+    for _, bad in ipairs {
+      { body = "prompt", path = "", message = "the body must be a table, got a string" },
+      { body = { "a", "b" }, path = "", message = "unexpected key 1 (keys must be strings)" },
+      { body = scenario.array(), path = "", message = "expected an object, got a scenario.array" },
+      { body = { prompt = print }, path = "prompt", message = "a function cannot be sent as JSON" },
+    } do
+      local doc, err = client:generate("model_x", bad.body)
+      assert.is_nil(doc)
+      assert.equal("validation", err.kind)
+      assert.equal(bad.path, err.errors[1].path)
+      assert.equal(bad.message, err.errors[1].message)
+    end
+    local ok, err = scenario.validate_generate("model_x", { prompt = "p" }, { dryRun = true, nope = 1 })
+    assert.is_nil(ok)
+    assert.equal("query.nope", err.errors[1].path)
+    assert.equal(0, #server.requests())
+  end)
+end)
+
+describe("cancel_job and upload_asset", function()
+  before_each(function() server.reset() end)
+
+  it("cancel_job sends exactly {\"action\":\"cancel\"} and takes no body argument", function()
+    server.enqueue(replay.fixture("cancel_job").response)
+    local client = helper.client()
+    local job = assert(client:cancel_job("job_gen_123", { projectId = "proj_1" }))
+    assert.equal("canceled", job.status)
+    local req = server.requests()[1]
+    assert.equal('{"action":"cancel"}', req.body)
+    assert.equal("projectId=proj_1", req.query)
+    local none, err = client:cancel_job("job_gen_123", { action = "cancel" }) -- a body where the query goes
+    assert.is_nil(none)
+    assert.equal("query.action", err.errors[1].path)
+    assert.has_error(function() client:cancel_job("job_gen_123", nil, { extra_body = {} }) end,
+      "bad argument #3 to 'cancel_job' (unknown option 'extra_body')")
+    assert.equal(1, #server.requests())
+  end)
+
+  it("upload_asset needs a name, and nothing more", function()
+    local ok, err = scenario.validate_upload_asset { image = PNG_BASE64 }
+    assert.is_nil(ok)
+    assert.equal("name", err.errors[1].path)
+    assert.equal("is required", err.errors[1].message)
+    assert.is_true(scenario.validate_upload_asset { name = "canvas.json", canvas = "{}" })
   end)
 end)

@@ -174,6 +174,8 @@ describe("the endpoint pages (tools/write_endpoints.lua, make docs-pages)", func
     each_field(t, function(path, f)
       local line = text:match("\n%- `" .. path:gsub("%p", "%%%0") .. "` (%([^\n]*)")
       assert.is_string(line, where .. ": no " .. path)
+      -- Markdown's escapes of the page's text (< > *) read back as the text.
+      line = line:gsub("&lt;", "<"):gsub("&gt;", ">"):gsub("\\%*", "*")
       local ty = type_word(f.type, stop and function(o)
         return is_returned[o] and ("[%s](#%s)"):format(o.name, o.name:lower())
       end)
@@ -192,7 +194,11 @@ describe("the endpoint pages (tools/write_endpoints.lua, make docs-pages)", func
       assert.is_truthy(s:find("`" .. ep.method .. " " .. ep.path .. "`", 1, true), ep.name)
       for _, p in ipairs(ep.params) do assert.is_truthy(s:find("`" .. p .. "`", 1, true), ep.name .. " " .. p) end
       local body, query = s:match("\nBody:\n(.-)\nQuery:\n(.*)$")
-      if ep.takes_body then
+      if ep.takes_body and sc.body.kind == "map" then -- no fields: says so, in a line of its own
+        assert.is_nil(body)
+        assert.is_truthy(s:find("\nBody: a table of any fields (string keys) with `any` values", 1, true), ep.name)
+        query = s:match("\nQuery:\n(.*)$")
+      elseif ep.takes_body then
         n = n + check_fields(ep.name .. " body", "\n" .. body, sc.body)
       else
         query = s:match("\nQuery:\n(.*)$")
@@ -217,6 +223,23 @@ describe("the endpoint pages (tools/write_endpoints.lua, make docs-pages)", func
       end
     end
     assert.is_true(n > 250, n .. " fields")
+    -- A dry run's answer: said where it comes, and described once with every field.
+    local quoted = 0
+    for _, ep in ipairs(core.endpoints) do
+      local q = schema[ep.name].quote
+      assert.equal(ep.quote, q and true or nil, ep.name)
+      if q then
+        local line = ("A dry run (`dryRun` in the query) is answered with HTTP 269, a success: the call then "
+          .. "returns the whole answer, [%s](#%s), and `meta.status` is 269."):format(q.name, q.name:lower())
+        assert.is_truthy(section(ep.name):find(line, 1, true), ep.name)
+        assert.is_truthy(section(q.name):find(("[%s](#%s) (a dry run)"):format(ep.name, ep.name), 1, true), ep.name)
+        check_fields(q.name, "\n" .. section(q.name), q)
+        quoted = quoted + 1
+      end
+    end
+    assert.equal(3, quoted)
+    assert.is_truthy(readme:find("| the whole answer: [GenerateCustomResponse](docs/endpoints.md#"
+      .. "generatecustomresponse); a dry run, HTTP 269: [DryRunResponse](docs/endpoints.md#dryrunresponse) |", 1, true))
     -- What the issue asked for, spelled out.
     local model = section("Model")
     assert.is_truthy(model:find("\n- `trainingProgress.stage` (string, required; one of `\"pending\"`", 1, true))
@@ -315,7 +338,10 @@ describe("the HTML reference (tools/ldoc_endpoints.lua and LDoc, make docs)", fu
       local list = entries(item(client_html, "scenario.Client:" .. ep.name))
       for _, p in ipairs(ep.params) do assert.equal("string", list[p] and list[p].types, ep.name .. " " .. p) end
       for _, role in ipairs { "body", "query" } do
-        if role == "query" or ep.takes_body then
+        if role == "body" and ep.takes_body and schema[ep.name].body.kind == "map" then
+          assert.is_truthy(list.body.text:find("a table of any fields (string keys) with any values", 1, true),
+            list.body.text)
+        elseif role == "query" or ep.takes_body then
           assert.is_table(list[role], ep.name .. " " .. role)
           each_field(schema[ep.name][role], function(path, f)
             local key = role .. "." .. path:gsub("%[%]", ""):gsub("%.%*", "")
@@ -346,6 +372,17 @@ describe("the HTML reference (tools/ldoc_endpoints.lua and LDoc, make docs)", fu
     for _, ep in ipairs(core.endpoints) do
       local t = returned(ep)
       local returns = item(client_html, "scenario.Client:" .. ep.name):match("<h3>Returns:</h3>(.-)</ol>")
+      local q = schema[ep.name].quote
+      if q then -- the dry run's answer, linked in the return's types and in its text
+        local _, links = returns:gsub('href="../classes/scenario.Client.html#scenario.Client.' .. q.name .. '"', "")
+        assert.equal(2, links, ep.name)
+        assert.is_truthy(unhtml(returns):find("answered with HTTP 269", 1, true), ep.name)
+        local list = entries(item(client_html, "scenario.Client." .. q.name))
+        each_field(q, function(path, f)
+          assert.is_table(list[path], q.name .. ": no " .. path)
+          check_field(q.name .. "." .. path, list[path].text, f, html_code, all_enums)
+        end)
+      end
       if t then
         assert.is_truthy(returns:find('href="../classes/scenario.Client.html#scenario.Client.' .. t.name .. '"', 1,
           true), ep.name)

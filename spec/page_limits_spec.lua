@@ -12,6 +12,8 @@ local POST = "POST-models.md"
 local LIST = "reference/models.list.md"
 local TRIGGER = "reference/models.train.trigger.md"
 local TRAINED = { "train_model", "update_model" } -- models.train.trigger.md and models.update.md: parameters
+local TXT2IMG = "reference/generate.txt2img.md"
+local IMG2IMG = "reference/generate.img2img.md"
 
 -- key: the field as "<schema class>.<path inside it>" (core.schema's type
 -- names); page and field: where the limit is printed; min (exclusive when
@@ -27,8 +29,9 @@ local rows = {
     max_length = 64, sent_by = { "update_model" } },
   { key = "UpdateModelBody.shortDescription", page = POST, field = "shortDescription: maxLength256",
     max_length = 256, sent_by = { "update_model" } },
+  -- generate.txt2img.md and generate.img2img.md print the same: "(minimum: -2.0; maximum: 2.0)".
   { key = "Concept.scale", page = POST, field = "concepts[].scale: maximum2 minimum-2",
-    min = -2, max = 2, sent_by = { "create_model", "update_model" } },
+    min = -2, max = 2, sent_by = { "create_model", "update_model", "generate_txt2img", "generate_img2img" } },
   { key = "TrainingParameters.batchSize", page = POST, field = "parameters.batchSize: maximum4 minimum1",
     min = 1, max = 4, sent_by = TRAINED },
   { key = "TrainingParameters.learningRate", page = POST,
@@ -71,13 +74,61 @@ local rows = {
     field = "parameters.wandbKey: \"The maximum length is 40 characters\"", max_length = 40, sent_by = TRAINED },
   { key = "ListModelsQuery.pageSize", page = LIST,
     field = "pageSize: \"maximum value is 500, minimum value is 1\"", min = 1, max = 500, sent_by = { "list_models" } },
+  { key = "Txt2imgBody.guidance", page = TXT2IMG,
+    field = "guidance: \"(minimum: 0.0; maximum: 20.0)\"", min = 0, max = 20, sent_by = { "generate_txt2img" } },
+  { key = "Txt2imgBody.height", page = TXT2IMG,
+    field = "height: \"(minimum: 64.0; maximum: 2048.0)\"", min = 64, max = 2048, sent_by = { "generate_txt2img" } },
+  { key = "Txt2imgBody.negativePromptStrength", page = TXT2IMG,
+    field = "negativePromptStrength: \"(minimum: 0.0; maximum: 10.0)\"",
+    min = 0, max = 10, sent_by = { "generate_txt2img" } },
+  { key = "Txt2imgBody.numInferenceSteps", page = TXT2IMG,
+    field = "numInferenceSteps: \"(minimum: 1.0; maximum: 150.0)\"",
+    min = 1, max = 150, sent_by = { "generate_txt2img" } },
+  { key = "Txt2imgBody.numSamples", page = TXT2IMG,
+    field = "numSamples: \"(minimum: 1.0; maximum: 128.0)\"", min = 1, max = 128, sent_by = { "generate_txt2img" } },
+  { key = "Txt2imgBody.width", page = TXT2IMG,
+    field = "width: \"(minimum: 64.0; maximum: 2048.0)\"", min = 64, max = 2048, sent_by = { "generate_txt2img" } },
+  { key = "Img2imgBody.guidance", page = IMG2IMG,
+    field = "guidance: \"(minimum: 0.0; maximum: 20.0)\"", min = 0, max = 20, sent_by = { "generate_img2img" } },
+  { key = "Img2imgBody.height", page = IMG2IMG,
+    field = "height: \"(minimum: 64.0; maximum: 2048.0)\"", min = 64, max = 2048, sent_by = { "generate_img2img" } },
+  { key = "Img2imgBody.negativePromptStrength", page = IMG2IMG,
+    field = "negativePromptStrength: \"(minimum: 0.0; maximum: 10.0)\"",
+    min = 0, max = 10, sent_by = { "generate_img2img" } },
+  { key = "Img2imgBody.numInferenceSteps", page = IMG2IMG,
+    field = "numInferenceSteps: \"(minimum: 1.0; maximum: 150.0)\"",
+    min = 1, max = 150, sent_by = { "generate_img2img" } },
+  { key = "Img2imgBody.numSamples", page = IMG2IMG,
+    field = "numSamples: \"(minimum: 1.0; maximum: 128.0)\"", min = 1, max = 128, sent_by = { "generate_img2img" } },
+  { key = "Img2imgBody.width", page = IMG2IMG,
+    field = "width: \"(minimum: 64.0; maximum: 2048.0)\"", min = 64, max = 2048, sent_by = { "generate_img2img" } },
+  { key = "Img2imgBody.strength", page = IMG2IMG,
+    field = "strength: \"(minimum: 0.01; maximum: 1.0)\"", min = 0.01, max = 1, sent_by = { "generate_img2img" } },
+  { key = "ListJobsQuery.pageSize", page = "reference/jobs.list.md",
+    field = "pageSize: \"maximum value is 200, minimum value is 1\"", min = 1, max = 200, sent_by = { "list_jobs" } },
   -- Only in answers, which are read without enforcing limits: their rows
   -- are checked against the schema's declared limits (the editor types).
   { key = "Model.inputs[].step", page = POST, field = "inputs[].step: minimum1", min = 1, sent_by = {} },
   { key = "Model.trainingProgress.progress", page = POST,
     field = "trainingProgress.progress: maximum1 minimum0", min = 0, max = 1, sent_by = {} },
+  -- jobs.retrieve.md prints the same for the same Job object: "Progress of the job (between 0 and 1)".
   { key = "Job.progress", page = TRIGGER, field = "job.progress: \"Progress of the job (between 0 and 1)\"",
     min = 0, max = 1, sent_by = {} },
+  -- The inference the two generations echo (img2img's: "the same shape as for txt2img").
+  { key = "Inference.guidance", page = TXT2IMG,
+    field = "guidance: \"(minimum: 0.0; maximum: 20.0)\"", min = 0, max = 20, sent_by = {} },
+  { key = "Inference.height", page = TXT2IMG,
+    field = "height: \"(minimum: 64.0; maximum: 2048.0)\"", min = 64, max = 2048, sent_by = {} },
+  { key = "Inference.negativePromptStrength", page = TXT2IMG,
+    field = "negativePromptStrength: \"(minimum: 0.0; maximum: 10.0)\"", min = 0, max = 10, sent_by = {} },
+  { key = "Inference.numInferenceSteps", page = TXT2IMG,
+    field = "numInferenceSteps: \"(minimum: 1.0; maximum: 150.0)\"", min = 1, max = 150, sent_by = {} },
+  { key = "Inference.numSamples", page = TXT2IMG,
+    field = "numSamples: \"(minimum: 1.0; maximum: 128.0)\"", min = 1, max = 128, sent_by = {} },
+  { key = "Inference.width", page = TXT2IMG,
+    field = "width: \"(minimum: 64.0; maximum: 2048.0)\"", min = 64, max = 2048, sent_by = {} },
+  { key = "Asset.outputIndex", page = "reference/assets.retrieve.md",
+    field = "outputIndex: \"This index is an positive integer that starts at 0\"", min = 0, sent_by = {} },
   { key = "Finding.confidence", page = TRIGGER,
     field = "ipDetection.findings[].confidence: \"Confidence score from 0 (low) to 1 (high).\"",
     min = 0, max = 1, sent_by = {} },

@@ -73,7 +73,9 @@ local function params(ep, lines, opts_doc, fields, as_for, no_client)
       .. "into the path, so it cannot leave its segment"):format(p))
   end
   if ep.takes_body then
-    if fields then
+    if fields and s.body.kind == "map" then
+      add(lines, "-- @tparam[opt] table body table, optional: nil sends `{}`; " .. walk.map_body_text(s.body))
+    elseif fields then
       add(lines, "-- @tparam[opt] table body table, optional: nil sends `{}`; its fields, named as on the "
         .. "reference page, are")
       field_lines(lines, "tparam", s.body, "body.")
@@ -95,6 +97,9 @@ local function returns(ep, lines)
   local r = walk.result(ep)
   if r.what == "member" then
     add(lines, ("-- @treturn[1] %s the response's `%s`"):format(walk.type_word(r.type, link_name), ep.member))
+  elseif r.what == "document" and r.quote then
+    add(lines, ("-- @treturn[1] ?%s|%s the whole response. %s"):format(walk.type_word(r.type, link_name),
+      walk.type_word(r.quote, link_name), walk.quote_text(ep, function(t) return ("@{%s}"):format(t.name) end)))
   elseif r.what == "document" then
     add(lines, ("-- @treturn[1] %s the whole response"):format(walk.type_word(r.type, link_name)))
   else
@@ -173,6 +178,7 @@ for _, t in ipairs(returned) do
       by[#by + 1] = ("@{%s|%s}"):format(ep.name, ep.name) .. (r.what == "member" and
         (" (the response's `%s`)"):format(ep.member) or "")
     end
+    if r.quote == t then by[#by + 1] = ("@{%s|%s} (a dry run)"):format(ep.name, ep.name) end
     if r.items == t then by[#by + 1] = ("@{%s|%s} (each item)"):format(ep.pages.each, ep.pages.each) end
   end
   add(client, ("--- %s: what %s return%s, a table of the fields below (as the API names them)."):format(t.name,

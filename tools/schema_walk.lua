@@ -159,11 +159,12 @@ function M.field(t, name)
 end
 
 --[[ What ep's call returns: { what = "member"|"document"|"nothing", type,
-member, items }: the type of the member or of the whole answer, and for a
-list endpoint the type of one item of its pages. ]]
+member, items, quote }: the type of the member or of the whole answer, for
+a list endpoint the type of one item of its pages, and for one with a dry
+run the type of its answer then (HTTP 269, returned whole). ]]
 function M.result(ep)
   local s = M.by_name[ep.name]
-  local r = { what = ep.returns, member = ep.member }
+  local r = { what = ep.returns, member = ep.member, quote = s.quote }
   if ep.returns == "member" then
     r.type = assert(M.field(s.response, ep.member), ep.name .. ": no member " .. tostring(ep.member)).type
   elseif ep.returns == "document" then
@@ -179,14 +180,32 @@ end
 function M.returned_objects()
   local list, seen = {}, {}
   for _, ep in ipairs(M.endpoints) do
-    local t = M.result(ep).type
-    if t and t.kind == "object" and not seen[t] then
-      assert(t.name, ep.name .. ": the type it returns needs a name (sc_type.name)")
-      seen[t] = true
-      list[#list + 1] = t
+    local r = M.result(ep)
+    for _, t in ipairs { r.type or false, r.quote or false } do
+      if t and t.kind == "object" and not seen[t] then
+        assert(t.name, ep.name .. ": the type it returns needs a name (sc_type.name)")
+        seen[t] = true
+        list[#list + 1] = t
+      end
     end
   end
   return list, seen
+end
+
+-- The sentence that says what a dry run of ep returns, with the name of
+-- its type as name(t) writes it; nil when ep has none.
+function M.quote_text(ep, name)
+  local q = M.result(ep).quote
+  if not q then return nil end
+  return ("A dry run (`dryRun` in the query) is answered with HTTP 269, a success: the call then returns the "
+    .. "whole answer, %s, and `meta.status` is 269."):format(name(q))
+end
+
+-- What a map body holds, in words: the body of an endpoint whose page
+-- names no fields.
+function M.map_body_text(t)
+  return ("a table of any fields (string keys) with `%s` values: the endpoint's page names none, and they are "
+    .. "sent as they are"):format(M.type_word(t.items))
 end
 
 -- The arguments of ep's methods, in order: path parameters, body, query, opts.

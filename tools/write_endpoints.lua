@@ -94,7 +94,10 @@ for _, ep in ipairs(walk.endpoints) do
   local summary = text(ep.summary)
   if ep.fixed_body then summary = summary .. (" It sends `%s`."):format(ep.fixed_body) end
   -- The links of returns point into the page.
-  local r = returns(ep):gsub("%]%(#", "](" .. PAGE .. "#")
+  local r = returns(ep)
+  local q = walk.result(ep).quote
+  if q then r = r .. ("; a dry run, HTTP 269: [%s](#%s)"):format(q.name, q.name:lower()) end
+  r = r:gsub("%]%(#", "](" .. PAGE .. "#")
   list[#list + 1] = ("| [`%s`](%s#%s) | `%s %s` | %s | %s | %s |"):format(call(ep), PAGE, ep.name, ep.method,
     ep.path, cell(r), ep.idempotent and "yes" or "no", cell(summary))
   if ep.pages then
@@ -154,6 +157,8 @@ for _, ep in ipairs(walk.endpoints) do
   if ep.fixed_body then out[#out + 1] = ("It sends the body `%s`."):format(ep.fixed_body) end
   out[#out + 1] = text(walk.retry_text(ep))
   out[#out + 1] = "Returns " .. returns(ep) .. "."
+  local quote = walk.quote_text(ep, function(t) return ("[%s](%s)"):format(t.name, anchor(t.name)) end)
+  if quote then out[#out + 1] = quote end
   if ep.pages then
     out[#out + 1] = ("`client:%s(query, opts)` loops over it, sending each page's `%s` back as `%s`, and "
       .. "yields each of `%s`."):format(ep.pages.each, ep.pages.next, ep.pages.token, ep.pages.items)
@@ -166,9 +171,13 @@ for _, ep in ipairs(walk.endpoints) do
   end
   if ep.takes_body then
     out[#out + 1] = ""
-    out[#out + 1] = "Body:"
-    out[#out + 1] = ""
-    field_list(out, s.body)
+    if s.body.kind == "map" then
+      out[#out + 1] = "Body: " .. walk.map_body_text(s.body) .. "."
+    else
+      out[#out + 1] = "Body:"
+      out[#out + 1] = ""
+      field_list(out, s.body)
+    end
   end
   out[#out + 1] = ""
   out[#out + 1] = "Query:"
@@ -183,6 +192,7 @@ for _, t in ipairs(returned) do
   for _, ep in ipairs(walk.endpoints) do
     local r = walk.result(ep)
     if r.type == t then by[#by + 1] = ("[%s](%s)"):format(ep.name, anchor(ep.name)) end
+    if r.quote == t then by[#by + 1] = ("[%s](%s) (a dry run)"):format(ep.name, anchor(ep.name)) end
     if r.items == t then by[#by + 1] = ("`%s` (each item)"):format(ep.pages.each) end
   end
   out[#out + 1] = ""

@@ -290,6 +290,7 @@ w("---@field query? scenario.ModelQuery get_model's query")
 local function result_type(ep)
   local r = walk.result(ep)
   if r.what == "nothing" then return "true" end
+  if r.quote then return typename(r.type) .. "|" .. typename(r.quote) end -- the quote: a dry run's 269
   return typename(r.type)
 end
 
@@ -300,7 +301,7 @@ local function params(ep, lines)
     names[#names + 1] = p
   end
   if ep.takes_body then
-    lines[#lines + 1] = ("---@param body? %s"):format(class_of[s.body])
+    lines[#lines + 1] = ("---@param body? %s"):format(class_of[s.body] or typename(s.body)) -- a map: no class
     names[#names + 1] = "body"
   end
   lines[#lines + 1] = ("---@param query? %s"):format(class_of[s.query])

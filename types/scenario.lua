@@ -7,13 +7,20 @@
 
 -- ---- enums (scenario.enums) ----
 ---@alias scenario.AccessRestrictions 0|100|25|50|75
+---@alias scenario.AspectRatio "16:9"|"1:1"|"21:9"|"2:3"|"3:2"|"3:4"|"4:3"|"4:5"|"5:4"|"9:16"|"9:21"
+---@alias scenario.AssetSource "3d23d"|"3d23d:texture"|"audio2audio"|"background-removal"|"canvas"|"canvas-drawing"|"canvas-export"|"detection"|"generative-fill"|"image-prompt-editing"|"img23d"|"img2img"|"img2video"|"inference-control-net"|"inference-control-net-img"|"inference-control-net-inpainting"|"inference-control-net-inpainting-ip-adapter"|"inference-control-net-ip-adapter"|"inference-control-net-reference"|"inference-control-net-texture"|"inference-img"|"inference-img-ip-adapter"|"inference-img-texture"|"inference-in-paint"|"inference-in-paint-ip-adapter"|"inference-reference"|"inference-reference-texture"|"inference-txt"|"inference-txt-ip-adapter"|"inference-txt-texture"|"patch"|"pixelization"|"reframe"|"restyle"|"segment"|"segmentation-image"|"segmentation-mask"|"skybox-3d"|"skybox-base-360"|"skybox-hdri"|"texture"|"texture:albedo"|"texture:ao"|"texture:edge"|"texture:height"|"texture:metallic"|"texture:normal"|"texture:smoothness"|"txt23d"|"txt2audio"|"txt2img"|"txt2video"|"unknown"|"uploaded"|"uploaded-3d"|"uploaded-audio"|"uploaded-avatar"|"uploaded-video"|"upscale"|"upscale-skybox"|"upscale-texture"|"upscale-video"|"vectorization"|"video2video"
+---@alias scenario.AssetStatus "error"|"pending"|"success"
+---@alias scenario.AudioClassification "effect"|"interview"|"music"|"other"|"sound"|"speech"|"text"|"unknown"
 ---@alias scenario.BackgroundBehavior "opaque"|"transparent"
 ---@alias scenario.Capability "3d23d"|"audio2audio"|"audio2video"|"controlnet"|"controlnet_img2img"|"controlnet_inpaint"|"controlnet_inpaint_ip_adapter"|"controlnet_ip_adapter"|"controlnet_reference"|"controlnet_texture"|"img23d"|"img2img"|"img2img_ip_adapter"|"img2img_texture"|"img2txt"|"img2video"|"inpaint"|"inpaint_ip_adapter"|"outpaint"|"reference"|"reference_texture"|"txt23d"|"txt2audio"|"txt2img"|"txt2img_ip_adapter"|"txt2img_texture"|"txt2txt"|"txt2video"|"video23d"|"video2audio"|"video2img"|"video2video"
 ---@alias scenario.ClassStatus "published"|"unpublished"
+---@alias scenario.EditCapability "DETECTION"|"GENERATIVE_FILL"|"PIXELATE"|"PROMPT_EDITING"|"REFINE"|"REFRAME"|"REMOVE_BACKGROUND"|"SEGMENTATION"|"UPSCALE"|"UPSCALE_360"|"VECTORIZATION"
 ---@alias scenario.FindingCategory "artist-style"|"brand-trademark"|"celebrity-likeness"|"custom"|"fictional-character"
+---@alias scenario.InferenceType "txt2img"|"txt2img_ip_adapter"|"txt2img_texture"|"img2img"|"img2img_ip_adapter"|"img2img_texture"|"inpaint"|"outpaint"|"inpaint_ip_adapter"|"controlnet"|"controlnet_ip_adapter"|"reference"|"reference_texture"|"controlnet_reference"|"controlnet_img2img"|"controlnet_inpaint"|"controlnet_inpaint_ip_adapter"|"controlnet_texture"
 ---@alias scenario.InputKind "3d"|"audio"|"document"|"image"|"image-hdr"|"json"|"video"
 ---@alias scenario.InputType "boolean"|"file"|"file_array"|"inputs_array"|"model"|"model_array"|"number"|"number_array"|"string"|"string_array"
 ---@alias scenario.IpDetectionAction "allowed"|"blocked"|"flagged"
+---@alias scenario.JobAction "cancel"
 ---@alias scenario.JobStatus "canceled"|"failure"|"finalizing"|"in-progress"|"pending"|"queued"|"success"|"warming-up"
 ---@alias scenario.JobType "assets-download"|"canvas-export"|"caption"|"caption-llava"|"custom"|"describe-style"|"detection"|"embed"|"flux"|"flux-model-training"|"generate-prompt"|"image-generation"|"image-prompt-editing"|"inference"|"mesh-preview-rendering"|"model-download"|"model-import"|"model-training"|"musubi-model-training"|"openai-image-generation"|"patch-image"|"pixelate"|"reframe"|"remove-background"|"repaint"|"restyle"|"segment"|"skybox-3d"|"skybox-base-360"|"skybox-hdri"|"skybox-upscale-360"|"splat"|"texture"|"translate"|"upload"|"upscale"|"upscale-skybox"|"upscale-texture"|"vectorize"|"workflow"
 ---@alias scenario.ListPrivacy "private"|"public"
@@ -23,6 +30,7 @@
 ---@alias scenario.ModelType "custom"|"elevenlabs-voice"|"flux.1"|"flux.1-composition"|"flux.1-kontext-dev"|"flux.1-kontext-lora"|"flux.1-krea-dev"|"flux.1-krea-lora"|"flux.1-lora"|"flux.1-pro"|"flux.1.1-pro-ultra"|"flux.2-dev-edit-lora"|"flux.2-dev-lora"|"flux.2-klein-4b-edit-lora"|"flux.2-klein-4b-lora"|"flux.2-klein-9b-edit-lora"|"flux.2-klein-9b-lora"|"flux.2-klein-base-4b-edit-lora"|"flux.2-klein-base-4b-lora"|"flux.2-klein-base-9b-edit-lora"|"flux.2-klein-base-9b-lora"|"flux1.1-pro"|"gpt-image-1"|"qwen-image-2512-lora"|"qwen-image-edit-2509-lora"|"qwen-image-edit-2511-lora"|"qwen-image-edit-lora"|"qwen-image-lora"|"sd-1_5"|"sd-1_5-composition"|"sd-1_5-lora"|"sd-xl"|"sd-xl-composition"|"sd-xl-lora"|"zimage-de-turbo-lora"|"zimage-lora"|"zimage-turbo-lora"
 ---@alias scenario.OptimizeFor "likeness"
 ---@alias scenario.Privacy "private"|"public"|"unlisted"
+---@alias scenario.Scheduler "DDIMScheduler"|"DDPMScheduler"|"DEISMultistepScheduler"|"DPMSolverMultistepScheduler"|"DPMSolverSinglestepScheduler"|"EulerAncestralDiscreteScheduler"|"EulerDiscreteScheduler"|"HeunDiscreteScheduler"|"KDPM2AncestralDiscreteScheduler"|"KDPM2DiscreteScheduler"|"LCMScheduler"|"LMSDiscreteScheduler"|"PNDMScheduler"|"TCDScheduler"|"UniPCMultistepScheduler"
 ---@alias scenario.SortDirection "asc"|"desc"
 ---@alias scenario.Source "civitai"|"huggingface"|"other"|"scenario"
 ---@alias scenario.Status "copying"|"failed"|"new"|"trained"|"training"|"training-canceled"
@@ -129,6 +137,110 @@
 ---@class scenario.UpdateModelTagsResponse
 ---@field added string[] The list of added tags
 ---@field deleted string[] The list of deleted tags
+
+---@class (exact) scenario.GenerateCustomQuery
+---@field dryRun? any Set to true to get a price quote without generating: the answer is then HTTP 269, with the cost, and nothing is made.
+---@field projectId? string The projectId used for ownership resource management. Either to assert ownership or to set the owner of the resource(s)
+
+---@class scenario.GenerateCustomResponse
+---@field job scenario.Job The created job: poll it with get_job.
+---@field creativeUnitsCost? number The Creative Units cost for the request billed
+---@field creativeUnitsDiscount? number The Creative Units discount for the request billed
+
+---@class (exact) scenario.Txt2imgBody
+---@field modelId string The model id to use for the inference
+---@field prompt string Full text prompt including the model placeholder. (example: "an illustration of phoenix in a fantasy world, flying over a mountain, 8k, bokeh effect")
+---@field aspectRatio? scenario.AspectRatio The aspect ratio of the generated images. Only used for the model flux.1.1-pro-ultra. The aspect ratio is a string formatted as "width:height" (example: "16:9"). (default: "1:1")
+---@field baseModelId? string The base model to use for the inference. Only Flux LoRA models can use this parameter. Allowed values are available in the model's attribute: `compliantModelIds`
+---@field concepts? scenario.Concept[] (No description on the reference page.)
+---@field guidance? number Controls how closely the generated image follows the prompt. Higher values result in stronger adherence to the prompt. Default and allowed values depend on the model type: For Flux dev models, the default is 3.5 and allowed values are within [0, 10]; For Flux pro models, the default is 3 and allowed values are within [2, 5]; For SDXL models, the default is 6 and allowed values are within [0, 20]; For SD1.5 models, the default is 7.5 and allowed values are within [0, 20] (from 0 to 20)
+---@field height? number The height of the generated images, must be a 8 multiple (within [64, 2048], default: 512) If model.type is `sd-xl`, `sd-xl-lora`, `sd-xl-composition` the height must be within [512, 2048] If model.type is `sd-1_5`, the height must be within [64, 1024] If model.type is `flux.1.1-pro-ultra`, you can use the aspectRatio parameter instead (from 64 to 2048)
+---@field hideResults? boolean If set, generated assets will be hidden and not returned in the list of images of the inference or when listing assets (default: false)
+---@field intermediateImages? boolean Enable or disable the intermediate images generation (default: false)
+---@field modelEpoch? string The epoch of the model to use for the inference. Only available for Flux Lora Trained models.
+---@field negativePrompt? string The prompt not to guide the image generation, ignored when guidance < 1 (example: "((ugly face))") For Flux based model (not Fast-Flux): requires negativePromptStrength > 0 and active only for inference types txt2img / img2img / controlnet.
+---@field negativePromptStrength? number Only applicable for flux-dev based models for `txt2img`, `img2img`, and `controlnet` inference types. Controls the influence of the negative prompt. Default 0 means the negative prompt has no effect. Higher values increase negative prompt influence. Must be > 0 if negativePrompt is provided. (from 0 to 10)
+---@field numInferenceSteps? number The number of denoising steps for each image generation (within [1, 150], default: 30) (from 1 to 150)
+---@field numSamples? number The number of images to generate (within [1, 128], default: 4) (from 1 to 128)
+---@field scheduler? scenario.Scheduler The scheduler to use to override the default configured for the model. See detailed documentation for more details.
+---@field seed? string Used to reproduce previous results. Default: randomly generated number.
+---@field width? number The width of the generated images, must be a 8 multiple (within [64, 2048], default: 512) If model.type is `sd-xl`, `sd-xl-lora`, `sd-xl-composition` the width must be within [512, 2048] If model.type is `sd-1_5`, the width must be within [64, 1024] If model.type is `flux.1.1-pro-ultra`, you can use the aspectRatio parameter instead (from 64 to 2048)
+
+---@class (exact) scenario.GenerateQuery
+---@field originalAssets? boolean If set to true, returns the original asset without transformation
+---@field dryRun? any Set to true to get a price quote without generating: the answer is then HTTP 269, with the cost, and nothing is made.
+---@field projectId? string The projectId used for ownership resource management. Either to assert ownership or to set the owner of the resource(s)
+
+---@class scenario.InferenceResponse
+---@field inference scenario.Inference The inference, as the request set it.
+---@field job scenario.Job The job created for the generation. Poll it with GET /jobs/{jobId}.
+---@field creativeUnitsCost? number The Creative Units cost for the request billed
+---@field creativeUnitsDiscount? number The Creative Units discount for the request billed
+
+---@class (exact) scenario.Img2imgBody
+---@field modelId string The model id to use for the inference
+---@field prompt string Full text prompt including the model placeholder. (example: "an illustration of phoenix in a fantasy world, flying over a mountain, 8k, bokeh effect")
+---@field baseModelId? string The base model to use for the inference. Only Flux LoRA models can use this parameter. Allowed values are available in the model's attribute: `compliantModelIds`
+---@field concepts? scenario.Concept[] (No description on the reference page.)
+---@field guidance? number Controls how closely the generated image follows the prompt. Higher values result in stronger adherence to the prompt. Default and allowed values depend on the model type: For Flux dev models, the default is 3.5 and allowed values are within [0, 10]; For Flux pro models, the default is 3 and allowed values are within [2, 5]; For SDXL models, the default is 6 and allowed values are within [0, 20]; For SD1.5 models, the default is 7.5 and allowed values are within [0, 20] (from 0 to 20)
+---@field height? number The height of the generated images, must be a 8 multiple (within [64, 2048], default: 512) If model.type is `sd-xl`, `sd-xl-lora`, `sd-xl-composition` the height must be within [512, 2048] If model.type is `sd-1_5`, the height must be within [64, 1024] If model.type is `flux.1.1-pro-ultra`, you can use the aspectRatio parameter instead (from 64 to 2048)
+---@field hideResults? boolean If set, generated assets will be hidden and not returned in the list of images of the inference or when listing assets (default: false)
+---@field image? string The input image as a data URL (example: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVQYV2NgYAAAAAMAAWgmWQ0AAAAASUVORK5CYII=") or the asset ID (example: "asset_GTrL3mq4SXWyMxkOHRxlpw")
+---@field imageHide? boolean Toggles the hidden status of the image when provided as a dataurl. (default: false)
+---@field imageId? string Deprecated: The input image as an AssetId. Prefer to use image with the asset ID instead.
+---@field imageParentId? string Specifies the parent asset Id for the image when provided as a dataurl.
+---@field intermediateImages? boolean Enable or disable the intermediate images generation (default: false)
+---@field modelEpoch? string The epoch of the model to use for the inference. Only available for Flux Lora Trained models.
+---@field negativePrompt? string The prompt not to guide the image generation, ignored when guidance < 1 (example: "((ugly face))") For Flux based model (not Fast-Flux): requires negativePromptStrength > 0 and active only for inference types txt2img / img2img / controlnet.
+---@field negativePromptStrength? number Only applicable for flux-dev based models for `txt2img`, `img2img`, and `controlnet` inference types. Controls the influence of the negative prompt. Default 0 means the negative prompt has no effect. Higher values increase negative prompt influence. Must be > 0 if negativePrompt is provided. (from 0 to 10)
+---@field numInferenceSteps? number The number of denoising steps for each image generation (within [1, 150], default: 30) (from 1 to 150)
+---@field numSamples? number The number of images to generate (within [1, 128], default: 4) (from 1 to 128)
+---@field scheduler? scenario.Scheduler The scheduler to use to override the default configured for the model. See detailed documentation for more details.
+---@field seed? string Used to reproduce previous results. Default: randomly generated number.
+---@field strength? number Controls the noise intensity introduced to the input image, where a value of 1.0 completely erases the original image's details. Available for img2img and inpainting. (within [0.01, 1.0], default: 0.75) (from 0.01 to 1)
+---@field width? number The width of the generated images, must be a 8 multiple (within [64, 2048], default: 512) If model.type is `sd-xl`, `sd-xl-lora`, `sd-xl-composition` the width must be within [512, 2048] If model.type is `sd-1_5`, the width must be within [64, 1024] If model.type is `flux.1.1-pro-ultra`, you can use the aspectRatio parameter instead (from 64 to 2048)
+
+---@class scenario.JobEnvelope
+---@field job scenario.Job (No description on the reference page.)
+
+---@class (exact) scenario.ListJobsQuery
+---@field authorId? string The authorId of the jobs to return. Optional.
+---@field hideResults? boolean If false, jobs containing the hideResults param will be not returned. Optional.
+---@field pageSize? number The number of items to return in the response. The default value is 10, maximum value is 200, minimum value is 1 (from 1 to 200)
+---@field paginationToken? string A token you received in a previous request to query the next page of items
+---@field status? scenario.JobStatus The status of the jobs to return. Optional.
+---@field type? scenario.JobType The type of the jobs to return. If "types" is defined, "type" will be ignored. Optional.
+---@field types? scenario.JobType[] The types of the jobs to return. If "types" is defined, "type" will be ignored. Optional.
+---@field workflowId? string The workflow of the jobs to return. Optional.
+---@field projectId? string The projectId used for ownership resource management. Either to assert ownership or to set the owner of the resource(s)
+
+---@class scenario.JobsPage
+---@field jobs scenario.Job[] (No description on the reference page.)
+---@field nextPaginationToken? string A token to query the next page of jobs
+
+---@class (exact) scenario.JobActionBody
+---@field action? scenario.JobAction The action to execute on the job, such as canceling it. Today only cancel on inference jobs is supported.
+
+---@class (exact) scenario.GetAssetQuery
+---@field withEmbedding? boolean Include the embedding in the response
+---@field originalAssets? boolean If set to true, returns the original asset without transformation
+---@field projectId? string The projectId used for ownership resource management. Either to assert ownership or to set the owner of the resource(s)
+
+---@class scenario.AssetEnvelope
+---@field asset scenario.Asset (No description on the reference page.)
+
+---@class (exact) scenario.UploadAssetBody
+---@field name string The original file name of the image (example: "low-res-image.jpg").
+---@field canvas? string The canvas to upload as a stringified JSON. Ignored if `image` is provided.
+---@field collectionIds? string[] The IDs of the collections to add the asset to. If provided, the new asset will be added to the collections.
+---@field hide? boolean Toggles the hidden status of the asset.
+---@field image? string The image to upload in base64 format string.
+---@field parentId? string Specifies the parent asset Id for the asset.
+---@field thumbnail? string The thumbnail for the canvas in base64 format string. Ignored if `image` is provided.
+
+---@class (exact) scenario.UploadAssetQuery
+---@field originalAssets? boolean If set to true, returns the original asset without transformation
+---@field projectId? string The projectId used for ownership resource management. Either to assert ownership or to set the owner of the resource(s)
 
 ---@class scenario.Concept
 ---@field modelId string The model ID (example: "model_eyVcnFJcR92BxBkz7N6g5w")
@@ -238,6 +350,52 @@
 ---@field downloadUrl string The URL of the image
 ---@field name string The original file name of the image (example: "my-training-image.jpg")
 
+---@class scenario.Inference
+---@field prompt string Full text prompt including the model placeholder. (example: "an illustration of phoenix in a fantasy world, flying over a mountain, 8k, bokeh effect")
+---@field type scenario.InferenceType The type of inference to use. Example: txt2img, img2img, etc. Selecting the right type will condition the expected parameters. Note: if model.type is `sd-xl*` or `sd-1_5*`, when using the `"inpaint"` inference type, Scenario determines the best available `baseModel` for a given `modelId`: one of `["stable-diffusion-inpainting", "stable-diffusion-xl-1.0-inpainting-0.1"]` will be used.
+---@field aspectRatio? scenario.AspectRatio The aspect ratio of the generated images. Only used for the model flux.1.1-pro-ultra. The aspect ratio is a string formatted as "width:height" (example: "16:9"). (default: "1:1")
+---@field baseModelId? string The base model to use for the inference. Only Flux LoRA models can use this parameter. Allowed values are available in the model's attribute: `compliantModelIds`
+---@field concepts? scenario.Concept[] (No description on the reference page.)
+---@field guidance? number Controls how closely the generated image follows the prompt. Higher values result in stronger adherence to the prompt. Default and allowed values depend on the model type: For Flux dev models, the default is 3.5 and allowed values are within [0, 10]; For Flux pro models, the default is 3 and allowed values are within [2, 5]; For SDXL models, the default is 6 and allowed values are within [0, 20]; For SD1.5 models, the default is 7.5 and allowed values are within [0, 20] (from 0 to 20)
+---@field height? number The height of the generated images, must be a 8 multiple (within [64, 2048], default: 512) If model.type is `sd-xl`, `sd-xl-lora`, `sd-xl-composition` the height must be within [512, 2048] If model.type is `sd-1_5`, the height must be within [64, 1024] If model.type is `flux.1.1-pro-ultra`, you can use the aspectRatio parameter instead (from 64 to 2048)
+---@field hideResults? boolean If set, generated assets will be hidden and not returned in the list of images of the inference or when listing assets (default: false)
+---@field intermediateImages? boolean Enable or disable the intermediate images generation (default: false)
+---@field modelEpoch? string The epoch of the model to use for the inference. Only available for Flux Lora Trained models.
+---@field negativePrompt? string The prompt not to guide the image generation, ignored when guidance < 1 (example: "((ugly face))") For Flux based model (not Fast-Flux): requires negativePromptStrength > 0 and active only for inference types txt2img / img2img / controlnet.
+---@field negativePromptStrength? number Only applicable for flux-dev based models for `txt2img`, `img2img`, and `controlnet` inference types. Controls the influence of the negative prompt. Default 0 means the negative prompt has no effect. Higher values increase negative prompt influence. Must be > 0 if negativePrompt is provided. (from 0 to 10)
+---@field numInferenceSteps? number The number of denoising steps for each image generation (within [1, 150], default: 30) (from 1 to 150)
+---@field numSamples? number The number of images to generate (within [1, 128], default: 4) (from 1 to 128)
+---@field scheduler? scenario.Scheduler The scheduler to use to override the default configured for the model. See detailed documentation for more details.
+---@field seed? string Used to reproduce previous results. Default: randomly generated number.
+---@field width? number The width of the generated images, must be a 8 multiple (within [64, 2048], default: 512) If model.type is `sd-xl`, `sd-xl-lora`, `sd-xl-composition` the width must be within [512, 2048] If model.type is `sd-1_5`, the width must be within [64, 1024] If model.type is `flux.1.1-pro-ultra`, you can use the aspectRatio parameter instead (from 64 to 2048)
+
+---@class scenario.Asset
+---@field authorId string The author user ID (example: "dcf121faaa1a0a0bbbd9ca1b73d62aea")
+---@field collectionIds string[] A list of CollectionId this asset belongs to
+---@field createdAt string The asset creation date as an ISO string (example: "2023-02-03T11:19:41.579Z")
+---@field editCapabilities scenario.EditCapability[] List of edit capabilities
+---@field id string The asset ID (example: "asset_GTrL3mq4SXWyMxkOHRxlpw")
+---@field kind scenario.InputKind The kind of asset
+---@field metadata table<string, any> Metadata of the asset with some additional information (its `kind` and `type`, and how it was made: `prompt`, `modelId`, `seed`...)
+---@field mimeType string The mime type of the asset (example: "image/png")
+---@field ownerId string The owner (project) ID (example: "proj_23tlk332lkht3kl2" or "team_dlkhgs23tlk3hlkth32lkht3kl2" for old teams)
+---@field privacy scenario.Privacy The privacy of the asset
+---@field properties scenario.AssetProperties The properties of the asset, content may depend on the kind of asset returned
+---@field source scenario.AssetSource source of the asset
+---@field status scenario.AssetStatus The actual status
+---@field tags string[] The associated tags (example: ["sci-fi", "landscape"])
+---@field updatedAt string The asset last update date as an ISO string (example: "2023-02-03T11:19:41.579Z")
+---@field url string Signed URL to get the asset content
+---@field automaticCaptioning? string Automatic captioning of the asset
+---@field description? string The description, it will contain in priority: the manual description; the advanced captioning when the asset is used in training flow; the automatic captioning
+---@field embedding? number[] The embedding of the asset when requested. Only available when an asset can be embedded (ie: not Detection maps)
+---@field firstFrame? scenario.AssetRef The video asset's first frame. Contains the assetId and the url of the first frame.
+---@field lastFrame? scenario.AssetRef The video asset's last frame. Contains the assetId and the url of the last frame.
+---@field nsfw? string[] The NSFW labels
+---@field outputIndex? number The output index of the asset within a job This index is an positive integer that starts at 0 It is used to differentiate between multiple outputs of the same job If the job has only one output, this index is 0 (at least 0)
+---@field preview? scenario.AssetRef The asset's preview. Contains the assetId and the url of the preview.
+---@field thumbnail? scenario.AssetRef The asset's thumbnail. Contains the assetId and the url of the thumbnail.
+
 ---@class scenario.ModelClass
 ---@field category string The category slug of the class (example: "art-style")
 ---@field conceptPrompt string The concept prompt of the class (example: "a sks character design")
@@ -344,6 +502,31 @@
 ---@field reason string Short, user-facing explanation of the verdict.
 ---@field entities? string[] Named entities the filter recognized (e.g. characters, brands, people).
 
+---@class scenario.AssetProperties
+---@field size number (No description on the reference page.)
+---@field animationFrameCount? number Number of animation frames if animations exist
+---@field bitrate? number Bitrate of the media in bits per second
+---@field boneCount? number Number of bones if skeleton exists
+---@field channels? number Number of channels of the audio
+---@field classification? scenario.AudioClassification Classification of the audio
+---@field codecName? string Codec name of the media
+---@field description? string Description of the audio
+---@field dimensions? any[] Bounding box dimensions [width, height, depth]
+---@field duration? number Duration of the media in seconds
+---@field faceCount? number Number of faces/triangles in the mesh
+---@field format? string Format of the mesh file (e.g. 'glb', etc.)
+---@field frameRate? number Frame rate of the video in frames per second
+---@field hasAnimations? boolean Whether the mesh has animations
+---@field hasNormals? boolean Whether the mesh has normal vectors
+---@field hasSkeleton? boolean Whether the mesh has bones/skeleton
+---@field hasUVs? boolean Whether the mesh has UV coordinates
+---@field height? number (No description on the reference page.)
+---@field nbFrames? number Number of frames in the video
+---@field sampleRate? number Sample rate of the media in Hz
+---@field transcription? scenario.AssetPropertiesTranscription Transcription of the audio
+---@field vertexCount? number Number of vertices in the mesh
+---@field width? number (No description on the reference page.)
+
 ---@class scenario.ModelInputRequired
 ---@field always? boolean Whether the input is always required
 ---@field conditionalValues? any Makes this input required when another input has a specific value: Key: name of the input to check; Value: operation and allowed values that trigger the requirement
@@ -387,6 +570,9 @@
 ---@field label string (No description on the reference page.)
 ---@field after? string The 'name' of the input where the trigger generate button will be displayed (after the input). Do not specify both position and after.
 ---@field position? scenario.TriggerPosition The position of the trigger generate button. If position specified, the button will be displayed at the specified position. Do not specify both position and after.
+
+---@class scenario.AssetPropertiesTranscription
+---@field text string (No description on the reference page.)
 
 ---@class scenario.ModelPerformanceStatsVariantArenaScore
 ---@field arenaCategory string Arena category (example: "text_to_image", "image_to_video")
@@ -687,6 +873,140 @@ function Client:update_model_tags(modelId, body, query, opts) end
 ---@return scenario.Error? err a `validation` error
 function Client:update_model_tags_async(modelId, body, query, opts) end
 
+---Runs a model on the inputs it declares, by name (or, with dryRun, says what it would cost). POST /generate/custom/{modelId}.
+---@param modelId string a non-empty string, percent-encoded into the path
+---@param body? table<string, any>
+---@param query? scenario.GenerateCustomQuery
+---@param opts? scenario.BodyCallOptions
+---@return scenario.GenerateCustomResponse|scenario.DryRunResponse|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:generate(modelId, body, query, opts) end
+
+---Runs a model on the inputs it declares, by name (or, with dryRun, says what it would cost), without blocking (POST /generate/custom/{modelId}).
+---@param modelId string a non-empty string, percent-encoded into the path
+---@param body? table<string, any>
+---@param query? scenario.GenerateCustomQuery
+---@param opts? scenario.AsyncBodyCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:generate_async(modelId, body, query, opts) end
+
+---Generates images from a prompt (or, with dryRun, says what it would cost). POST /generate/txt2img.
+---@param body? scenario.Txt2imgBody
+---@param query? scenario.GenerateQuery
+---@param opts? scenario.BodyCallOptions
+---@return scenario.InferenceResponse|scenario.DryRunResponse|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:generate_txt2img(body, query, opts) end
+
+---Generates images from a prompt (or, with dryRun, says what it would cost), without blocking (POST /generate/txt2img).
+---@param body? scenario.Txt2imgBody
+---@param query? scenario.GenerateQuery
+---@param opts? scenario.AsyncBodyCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:generate_txt2img_async(body, query, opts) end
+
+---Generates images from a prompt and an image (or, with dryRun, says what it would cost). POST /generate/img2img.
+---@param body? scenario.Img2imgBody
+---@param query? scenario.GenerateQuery
+---@param opts? scenario.BodyCallOptions
+---@return scenario.InferenceResponse|scenario.DryRunResponse|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:generate_img2img(body, query, opts) end
+
+---Generates images from a prompt and an image (or, with dryRun, says what it would cost), without blocking (POST /generate/img2img).
+---@param body? scenario.Img2imgBody
+---@param query? scenario.GenerateQuery
+---@param opts? scenario.AsyncBodyCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:generate_img2img_async(body, query, opts) end
+
+---Gets a job: its status, its progress and the assets it made. GET /jobs/{jobId}.
+---@param jobId string a non-empty string, percent-encoded into the path
+---@param query? scenario.ProjectQuery
+---@param opts? scenario.CallOptions
+---@return scenario.Job|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:get_job(jobId, query, opts) end
+
+---Gets a job: its status, its progress and the assets it made, without blocking (GET /jobs/{jobId}).
+---@param jobId string a non-empty string, percent-encoded into the path
+---@param query? scenario.ProjectQuery
+---@param opts? scenario.AsyncCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:get_job_async(jobId, query, opts) end
+
+---Lists jobs, a page at a time. GET /jobs.
+---@param query? scenario.ListJobsQuery
+---@param opts? scenario.CallOptions
+---@return scenario.JobsPage|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:list_jobs(query, opts) end
+
+---Lists jobs, a page at a time, without blocking (GET /jobs).
+---@param query? scenario.ListJobsQuery
+---@param opts? scenario.AsyncCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:list_jobs_async(query, opts) end
+
+---Every item of `list_jobs`, across its pages; on a failure it yields `false, err` once and ends.
+---@param query? scenario.ListJobsQuery
+---@param opts? scenario.CallOptions
+---@return fun(): scenario.Job|false|nil, scenario.Error?
+function Client:each_job(query, opts) end
+
+---Cancels a job. POST /jobs/{jobId}/action.
+---@param jobId string a non-empty string, percent-encoded into the path
+---@param query? scenario.ProjectQuery
+---@param opts? scenario.CallOptions
+---@return scenario.Job|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:cancel_job(jobId, query, opts) end
+
+---Cancels a job, without blocking (POST /jobs/{jobId}/action).
+---@param jobId string a non-empty string, percent-encoded into the path
+---@param query? scenario.ProjectQuery
+---@param opts? scenario.AsyncCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:cancel_job_async(jobId, query, opts) end
+
+---Gets an asset, with the signed URL of its file. GET /assets/{assetId}.
+---@param assetId string a non-empty string, percent-encoded into the path
+---@param query? scenario.GetAssetQuery
+---@param opts? scenario.CallOptions
+---@return scenario.Asset|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:get_asset(assetId, query, opts) end
+
+---Gets an asset, with the signed URL of its file, without blocking (GET /assets/{assetId}).
+---@param assetId string a non-empty string, percent-encoded into the path
+---@param query? scenario.GetAssetQuery
+---@param opts? scenario.AsyncCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:get_asset_async(assetId, query, opts) end
+
+---Uploads an image (base64) or a canvas as an asset. POST /assets.
+---@param body? scenario.UploadAssetBody
+---@param query? scenario.UploadAssetQuery
+---@param opts? scenario.BodyCallOptions
+---@return scenario.Asset|nil result
+---@return scenario.Meta|scenario.Error meta_or_err
+function Client:upload_asset(body, query, opts) end
+
+---Uploads an image (base64) or a canvas as an asset, without blocking (POST /assets).
+---@param body? scenario.UploadAssetBody
+---@param query? scenario.UploadAssetQuery
+---@param opts? scenario.AsyncBodyCallOptions
+---@return scenario.Request|nil req
+---@return scenario.Error? err a `validation` error
+function Client:upload_asset_async(body, query, opts) end
+
 ---Waits for the training of a model to end (polling get_model), and returns the trained model.
 ---@param modelId string
 ---@param opts? scenario.WaitOptions
@@ -845,5 +1165,69 @@ function scenario.validate_add_training_images(modelId, body, query, opts) end
 ---@return true|nil ok
 ---@return scenario.Error? err a `validation` error with every problem in `err.errors`
 function scenario.validate_update_model_tags(modelId, body, query, opts) end
+
+---Checks a call of `client:generate` without sending anything.
+---@param modelId string a non-empty string, percent-encoded into the path
+---@param body? table<string, any>
+---@param query? scenario.GenerateCustomQuery
+---@param opts? scenario.BodyCallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_generate(modelId, body, query, opts) end
+
+---Checks a call of `client:generate_txt2img` without sending anything.
+---@param body? scenario.Txt2imgBody
+---@param query? scenario.GenerateQuery
+---@param opts? scenario.BodyCallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_generate_txt2img(body, query, opts) end
+
+---Checks a call of `client:generate_img2img` without sending anything.
+---@param body? scenario.Img2imgBody
+---@param query? scenario.GenerateQuery
+---@param opts? scenario.BodyCallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_generate_img2img(body, query, opts) end
+
+---Checks a call of `client:get_job` without sending anything.
+---@param jobId string a non-empty string, percent-encoded into the path
+---@param query? scenario.ProjectQuery
+---@param opts? scenario.CallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_get_job(jobId, query, opts) end
+
+---Checks a call of `client:list_jobs` without sending anything.
+---@param query? scenario.ListJobsQuery
+---@param opts? scenario.CallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_list_jobs(query, opts) end
+
+---Checks a call of `client:cancel_job` without sending anything.
+---@param jobId string a non-empty string, percent-encoded into the path
+---@param query? scenario.ProjectQuery
+---@param opts? scenario.CallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_cancel_job(jobId, query, opts) end
+
+---Checks a call of `client:get_asset` without sending anything.
+---@param assetId string a non-empty string, percent-encoded into the path
+---@param query? scenario.GetAssetQuery
+---@param opts? scenario.CallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_get_asset(assetId, query, opts) end
+
+---Checks a call of `client:upload_asset` without sending anything.
+---@param body? scenario.UploadAssetBody
+---@param query? scenario.UploadAssetQuery
+---@param opts? scenario.BodyCallOptions
+---@return true|nil ok
+---@return scenario.Error? err a `validation` error with every problem in `err.errors`
+function scenario.validate_upload_asset(body, query, opts) end
 
 return scenario
