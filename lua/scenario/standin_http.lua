@@ -1,7 +1,8 @@
 -- The stand-in's HTTP/1.1 over LuaSocket: the server loop that serves a
--- stand-in (scenario.standin_api) on 127.0.0.1, with its limits, its
--- connections, its timers for delayed answers and its control paths
--- under /__testing/; and the one request a test sends to those paths.
+-- stand-in (scenario.standin_api) on 127.0.0.1, and its CDN (the asset
+-- files) on 127.0.0.2, with its limits, its connections, its timers for
+-- delayed answers, its log and its control paths under /__testing/; and
+-- the one request a test sends to those paths.
 local core = require "scenario.core"
 local standin_api = require "scenario.standin_api"
 local process = require "scenario.standin_process"
@@ -22,20 +23,24 @@ local BODY_MAX = core.limits.default_max_bytes
 -- LuaSocket's select raises.
 local CONNS_MAX = 256
 
-local reasons = { [200] = "OK", [400] = "Bad Request", [404] = "Not Found", [411] = "Length Required",
+local reasons = { [200] = "OK", [400] = "Bad Request", [403] = "Forbidden", [404] = "Not Found",
+  [411] = "Length Required",
   [413] = "Content Too Large", [429] = "Too Many Requests", [431] = "Request Header Fields Too Large",
   [500] = "Internal Server Error", [502] = "Bad Gateway", [503] = "Service Unavailable" }
 
-local function render(status, headers, body)
+-- An answer's bytes; to a HEAD, its head alone (its Content-Length the
+-- body's, as a GET would have it).
+local function render(status, headers, body, head_only)
   local lines = { ("HTTP/1.1 %d %s"):format(status, reasons[status] or "Status") }
   for k, v in pairs(headers) do lines[#lines + 1] = k .. ": " .. v end
   lines[#lines + 1] = "Content-Length: " .. #body
-  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. body
+  return table.concat(lines, "\r\n") .. "\r\n\r\n" .. (head_only and "" or body)
 end
 
 -- The head at the front of buf, once it has all arrived: the request
--- ({method, path, query, len, size}: size is the head's), or one it
--- cannot take ({bad = status, why = ...}); nil while it is arriving.
+-- ({method, path, query, headers, len, size}: headers by lower-case
+-- name, those sent twice joined with ", "; size is the head's), or one
+-- it cannot take ({bad = status, why = ...}); nil while it is arriving.
 local function read_head(buf)
   local head_end = buf:find("\r\n\r\n", 1, true)
   if (head_end or #buf) > HEAD_MAX then
@@ -46,8 +51,10 @@ local function read_head(buf)
   local method, target = head:match("^(%S+) (%S+) HTTP/%d%.%d\r\n")
   if not method then return { bad = 400, why = "the request line cannot be read" } end
   local len
+  local headers = {}
   for name, value in head:gmatch("\r\n([^:\r\n]*):[ \t]*([^\r\n]*)") do
     name = name:lower()
+    headers[name] = headers[name] and headers[name] .. ", " .. value or value
     if name == "transfer-encoding" then
       return { bad = 411, why = "the stand-in reads bodies with a Content-Length only" }
     elseif name == "content-length" then
@@ -61,14 +68,28 @@ local function read_head(buf)
     return { bad = 413, why = ("the body is over %d bytes"):format(BODY_MAX) }
   end
   local path, query = target:match("^([^?]*)%??(.*)$")
-  return { method = method, path = path, query = query, len = len or 0, size = head_end + 3 }
+  return { method = method, path = path, query = query, headers = headers, len = len or 0, size = head_end + 3 }
+end
+
+-- Whether a header (by lower-case name) may carry a credential: its
+-- value is not kept in the log, which a test may print.
+local function credential(name)
+  return name:find("auth", 1, true) or name:find("cookie", 1, true) or name:find("key", 1, true)
+    or name:find("token", 1, true) or name:find("secret", 1, true) or name:find("session", 1, true)
 end
 
 -- The log's entry for a request: what it was asked, as text that goes
--- into JSON whatever the peer sent, and its body, decoded, or as text
--- when it is not JSON.
+-- into JSON whatever the peer sent, its Host and its headers (by
+-- lower-case name, the values of those that may carry a credential
+-- replaced by the core's redaction marker), and its body, decoded, or as
+-- text when it is not JSON.
 local function log_entry(req, endpoint)
-  local entry = { method = text(req.method), path = text(req.path), query = text(req.query), endpoint = endpoint }
+  local headers = {}
+  for k, v in pairs(req.headers) do
+    headers[text(k)] = credential(k) and core.limits.redacted_marker or text(v)
+  end
+  local entry = { method = text(req.method), path = text(req.path), query = text(req.query), endpoint = endpoint,
+    host = req.headers.host and text(req.headers.host), headers = headers }
   if req.body ~= "" then
     local data = read_body(req.body)
     if data ~= nil then entry.body = data else entry.raw = text(req.body) end
@@ -76,15 +97,36 @@ local function log_entry(req, endpoint)
   return entry
 end
 
--- Serves the stand-in over HTTP on 127.0.0.1 until told to stop, or
--- until the process opts.parent is gone: scenario.testing.serve. Prints
--- the READY line (scenario.standin_process) once it listens.
+-- Where the CDN listens: another loopback address than the API's, so
+-- that the asset URLs are another origin, as the API's CDN is.
+M.CDN_HOST = "127.0.0.2"
+
+-- The CDN's listening socket: on 127.0.0.2, at the API's port when that
+-- is free there, else at any; on 127.0.0.1 at another port where
+-- 127.0.0.2 cannot be bound (systems that give loopback 127.0.0.1 alone).
+-- Returns it, its host and its port.
+local function bind_cdn(socket, port)
+  local host = M.CDN_HOST
+  local cdn = socket.bind(host, port) or socket.bind(host, 0)
+  if not cdn then host, cdn = "127.0.0.1", assert(socket.bind("127.0.0.1", 0)) end
+  local _, cdn_port = cdn:getsockname()
+  return cdn, host, cdn_port
+end
+
+-- Serves the stand-in over HTTP on 127.0.0.1, and its CDN (see
+-- bind_cdn), until told to stop, or until the process opts.parent is
+-- gone: scenario.testing.serve. Prints the READY line
+-- (scenario.standin_process) once it listens.
 function M.serve(api, opts)
   local socket = require "socket" -- LuaSocket: only the server needs it
   local srv = assert(socket.bind("127.0.0.1", opts.port or 0))
   srv:settimeout(0)
+  local _, port = srv:getsockname()
+  local cdn, cdn_host, cdn_port = bind_cdn(socket, port)
+  cdn:settimeout(0)
+  api.cdn_origin = ("http://%s:%d"):format(cdn_host, cdn_port)
   local conns, timers, log = {}, {}, {}
-  process.announce(select(2, srv:getsockname()))
+  process.announce(port, cdn_host, cdn_port)
   local function drop(c)
     c.sock:close()
     c.closed = true
@@ -115,10 +157,10 @@ function M.serve(api, opts)
   -- The stand-in's own paths, under /__testing/: a test steers it there.
   -- Returns nil to stop.
   local function control(req)
-    local what = req.path:match("^/__testing/(%w+)$")
+    local what = req.path:match("^/__testing/([%w_]+)$")
     if what == "requests" then return render(200, ok_json, assert(core.to_json(log))) end
     if what == "stop" then return nil end
-    if what ~= "fault" and what ~= "script" then
+    if not M.STEERS[what] then
       return render(not_found("no such control: " .. text(req.path)))
     end
     local data, msg = {}, nil
@@ -135,7 +177,7 @@ function M.serve(api, opts)
       c.close_after = true
       return send(c, error_answer(req.bad, "BAD_REQUEST", req.why))
     end
-    if req.path:find("^/__testing/") then
+    if not c.cdn and req.path:find("^/__testing/") then
       local answer = control(req)
       if answer == nil then
         send(c, render(200, ok_json, "{}"))
@@ -145,7 +187,7 @@ function M.serve(api, opts)
       end
       return
     end
-    local route = api:route(req.method, req.path)
+    local route = c.cdn and "cdn" or api:route(req.method, req.path)
     log[#log + 1] = log_entry(req, route)
     local fault = route and api:_take_fault(route, "any")
     -- A handler that raises (a template without a field it needs, say)
@@ -153,10 +195,13 @@ function M.serve(api, opts)
     local ok, status, headers, body
     if fault and fault.status then
       ok, status, headers, body = pcall(api._fault_answer, api, fault)
+    elseif c.cdn then
+      ok, status, headers, body = pcall(api.cdn, api, req.method, req.path, req.query, req.headers)
     else
       ok, status, headers, body = pcall(api.handle, api, req.method, req.path, req.query, req.body)
     end
-    local bytes = ok and render(status, headers, body) or error_answer(500, "STAND_IN_ERROR", describe(status))
+    local bytes = ok and render(status, headers, body, req.method == "HEAD")
+      or error_answer(500, "STAND_IN_ERROR", describe(status))
     local delay = fault and (fault.delay or 0) or api.delay
     if (fault and (fault.delay or fault.drop)) or (delay and delay > 0) then
       c.busy = true -- nothing more is read from it until this answer is out
@@ -215,8 +260,8 @@ function M.serve(api, opts)
       pcall(send, c, error_answer(500, "STAND_IN_ERROR", describe(err)))
     end
   end
-  local function accept(now)
-    local cl = srv:accept()
+  local function accept(now, listener)
+    local cl = listener:accept()
     if not cl then return false end
     if #conns >= CONNS_MAX then
       local idle = conns[1]
@@ -227,7 +272,7 @@ function M.serve(api, opts)
     end
     cl:settimeout(0)
     cl:setoption("tcp-nodelay", true)
-    conns[#conns + 1] = { sock = cl, buf = "", out = "", have = 0, seen = now }
+    conns[#conns + 1] = { sock = cl, buf = "", out = "", have = 0, seen = now, cdn = listener == cdn }
     return true
   end
   while running do
@@ -252,7 +297,7 @@ function M.serve(api, opts)
     end
     -- Read from a connection only once its last answer is out, as
     -- serve_buffered serves: its input waits in the kernel meanwhile.
-    local watch, writing = { srv }, {}
+    local watch, writing = { srv, cdn }, {}
     for _, c in ipairs(conns) do
       if not c.busy and not c.close_after and c.out == "" then watch[#watch + 1] = c.sock end
       if c.out ~= "" then writing[#writing + 1] = c.sock end
@@ -272,9 +317,9 @@ function M.serve(api, opts)
       end
     end
     for _, sk in ipairs(readable or {}) do
-      if sk == srv then
+      if sk == srv or sk == cdn then
         for _ = 1, 32 do -- a burst of connections is not taken one per turn
-          if not accept(now) then break end
+          if not accept(now, sk) then break end
         end
       else
         for _, c in ipairs(conns) do
@@ -285,7 +330,12 @@ function M.serve(api, opts)
   end
   for _, c in ipairs(conns) do c.sock:close() end
   srv:close()
+  cdn:close()
 end
+
+-- The control paths that steer the stand-in: each calls the stand-in's
+-- method of its name with the body's options.
+M.STEERS = { fault = true, script = true, script_jobs = true, script_urls = true, expire_urls = true }
 
 -- Asks the control path /__testing/<what> of the server on port, each
 -- wait bounded by timeout seconds (default 10); returns its answer's

@@ -43,17 +43,17 @@ function M.interpreter()
   return "lua" .. _VERSION:match("%d+%.%d+")
 end
 
--- Says, on standard output, that the server listens on port: the line
--- spawn waits for.
-function M.announce(port)
-  io.stdout:write(("READY %d %s\n"):format(port, M.my_pid() or "-"))
+-- Says, on standard output, that the server listens on port, and its
+-- CDN on cdn_host:cdn_port: the line spawn waits for.
+function M.announce(port, cdn_host, cdn_port)
+  io.stdout:write(("READY %d %s %s %d\n"):format(port, M.my_pid() or "-", cdn_host, cdn_port))
   io.stdout:flush()
 end
 
 -- Runs the Lua source in a process of its own, with the interpreter
 -- command lua, and waits for its READY line. Returns the pipe from its
--- standard output, its port and its pid (nil where unknown); or nil and
--- the line it gave instead, once it has ended.
+-- standard output, its port, its pid (nil where unknown), and its CDN's
+-- host and port; or nil and the line it gave instead, once it has ended.
 function M.spawn(lua, source)
   -- The source goes through a file, not the command line: the shell
   -- would expand a $ or a backquote in it (a model template's text, a
@@ -66,12 +66,12 @@ function M.spawn(lua, source)
   local proc = assert(io.popen(("exec %s %s"):format(lua, quoted(script)), "r"))
   local line = proc:read("*l")
   os.remove(script) -- read by then: the server prints READY once it runs
-  local port, pid = (line or ""):match("^READY (%d+) (%S+)$")
+  local port, pid, cdn_host, cdn_port = (line or ""):match("^READY (%d+) (%S+) (%S+) (%d+)$")
   if not port then
     proc:close()
     return nil, line
   end
-  return proc, tonumber(port), tonumber(pid)
+  return proc, tonumber(port), tonumber(pid), cdn_host, tonumber(cdn_port)
 end
 
 -- Ends the process of child ({proc, pid, socket}: the pipe spawn gave,

@@ -1,7 +1,9 @@
---- A stand-in for the Scenario API's /models resource, for your tests
--- and demos: it holds models in memory, answers every endpoint of the
--- client's table with the documented shapes, and trains models through
--- their stages as they are polled.
+--- A stand-in for the Scenario API, for your tests and demos: it holds
+-- models, jobs and assets in memory, answers every endpoint of the
+-- client's table with the documented shapes, trains models and runs
+-- generation jobs through their stages as they are polled, and serves
+-- the generated images (real PNG files) from a CDN of its own, at signed
+-- URLs that expire as the test says.
 --
 --     local s = require("scenario.testing").start()   -- a server on 127.0.0.1
 --     local client = scenario.new { base_url = s.base_url, api_key = "k", api_secret = "s" }
@@ -10,8 +12,10 @@
 --
 -- `start` runs the server as a separate process (with LuaSocket, Debian's
 -- lua-socket, in that process), so that blocking calls work against it;
--- it needs no credentials and no network beyond loopback. Without a
--- server, `new():handle(method, path, query, body)` answers one request.
+-- it needs no credentials and no network beyond loopback (the API on
+-- 127.0.0.1, its CDN on 127.0.0.2). Without a server,
+-- `new():handle(method, path, query, body)` answers one request, and
+-- `new():cdn(method, path, query, headers)` one request for a file.
 --
 -- It refuses what the API refuses, with a 400 in the API's error shape
 -- (`{status = "error", code = "INVALID_PARAMETER", message = ...}`), so
@@ -23,7 +27,11 @@
 -- model is an empty page), an image whose `data` is not a
 -- `data:image/<type>;base64,<base64>` URL, and a training of a model
 -- with no training images (a dry run may say `trainingImagesCount`
--- instead). Served, it answers every request, whatever
+-- instead). Generations are refused as the live API refuses them, with
+-- its `{"reason": ...}` bodies: a LoRA or a composition in generate's
+-- path (400), an input past its model's limits (400, such as `Input
+-- lorasScale must be at most 2`), a model in `loras` that the stand-in
+-- does not know (404). Served, it answers every request, whatever
 -- the bytes: a request head over 64 KiB gets a 431, a body over 16 MiB
 -- (the client's default `max_request_bytes`) a 413 as soon as its head
 -- says so, and a handler that raises a 500 whose message says why.
@@ -33,15 +41,22 @@ local api = require "scenario.standin_api"
 local http = require "scenario.standin_http"
 local process = require "scenario.standin_process"
 
--- This module is the stand-in's face: the stand-in itself (its models,
--- handlers, faults and plans) is scenario.standin_api, its HTTP server
+-- This module is the stand-in's face: the stand-in itself (its routes,
+-- faults and replay) is scenario.standin_api, over its resources
+-- (scenario.standin_models, standin_jobs, standin_assets, with
+-- standin_png and standin_common); its HTTP server is
 -- scenario.standin_http, and the process it runs in
 -- scenario.standin_process. What they do for a test is documented here.
 local M = {}
 
---- Makes a stand-in with no models.
+--- Makes a stand-in with no models of the test's (but the two Flux base
+-- models, `model_bfl-flux-1-dev` and `model_bfl-flux-2-dev`, which
+-- `get_model` answers with their `inputs`), no jobs and no assets.
 -- @tparam[opt] table opts `delay`: seconds before every answer (through a
 --   server: `start`, `serve`); `training`: how trainings go (see `plan`);
+--   `jobs`: how jobs go (see `job_plan`); `urls`: how asset URLs expire
+--   (see `StandIn:script_urls`); `cdn_origin` (default
+--   `"http://127.0.0.2"`; a server sets its own): where asset URLs point;
 --   `base_path` (default `"/v1"`): where the API's
 --   paths start; `model`: a model object that every new model starts as a
 --   copy of (its id, timestamps and what the create body sets are the new
@@ -49,7 +64,8 @@ local M = {}
 --   `scenario.recording`), whose answers it gives instead, each request
 --   the next one recorded with its method, path and query
 -- @treturn table the stand-in
--- @raise when `training` is not a plan's options (see `plan`)
+-- @raise when `training`, `jobs` or `urls` is not what `plan`,
+--   `job_plan` or `StandIn:script_urls` takes
 -- @function new
 M.new = api.new
 
@@ -66,6 +82,22 @@ M.new = api.new
 -- @function plan
 M.plan = api.plan
 
+--- The statuses a generation job goes through, one per poll of the job
+-- (`get_job`), or, with `seconds_per_step`, one per that many seconds:
+-- `queued`, `warming-up`, `in-progress` with each progress value, and
+-- `finalizing` (for a success), then its outcome. A success makes the
+-- job's assets (one per output asked for: `numOutputs`, or txt2img's
+-- `numSamples`) and lists them in `metadata.assetIds`; a failure sets
+-- `metadata.error`.
+-- @tparam[opt] table opts `outcome` (`"success"`, `"failure"` or
+--   `"canceled"`; default `"success"`), `error` (the failure's
+--   `metadata.error`), `progress` (the progress values of in-progress,
+--   each from 0 to 1, default `{0.25, 0.5, 0.75}`), `seconds_per_step`
+-- @treturn table the plan
+-- @raise when `opts` is not a table of those fields, each as said
+-- @function job_plan
+M.job_plan = api.job_plan
+
 --- Answers one request. What the API would refuse gets a 400: a path or
 -- query that cannot be read, a body that is not a JSON object of UTF-8
 -- text, and each handler's own refusals (see the module's summary).
@@ -80,14 +112,31 @@ M.plan = api.plan
 --   holding a function, say); the server answers that with a 500
 -- @function StandIn:handle
 
+--- Answers one request for an asset's file, as the CDN does at the URL
+-- `get_asset` gives: 200 with the file (its `Content-Type`, and a
+-- `Content-Length`) to a GET or a HEAD of a URL exactly as given; 403
+-- (CloudFront's `AccessDenied`, in XML) to a request that carries an
+-- `Authorization` header, whatever its URL, to a URL whose `Policy`,
+-- `Signature` or `Key-Pair-Id` is not exactly as given (re-encoded, say),
+-- and to a URL that has expired (see `StandIn:script_urls`).
+-- @tparam string method
+-- @tparam string path such as `"/assets/asset_x.png"`
+-- @tparam[opt] string query as sent, without the `?`
+-- @tparam[opt] table headers by lower-case name
+-- @treturn int status
+-- @treturn table headers
+-- @treturn string body
+-- @function StandIn:cdn
+
 --- The endpoint a request goes to, or nil.
 -- @tparam string method
 -- @tparam string path
 -- @treturn string|nil the endpoint's name
 -- @function StandIn:route
 
---- Queues a fault: the next request to `fault.endpoint` (any, if nil)
--- gets it instead of its answer, `fault.count` times (default 1). A
+--- Queues a fault: the next request to `fault.endpoint` (any of the
+-- API's, if nil; `"cdn"` for the asset files) gets it instead of its
+-- answer, `fault.count` times (default 1). A
 -- fault is `status` (an answer with that status, and `body` or `code`),
 -- `delay` (seconds before the answer) or `drop = true` (the connection
 -- closed with no answer); the last two only through a server (`start`).
@@ -102,9 +151,29 @@ M.plan = api.plan
 -- @raise as `plan` does
 -- @function StandIn:script
 
---- Serves a stand-in over HTTP on 127.0.0.1 until told to stop, or until
--- the process `opts.parent` is gone. Prints `READY <port> <pid>` on
--- standard output once it listens: what `start` runs in its process.
+--- Sets how the jobs started from now on go (see `job_plan`).
+-- @tparam table opts as for `job_plan`
+-- @raise as `job_plan` does
+-- @function StandIn:script_jobs
+
+--- Sets how the asset URLs given from now on expire: `ttl`, the seconds
+-- a URL is good for once given (default 86400: the CDN guide's shortest,
+-- 24 hours; it is good for between `ttl` and `ttl` + 1 s), and `expired`,
+-- how many of the next URLs are given expired already (default 0): a
+-- test of a client that fetches the asset again for a fresh URL once.
+-- @tparam table opts
+-- @raise when `opts` is not a table of those fields, whole numbers
+-- @function StandIn:script_urls
+
+--- Expires every asset URL given so far, as if their time had passed:
+-- the CDN's clock moves past the last of them. URLs given afterwards
+-- are good for their `ttl`.
+-- @function StandIn:expire_urls
+
+--- Serves a stand-in over HTTP on 127.0.0.1 (and its CDN, as `start`
+-- says) until told to stop, or until the process `opts.parent` is gone.
+-- Prints `READY <port> <pid> <cdn host> <cdn port>` on standard output
+-- once it listens: what `start` runs in its process.
 -- @tparam[opt] table opts as for `new`, and `port` (default: any free
 --   one), `parent` (a process id)
 function M.serve(opts)
@@ -116,27 +185,30 @@ local Server = {}
 Server.__index = Server
 Server.__gc = function(self) self:stop() end
 
---- Starts a stand-in server in a process of its own, on 127.0.0.1.
--- @tparam[opt] table opts as for `new` (`model`, `training`, `delay`, `replay`), and `lua`
---   (the interpreter command; default this one's Debian name: `lua5.4`,
---   `luajit`...)
+--- Starts a stand-in server in a process of its own, on 127.0.0.1, with
+-- its CDN on 127.0.0.2 (at the same port when it is free there; on
+-- 127.0.0.1 at another port where 127.0.0.2 cannot be bound).
+-- @tparam[opt] table opts as for `new` (`model`, `training`, `jobs`,
+--   `urls`, `delay`, `replay`), and `lua` (the interpreter command;
+--   default this one's Debian name: `lua5.4`, `luajit`...)
 -- @treturn table the server: `base_url` (`http://127.0.0.1:PORT/v1`, for
 --   `scenario.new`), `port`, `pid` (its process, where `/proc` tells),
---   `fault(f)`, `script(training)`, `requests()` (what it was asked, in
---   order), `stop()`
+--   `cdn_host` and `cdn_port` (where the asset URLs point), `fault(f)`,
+--   `script(training)`, `script_jobs(opts)`, `script_urls(opts)`,
+--   `expire_urls()`, `requests()` (what it was asked, in order), `stop()`
 -- @raise when the server does not start (LuaSocket missing, say)
 function M.start(opts)
   opts = opts or {}
   local socket = require "socket"
-  local config = { model = opts.model, training = opts.training, delay = opts.delay, replay = opts.replay,
-                   parent = process.my_pid() }
+  local config = { model = opts.model, training = opts.training, jobs = opts.jobs, urls = opts.urls,
+                   delay = opts.delay, replay = opts.replay, parent = process.my_pid() }
   -- proc is nil when it did not start, and port the line it gave instead.
-  local proc, port, pid = process.spawn(opts.lua or process.interpreter(),
+  local proc, port, pid, cdn_host, cdn_port = process.spawn(opts.lua or process.interpreter(),
     ("package.path = %q; package.cpath = %q; local core = require 'scenario.core'; "
     .. "require('scenario.testing').serve(core.parse_json(%q))\n")
     :format(package.path, package.cpath, assert(core.to_json(config))))
   if not proc then error("scenario.testing: the stand-in did not start: " .. tostring(port), 2) end
-  local server = setmetatable({ port = port, pid = pid,
+  local server = setmetatable({ port = port, pid = pid, cdn_host = cdn_host, cdn_port = cdn_port,
     base_url = ("http://127.0.0.1:%d/v1"):format(port), proc = proc, socket = socket, stopped = false }, Server)
   -- A test that fails before its stop() must not hang its process at
   -- exit, with the pipe's close waiting for a server that waits for its
@@ -178,12 +250,32 @@ function Server:fault(f) self:_steer("fault", f) end
 -- @raise as `plan` does, or when the server is gone
 function Server:script(opts) self:_steer("script", opts) end
 
+--- Sets how jobs started from now on go (see `job_plan`).
+-- @tparam table opts
+-- @raise as `job_plan` does, or when the server is gone
+function Server:script_jobs(opts) self:_steer("script_jobs", opts) end
+
+--- Sets how asset URLs given from now on expire (see the stand-in's
+-- `script_urls`).
+-- @tparam table opts `ttl`, `expired`
+-- @raise as the stand-in's `script_urls` does, or when the server is gone
+function Server:script_urls(opts) self:_steer("script_urls", opts) end
+
+--- Expires every asset URL given so far (see the stand-in's `expire_urls`).
+-- @raise when the server is gone
+function Server:expire_urls() self:_steer("expire_urls", {}) end
+
 --- What the server was asked so far, in order: `{method, path, query,
--- endpoint, body, raw}` each. `body` is the request's body as decoded
--- JSON, a null member as `core.null` (`scenario.null`); a body that is
--- not JSON is `raw`, as text. Bytes of the method, path, query or `raw`
--- that are not UTF-8 are written `\xHH`. A request the server could not
--- read (no request line, a head or body too large) is not listed.
+-- endpoint, host, headers, body, raw}` each. `endpoint` is `"cdn"` for a
+-- request for an asset's file; `host` is the `Host` header, `headers`
+-- the request's headers by lower-case name, with the values of those
+-- that may carry a credential (`authorization`, or a name holding
+-- `auth`, `cookie`, `key`, `token`, `secret` or `session`) written
+-- `[redacted]`. `body` is the request's body as decoded JSON, a null
+-- member as `core.null` (`scenario.null`); a body that is not JSON is
+-- `raw`, as text. Bytes that are not UTF-8 are written `\xHH`. A request
+-- the server could not read (no request line, a head or body too large)
+-- is not listed.
 -- @treturn[1] table
 -- @return[2] nil
 -- @treturn[2] string why, when the server did not answer
