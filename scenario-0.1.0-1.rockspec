@@ -37,6 +37,8 @@ build = {
     ["scenario"] = "lua/scenario/init.lua",
     ["scenario.client"] = "lua/scenario/client.lua",
     ["scenario.errors"] = "lua/scenario/errors.lua",
+    ["scenario.generation"] = "lua/scenario/generation.lua",
+    ["scenario.inputs"] = "lua/scenario/inputs.lua",
     ["scenario.methods"] = "lua/scenario/methods.lua",
     ["scenario.options"] = "lua/scenario/options.lua",
     ["scenario.pages"] = "lua/scenario/pages.lua",
@@ -55,7 +57,7 @@ build = {
     ["scenario.standin_process"] = "lua/scenario/standin_process.lua",
     ["scenario.recording"] = "lua/scenario/recording.lua",
     ["scenario.testing"] = "lua/scenario/testing.lua",
-    ["scenario.training_wait"] = "lua/scenario/training_wait.lua",
+    ["scenario.wait"] = "lua/scenario/wait.lua",
   },
   -- The LuaLS definitions, for a workspace.library entry: they land in
   -- the rock's directory, $(luarocks show --rock-dir scenario)/types.

@@ -144,15 +144,20 @@ describe("every endpoint that is not idempotent", function()
         server.enqueue("model_example", DROP)
         local client = helper.client()
         assert(client:get_model("model_warm")) -- a first exchange keeps the connection alive
+        local before = 1 -- the warm exchange
+        if ep.name == "generate" then -- it reads the model's inputs first, on the same connection
+          server.enqueue(replay.answer("live_get_flux1_base", { endpoint = "get_model" }))
+          before = 2
+        end
         local result, err = call(client)
         assert.is_nil(result)
         assert.equal("connection", err.kind)
         assert.is_true(err.sent)
         assert.equal(1, err.attempts)
         local reqs = server.requests()
-        assert.equal(2, #reqs)
-        assert.equal(ep.name, reqs[2].endpoint)
-        assert.equal(reqs[1].connection, reqs[2].connection)
+        assert.equal(before + 1, #reqs)
+        assert.equal(ep.name, reqs[#reqs].endpoint)
+        assert.equal(reqs[1].connection, reqs[#reqs].connection)
       end)
     end
   end

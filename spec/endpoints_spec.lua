@@ -146,6 +146,26 @@ local function waited(client)
   end })
 end
 
+-- generate reads the model's inputs first (get_model, once per model and
+-- client): the live record of the base model the call runs is answered
+-- for it, routed to get_model so that the generation's own answer stays
+-- queued for the generation.
+local BASES = { ["model_bfl-flux-1-dev"] = "live_get_flux1_base", ["model_bfl-flux-2-dev"] = "live_get_flux2_base" }
+local function inputs_first(name, model_id)
+  if name == "generate" then
+    server.enqueue(replay.answer(BASES[model_id or "model_bfl-flux-1-dev"] or "get_model", { endpoint = "get_model" }))
+  end
+end
+
+-- The requests the server saw for endpoint name, in order.
+local function requests_of(name)
+  local out = {}
+  for _, r in ipairs(server.requests()) do
+    if r.endpoint == name then out[#out + 1] = r end
+  end
+  return out
+end
+
 describe("every endpoint", function()
   it("has a case here, and a fixture", function()
     for _, ep in ipairs(core.endpoints) do
@@ -162,6 +182,7 @@ describe("every endpoint", function()
       local response = fx.response
       response.endpoint = name
       server.reset()
+      inputs_first(name)
       server.enqueue(response)
       local client = helper.client()
       local result, meta = case.call(client)
@@ -170,7 +191,7 @@ describe("every endpoint", function()
       assert.equal(200, meta.status)
       assert.equal(1, meta.attempts)
       assert.is_nil(meta.problems, name .. ": the page's example is not the documented shape")
-      local req = server.requests()[1]
+      local req = requests_of(name)[1]
       assert.equal(name, req.endpoint)
       assert.equal(fx.request.method, req.method)
       assert.equal(fx.request.path, req.path)
@@ -190,13 +211,14 @@ describe("every endpoint", function()
       local fx = replay.fixture(name)
       fx.response.endpoint = name
       server.reset()
+      inputs_first(name) -- once: the client keeps them
       server.enqueue(fx.response, fx.response)
       local client = helper.client()
       local r1, m1 = case.call(client)
       local r2, m2 = case.call(waited(client))
       assert.same(r1, r2)
       assert.same(m1.status, m2.status)
-      local reqs = server.requests()
+      local reqs = requests_of(name)
       assert.equal(reqs[1].target, reqs[2].target)
       assert.equal(reqs[1].body, reqs[2].body)
     end)
@@ -335,21 +357,23 @@ describe("the retry class", function()
       or "not idempotent, a 503 is final"), function()
       local case = cases[name] or { call = function(c) return c:create_model() end }
       local fx = replay.fixture(name == "create_model" and "model_example" or name).response
+      inputs_first(name)
       server.enqueue(busy, fx)
       local client = helper.client()
       local result, meta = case.call(client)
+      local sent = #server.requests() - (name == "generate" and 1 or 0) -- not its inputs' fetch
       if ep.idempotent then
         assert.truthy(result, tostring(meta))
         assert.equal(2, meta.attempts)
         assert.equal(1, #client.slept) -- the backoff, through the sleep option
         assert.truthy(client.slept[1] >= 0.25 and client.slept[1] <= 0.5, tostring(client.slept[1]))
-        assert.equal(2, #server.requests())
+        assert.equal(2, sent)
       else
         assert.is_nil(result)
         assert.equal("server", meta.kind)
         assert.equal(1, meta.attempts)
         assert.same({}, client.slept)
-        assert.equal(1, #server.requests())
+        assert.equal(1, sent)
       end
     end)
   end
@@ -530,6 +554,7 @@ describe("a dry run", function()
         strict and ", under strict_responses too" or ""), function()
         local fx = replay.fixture(name .. "_dry_run")
         assert.equal(269, fx.response.status)
+        inputs_first(name)
         server.enqueue(fx.response)
         local client = helper.client { strict_responses = strict }
         local quote, meta = call(client)
@@ -538,7 +563,7 @@ describe("a dry run", function()
         assert.equal(269, meta.status)
         assert.equal(1, meta.attempts)
         assert.is_nil(meta.problems)
-        local req = server.requests()[1]
+        local req = requests_of(name)[1]
         assert.equal(name, req.endpoint)
         assert.equal(fx.request.path, req.path)
         assert.equal("dryRun=true", req.query)
@@ -550,12 +575,14 @@ describe("a dry run", function()
   it("is read against the quote's shape: a 269 that is not one has shape problems", function()
     local bad = { status = 269, headers = { ["Content-Type"] = "application/json" },
       body = '{"creativeUnitsCost":"ten","job":{"jobId":"job_x"}}' }
+    inputs_first("generate")
     server.enqueue(bad)
     local quote, meta = dry.generate(helper.client())
     assert.equal("ten", quote.creativeUnitsCost) -- leniently, as the answer has it
     assert.equal(269, meta.status)
     assert.equal(1, #meta.problems)
     assert.equal("creativeUnitsCost", meta.problems[1].path)
+    inputs_first("generate")
     server.enqueue(bad)
     local none, err = dry.generate(helper.client { strict_responses = true })
     assert.is_nil(none)
@@ -565,6 +592,7 @@ describe("a dry run", function()
 
   it("is a 269 only: a 200 with a quote's body lacks the job, and a 269 where no dry run is declared is "
     .. "read as the endpoint's answer", function()
+    inputs_first("generate")
     server.enqueue { status = 200, headers = {}, body = replay.fixture("generate_dry_run").response.body }
     local doc, meta = dry.generate(helper.client())
     assert.equal(10.75, doc.creativeUnitsCost)
@@ -586,7 +614,7 @@ describe("the pages' partial examples", function()
 
   -- name: the fixture; call; the paths of the problems; a check of the result.
   local partial = {
-    { name = "generate_guide",
+    { name = "generate_guide", endpoint = "generate", model_id = "model_bfl-flux-2-dev",
       call = function(c)
         return c:generate("model_bfl-flux-2-dev", { prompt = "A cinematic shot of a futuristic neon city in the rain, "
           .. "hyper-realistic, 8k", width = 1344, height = 768 })
@@ -594,10 +622,10 @@ describe("the pages' partial examples", function()
       problems = { "job.createdAt", "job.jobId", "job.jobType", "job.metadata", "job.progress", "job.statusHistory",
         "job.updatedAt" },
       check = function(doc) assert.equal("job_abcd1234efgh", doc.job.id) end },
-    { name = "get_job_guide", call = function(c) return c:get_job("job_abc123") end,
+    { name = "get_job_guide", endpoint = "get_job", call = function(c) return c:get_job("job_abc123") end,
       problems = { "job.createdAt", "job.jobType", "job.progress", "job.statusHistory", "job.updatedAt" },
       check = function(job) assert.same({ "asset_1gHMbHjSjWYLyAnd7ZxzPkcQ" }, job.metadata.assetIds) end },
-    { name = "get_asset_guide", call = function(c) return c:get_asset("asset_1gHMbHjSjWYLyAnd7ZxzPkcQ") end,
+    { name = "get_asset_guide", endpoint = "get_asset", call = function(c) return c:get_asset("asset_1gHMbHjSjWYLyAnd7ZxzPkcQ") end,
       problems = { "asset.authorId", "asset.collectionIds", "asset.editCapabilities", "asset.kind", "asset.mimeType",
         "asset.ownerId", "asset.privacy", "asset.properties", "asset.source", "asset.status", "asset.tags",
         "asset.updatedAt" },
@@ -610,6 +638,7 @@ describe("the pages' partial examples", function()
     it(case.name .. " reads leniently, each missing member a shape problem, and fails under strict_responses",
       function()
       local fx = replay.fixture(case.name)
+      inputs_first(case.endpoint, case.model_id)
       server.enqueue(fx.response)
       local result, meta = case.call(helper.client())
       assert.is_table(result, tostring(meta))
@@ -618,9 +647,10 @@ describe("the pages' partial examples", function()
       for i, p in ipairs(meta.problems) do paths[i] = p.path end
       table.sort(paths)
       assert.same(case.problems, paths)
-      local req = server.requests()[1]
+      local req = requests_of(case.endpoint)[1]
       assert.equal(fx.request.path .. (fx.request.query ~= "" and "?" .. fx.request.query or ""), req.target)
       assert.equal(fx.request.body, req.body)
+      inputs_first(case.endpoint, case.model_id)
       server.enqueue(fx.response)
       local none, err = case.call(helper.client { strict_responses = true })
       assert.is_nil(none)
@@ -680,11 +710,14 @@ end)
 describe("the body of generate", function()
   before_each(function() server.reset() end)
 
+  -- A model with no inputs: the body goes unchecked, as the schema leaves it.
   local function sent(body, opts)
+    server.enqueue(replay.answer("model_realistic", { endpoint = "get_model" }))
     server.enqueue(replay.fixture("generate").response)
     local doc, meta = helper.client():generate("model_x", body, nil, opts)
     assert.is_table(doc, tostring(meta))
-    return server.requests()[1].body
+    assert.equal("the model has no inputs to check the body against", meta.inputs_unchecked)
+    return requests_of("generate")[1].body
   end
 
   it("is any object: its members, of any JSON value, in the order of their names", function()

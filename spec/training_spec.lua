@@ -1,4 +1,4 @@
--- Waiting for a training (lua/scenario/training_wait.lua) against the
+-- Waiting for a training (lua/scenario/wait.lua) against the
 -- stand-in of scenario.testing, served by its own process: a model
 -- trained through its stages as it is polled, trainings scripted to fail
 -- or be cancelled, and faults on request.
@@ -142,7 +142,7 @@ describe("wait_for_training", function()
     -- wait is then told it waits for id, so the answer is another model's.
     local w = c:wait_for_training_async(other.id, { interval = 0.01 })
     w:poll() -- the first poll goes out
-    w.model_id = id
+    w.id = id
     local model, err = w:wait(10)
     assert.is_nil(model)
     assert.equal("invalid_response", err.kind)

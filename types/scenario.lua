@@ -698,7 +698,8 @@ function Request:wait(timeout) end
 ---@return boolean was_in_flight
 function Request:cancel() end
 
----A wait for a training: what `wait_for_training_async` returns; the methods of a request.
+---A wait for a training or a job: what `wait_for_training_async` and `wait_for_job_async` return;
+---the methods of a request.
 ---@class scenario.Wait: scenario.Request
 
 ---@class scenario.WaitOptions
@@ -708,6 +709,14 @@ function Request:cancel() end
 ---@field on_progress? fun(model: scenario.Model) called when the status or training progress changes
 ---@field on_done? fun(model: scenario.Model|nil, meta_or_err: scenario.Meta|scenario.Error) (async only)
 ---@field query? scenario.ModelQuery get_model's query
+
+---@class scenario.JobWaitOptions
+---@field interval? number seconds between polls at first (default 3)
+---@field max_interval? number the longest interval, backing off while nothing changes (default 30)
+---@field timeout? number seconds before the wait ends with kind `timeout` (none by default)
+---@field on_progress? fun(job: scenario.Job) called when the status or the progress changes
+---@field on_done? fun(job: scenario.Job|nil, meta_or_err: scenario.Meta|scenario.Error) (async only)
+---@field query? table get_job's query (`projectId`)
 
 -- ---- the client ----
 
@@ -1019,6 +1028,19 @@ function Client:wait_for_training(modelId, opts) end
 ---@param opts? scenario.WaitOptions
 ---@return scenario.Wait
 function Client:wait_for_training_async(modelId, opts) end
+
+---Waits for a job (a generation) to end (polling get_job), and returns the finished job.
+---@param jobId string
+---@param opts? scenario.JobWaitOptions
+---@return scenario.Job|nil job
+---@return scenario.Meta|scenario.Error meta_or_err kinds `job_failed`, `job_canceled`, `timeout`...
+function Client:wait_for_job(jobId, opts) end
+
+---Waits for a job to end, without blocking.
+---@param jobId string
+---@param opts? scenario.JobWaitOptions
+---@return scenario.Wait
+function Client:wait_for_job_async(jobId, opts) end
 
 ---Calls an endpoint the table does not have yet: GET, PUT and DELETE are retried as idempotent;
 ---POST and PATCH are sent at most once.

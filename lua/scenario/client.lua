@@ -8,7 +8,7 @@ local errors = require "scenario.errors"
 local retry = require "scenario.retry"
 local Request = require "scenario.request"
 local Scheduler = require "scenario.scheduler"
-local Wait = require "scenario.training_wait"
+local Wait = require "scenario.wait"
 local recording = require "scenario.recording"
 
 
@@ -16,6 +16,7 @@ local Client = {}
 Client.__index = Client
 Client.__name = "scenario.Client"
 
+local generation = require "scenario.generation"
 local methods = require "scenario.methods"
 local options = require "scenario.options"
 local pages = require "scenario.pages"
@@ -271,14 +272,28 @@ for _, ep in ipairs(core.endpoints) do
   local name, async_name, n = ep.name, ep.name .. "_async", methods.opts_position(ep)
   local tb = ep.takes_body
   Client.endpoints[name] = ep
+  -- A generation's body is checked against the model's inputs first
+  -- (scenario.generation): the one endpoint whose body the schema leaves open.
+  local checked = name == "generate"
   Client[name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
     check_self(self, name)
     opts = options.check_call(name, n, opts, false, tb)
+    if checked then
+      -- The schema's check first: a body it refuses needs no inputs fetched.
+      local ok, raw = core.validate(name, body, opts.extra_body, nil, self:_query(query), p1)
+      if not ok then return nil, errors.from_core(raw, { attempts = 0 }) end
+      local list, why = generation.inputs(self, p1)
+      local err = list and generation.check(list, body, opts.extra_body)
+      if err then return nil, err end
+      local a, b = self:_blocking(ep, body, self:_query(query), opts, p1)
+      return generation.note(a, b, why)
+    end
     return self:_blocking(ep, body, self:_query(query), opts, p1, p2)
   end)
   Client[async_name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
     check_self(self, async_name)
     opts = options.check_call(async_name, n, opts, true, tb)
+    if checked then return generation.start(self, ep, body, self:_query(query), opts, p1) end
     return self:_start(ep, body, self:_query(query), opts, true, p1, p2)
   end)
 end
@@ -323,7 +338,42 @@ function Client:request_async(method, path, opts)
   return self:_start(ep, body, self:_query(query), call_opts, true)
 end
 
--- ---- waiting for a training -------------------------------------------------
+-- ---- waiting for a training or a job ----------------------------------------
+-- One mechanism for both (scenario.Wait, lua/scenario/wait.lua), each
+-- kind of wait an entry of Wait.KINDS.
+
+local function start_wait(self, fname, kind, id, opts, async)
+  check_self(self, fname)
+  opts = options.check_wait(fname, kind, id, opts, async)
+  local w = Wait.new(self, kind, id, opts)
+  self._sched:add_wait(w)
+  return w
+end
+
+-- The blocking form: the wait, waited on, or polled between yields in a
+-- coroutine that yields.
+local function run_wait(self, fname, kind, id, opts)
+  check_self(self, fname)
+  opts = options.check_wait(fname, kind, id, opts, false)
+  local yields = self:_yields()
+  -- As _blocking: before 5.2 a yield can fail, so the first comes before
+  -- the wait exists.
+  if yields and not coroutine.isyieldable then coroutine.yield() end
+  local w = Wait.new(self, kind, id, opts)
+  self._sched:add_wait(w)
+  if yields then -- not under pcall: before 5.2 a yield cannot cross it
+    while not w:poll() do coroutine.yield(w) end
+    return w:result()
+  end
+  -- What raises meanwhile (the client's sleep, an interrupt) must not
+  -- leave the wait polling behind the caller's back.
+  local ok, a, b = pcall(w.wait, w)
+  if not ok then
+    w:cancel()
+    error(a, 0)
+  end
+  return a, b
+end
 
 --- Waits for the training of a model to end, without blocking: polls
 -- `get_model` (a few seconds apart at first, backing off to
@@ -339,11 +389,7 @@ end
 -- @treturn scenario.Wait the wait: `poll`, `done`, `result`, `wait`, `cancel`
 -- @raise on a modelId that is not a non-empty string, or a bad option
 function Client:wait_for_training_async(modelId, opts)
-  check_self(self, "wait_for_training_async")
-  opts = options.check_wait("wait_for_training_async", modelId, opts, true)
-  local w = Wait.new(self, modelId, opts)
-  self._sched:add_wait(w)
-  return w
+  return start_wait(self, "wait_for_training_async", Wait.KINDS.training, modelId, opts, true)
 end
 
 --- Waits for the training of a model to end, as `wait_for_training_async`
@@ -359,25 +405,42 @@ end
 --   `opts.timeout` passed first, or the error of a poll that failed for good
 -- @raise as `wait_for_training_async`
 function Client:wait_for_training(modelId, opts)
-  check_self(self, "wait_for_training")
-  opts = options.check_wait("wait_for_training", modelId, opts, false)
-  local yields = self:_yields()
-  -- As _blocking: before 5.2 a yield can fail, so the first comes before
-  -- the wait exists.
-  if yields and not coroutine.isyieldable then coroutine.yield() end
-  local w = Wait.new(self, modelId, opts)
-  self._sched:add_wait(w)
-  if yields then -- not under pcall: before 5.2 a yield cannot cross it
-    while not w:poll() do coroutine.yield(w) end
-    return w:result()
-  end
-  -- What raises meanwhile (the client's sleep, an interrupt) must not
-  -- leave the wait polling behind the caller's back.
-  local ok, a, b = pcall(w.wait, w)
-  if not ok then
-    w:cancel()
-    error(a, 0)
-  end
+  local a, b = run_wait(self, "wait_for_training", Wait.KINDS.training, modelId, opts)
+  return a, b
+end
+
+--- Waits for a job (a generation, say) to end, without blocking, as
+-- `wait_for_training_async` waits for a training: polls `get_job` (3 s
+-- apart at first, backing off to `max_interval` while nothing changes, never
+-- sooner than a `Retry-After` asks), and calls `on_progress(job)` whenever
+-- its `status` or `progress` changes.
+-- @tparam string jobId
+-- @tparam[opt] table opts `interval` (seconds, default 3), `max_interval`
+--   (default 30), `timeout` (seconds; none by default), `on_progress`,
+--   `on_done` (called once with what `wait_for_job` returns), `query`
+--   (get_job's query: `projectId`)
+-- @treturn scenario.Wait the wait: `poll`, `done`, `result`, `wait`, `cancel`
+-- @raise on a jobId that is not a non-empty string, or a bad option
+function Client:wait_for_job_async(jobId, opts)
+  return start_wait(self, "wait_for_job_async", Wait.KINDS.job, jobId, opts, true)
+end
+
+--- Waits for a job to end, as `wait_for_job_async` does, and returns how
+-- it ended. In a `scenario.spawn` coroutine (or any, with
+-- `yield_in_coroutines`) it yields between rounds instead of blocking.
+-- @tparam string jobId
+-- @tparam[opt] table opts as for `wait_for_job_async`, without `on_done`
+-- @treturn[1] table the job (`status == "success"`; its `metadata.assetIds`
+--   are what it made)
+-- @treturn[1] table meta of the last poll
+-- @return[2] nil
+-- @treturn[2] scenario.Error err: kind `job_failed` (with the job's
+--   `metadata.error` in the message) or `job_canceled` (each with `err.job`,
+--   as last seen), `timeout` when `opts.timeout` passed first, or the error
+--   of a poll that failed for good
+-- @raise as `wait_for_job_async`
+function Client:wait_for_job(jobId, opts)
+  local a, b = run_wait(self, "wait_for_job", Wait.KINDS.job, jobId, opts)
   return a, b
 end
 

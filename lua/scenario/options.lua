@@ -8,7 +8,6 @@
 -- @local
 local core = require "scenario.core"
 local errors = require "scenario.errors"
-local Wait = require "scenario.training_wait"
 
 local M = {}
 local limits = core.limits
@@ -279,7 +278,7 @@ function M.check_raw(fname, method, path, opts, async)
   return ep, call_opts, opts and opts.body, opts and opts.query
 end
 
--- ---- wait_for_training --------------------------------------------------------------
+-- ---- wait_for_training, wait_for_job ---------------------------------------------------
 
 local wait_options = {
   interval = "number", max_interval = "number", timeout = "number", on_progress = "function",
@@ -287,11 +286,12 @@ local wait_options = {
 }
 local wait_names = { "interval", "max_interval", "timeout", "on_progress", "on_done", "query" }
 
---- Checks wait_for_training's arguments; returns the options.
-function M.check_wait(fname, model_id, opts, async)
-  if type(model_id) ~= "string" or model_id == "" then
-    argerror(1, fname, ("modelId must be a non-empty string, got %s"):format(
-      model_id == "" and "an empty one" or type(model_id)), 3)
+--- Checks the arguments of a wait for kind (an entry of Wait.KINDS):
+-- the id of what it waits for, and the options; returns the options.
+function M.check_wait(fname, kind, id, opts, async)
+  if type(id) ~= "string" or id == "" then
+    argerror(1, fname, ("%s must be a non-empty string, got %s"):format(kind.member .. "Id",
+      id == "" and "an empty one" or type(id)), 3)
   end
   if opts == nil then return NO_OPTIONS end
   if type(opts) ~= "table" then argerror(2, fname, "table expected, got " .. type(opts), 3) end
@@ -304,9 +304,9 @@ function M.check_wait(fname, model_id, opts, async)
       argerror(2, fname, ("option '%s' must be a number of seconds above 0"):format(k), 3)
     end
   end
-  if opts.max_interval and opts.max_interval < (opts.interval or Wait.INTERVAL) then
+  if opts.max_interval and opts.max_interval < (opts.interval or kind.interval) then
     argerror(2, fname, ("option 'max_interval' (%g s) is below the interval (%g s)"):format(opts.max_interval,
-      opts.interval or Wait.INTERVAL), 3)
+      opts.interval or kind.interval), 3)
   end
   return opts
 end

@@ -53,6 +53,7 @@ function Request.reset(t, client, ep, call, on_done, max_retries, headers)
   t.keep_call = false -- on completion, the call stays the caller's (a direct call)
   t.key = false -- its call's key while it runs (the machine's inflight list)
   t.callback_error = nil
+  t.inputs_unchecked = false -- why a generation's body went unchecked (scenario.generation), for its meta
   return setmetatable(t, Request)
 end
 
@@ -61,7 +62,7 @@ function Request.new(client, ep, call, on_done, max_retries, headers)
   return Request.reset({
     client = false, sched = false, ep = false, endpoint = false, idempotent = false, call = false,
     on_done = false, attempts = 0, max_retries = 0, state = false, r1 = false, r2 = false, t0 = false,
-    not_before = false, keep_call = false, headers = false, key = false,
+    not_before = false, keep_call = false, headers = false, key = false, inputs_unchecked = false,
   }, client, ep, call, on_done, max_retries, headers)
 end
 
@@ -109,7 +110,8 @@ function Request:_outcome(call, ok, result, status, headers, raw, problems)
           .. "(meta.problems): %s", c:_where(call, endpoint), status, errors.escape(errors.list_problems(problems)))
       end
     end
-    local meta = { status = status, body = raw, attempts = attempts, problems = problems }
+    local meta = { status = status, body = raw, attempts = attempts, problems = problems,
+                   inputs_unchecked = self.inputs_unchecked or nil }
     if type(headers) == "string" then
       lazy_headers[meta] = headers
       setmetatable(meta, Meta)

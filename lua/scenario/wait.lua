@@ -1,8 +1,11 @@
---- Waiting for a training: what `client:wait_for_training_async` returns.
--- It polls `get_model` until the model's training ends, calling
--- `on_progress` whenever its status or progress changes. It is driven by
--- `client:poll()` (or its own `poll` and `wait`) like every request, and
--- never blocks a round: between polls it only checks the time.
+--- Waiting for something the API works on to end: a model's training
+-- (what `client:wait_for_training_async` returns) or a job, such as a
+-- generation (`client:wait_for_job_async`). One mechanism for both: it
+-- polls (`get_model`, `get_job`) until the status is one that ends it,
+-- calling `on_progress` whenever the status or the progress changes. It
+-- is driven by `client:poll()` (or its own `poll` and `wait`) like every
+-- request, and never blocks a round: between polls it only checks the
+-- time.
 -- @classmod scenario.Wait
 local core = require "scenario.core"
 local errors = require "scenario.errors"
@@ -13,26 +16,59 @@ local Wait = {}
 Wait.__index = Wait
 Wait.__name = "scenario.Wait"
 
-Wait.INTERVAL = 5      -- seconds between polls at first, and after a change
+Wait.INTERVAL = 5      -- seconds between polls at first, and after a change (a training's)
 Wait.MAX_INTERVAL = 30 -- the cap the interval backs off to while nothing changes
 Wait.BACKOFF = 1.5
 
 -- What on_progress tells apart: the status and the training's stage,
 -- queue position, progress and remaining time.
-local function signature(model)
+local function training_signature(model)
   local p = type(model.trainingProgress) == "table" and model.trainingProgress or {}
   return table.concat({ tostring(model.status), tostring(p.stage), tostring(p.position), tostring(p.progress),
     tostring(p.remainingTimeMs) }, "|")
 end
 
---- Made by client:wait_for_training_async once its options have passed.
+--- What is waited for, each its own: the call that polls it, what an
+-- answer holds (`member`), how it names itself (`id`), what on_progress
+-- tells apart (`signature`), and the statuses that end it: `ok`, or the
+-- kind of error and its message (given the object and its id).
+Wait.KINDS = {
+  training = {
+    what = "wait_for_training", endpoint = "get_model", member = "model", id = "id", interval = 5,
+    signature = training_signature,
+    ends = {
+      trained = true,
+      failed = { "training_failed", function(id) return ("the training of %s failed"):format(id) end },
+      ["training-canceled"] = { "training_canceled",
+        function(id) return ("the training of %s was canceled"):format(id) end },
+    },
+    timed_out = function(id, secs) return ("the training of %s had not ended after %g s"):format(id, secs) end,
+  },
+  job = {
+    what = "wait_for_job", endpoint = "get_job", member = "job", id = "jobId", interval = 3,
+    signature = function(job) return tostring(job.status) .. "|" .. tostring(job.progress) end,
+    ends = {
+      success = true,
+      failure = { "job_failed", function(id, job)
+        local why = type(job.metadata) == "table" and job.metadata.error
+        return ("the job %s failed%s"):format(id, type(why) == "string" and ": " .. why or "")
+      end },
+      canceled = { "job_canceled", function(id) return ("the job %s was canceled"):format(id) end },
+    },
+    timed_out = function(id, secs) return ("the job %s had not ended after %g s"):format(id, secs) end,
+  },
+}
+
+--- Made by client:wait_for_training_async and wait_for_job_async once
+-- their options have passed; kind is an entry of Wait.KINDS.
 -- @local
-function Wait.new(client, model_id, opts)
+function Wait.new(client, kind, id, opts)
   local now = core.now()
-  local interval = opts.interval or Wait.INTERVAL
+  local interval = opts.interval or kind.interval
   return setmetatable({
     client = client,
-    model_id = model_id,
+    kind = kind,
+    id = id,       -- the id of what is waited for (a model's or a job's)
     query = opts.query,
     on_progress = opts.on_progress,
     on_done = opts.on_done,
@@ -43,7 +79,7 @@ function Wait.new(client, model_id, opts)
     timeout = opts.timeout,
     next_at = now, -- the first poll at once
     req = false,   -- the get_model in flight
-    model = false, -- the model as last seen
+    seen = false,  -- what is waited for, as last seen (a model, a job)
     polls = 0,
     failures = 0,  -- polls in a row that failed for a while (a 5xx, a lost connection)
     last = false,  -- the signature on_progress last saw
@@ -53,7 +89,7 @@ function Wait.new(client, model_id, opts)
 end
 
 function Wait:__tostring()
-  return ("scenario.Wait (%s, %s)"):format(tostring(self.model_id), self.state)
+  return ("scenario.Wait (%s, %s)"):format(tostring(self.id), self.state)
 end
 
 -- The event that runs a wait's on_progress with the model it saw.
@@ -70,7 +106,7 @@ end
 
 -- What its log lines name it by.
 function Wait:_what()
-  return "wait_for_training " .. tostring(self.model_id)
+  return self.kind.what .. " " .. tostring(self.id)
 end
 
 -- Ends the wait; its on_done runs at the next drain of the client's machine.
@@ -88,7 +124,7 @@ function Wait:_finish(a, b)
 end
 
 local function ended(self, kind, message)
-  return errors.new(kind, message, { attempts = self.polls, model = self.model or nil,
+  return errors.new(kind, message, { attempts = self.polls, [self.kind.member] = self.seen or nil,
     last_error = self.last_error })
 end
 
@@ -102,6 +138,7 @@ end
 
 -- Takes the answer of the poll that finished.
 function Wait:_took(now)
+  local kind = self.kind
   local model, meta = self.req:result()
   self.req = false
   if model == nil then
@@ -118,23 +155,22 @@ function Wait:_took(now)
         self.client.max_retry_after))
       if ra and ra > delay then delay = ra end
       self.next_at = now + delay
-      self.client:_log("info", "wait_for_training %s: poll failed (%s), polling again in %.2f s", self.model_id,
-        tostring(meta), delay)
+      self.client:_log("info", "%s: poll failed (%s), polling again in %.2f s", self:_what(), tostring(meta), delay)
       return
     end
-    meta.model = self.model or nil
+    meta[kind.member] = self.seen or nil
     return self:_finish(nil, meta)
   end
   self.failures, self.last_error = 0, nil
-  if type(model) ~= "table" or model.id ~= self.model_id then
-    -- Not the model asked for: its status says nothing of this training.
-    return self:_finish(nil, ended(self, "invalid_response", ("a poll of %s answered with the model %s")
-      :format(self.model_id, type(model) == "table" and tostring(model.id) or type(model))))
+  if type(model) ~= "table" or model[kind.id] ~= self.id then
+    -- Not the one asked for: its status says nothing of this one.
+    return self:_finish(nil, ended(self, "invalid_response", ("a poll of %s answered with the %s %s")
+      :format(self.id, kind.member, type(model) == "table" and tostring(model[kind.id]) or type(model))))
   end
   self.polls = self.polls + 1
-  self.model = model
+  self.seen = model
   local delay
-  local sig = signature(model)
+  local sig = kind.signature(model)
   if sig ~= self.last then
     self.last = sig
     self.interval = self.base_interval
@@ -145,15 +181,9 @@ function Wait:_took(now)
   else
     self.interval = math.min(self.interval * Wait.BACKOFF, self.max_interval)
   end
-  local status = model.status
-  if status == "trained" then return self:_finish(model, meta) end
-  if status == "failed" then
-    return self:_finish(nil, ended(self, "training_failed", ("the training of %s failed"):format(self.model_id)))
-  end
-  if status == "training-canceled" then
-    return self:_finish(nil, ended(self, "training_canceled",
-      ("the training of %s was canceled"):format(self.model_id)))
-  end
+  local ends = kind.ends[model.status]
+  if ends == true then return self:_finish(model, meta) end
+  if ends then return self:_finish(nil, ended(self, ends[1], ends[2](self.id, model))) end
   delay = self.interval
   local ra = asked_delay(self, meta.headers)
   if ra and ra > delay then delay = ra end -- the server asks for fewer polls
@@ -167,14 +197,13 @@ function Wait:_step(now)
   if self.req and self.req:done() then self:_took(now) end
   if self.state == "done" then return end
   if self.deadline and now >= self.deadline then
-    return self:_finish(nil, ended(self, "timeout", ("the training of %s had not ended after %g s")
-      :format(self.model_id, self.timeout)))
+    return self:_finish(nil, ended(self, "timeout", self.kind.timed_out(self.id, self.timeout)))
   end
   if not self.req and now >= self.next_at then
     -- Queued, not started: this step runs at the start of a round, whose
     -- sends then take it (starting it would run a round inside this one).
     local c = self.client
-    local req, err = c:_start(c.endpoints.get_model, nil, c:_query(self.query), nil, false, self.model_id)
+    local req, err = c:_start(c.endpoints[self.kind.endpoint], nil, c:_query(self.query), nil, false, self.id)
     if not req then return self:_finish(nil, err) end
     self.req = req
   end
@@ -207,9 +236,9 @@ Wait.poll = shared.poll
 -- @treturn boolean
 Wait.done = shared.done
 
---- What `wait_for_training` returns, once it has ended.
+--- What `wait_for_training` (or `wait_for_job`) returns, once it has ended.
 -- @function result
--- @treturn[1] table the trained model
+-- @treturn[1] table the trained model (the finished job)
 -- @treturn[1] table meta of the last poll
 -- @return[2] nil
 -- @treturn[2] scenario.Error err
@@ -237,12 +266,13 @@ function Wait:_attempts()
 end
 
 --- Stops waiting: it ends with an error of kind `cancelled`. The training
--- goes on, server-side.
+-- (or the job) goes on, server-side.
 -- @treturn boolean whether it was still waiting
 function Wait:cancel()
   check_self(self, "cancel")
   if self.state == "done" then return false end
-  self:_finish(nil, ended(self, "cancelled", "the wait was cancelled; the training goes on"))
+  self:_finish(nil, ended(self, "cancelled", ("the wait was cancelled; the %s goes on")
+    :format(self.kind.member == "job" and "job" or "training")))
   self.client._sched:drain() -- its on_done, now unless a round is in progress
   return true
 end
