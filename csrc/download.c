@@ -13,7 +13,8 @@
  * user information (proxy_for). libcurl follows no redirect: a 3xx comes
  * back as an error of kind "redirect" with its Location, and the Lua
  * policy decides. The URL goes to libcurl as it was given, its signed
- * query byte for byte (url.c encodes nothing of it).
+ * query byte for byte: nothing here encodes it again, and the path keeps
+ * its dot segments (CURLOPT_PATH_AS_IS), since the signature covers them.
  *
  * The callbacks write to a file descriptor or a capped buffer and set
  * flags, as transport.c's do: no Lua runs inside libcurl, and memory
@@ -29,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +94,6 @@ static void dl_reset(sc_download *dl) {
  * the rename that ends a download is atomic. Returns 0, with file_errno,
  * when it cannot be made. */
 static int dl_open_tmp(sc_download *dl) {
-  static unsigned long seq;
   size_t n = strlen(dl->path) + 32;
   char *name = (char *)malloc(n);
   int err = ENOMEM;
@@ -102,7 +103,8 @@ static int dl_open_tmp(sc_download *dl) {
       unsigned long salt;
       int fd;
       clock_gettime(CLOCK_REALTIME, &ts);
-      salt = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 12) ^ (++seq * 2654435761UL)) & 0xffffffffUL;
+      salt = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 12) ^ (unsigned long)(uintptr_t)dl ^
+              ((unsigned long)tries * 2654435761UL)) & 0xffffffffUL;
       (void)snprintf(name, n, "%s.%08lx.part", dl->path, salt);
       fd = open_retrying(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC);
       if (fd >= 0) {
@@ -312,9 +314,11 @@ static int proxy_for(const sc_client *c, const char *u, size_t len, char **out) 
 
 /* ---- the call's kind ------------------------------------------------------------- */
 
-/* The longest a download may go without a byte before it fails as a
- * timeout: the client's timeout. A whole file may take far longer than
- * an API answer, so that is no cap on the whole transfer; core.options
+/* How long a download may go without a byte before it fails as a
+ * timeout: the client's timeout (CURLOPT_LOW_SPEED_TIME under 1 byte/s;
+ * libcurl judges the speed over its last 5 seconds, so a stall after
+ * bytes is seen up to 5 s later). A whole file may take far longer than
+ * an API answer, so there is no cap on the whole transfer; core.options
  * sets one for a call that wants it. */
 static long stall_seconds(const sc_client *c) {
   long s = (c->cfg.timeout_ms + 999) / 1000;

@@ -33,7 +33,7 @@ The paths (n is a number of bytes; the body is BLOCK repeated):
   /redirect    302 to ELSEWHERE
   /redirect-relative  302 to /ok/10?SIGNED
   /expired     403 with S3's XML "Request has expired"
-  /huge-error  500 with a 1 MiB body
+  /huge-error  500 with a Content-Length of 1 MiB, 64 KiB of it, then nothing until the client goes
   DOTS         (see below) 200 with 10 bytes: the target kept dot segments and escapes
 ]]
 
@@ -134,6 +134,16 @@ local function serve(log_path, parent)
     return true
   end
 
+  -- Sends nothing more until the client goes, or for 30 s.
+  local function hold(sock)
+    sock:settimeout(0.05)
+    local until_t = socket.gettime() + 30
+    while socket.gettime() < until_t do
+      local _, err = sock:receive(1)
+      if err == "closed" then return end
+    end
+  end
+
   local function ok_head(n, ctype)
     return { "Content-Type: " .. (ctype or "Image/PNG; q=1"), ("Content-Length: %d"):format(n) }
   end
@@ -180,13 +190,7 @@ local function serve(log_path, parent)
     if route == "hold" and n then
       answer(sock, "200 OK", ok_head(n))
       send(sock, M.body(math.floor(n / 4)))
-      sock:settimeout(0.05)
-      local until_t = socket.gettime() + 30
-      while socket.gettime() < until_t do
-        local _, err = sock:receive(1)
-        if err == "closed" then break end
-      end
-      return
+      return hold(sock)
     end
     if route == "flaky" and n then
       asked[target] = (asked[target] or 0) + 1
@@ -206,7 +210,8 @@ local function serve(log_path, parent)
     end
     if route == "huge-error" then
       answer(sock, "500 Internal Server Error", { "Content-Length: 1048576" })
-      return stream(sock, 1048576)
+      stream(sock, 65536)
+      return hold(sock)
     end
     return answer(sock, "404 Not Found", {}, "no such file: " .. path)
   end
