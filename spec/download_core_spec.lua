@@ -239,22 +239,45 @@ describe("a download from a CDN on another host", function()
     assert.equal("HTTP 302: the file is elsewhere (location)", err.message)
     assert.equal(cdn_server.ELSEWHERE, err.headers.location)
     assert.same({ "GET", cdn:url("/redirect"):match("^[^?]*") }, { err.method, err.url })
-    -- A relative one, made absolute against the URL it came from.
-    none, err = download(h, cdn:url("/redirect-relative"), dir .. "/f")
+    assert.equal(before + 1, #cdn:requests()) -- not followed
+    assert.same({}, names(dir))
+    -- A relative one, made absolute against the URL it came from, which
+    -- the same call, reloaded, then follows as the Lua policy would.
+    local call = core.start_download(h, cdn:url("/redirect-relative"), dir .. "/f", 100)
+    none, err = run(h, call)
     assert.is_nil(none)
     assert.equal(cdn:url("/ok/10"), err.location)
-    assert.equal(before + 2, #cdn:requests()) -- neither was followed
+    assert.equal(before + 2, #cdn:requests())
     assert.same({}, names(dir))
+    assert.equal(call, core.start_download(h, err.location, dir .. "/f", 100, call))
+    assert(core.submit(call))
+    assert.has_error(function() core.start_download(h, err.location, dir .. "/f", 100, call) end,
+      "bad argument #5 to 'start_download' (the call is not idle)")
+    local other = client()
+    assert.has_error(function() core.start_download(other, err.location, dir .. "/f", 100, call) end,
+      "bad argument #5 to 'start_download' (the call belongs to another client)")
+    other:close()
+    drive_until(h, function() return core.state(call) == "done" end)
+    assert.equal(dir .. "/f", (core.finish(call)))
+    assert.equal(cdn_server.body(10), helper.read(dir .. "/f"))
+    call:close()
     h:close()
   end)
 
   it("returns a 403 (an expired URL) as an API call's error, with the start of its body", function()
     local h = client()
-    local none, err = download(h, cdn:url("/expired"), dir .. "/f")
+    local call = core.start_download(h, cdn:url("/expired"), dir .. "/f", 1000)
+    local none, err = run(h, call)
     assert.is_nil(none)
     assert.same({ "http", 403, "application/xml" }, { err.kind, err.status, err.headers["content-type"] })
     assert.matches("<Message>Request has expired</Message>", err.body)
     assert.equal(cdn:url("/expired"):match("^[^?]*"), err.url) -- no signature in the error
+    assert.same({}, names(dir))
+    -- The same call, reloaded with a fresh URL, as the Lua policy does.
+    assert.equal(call, core.start_download(h, cdn:url("/ok/30"), dir .. "/f", 1000, call))
+    assert.equal(dir .. "/f", (run(h, call)))
+    call:close()
+    os.remove(dir .. "/f")
     -- Of a long one it keeps the start, and reads no further.
     local t0 = core.now()
     none, err = download(h, cdn:url("/huge-error"), dir .. "/f")
