@@ -183,6 +183,7 @@ static int call_finish(lua_State *L, sc_request *r, sc_client *c, const sc_endpo
  * meanwhile. */
 static int call_load(lua_State *L, sc_call *call, sc_client *c, const sc_endpoint *ep) {
   int ok;
+  call_make_plain(c, call);
   call->ep = ep;
   req_drop_options(&call->r); /* a reused call keeps nothing of its last exchange */
   /* The walk allocates, so a finaliser may close the client meanwhile:
@@ -440,6 +441,7 @@ static int finish_protected(lua_State *L) {
     lua_setfield(L, -2, "message");
     return 2;
   }
+  if (call->kind != NULL) return call->kind->finish(L, call);
   return call_finish(L, &call->r, call->client, call->ep, call->rc);
 }
 

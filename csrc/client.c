@@ -58,7 +58,9 @@ static void free_secret(char *s) {
  * first send (a queued call holds none). */
 static const char *call_acquire(sc_client *c, sc_call *call) {
   const char *err;
-  if (c->npool > 0) {
+  if (call->kind != NULL) {
+    err = call->kind->acquire(c, call);
+  } else if (c->npool > 0) {
     err = req_attach(&call->r, &c->pool[--c->npool]);
   } else {
     err = req_init(&call->r, &c->cfg);
@@ -75,12 +77,18 @@ static const char *call_acquire(sc_client *c, sc_call *call) {
   return NULL;
 }
 
-/* Gives the idle call's handle back to the client's pool (or frees it). */
+/* Gives the idle call's handle back to the client's pool (or frees it).
+ * A handle made for a call of another kind never joins the pool: the next
+ * API call would take it with that kind's options (sc_call_kind). */
 static void call_release(sc_client *c, sc_call *call) {
   sc_handle h;
   if (call->r.easy == NULL) return;
   req_release(&call->r, &h);
   c->attached--;
+  if (call->kind != NULL) {
+    handle_free(&h);
+    return;
+  }
   if (c->npool == c->pool_cap && c->pool_cap < SC_POOL_MAX && !c->closed) {
     int cap = c->pool_cap ? 2 * c->pool_cap : 8;
     sc_handle *p = (sc_handle *)realloc(c->pool, (size_t)cap * sizeof *p);
@@ -110,8 +118,23 @@ static void call_detach(sc_call *call, int free_now) {
     call->client = NULL;
     if (free_now) call_release(c, call);
   }
-  if (free_now) req_free(&call->r);
+  if (call->kind != NULL) call->kind->drop(call, free_now);
+  if (free_now) {
+    req_free(&call->r);
+    call->kind = NULL;
+  }
   call->state = CALL_CLOSED;
+}
+
+/* Makes the idle call of client c an API call again, if it was of another
+ * kind, before it is loaded as one: its handle freed (the next send takes
+ * one of the pool), what the kind kept dropped, the client's settings back. */
+static void call_make_plain(sc_client *c, sc_call *call) {
+  if (call->kind == NULL) return;
+  call_release(c, call);
+  call->kind->drop(call, 1);
+  call->kind = NULL;
+  req_config(&call->r, &c->cfg);
 }
 
 /* Idempotent; __close calls it too. Calls still open are closed with it

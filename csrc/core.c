@@ -14,7 +14,7 @@
  *            dataurl.c files.c
  *   HTTP     transport.c (one exchange) headers.c rounds.c (the rounds)
  *   handles  handles.h client.c call.c call_errors.c call_options.c
- *            raw_call.c
+ *            raw_call.c download.c
  *   bindings codec.c, and this file
  */
 #include "common.h"
@@ -26,6 +26,7 @@
 #include "client.c"
 #include "codec.c"
 #include "dataurl.c"
+#include "download.c"
 #include "files.c"
 #include "headers.c"
 #include "lookup.c"
@@ -67,6 +68,7 @@ LUALIB_API int luaopen_scenario_core(lua_State *L) {
   call_open(L, M);
   call_options_open(L, M);
   raw_call_open(L, M);
+  download_open(L, M);
   /* bindings */
   codec_open(L, M);
   lua_settop(L, M);                    /* M */

@@ -52,8 +52,24 @@ typedef struct sc_client {
   int closed;
 } sc_client;
 
+/* What a call of another kind than an API exchange does at the steps of
+ * its life that client.c and call.c take every call through: a download
+ * (download.c) is one. NULL for an API call, which needs none of them. */
+typedef struct sc_call_kind {
+  /* Gives the call an easy handle made for it: never one of the pool's,
+   * whose options (credentials among them) are an API call's. */
+  const char *(*acquire)(sc_client *c, sc_call *call);
+  /* The call closes: what it made on disk is removed at once, its memory
+   * freed with free_now (0 while core.finish still reads it). */
+  void (*drop)(sc_call *call, int free_now);
+  /* core.finish's results for the done call (under finish_protected). */
+  int (*finish)(lua_State *L, sc_call *call);
+} sc_call_kind;
+
 struct sc_call {
   sc_request r;
+  const sc_call_kind *kind; /* NULL: an API call */
+  void *ext;         /* what the kind keeps (its own), or NULL */
   sc_client *client; /* NULL once closed */
   const sc_endpoint *ep; /* an entry of the table, or &raw */
   sc_endpoint raw;   /* a call of core.start_raw: its method, no schema */

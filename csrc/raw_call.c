@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "call.c"
+#include "client.c"
 #include "encode.c"
 #include "handles.h"
 #include "url.c"
@@ -227,6 +228,7 @@ static int l_start_raw(lua_State *L) {
     call = check_call(L, 6);
     if (call->client != c) return luaL_argerror(L, 6, "the call belongs to another client");
     if (call->state != CALL_IDLE || call->busy) return luaL_argerror(L, 6, "the call is not idle");
+    call_make_plain(c, call);
   }
   memset(&call->raw, 0, sizeof call->raw);
   call->raw.name = "request";

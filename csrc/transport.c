@@ -349,6 +349,11 @@ static const char *req_init(sc_request *r, const sc_config *c) {
   req_config(r, c);
   r->easy = curl_easy_init();
   if (r->easy == NULL) return "curl_easy_init failed";
+  /* What r says its handle holds is this new one's: no URL yet, and
+   * libcurl's reuse rule (as for once = 0), whatever the handle r held
+   * before (a call that gave its own back, and found the pool empty). */
+  r->url_set.len = 0;
+  r->once = 0;
   r->errbuf = (char *)malloc(CURL_ERROR_SIZE);
   if (r->errbuf == NULL) return "not enough memory";
   r->errbuf[0] = '\0';

@@ -268,8 +268,51 @@ static void build_url(lua_State *L, sc_buf *u, const char *base_url, const sc_en
   if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
 }
 
-/* Registers the caps on a URL in the module's limits at M. */
+/* Whether the len bytes at h are all in set, and at least at_least of
+ * them. */
+static int all_in(const char *h, size_t len, const char *set, int at_least) {
+  if (len < (size_t)at_least) return 0;
+  for (size_t i = 0; i < len; i++)
+    if (h[i] == '\0' || strchr(set, h[i]) == NULL) return 0;
+  return 1;
+}
+
+/* Whether the host h (len bytes, as a URL writes it: an IPv6 address in
+ * brackets) names this very machine: localhost (with or without its final
+ * dot), 127/8 in any form the resolver reads (127.1 too), and ::1, also as
+ * an IPv4-mapped address. The one rule for base_url (options.lua, through
+ * core.loopback_host) and for a download's URL (download.c): what needs no
+ * TLS, and never goes through a proxy. */
+static int loopback_host(const char *h, size_t len) {
+  static const char *const names[] = { "localhost", "localhost.", "[::1]", "[0:0:0:0:0:0:0:1]", NULL };
+  static const char mapped[] = "[::ffff:127.";
+  char low[64];
+  if (len >= sizeof low) return 0;
+  for (size_t i = 0; i < len; i++) low[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 : h[i]);
+  low[len] = '\0';
+  for (int i = 0; names[i] != NULL; i++)
+    if (strcmp(low, names[i]) == 0) return 1;
+  if (len >= 4 && memcmp(low, "127.", 4) == 0) return all_in(low + 4, len - 4, "0123456789.", 0);
+  return len > sizeof mapped && memcmp(low, mapped, sizeof mapped - 1) == 0 && low[len - 1] == ']' &&
+         all_in(low + sizeof mapped - 1, len - sizeof mapped, "0123456789.", 1);
+}
+
+/* core.loopback_host(host) -> boolean: loopback_host's answer. */
+static int l_loopback_host(lua_State *L) {
+  size_t len;
+  const char *h = luaL_checklstring(L, 1, &len);
+  lua_pushboolean(L, loopback_host(h, len));
+  return 1;
+}
+
+/* Registers core.loopback_host in the module at M, and the caps on a
+ * parameter and a URL. */
 static void url_open(lua_State *L, int M) {
+  static const luaL_Reg funcs[] = {
+    { "loopback_host", l_loopback_host },
+    { NULL, NULL },
+  };
+  sc_register(L, M, funcs);
   sc_limit_int(L, M, "max_param_bytes", SC_MAX_PARAM_BYTES);
   sc_limit_int(L, M, "max_url_bytes", SC_MAX_URL_BYTES);
 }

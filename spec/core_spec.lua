@@ -433,6 +433,35 @@ describe("core.start with a call to reuse", function()
   end)
 end)
 
+describe("a call that gave its handle back", function()
+  it("is sent whole on a new handle when another call took the pooled one", function()
+    local server = replay.server()
+    server.reset()
+    server.enqueue("model_example", "model_example", "model_example")
+    local h = core.new { base_url = server.url, api_key = "k", api_secret = "s" }
+    local function done(c)
+      local deadline = core.now() + 10
+      while core.state(c) ~= "done" do
+        assert(core.now() < deadline, "gave up waiting")
+        core.perform(h, 1)
+      end
+      return core.finish(c)
+    end
+    local a = assert(core.start(h, "create_model", { name = "a" }))
+    core.submit(a)
+    assert.equal("id", done(a).id)
+    core.release(a) -- as a request waiting out a backoff does
+    local b = assert(core.start(h, "create_model", { name = "b" }))
+    core.submit(b) -- takes a's handle, the only one pooled
+    core.submit(a) -- on a new one, which must be given a's URL
+    local model, err = done(a)
+    assert.equal("id", model and model.id, type(err) == "table" and err.message or nil)
+    assert.equal("id", done(b).id)
+    assert.equal(3, #server.requests())
+    h:close()
+  end)
+end)
+
 describe("scenario.core.suggest", function()
   it("finds the closest of many candidates", function()
     local cands = {}

@@ -73,15 +73,6 @@ function M.nonempty_env(name)
   return v
 end
 
--- Names and addresses that reach this host: localhost (with or without
--- its final dot), 127/8 in any form the resolver reads (127.1 too), and
--- ::1, also as an IPv4-mapped address.
-local function is_loopback(host)
-  host = host:lower()
-  return host == "localhost" or host == "localhost." or host:match("^127%.[%d.]*$") ~= nil
-    or host == "[::1]" or host == "[0:0:0:0:0:0:0:1]" or host:match("^%[::ffff:127%.[%d.]+%]$") ~= nil
-end
-
 -- Checks base_url and returns whether its host is loopback, and its
 -- scheme ("https" or "http").
 function M.check_base_url(url, allow_insecure)
@@ -104,7 +95,8 @@ function M.check_base_url(url, allow_insecure)
       .. "or the query argument of each call", 4)
   end
   local hostname = host:match("^(%[[^%]]*%])") or host:match("^[^:]*")
-  local loopback = is_loopback(hostname)
+  -- The core's rule, which a download's URL is held to too.
+  local loopback = core.loopback_host(hostname)
   if scheme == "http" and not allow_insecure and not loopback then
     argerror(1, "new", "base_url must be https unless its host is loopback "
       .. "(or allow_insecure = true)", 4)
