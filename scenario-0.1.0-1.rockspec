@@ -36,6 +36,7 @@ build = {
     },
     ["scenario"] = "lua/scenario/init.lua",
     ["scenario.client"] = "lua/scenario/client.lua",
+    ["scenario.download"] = "lua/scenario/download.lua",
     ["scenario.errors"] = "lua/scenario/errors.lua",
     ["scenario.generation"] = "lua/scenario/generation.lua",
     ["scenario.inputs"] = "lua/scenario/inputs.lua",

@@ -718,6 +718,29 @@ function Request:cancel() end
 ---@field on_done? fun(job: scenario.Job|nil, meta_or_err: scenario.Meta|scenario.Error) (async only)
 ---@field query? table get_job's query (`projectId`)
 
+---A file's transfer: what `download_asset_async` returns; the methods of a request.
+---@class scenario.Download: scenario.Request
+
+---@class scenario.DownloadOptions
+---@field on_progress? fun(done: integer, total: integer|nil) bytes so far, and the file's length if known
+---@field max_bytes? integer the largest file taken (default 1 GiB)
+---@field timeout? number seconds without a byte before a transfer fails
+---@field max_retries? integer retries of each transfer
+---@field on_done? fun(path_or_bytes: string|nil, meta_or_err: scenario.DownloadMeta|scenario.Error) (async only)
+
+---@class scenario.DownloadMeta
+---@field status integer
+---@field bytes integer the file's length
+---@field mime string|nil its media type, lower-case, without parameters
+---@field path string|nil where it went
+---@field attempts integer
+
+---@class scenario.JobDownloadOptions
+---@field on_progress? fun(done: integer, total: integer, path: string) as each file arrives
+---@field max_bytes? integer the largest file taken (default 1 GiB)
+---@field timeout? number seconds without a byte before a transfer fails
+---@field max_retries? integer retries of each transfer
+
 -- ---- the client ----
 
 ---A client of the Scenario API: `scenario.new(opts)`.
@@ -1041,6 +1064,29 @@ function Client:wait_for_job(jobId, opts) end
 ---@param opts? scenario.JobWaitOptions
 ---@return scenario.Wait
 function Client:wait_for_job_async(jobId, opts) end
+
+---Downloads an asset's file to path (or, without one, returns its bytes); no credential goes to its host.
+---@param asset scenario.Asset|string an asset, an asset id or its URL
+---@param path? string
+---@param opts? scenario.DownloadOptions
+---@return string|nil path_or_bytes
+---@return scenario.DownloadMeta|scenario.Error meta_or_err kinds as a call's, and `file`
+function Client:download_asset(asset, path, opts) end
+
+---Downloads an asset's file, without blocking.
+---@param asset scenario.Asset|string
+---@param path? string
+---@param opts? scenario.DownloadOptions
+---@return scenario.Download
+function Client:download_asset_async(asset, path, opts) end
+
+---Downloads every file of a job (its `metadata.assetIds`) into dir, each named after its asset.
+---@param job scenario.Job|string a job or its id
+---@param dir string
+---@param opts? scenario.JobDownloadOptions
+---@return string[]|nil paths in the job's order
+---@return table|scenario.Error meta_or_err `bytes` and `assets`; or the first failure, with `paths`
+function Client:download_job_assets(job, dir, opts) end
 
 ---Calls an endpoint the table does not have yet: GET, PUT and DELETE are retried as idempotent;
 ---POST and PATCH are sent at most once.

@@ -16,6 +16,7 @@ local Client = {}
 Client.__index = Client
 Client.__name = "scenario.Client"
 
+local download = require "scenario.download"
 local generation = require "scenario.generation"
 local methods = require "scenario.methods"
 local options = require "scenario.options"
@@ -172,7 +173,9 @@ end
 function Client:_call(ep, body, query, opts, reuse, p1, p2)
   local t = self._transport
   local call, raw
-  if ep.raw then
+  if ep.download then -- a file's transfer (scenario.download): its URL checked already
+    call = t.start_download(self._handle, ep.url, ep.path, ep.max_bytes, reuse)
+  elseif ep.raw then
     call, raw = t.start_raw(self._handle, ep.method, ep.path, body, query, reuse)
   else
     call, raw = t.start(self._handle, ep.name, body, query, opts.extra_body, reuse, p1, p2)
@@ -350,29 +353,36 @@ local function start_wait(self, fname, kind, id, opts, async)
   return w
 end
 
--- The blocking form: the wait, waited on, or polled between yields in a
--- coroutine that yields.
-local function run_wait(self, fname, kind, id, opts)
-  check_self(self, fname)
-  opts = options.check_wait(fname, kind, id, opts, false)
+-- The blocking form of what make() starts (a wait, a download): waited
+-- on, or polled between yields in a coroutine that yields.
+local function await(self, make)
   local yields = self:_yields()
   -- As _blocking: before 5.2 a yield can fail, so the first comes before
   -- the wait exists.
   if yields and not coroutine.isyieldable then coroutine.yield() end
-  local w = Wait.new(self, kind, id, opts)
-  self._sched:add_wait(w)
+  local w = make()
   if yields then -- not under pcall: before 5.2 a yield cannot cross it
     while not w:poll() do coroutine.yield(w) end
     return w:result()
   end
   -- What raises meanwhile (the client's sleep, an interrupt) must not
-  -- leave the wait polling behind the caller's back.
+  -- leave it going on behind the caller's back.
   local ok, a, b = pcall(w.wait, w)
   if not ok then
     w:cancel()
     error(a, 0)
   end
   return a, b
+end
+
+local function run_wait(self, fname, kind, id, opts)
+  check_self(self, fname)
+  opts = options.check_wait(fname, kind, id, opts, false)
+  return await(self, function()
+    local w = Wait.new(self, kind, id, opts)
+    self._sched:add_wait(w)
+    return w
+  end)
 end
 
 --- Waits for the training of a model to end, without blocking: polls
@@ -442,6 +452,123 @@ end
 function Client:wait_for_job(jobId, opts)
   local a, b = run_wait(self, "wait_for_job", Wait.KINDS.job, jobId, opts)
   return a, b
+end
+
+-- ---- downloads ----------------------------------------------------------------
+
+--- Downloads an asset's file, without blocking. The file goes to disk as
+-- it arrives, into a temporary file beside `path` that is renamed over it
+-- once whole: a failed download leaves nothing at `path`. No credential
+-- of the API goes to the file's host, whatever it is: the request carries
+-- no Authorization, no cookie and no proxy credential, and the signed
+-- query of the URL goes as given. Redirects are followed to https (or a
+-- loopback host) only, at most 5; a URL that has expired (a 403) is
+-- fetched again once, when the asset was given by id or table.
+-- @param asset an asset table (its `url`), an asset id (fetched with
+--   `get_asset` for its URL), or the URL itself (https, or http to a
+--   loopback host)
+-- @tparam[opt] string path where the file goes; nil returns its bytes
+-- @tparam[opt] table opts `on_progress(done, total)` (bytes so far, and
+--   the file's length when the server says it) between rounds,
+--   `max_bytes` (default 1 GiB: a larger file is refused), `timeout`,
+--   `max_retries` (of each transfer), `on_done`
+-- @return a download: `poll`, `done`, `result`, `wait`, `cancel`
+-- @raise on an asset or URL it cannot take (an http URL to another host),
+--   a bad path or a bad option
+function Client:download_asset_async(asset, path, opts)
+  check_self(self, "download_asset_async")
+  opts = options.check_download("download_asset_async", asset, path, opts, true)
+  return download.start(self, asset, path, opts)
+end
+
+--- Downloads an asset's file, as `download_asset_async` does, and returns
+-- where it went. In a `scenario.spawn` coroutine it yields between rounds.
+-- @param asset as for `download_asset_async`
+-- @tparam[opt] string path as for `download_asset_async`
+-- @tparam[opt] table opts as for `download_asset_async`, without `on_done`
+-- @return[1] the path (or, with none, the file's bytes)
+-- @treturn[1] table meta: `status`, `bytes`, `mime`, `path`, `attempts`
+-- @return[2] nil
+-- @treturn[2] scenario.Error err: the usual kinds, and `file` for the local
+--   side (a directory missing or not writable, the disk full)
+-- @raise as `download_asset_async`
+function Client:download_asset(asset, path, opts)
+  check_self(self, "download_asset")
+  opts = options.check_download("download_asset", asset, path, opts, false)
+  return await(self, function() return download.start(self, asset, path, opts) end)
+end
+
+--- Downloads every file a job made (its `metadata.assetIds`) into `dir`,
+-- each named after its asset (`asset_x.png`), all at once on the
+-- client's slots, and returns their paths in the job's order. The loop of
+-- a game's asset tool in one call:
+--
+--     local doc = assert(client:generate(base, { prompt = "a red potion", numOutputs = 4 }))
+--     local job = assert(client:wait_for_job(doc.job.jobId))
+--     local paths = assert(client:download_job_assets(job, "assets/generated"))
+--
+-- @param job a job table (a finished one) or a job id (fetched with `get_job`)
+-- @tparam string dir an existing directory
+-- @tparam[opt] table opts `on_progress(done, total, path)` as each file
+--   arrives, and `max_bytes`, `timeout`, `max_retries` of each file
+-- @treturn[1] table the paths
+-- @treturn[1] table meta: `bytes` in all, `assets` (each file's meta)
+-- @return[2] nil
+-- @treturn[2] scenario.Error err, the first failure, with `err.paths` (the
+--   files that did arrive)
+-- @raise on a bad job, dir or option
+function Client:download_job_assets(job, dir, opts)
+  check_self(self, "download_job_assets")
+  opts = options.check_job_download("download_job_assets", job, dir, opts)
+  if type(job) == "string" then
+    local got, err = self:get_job(job)
+    if not got then return nil, err end
+    job = got
+  end
+  local ids = type(job.metadata) == "table" and job.metadata.assetIds or nil
+  if type(ids) ~= "table" or ids[1] == nil then
+    return nil, errors.new("invalid_response", ("the job %s lists no assets (metadata.assetIds)")
+      :format(tostring(job.jobId)), { attempts = 0, job = job })
+  end
+  local dls, done, progress = {}, 0, opts.on_progress
+  for i, id in ipairs(ids) do
+    local each = { max_bytes = opts.max_bytes, timeout = opts.timeout, max_retries = opts.max_retries }
+    if progress then
+      each.on_done = function(path)
+        done = done + 1
+        if path then progress(done, #ids, path) end
+      end
+    end
+    dls[i] = download.start(self, id, nil, each, dir)
+  end
+  local paths, metas, bytes, first = {}, {}, 0, nil
+  local function collect()
+    for i, dl in ipairs(dls) do
+      local path, meta = await(self, function() return dl end)
+      if path then
+        paths[#paths + 1], metas[i] = path, meta
+        bytes = bytes + (meta.bytes or 0)
+      elseif not first then
+        first = meta
+      end
+    end
+  end
+  if self:_yields() then -- no pcall: before 5.2 a yield cannot cross it
+    collect()
+  else
+    -- What raises meanwhile (an interrupt) leaves no file coming behind
+    -- the caller's back.
+    local ok, err = pcall(collect)
+    if not ok then
+      for _, dl in ipairs(dls) do dl:cancel() end
+      error(err, 0)
+    end
+  end
+  if first then
+    first.paths = paths
+    return nil, first
+  end
+  return paths, { bytes = bytes, assets = metas }
 end
 
 -- Iterators over every item of a list endpoint, across its pages

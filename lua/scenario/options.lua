@@ -303,4 +303,71 @@ function M.check_wait(fname, kind, id, opts, async)
   return opts
 end
 
+-- ---- download_asset, download_job_assets ---------------------------------------------
+
+local download_options = {
+  on_progress = "function", on_done = "function", max_bytes = "number", timeout = "number", max_retries = "number",
+}
+local download_names = { "max_bytes", "max_retries", "on_done", "on_progress", "timeout" }
+
+-- Checks the options of a download (argument n of fname); returns them.
+local function check_download_options(fname, n, opts, async)
+  if opts == nil then return NO_OPTIONS end
+  if type(opts) ~= "table" then argerror(n, fname, "table expected, got " .. type(opts), 4) end
+  for k, v in pairs(opts) do
+    if download_options[k] == nil or (k == "on_done" and not async) then unknown(n, fname, k, download_names, 4) end
+    if type(v) ~= download_options[k] then
+      argerror(n, fname, ("option '%s' must be a %s, got %s"):format(k, download_options[k], type(v)), 4)
+    end
+  end
+  local m = opts.max_bytes
+  if m ~= nil and not (m >= 1 and m <= 2 ^ 53 and math.floor(m) == m) then
+    argerror(n, fname, "option 'max_bytes' must be a whole number of bytes, at least 1", 4)
+  end
+  local t, r = opts.timeout, opts.max_retries
+  if t ~= nil and not (t > 0 and t <= MAX_SECONDS) then
+    argerror(n, fname, ("option 'timeout' must be a number of seconds in %s"):format(SECONDS_RANGE), 4)
+  end
+  if r ~= nil and not (r >= 0 and r < math.huge and math.floor(r) == r) then
+    argerror(n, fname, "option 'max_retries' must be an integer of at least 0", 4)
+  end
+  return opts
+end
+
+--- Checks download_asset's arguments: an asset table (with a `url`), an
+-- asset id, or a URL the core would download (https, or http to a
+-- loopback host); a path or nil; the options. Returns the options.
+function M.check_download(fname, asset, path, opts, async)
+  if type(asset) == "table" then
+    if type(asset.url) ~= "string" and type(asset.id) ~= "string" then
+      argerror(1, fname, "an asset table needs its url (or its id)", 3)
+    end
+  elseif type(asset) ~= "string" or asset == "" then
+    argerror(1, fname, ("asset must be an asset table, an asset id or a URL, got %s"):format(
+      asset == "" and "an empty string" or type(asset)), 3)
+  elseif asset:match("^%a[%w+.-]*://") then
+    local why = core.download_url_problem(asset)
+    if why then argerror(1, fname, why, 3) end
+  end
+  if path ~= nil and (type(path) ~= "string" or path == "" or path:find("%z")) then
+    argerror(2, fname, ("path must be a file's path, or nil for the bytes, got %s"):format(
+      path == "" and "an empty string" or type(path)), 3)
+  end
+  return check_download_options(fname, 3, opts, async)
+end
+
+--- Checks download_job_assets' arguments: a job (with its
+-- `metadata.assetIds`) or a job id, a directory, and the options.
+function M.check_job_download(fname, job, dir, opts)
+  if type(job) ~= "table" and (type(job) ~= "string" or job == "") then
+    argerror(1, fname, ("job must be a job table or a job id, got %s"):format(
+      job == "" and "an empty string" or type(job)), 3)
+  end
+  if type(dir) ~= "string" or dir == "" or dir:find("%z") then
+    argerror(2, fname, ("dir must be a directory's path, got %s"):format(
+      dir == "" and "an empty string" or type(dir)), 3)
+  end
+  return check_download_options(fname, 3, opts, false)
+end
+
 return M

@@ -102,6 +102,13 @@ function Request:_outcome(call, ok, result, status, headers, raw, problems)
       took(t0), tostring(err))
     return nil, nil, err
   end
+  if result ~= nil and self.ep.download then
+    -- A file: its path (or its bytes), status, header lines, size and type.
+    if t0 then c:_log("debug", "%s: HTTP %d, %d bytes%s", c:_where(call, endpoint), status, raw, took(t0)) end
+    local meta = { status = status, bytes = raw, mime = problems, attempts = attempts }
+    lazy_headers[meta] = headers
+    return nil, result, setmetatable(meta, Meta)
+  end
   if result ~= nil then
     if t0 then
       c:_log("debug", "%s: HTTP %d%s", c:_where(call, endpoint), status, took(t0))

@@ -372,7 +372,7 @@ end
 -- the client's hooks (its random), any of which may raise.
 local function decide(self, req, call, ok, result, status, headers, raw, problems)
   local c = self.client
-  if c._recorder and ok then req:_record(call, result, status, headers, raw) end
+  if c._recorder and ok and not req.ep.download then req:_record(call, result, status, headers, raw) end
   local delay, a, b = req:_outcome(call, ok, result, status, headers, raw, problems)
   -- The policy logs, and allocates: a cancel made meanwhile stands.
   if req.state == "done" then return end

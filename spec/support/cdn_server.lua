@@ -32,6 +32,8 @@ The paths (n is a number of bytes; the body is BLOCK repeated):
   /flaky/n     500 the first time a target is asked for, /ok/n after
   /redirect    302 to ELSEWHERE
   /redirect-relative  302 to /ok/10?SIGNED
+  /redirect-http  302 to PLAIN, an http URL on another host
+  /hops/n      302 to /hops/(n-1)?SIGNED, and at /hops/0 200 with 10 bytes
   /expired     403 with S3's XML "Request has expired"
   /huge-error  500 with a Content-Length of 1 MiB, 64 KiB of it, then nothing until the client goes
   DOTS         (see below) 200 with 10 bytes: the target kept dot segments and escapes
@@ -43,6 +45,9 @@ local M = {}
 -- change: upper- and lower-case escapes, '+', and sub-delimiters.
 M.SIGNED = "Policy=eyJTdGF0ZW1lbnQiOlt7IlJlc291cmNlIjoiaHR0cHM6Ly9jZG4uZXhhbXBsZS8qIn1dfQ__"
   .. "&Signature=Zm9v~YmFy-YmF6_cXV4%2Bq%2fr%3D%3d+x!*'()&Key-Pair-Id=K2JCJMDEHXQW5F"
+
+-- The same, over http: what a download must not follow.
+M.PLAIN = "http://0.0.0.0:1/elsewhere/file.png?" .. M.SIGNED
 
 M.DOTS = "/dots/%2E%2E/a%2Fb/../file.png"
 
@@ -199,6 +204,13 @@ local function serve(log_path, parent)
     end
     if route == "redirect" then
       return answer(sock, "302 Found", { "Location: " .. M.ELSEWHERE }, "moved")
+    end
+    if route == "redirect-http" then
+      return answer(sock, "302 Found", { "Location: " .. M.PLAIN }, "moved")
+    end
+    if route == "hops" and n then
+      if n == 0 then return answer(sock, "200 OK", ok_head(10), M.body(10)) end
+      return answer(sock, "302 Found", { ("Location: /hops/%d?%s"):format(n - 1, M.SIGNED) }, "")
     end
     if route == "redirect-relative" then
       return answer(sock, "302 Found", { "Location: /ok/10?" .. M.SIGNED }, "")
