@@ -92,12 +92,13 @@ endef
 deps:
 	$(call apt_install,$(DEB_PKGS))
 
-# make demo trains a LoRA end to end (examples/train_lora.lua, against the
-# local stand-in without credentials); make demo EXAMPLE=create_lora runs
+# make demo trains a LoRA, generates 4 images with it and downloads them
+# (examples/make_sprites.lua, against the local stand-in without
+# credentials); make demo EXAMPLE=create_lora runs
 # another example, and make demo-all runs them all. It installs only what
 # building and running need.
-EXAMPLE  ?= train_lora
-EXAMPLES := train_lora create_model create_lora create_composition validate_body game_loop coroutine_script \
+EXAMPLE  ?= make_sprites
+EXAMPLES := make_sprites train_lora create_model create_lora create_composition validate_body game_loop coroutine_script \
             manage_models
 
 demo:
@@ -105,11 +106,12 @@ demo:
 	@$(MAKE) -s --no-print-directory $(SO)
 	@$(TEST_ENV) $(LUA) examples/run_demo.lua examples/$(EXAMPLE).lua
 
-# The LÖVE example (examples/love/) in LÖVE 11.4, headless, against the
-# local stand-in: it must train its model while its frame loop runs on.
+# The LÖVE example (examples/love/) in LÖVE 11.4, under a virtual X
+# display, against the local stand-in: it must train its model, make a
+# sprite with it and draw it, while its frame loop runs on.
 .PHONY: test-love
 test-love:
-	$(call apt_install,love zip $(call debs_of,luajit) $(DEMO_DEBS))
+	$(call apt_install,love zip xvfb xauth $(call debs_of,luajit) $(DEMO_DEBS))
 	@$(MAKE) -s --no-print-directory LUA=luajit build/luajit/scenario/core.so
 	@$(MAKE) -s --no-print-directory build/lua5.4/scenario/core.so
 	@lua5.4 spec/support/love_run.lua build/luajit

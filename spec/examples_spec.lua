@@ -183,6 +183,41 @@ describe("examples/train_lora.lua", function()
   end)
 end)
 
+describe("examples/make_sprites.lua (make demo)", function()
+  it("trains, prices and generates 4 images with the LoRA, downloads them as PNG files and deletes the model", function()
+    local dir = helper.tmpdir()
+    local ok, out = helper.sh(("%s%s examples/run_demo.lua examples/make_sprites.lua examples/assets '%s'")
+      :format(NO_CREDENTIALS, helper.LUA, dir))
+    local listed = select(2, helper.sh("ls -A '" .. dir .. "'"))
+    local files = {}
+    for path, size in out:gmatch("\n   (%S+%.png)  (%d+) bytes") do files[#files + 1] = { path, tonumber(size) } end
+    local described = {}
+    for _, f in ipairs(files) do
+      described[#described + 1] = select(2, helper.sh("file -b '" .. f[1] .. "'"))
+      described[#described + 1] = helper.read(f[1])
+    end
+    helper.sh("rm -rf '" .. dir .. "'")
+    assert.is_true(ok, out)
+    local id = out:match("1%. Created (model_standin%d+)\n")
+    assert.truthy(id, out)
+    assert.truthy(out:find("2. Uploaded 3 images\n", 1, true), out)
+    assert.truthy(out:find("\n   [####################] 100%  trained\n3. Trained " .. id .. "\n", 1, true), out)
+    assert.truthy(out:find("4. 4 images will cost 37.75 creative units\n", 1, true), out)
+    assert.truthy(out:find("\n   [####################] 100%  success\n5. Generated job_standin", 1, true), out)
+    assert.equal(4, #files, out)
+    local seen = {}
+    for i, f in ipairs(files) do
+      assert.equal(dir, f[1]:match("^(.*)/asset_[%w_]+%.png$"), out)
+      assert.truthy(described[2 * i - 1]:find("^PNG image data"), described[2 * i - 1])
+      assert.equal(f[2], #described[2 * i], f[1])
+      assert.is_nil(seen[described[2 * i]]) -- four images, not one four times
+      seen[described[2 * i]] = true
+    end
+    assert.equal(4, select(2, listed:gsub("%.png\n", "")), listed) -- and nothing else, no temporary file
+    assert.truthy(out:find("7. Deleted " .. id .. "\n", 1, true), out)
+  end)
+end)
+
 describe("the README's stand-in example", function()
   it("runs as a busted spec, and passes", function()
     local f = assert(io.open("README.md"))

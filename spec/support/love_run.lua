@@ -1,10 +1,13 @@
 --[[
-make test-love: runs examples/love/ in LÖVE (LuaJIT), headless, against
-the local stand-in, and checks that the game uploaded every image it
-ships, trained its model on them, and kept its frame loop running while
-the training went on. The game is put together as a user ships one
-beside their main.lua: examples/love/* with assets/ (examples/assets),
-scenario/*.lua and scenario/core.so (the LuaJIT build) next to it.
+make test-love: runs examples/love/ in LÖVE (LuaJIT) under a virtual X
+display (xvfb-run), against the local stand-in, and checks that the game
+uploaded every image it ships, trained its model on them, generated a
+sprite with it and downloaded it with no credential sent to the CDN,
+loaded it with love.graphics.newImage and drew it (its own screenshot
+check, SCENARIO_LOVE_CHECK=1), and kept its frame loop running
+meanwhile. The game is put together as a user ships one beside their
+main.lua: examples/love/* with assets/ (examples/assets), scenario/*.lua
+and scenario/core.so (the LuaJIT build) next to it.
 
   lua5.4 spec/support/love_run.lua BUILD_DIR    (BUILD_DIR: build/luajit)
 
@@ -51,9 +54,10 @@ local function play(game)
   local stand_in = require("scenario.testing").start { lua = "lua5.4" }
   -- Its save directory (XDG_DATA_HOME) is this run's, not the user's:
   -- nothing an earlier run left there is found.
-  local ok, out = sh(("cd / && XDG_RUNTIME_DIR=%s/run XDG_DATA_HOME=%s/data SCENARIO_LOVE_HEADLESS=1 "
+  local data = ("%s/data-%s"):format(dir, game:match("[^/]*$"))
+  local ok, out = sh(("cd / && XDG_RUNTIME_DIR=%s/run XDG_DATA_HOME=%s SCENARIO_LOVE_CHECK=1 "
     .. "SCENARIO_POLL_INTERVAL=0.1 SCENARIO_BASE_URL=%s SCENARIO_SDK_API_KEY=love-key "
-    .. "SCENARIO_SDK_API_SECRET=love-secret timeout 90 love %s"):format(dir, dir, stand_in.base_url, game))
+    .. "SCENARIO_SDK_API_SECRET=love-secret timeout 90 xvfb-run -a love %s"):format(dir, data, stand_in.base_url, game))
   local asked = stand_in:requests()
   stand_in:stop()
   io.write(out)
@@ -79,7 +83,38 @@ local function play(game)
   end
   if trainings == 0 then problem("the game never asked for a training") end
   if not ok then problem("love exited with a failure") end
-  if not out:find(": trained\n", 1, true) then problem("the model was not trained") end
+  if not out:find("\ntrained model_", 1, true) then problem("the model was not trained") end
+  -- The sprite: generated with the trained LoRA, its file fetched from
+  -- the CDN without a credential, loaded, and on the screen.
+  local lora, files = nil, {}
+  for _, r in ipairs(asked) do
+    if r.endpoint == "train_model" then lora = model_of(r) end
+    if r.endpoint == "generate" and not (type(r.body) == "table" and r.body.modelId == lora and lora) then
+      problem("a generation not with the trained LoRA in its modelId")
+    end
+    if r.endpoint == "cdn" then
+      files[#files + 1] = r.path:match("^/assets/([%w_]+)%.png$")
+      if r.headers.authorization or r.headers.cookie then problem("the CDN was sent a credential") end
+    end
+  end
+  local loaded = out:match("sprite loaded: %d+x%d+ from sprites/([%w_]+)%.png\n")
+  if #files ~= 1 then problem("%d files fetched from the CDN, not 1", #files) end
+  if not loaded then
+    problem("no sprite was loaded with love.graphics.newImage")
+  elseif loaded ~= files[1] then
+    problem("the sprite loaded (%s) is not the file downloaded (%s)", loaded, tostring(files[1]))
+  else
+    local f = io.open(("%s/love/scenario-training-demo/sprites/%s.png"):format(data, loaded), "rb")
+    local png = f and f:read("*a")
+    if f then f:close() end
+    if not (png and png:sub(1, 8) == "\137PNG\r\n\26\n") then problem("no PNG file in the save directory") end
+  end
+  local right, sampled = out:match("sprite drawn: (%d+) of (%d+) pixels as in sprites/")
+  if not right then
+    problem("the sprite was not checked on the screen")
+  elseif right ~= sampled or tonumber(sampled) == 0 then
+    problem("the screen showed %s of %s of the sprite's pixels sampled", right, sampled)
+  end
   if not frames then problem("the game did not report its frames") end
   -- The frames between the training call and the end: the loop went on
   -- while the job waited for the training, at least a few each poll.
@@ -102,8 +137,9 @@ for _, game in ipairs { dir .. "/game", dir .. "/game.love" } do
     print(("test-love (%s): FAILED: %s"):format(what, table.concat(problems, "; ")))
     failed = true
   else
-    print(("test-love (%s): %d images uploaded, %s frames (%s while training) while the stand-in was polled "
-      .. "%d times, longest frame %s ms: ok"):format(what, shipped, frames, training, polls, longest))
+    print(("test-love (%s): %d images uploaded, a sprite generated, downloaded and drawn, %s frames (%s while "
+      .. "training) while the stand-in was polled %d times, longest frame %s ms: ok"):format(what, shipped, frames,
+      training, polls, longest))
   end
 end
 sh("rm -rf " .. dir)
