@@ -184,7 +184,7 @@ describe("examples/train_lora.lua", function()
 end)
 
 describe("examples/make_sprites.lua (make demo)", function()
-  it("trains, prices and generates 4 images with the LoRA, downloads them as PNG files and deletes the model", function()
+  it("trains, prices and makes 4 images with the LoRA, downloads them as PNG files and deletes the model", function()
     local dir = helper.tmpdir()
     local ok, out = helper.sh(("%s%s examples/run_demo.lua examples/make_sprites.lua examples/assets '%s'")
       :format(NO_CREDENTIALS, helper.LUA, dir))
