@@ -267,13 +267,13 @@ static int l_download_url_problem(lua_State *L) {
 /* The environment's proxy for a scheme, as libcurl picks it when no proxy
  * is set (its detect_proxy): <scheme>_proxy, then its upper-case form but
  * for http (a CGI server sets HTTP_PROXY from a request's Proxy header),
- * then all_proxy and ALL_PROXY. NULL when none is set. */
+ * then all_proxy and ALL_PROXY, an empty one as unset. NULL when none is set. */
 static const char *env_proxy(int https) {
   static const char *const for_https[] = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL };
   static const char *const for_http[] = { "http_proxy", "all_proxy", "ALL_PROXY", NULL };
   for (const char *const *v = https ? for_https : for_http; *v != NULL; v++) {
     const char *p = getenv(*v);
-    if (p != NULL) return p;
+    if (p != NULL && *p != '\0') return p; /* curl_getenv takes "" as unset */
   }
   return NULL;
 }

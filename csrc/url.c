@@ -268,19 +268,35 @@ static void build_url(lua_State *L, sc_buf *u, const char *base_url, const sc_en
   if (!ok || !buf_addc(u, '\0')) luaL_error(L, "not enough memory");
 }
 
-/* Whether the len bytes at h are all in set, and at least at_least of
- * them. */
-static int all_in(const char *h, size_t len, const char *set, int at_least) {
-  if (len < (size_t)at_least) return 0;
-  for (size_t i = 0; i < len; i++)
-    if (h[i] == '\0' || strchr(set, h[i]) == NULL) return 0;
-  return 1;
+/* Whether the len bytes at h, which follow "127.", end an IPv4 address
+ * that inet_aton reads as one, in decimal: 1 to 3 more parts (quad: 3
+ * exactly), the last one filling the bits the parts before it leave
+ * (127.1 is 127.0.0.1). A part with a leading zero (octal to inet_aton)
+ * or anything else is a name, which goes to DNS: not loopback. */
+static int loopback_tail(const char *h, size_t len, int quad) {
+  unsigned long part[3];
+  int n = 0;
+  size_t i = 0;
+  if (len == 0 || h[len - 1] == '.') return 0;
+  while (n < 3) {
+    size_t start = i;
+    unsigned long v = 0;
+    while (i < len && h[i] >= '0' && h[i] <= '9' && i - start < 9) v = v * 10 + (unsigned long)(h[i++] - '0');
+    if (i == start || (h[start] == '0' && i - start > 1)) return 0;
+    part[n++] = v;
+    if (i == len) break;
+    if (h[i++] != '.') return 0;
+  }
+  if (i != len || (quad && n != 3)) return 0;
+  for (int k = 0; k < n - 1; k++)
+    if (part[k] > 255) return 0;
+  return part[n - 1] <= (n == 1 ? 0xFFFFFFUL : n == 2 ? 0xFFFFUL : 0xFFUL);
 }
 
 /* Whether the host h (len bytes, as a URL writes it: an IPv6 address in
  * brackets) names this very machine: localhost (with or without its final
- * dot), 127/8 in any form the resolver reads (127.1 too), and ::1, also as
- * an IPv4-mapped address. The one rule for base_url (options.lua, through
+ * dot), an address of 127/8 (127.1 too), and ::1, also as an IPv4-mapped
+ * address. The one rule for base_url (options.lua, through
  * core.loopback_host) and for a download's URL (download.c): what needs no
  * TLS, and never goes through a proxy. */
 static int loopback_host(const char *h, size_t len) {
@@ -292,9 +308,9 @@ static int loopback_host(const char *h, size_t len) {
   low[len] = '\0';
   for (int i = 0; names[i] != NULL; i++)
     if (strcmp(low, names[i]) == 0) return 1;
-  if (len >= 4 && memcmp(low, "127.", 4) == 0) return all_in(low + 4, len - 4, "0123456789.", 0);
+  if (len >= 4 && memcmp(low, "127.", 4) == 0) return loopback_tail(low + 4, len - 4, 0);
   return len > sizeof mapped && memcmp(low, mapped, sizeof mapped - 1) == 0 && low[len - 1] == ']' &&
-         all_in(low + sizeof mapped - 1, len - sizeof mapped, "0123456789.", 1);
+         loopback_tail(low + sizeof mapped - 1, len - sizeof mapped, 1);
 }
 
 /* core.loopback_host(host) -> boolean: loopback_host's answer. */

@@ -126,3 +126,34 @@ describe("scenario.data_url", function()
       server.requests()[1].body)
   end)
 end)
+
+describe("scenario.image_base64", function()
+  it("gives the file's bare base64 and its type, refusing what data_url refuses", function()
+    for i, case in ipairs(images) do
+      local bytes = case[2] .. all_bytes
+      local b64, kind = scenario.image_base64(write("bare" .. i .. ".bin", bytes))
+      assert.equal(mime.b64(bytes), b64)
+      assert.equal(case[1], kind)
+    end
+    local none, err = scenario.image_base64(write("text.png", "not an image"))
+    assert.is_nil(none)
+    assert.equal("file", err.kind)
+    assert.has_error(function() scenario.image_base64(dir, { max_byte = 1 }) end,
+      "bad argument #2 to 'image_base64' (unknown option 'max_byte')")
+    assert.has_error(function() scenario.image_base64(7) end,
+      "bad argument #1 to 'image_base64' (string expected, got number)")
+  end)
+
+  it("goes straight into upload_asset, whose file the stand-in's CDN then serves byte for byte", function()
+    local s = require("scenario.testing").start()
+    local c = scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET }
+    local asset, err = c:upload_asset { name = "leaf.png", image = assert(scenario.image_base64(
+      "examples/assets/leaf.png")) }
+    local bytes = asset and c:download_asset(asset)
+    c:close()
+    s:stop()
+    assert.is_table(asset, tostring(err))
+    assert.equal("image/png", asset.mimeType)
+    assert.equal(helper.read("examples/assets/leaf.png"), bytes)
+  end)
+end)

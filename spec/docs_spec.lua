@@ -301,38 +301,56 @@ describe("the documentation", function()
     assert.truthy(#files > 0)
   end)
 
-  it("gives a quick start in the README that runs: a model created, its images uploaded, trained", function()
+  it("gives a quick start in the README that runs: a LoRA trained, 4 images made with it and downloaded", function()
     local block = all[1].blocks[1]
     assert.equal("lua", block.lang)
-    -- The stand-in trains a stage per poll: the wait need not take 5 s between polls.
-    local prelude = [[
+    -- The stand-in moves a stage per poll: the waits need not take seconds
+    -- between polls; and the files go to a directory of the spec's.
+    local dir = helper.tmpdir()
+    local prelude = ([[
       local scenario = require "scenario"
       local new = scenario.new
       scenario.new = function(...)
         local client = new(...)
-        local wait = client.wait_for_training
-        client.wait_for_training = function(self, id, opts)
-          opts = opts or {}
-          opts.interval = 0.01
-          return wait(self, id, opts)
+        for _, name in ipairs { "wait_for_training", "wait_for_job" } do
+          local wait = client[name]
+          client[name] = function(self, id, opts)
+            opts = opts or {}
+            opts.interval = 0.01
+            return wait(self, id, opts)
+          end
         end
+        local download = client.download_job_assets
+        client.download_job_assets = function(self, job, _, opts) return download(self, job, %q, opts) end
         return client
       end
-    ]]
+    ]]):format(dir)
     local fresh = testing.start()
     local out, ok = helper.run_lua(prelude .. table.concat(block.lines, "\n"),
       ("SCENARIO_BASE_URL=%s SCENARIO_SDK_API_KEY=k SCENARIO_SDK_API_SECRET=s")
       :format(fresh.base_url))
     local asked = fresh:requests() or {}
     fresh:stop()
+    local files = select(2, helper.sh("cd '" .. dir .. "' && file *"))
+    helper.sh("rm -rf '" .. dir .. "'")
     assert.is_true(ok, out)
     local id = out:match("trained (model_[%w_]+)")
     assert.truthy(id, out)
-    local seen = {}
-    for _, r in ipairs(asked) do seen[#seen + 1] = r.method .. " " .. r.path end
+    local seen, by = {}, {}
+    for _, r in ipairs(asked) do
+      seen[#seen + 1] = r.method .. " " .. r.path
+      by[r.endpoint] = (by[r.endpoint] or 0) + 1
+      if r.endpoint == "generate" then assert.equal(id, r.body.modelId) end
+    end
     assert.same({ "POST /v1/models", "POST /v1/models/" .. id .. "/training-images",
       "POST /v1/models/" .. id .. "/training-images", "POST /v1/models/" .. id .. "/training-images",
       "PUT /v1/models/" .. id .. "/train" }, { unpack(seen, 1, 5) })
-    assert.equal("GET /v1/models/" .. id, seen[#seen])
+    assert.same({ 1, 4, 4 }, { by.generate, by.get_asset, by.cdn })
+    local printed = 0
+    for path in out:gmatch("/(asset_[%w_]+%.png)\n") do
+      printed = printed + 1
+      assert.truthy(files:find(path .. ": PNG image data", 1, true), files)
+    end
+    assert.equal(4, printed, out)
   end)
 end)

@@ -117,7 +117,12 @@ describe("a download's URL (core.download_url_problem)", function()
 
   it("has its loopback rule from the same place as base_url's", function()
     for host, loopback in pairs {
-      ["127.0.0.1"] = true, ["127.1"] = true, ["127."] = true, ["LOCALHOST"] = true, ["localhost."] = true,
+      ["127.0.0.1"] = true, ["127.1"] = true, ["127.0.1"] = true, ["127.16777215"] = true, ["127.255.65535"] = true,
+      ["LOCALHOST"] = true, ["localhost."] = true,
+      -- What inet_aton does not read as an address goes to DNS: a name, anywhere.
+      ["127."] = false, ["127.999.999.999"] = false, ["127.0.0.256"] = false, ["127.16777216"] = false,
+      ["127.0.65536"] = false, ["127.0.0.1."] = false, ["127..1"] = false, ["127.0.01"] = false,
+      ["127.0.0.1.2"] = false, ["127.0x1"] = false, ["[::ffff:127.1]"] = false, ["[::ffff:127.0.0.256]"] = false,
       ["[::1]"] = true, ["[::FFFF:127.0.0.9]"] = true, ["[::ffff:127.]"] = false, ["[::ffff:127.0.0.1]"] = true,
       ["128.0.0.1"] = false,
       ["127.0.0.1.example"] = false, ["localhost.example"] = false, ["[::ffff:]"] = false,
@@ -553,28 +558,36 @@ describe("a download through a proxy", function()
   end)
 
   it("goes through the environment's proxy without its credentials, and never for a loopback host", function()
-    local n = #cdn:requests()
     local auth = ("http://%s:%s@%s"):format(PROXY_USER, PROXY_PASS, cdn.proxy)
-    local out, ok = helper.run_lua(([[
-      local core = require "scenario.core"
-      local h = core.new { base_url = "http://127.0.0.1:9/v1", api_key = %q, api_secret = %q, timeout = 5 }
-      local function get(url, path)
-        local call = core.start_download(h, url, path, 1000)
-        core.submit(call)
-        local deadline = core.now() + 20
-        while core.state(call) ~= "done" and core.now() < deadline do core.perform(h, 0.1) end
-        return core.finish(call)
-      end
-      local a, aerr = get(%q, %q)
-      local b, berr = get(%q, %q)
-      io.write(tostring(a or aerr.message), "\n", tostring(b), "\n", berr.kind, "\n", berr.message)
-    ]]):format(KEY, SECRET, cdn:url("/ok/10"), dir .. "/a", remote, dir .. "/b"),
-      ("env -u no_proxy -u NO_PROXY http_proxy=%s https_proxy=%s ALL_PROXY=%s"):format(auth, auth, auth))
-    assert.is_true(ok, out)
-    local a, b, kind, message = out:match("^(.-)\n(.-)\n(.-)\n(.*)$")
-    assert.equal(dir .. "/a", a)
-    assert.equal("nil", b)
-    check_refused(proxied(n), { kind = kind, message = message })
-    assert.same({ "a" }, names(dir))
+    -- An empty variable is unset to libcurl (curl_getenv): the next one
+    -- names the proxy, for the API's calls and the downloads alike.
+    for _, env in ipairs {
+      ("http_proxy=%s https_proxy=%s ALL_PROXY=%s"):format(auth, auth, auth),
+      ("-u http_proxy -u ALL_PROXY -u all_proxy https_proxy= HTTPS_PROXY=%s"):format(auth),
+    } do
+      os.remove(dir .. "/a")
+      local n = #cdn:requests()
+      local out, ok = helper.run_lua(([[
+        local core = require "scenario.core"
+        local h = core.new { base_url = "http://127.0.0.1:9/v1", api_key = %q, api_secret = %q, timeout = 5 }
+        local function get(url, path)
+          local call = core.start_download(h, url, path, 1000)
+          core.submit(call)
+          local deadline = core.now() + 20
+          while core.state(call) ~= "done" and core.now() < deadline do core.perform(h, 0.1) end
+          return core.finish(call)
+        end
+        local a, aerr = get(%q, %q)
+        local b, berr = get(%q, %q)
+        io.write(tostring(a or aerr.message), "\n", tostring(b), "\n", berr.kind, "\n", berr.message)
+      ]]):format(KEY, SECRET, cdn:url("/ok/10"), dir .. "/a", remote, dir .. "/b"),
+        "env -u no_proxy -u NO_PROXY " .. env)
+      assert.is_true(ok, out)
+      local a, b, kind, message = out:match("^(.-)\n(.-)\n(.-)\n(.*)$")
+      assert.equal(dir .. "/a", a, env)
+      assert.equal("nil", b, env)
+      check_refused(proxied(n), { kind = kind, message = message })
+      assert.same({ "a" }, names(dir))
+    end
   end)
 end)

@@ -359,6 +359,72 @@ describe("download_asset from a CDN that misbehaves", function()
   end)
 end)
 
+describe("a download from https (TLS in front of the CDN)", function()
+  local tls, pid, proc, url
+  setup(function()
+    tls = helper.tmpdir()
+    assert(helper.sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      .. "-addext subjectAltName=IP:127.0.0.1 -keyout " .. tls .. "/key.pem -out " .. tls .. "/cert.pem"))
+    local port = helper.free_port()
+    local cdn_port = cdn:url("/"):match("^http://127%.0%.0%.2:(%d+)/")
+    proc = io.popen(("sh -c 'echo $$; exec socat OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,"
+      .. "cert=%s/cert.pem,key=%s/key.pem,verify=0 TCP:127.0.0.2:%s' 2>&1"):format(port, tls, tls, cdn_port))
+    pid = proc:read("*l")
+    helper.wait_listening(port)
+    url = function(path) return ("https://127.0.0.1:%d%s?%s"):format(port, path, cdn_server.SIGNED) end
+  end)
+  teardown(function()
+    helper.sh("kill " .. pid)
+    proc:close()
+    helper.sh("rm -rf '" .. tls .. "'")
+  end)
+
+  it("refuses a redirect from https to http, even to loopback; from http on loopback it is followed", function()
+    local c = client { ca_file = tls .. "/cert.pem", max_retries = 0 }
+    local got, meta = c:download_asset(url("/ok/100"), dir .. "/f")
+    assert.equal(dir .. "/f", got, tostring(meta))
+    assert.equal(cdn_server.body(100), helper.read(dir .. "/f"))
+    local before = #cdn:requests()
+    local none, err = c:download_asset(url("/redirect-self"), dir .. "/g")
+    assert.is_nil(none)
+    assert.same({ "http", 302 }, { err.kind, err.status })
+    assert.equal("a redirect (HTTP 302) the download does not follow: it leaves https for http", err.message)
+    assert.equal(before + 1, #cdn:requests())
+    got, meta = c:download_asset(cdn:url("/redirect-self"), dir .. "/g")
+    assert.equal(dir .. "/g", got, tostring(meta))
+    assert.equal(before + 3, #cdn:requests())
+    assert.same({ "f", "g" }, names(dir))
+    c:close()
+  end)
+end)
+
+describe("download_job_assets in a coroutine whose yield fails (Lua 5.1: inside a pcall)", function()
+  it("starts no download when the call fails, and downloads them all where it yields", function()
+    local c = client { yield_in_coroutines = true }
+    local job = job_of(c, 3)
+    local co = coroutine.create(function() return pcall(c.download_job_assets, c, job, dir) end)
+    local ok, pok, perr = coroutine.resume(co)
+    assert.is_true(ok, tostring(pok))
+    local deadline = core.now() + 20
+    if coroutine.status(co) == "dead" then -- the yield failed: the call raised
+      assert.is_false(pok)
+      assert.truthy(tostring(perr):find("yield", 1, true), tostring(perr))
+      for _ = 1, 20 do c:poll() end
+      assert.equal(0, c:poll())
+      assert.same({}, names(dir))
+    else
+      while coroutine.status(co) ~= "dead" and core.now() < deadline do
+        ok, pok, perr = coroutine.resume(co)
+        assert.is_true(ok, tostring(pok))
+      end
+      assert.is_true(pok, tostring(perr))
+      assert.equal(3, #perr)
+      assert.equal(3, #names(dir))
+    end
+    c:close()
+  end)
+end)
+
 describe("a download of 100 MiB through download_asset", function()
   -- VmRSS and VmHWM (the most since the mark was last reset), in KiB.
   local function memory()

@@ -7,6 +7,7 @@
 local helper = require "spec.helper"
 local scenario = require "scenario"
 local core = require "scenario.core"
+local inputs = require "scenario.inputs"
 local testing = require "scenario.testing"
 
 local BASE = "model_bfl-flux-1-dev"
@@ -118,7 +119,59 @@ describe("generate", function()
     local _, err = bad:result()
     assert.equal("promt", err.errors[1].path)
     assert.equal(1, (asked("generate", before)))
+    assert.equal(1, (asked("get_model", before))) -- one fetch, for both
     assert.equal(0, c:poll())
+  end)
+
+  it("async, two at once share the fetch of the inputs; one cancelled leaves it to the other", function()
+    local c = client()
+    s:fault { endpoint = "get_model", delay = 0.3 }
+    local before = mark()
+    local a = assert(c:generate_async(BASE, { prompt = "a cabin" }))
+    local b = assert(c:generate_async(BASE, { prompt = "a barn" }))
+    c:poll()
+    assert.is_true(a:cancel())
+    local doc, meta = b:wait(10)
+    assert.is_table(doc, tostring(meta))
+    assert.equal("cancelled", select(2, a:result()).kind)
+    assert.same({ 1, 1 }, { (asked("get_model", before)), (asked("generate", before)) })
+    -- Both cancelled: the fetch goes too, and nothing is sent.
+    local c2 = client()
+    s:fault { endpoint = "get_model", delay = 0.3 }
+    before = mark()
+    local x = assert(c2:generate_async(BASE, { prompt = "a cabin" }))
+    local y = assert(c2:generate_async(BASE, { prompt = "a barn" }))
+    c2:poll()
+    assert.is_true(x:cancel())
+    assert.is_true(y:cancel())
+    assert.equal(0, c2:poll())
+    core.sleep(0.4)
+    assert.equal(0, (asked("generate", before)))
+  end)
+
+  it("in a coroutine that yields, sends nothing when the host cancels the fetch of the inputs", function()
+    local c = client { yield_in_coroutines = true }
+    s:fault { endpoint = "get_model", delay = 0.3 }
+    local before = mark()
+    local doc, err
+    local co = coroutine.create(function() doc, err = c:generate(BASE, { prompt = "a cabin" }) end)
+    local ok, yielded = coroutine.resume(co)
+    assert.is_true(ok, tostring(yielded))
+    if yielded == nil then -- before 5.2, a first empty yield
+      ok, yielded = coroutine.resume(co)
+      assert.is_true(ok, tostring(yielded))
+    end
+    assert.equal("scenario.Request", getmetatable(yielded).__name) -- the get_model
+    assert.is_true(yielded:cancel())
+    local deadline = core.now() + 10
+    while coroutine.status(co) ~= "dead" and core.now() < deadline do
+      ok, yielded = coroutine.resume(co)
+      assert.is_true(ok, tostring(yielded))
+    end
+    assert.is_nil(doc)
+    assert.equal("cancelled", err.kind)
+    core.sleep(0.4)
+    assert.equal(0, (asked("generate", before)))
   end)
 
   it("async, is cancelled while it fetches the inputs, and nothing is sent", function()
@@ -143,6 +196,17 @@ describe("generate", function()
     assert.is_nil(doc)
     assert.equal("validation", err.kind)
     assert.equal(0, select(2, asked("none", before)) - before)
+  end)
+end)
+
+describe("the inputs check (scenario.inputs)", function()
+  it("holds a number to its allowedValues, as a string", function()
+    local list = { { name = "duration", type = "number", allowedValues = { 5, 10 } },
+                   { name = "durations", type = "number_array", allowedValues = { 5, 10 } } }
+    assert.same({}, inputs.problems(list, { duration = 10, durations = { 5, 10 } }))
+    assert.same({ { path = "duration", message = "7 is not one of 5, 10" },
+                  { path = "durations[2]", message = "6 is not one of 5, 10" } },
+      inputs.problems(list, { duration = 7, durations = { 5, 6 } }))
   end)
 end)
 

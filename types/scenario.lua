@@ -723,7 +723,7 @@ function Request:cancel() end
 
 ---@class scenario.DownloadOptions
 ---@field on_progress? fun(done: integer, total: integer|nil) bytes so far, and the file's length if known
----@field max_bytes? integer the largest file taken (default 1 GiB)
+---@field max_bytes? integer the largest file taken (default 1 GiB to a path, 64 MiB in memory)
 ---@field timeout? number seconds without a byte before a transfer fails
 ---@field max_retries? integer retries of each transfer
 ---@field on_done? fun(path_or_bytes: string|nil, meta_or_err: scenario.DownloadMeta|scenario.Error) (async only)
@@ -1138,10 +1138,17 @@ function scenario.is_error(v) end
 
 ---A file as a data URL (for add_training_images).
 ---@param path string
----@param opts? {max_bytes?: integer, mime?: string}
+---@param opts? {max_bytes?: integer}
 ---@return string|nil url
 ---@return scenario.Error? err
 function scenario.data_url(path, opts) end
+
+---An image file in bare base64 (for upload_asset's image), and its media type.
+---@param path string
+---@param opts? {max_bytes?: integer}
+---@return string|nil base64
+---@return string|scenario.Error mime_or_err
+function scenario.image_base64(path, opts) end
 
 ---Runs fn as a task whose blocking calls yield instead of blocking; `scenario.step()` moves it.
 ---@param fn function

@@ -285,7 +285,8 @@ for _, ep in ipairs(core.endpoints) do
       -- The schema's check first: a body it refuses needs no inputs fetched.
       local ok, raw = core.validate(name, body, opts.extra_body, nil, self:_query(query), p1)
       if not ok then return nil, errors.from_core(raw, { attempts = 0 }) end
-      local list, why = generation.inputs(self, p1)
+      local list, why, stop = generation.inputs(self, p1)
+      if stop then return nil, stop end
       local err = list and generation.check(list, body, opts.extra_body)
       if err then return nil, err end
       local a, b = self:_blocking(ep, body, self:_query(query), opts, p1)
@@ -470,7 +471,7 @@ end
 -- @tparam[opt] string path where the file goes; nil returns its bytes
 -- @tparam[opt] table opts `on_progress(done, total)` (bytes so far, and
 --   the file's length when the server says it) between rounds,
---   `max_bytes` (default 1 GiB: a larger file is refused), `timeout`,
+--   `max_bytes` (default 1 GiB to a path, 64 MiB in memory: a larger file is refused), `timeout`,
 --   `max_retries` (of each transfer), `on_done`
 -- @return a download: `poll`, `done`, `result`, `wait`, `cancel`
 -- @raise on an asset or URL it cannot take (an http URL to another host),
@@ -530,6 +531,10 @@ function Client:download_job_assets(job, dir, opts)
     return nil, errors.new("invalid_response", ("the job %s lists no assets (metadata.assetIds)")
       :format(tostring(job.jobId)), { attempts = 0, job = job })
   end
+  -- As await does, before 5.2: the first yield comes before any download
+  -- starts, so that one that fails leaves none going on.
+  local yields = self:_yields()
+  if yields and not coroutine.isyieldable then coroutine.yield() end
   local dls, done, progress = {}, 0, opts.on_progress
   for i, id in ipairs(ids) do
     local each = { max_bytes = opts.max_bytes, timeout = opts.timeout, max_retries = opts.max_retries }
@@ -553,7 +558,7 @@ function Client:download_job_assets(job, dir, opts)
       end
     end
   end
-  if self:_yields() then -- no pcall: before 5.2 a yield cannot cross it
+  if yields then -- no pcall: before 5.2 a yield cannot cross it
     collect()
   else
     -- What raises meanwhile (an interrupt) leaves no file coming behind

@@ -19,15 +19,18 @@ local M = {}
 --- Redirects a download follows, at most.
 M.MAX_REDIRECTS = 5
 
---- The largest file a download takes unless `opts.max_bytes` says.
+--- The largest file a download takes unless `opts.max_bytes` says: to
+-- a path, and kept in memory (no path).
 M.MAX_BYTES = 1024 * 1024 * 1024
+M.MAX_MEMORY_BYTES = 64 * 1024 * 1024
 
 local Download = {}
 Download.__index = Download
 Download.__name = "scenario.Download"
 
 function Download:__tostring()
-  return ("scenario.Download (%s, %s)"):format(tostring(self.asset_id or self.url), self.state)
+  -- The path alone: the signed query is as good as a credential while it lasts.
+  return ("scenario.Download (%s, %s)"):format(tostring(self.asset_id or errors.url_path(self.url or "")), self.state)
 end
 
 function Download:_what()
@@ -155,6 +158,11 @@ function Download:_step()
       err.kind, err.message = "http", ("more than %d redirects"):format(M.MAX_REDIRECTS)
       return self:_finish(nil, err)
     end
+    -- http is for loopback, and only from loopback: a CDN's https URL
+    -- must not send the download to a service of the user's own machine.
+    if not why and to:match("^[Hh][Tt][Tt][Pp]:") and not self.url:match("^[Hh][Tt][Tt][Pp]:") then
+      why = "it leaves https for http"
+    end
     if why then
       err.kind, err.message = "http", ("a redirect (HTTP %d) the download does not follow: %s"):format(err.status, why)
       return self:_finish(nil, err)
@@ -213,7 +221,8 @@ function M.start(client, asset, path, opts, dir)
   local dl = setmetatable({
     client = client, path = path, path_used = path, dir = dir or false,
     call_opts = { timeout = opts.timeout, max_retries = opts.max_retries }, -- each transfer's
-    on_progress = opts.on_progress, on_done = opts.on_done, max_bytes = opts.max_bytes or M.MAX_BYTES,
+    on_progress = opts.on_progress, on_done = opts.on_done,
+    max_bytes = opts.max_bytes or ((path or dir) and M.MAX_BYTES or M.MAX_MEMORY_BYTES),
     asset_id = false, url = false, mime = false, total = nil, reported = -1,
     phase = "none", req = false, redirects = 0, refreshed = false, attempts = 0,
     state = "waiting", r1 = false, r2 = false,

@@ -20,6 +20,11 @@ local M = {}
 -- model has none). A fetch that failed is not kept: the next call tries again.
 local kept = setmetatable({}, { __mode = "k" })
 
+-- The fetches of inputs in flight, by client, then by model id: { req,
+-- users }, shared by the async generations that wait for them, so that
+-- two started together fetch once.
+local fetching = setmetatable({}, { __mode = "k" })
+
 local function kept_for(client)
   local k = kept[client]
   if not k then
@@ -42,12 +47,21 @@ local function fetch_failed(err)
   return "the model's inputs could not be read (" .. tostring(err) .. ")"
 end
 
+-- Whether a failed fetch of the inputs stops the generation rather than
+-- letting it go unchecked: a cancelled fetch (a host stopping a task)
+-- means no generation was wanted.
+local function stops(err)
+  return type(err) == "table" and err.kind == "cancelled"
+end
+
 --- The inputs of model_id for client, fetched with a blocking get_model
--- if not kept: the list, or nil and why the body goes unchecked.
+-- if not kept: the list, or nil and why the body goes unchecked, or nil,
+-- nil and the error that stops the generation.
 function M.inputs(client, model_id)
   local k = kept_for(client)
   if k[model_id] == nil and type(model_id) == "string" then
     local model, err = client:get_model(model_id)
+    if stops(err) then return nil, nil, err end
     if not model then return nil, fetch_failed(err) end
     k[model_id] = inputs_of(model)
   end
@@ -91,11 +105,29 @@ function Chain:_what() -- luacheck: ignore 212 (a method, as the others' are)
   return "generate"
 end
 
+-- Lets go of the shared fetch of the inputs: the last to let go of one
+-- still in flight cancels it.
+function Chain:_release()
+  local f = self.fetch
+  if not f then return end
+  self.fetch = false
+  f.users = f.users - 1
+  local by_model = fetching[self.client]
+  if by_model and by_model[self.model_id] == f and (f.users == 0 or f.req:done()) then
+    by_model[self.model_id] = nil
+  end
+  if f.users == 0 and not f.req:done() then f.req:cancel() end
+end
+
 -- Ends it; its on_done runs at the next drain.
 function Chain:_finish(a, b)
   if self.state == "done" then return end
   self.state = "done"
   self.r1, self.r2 = a, b
+  if self.phase == "inputs" then
+    self.req = false
+    self:_release()
+  end
   if self.req and not self.req:done() then self.req:cancel() end
   self.req = false
   local sched = self.client._sched
@@ -110,6 +142,7 @@ function Chain:_step()
   if self.state == "done" or not (self.req and self.req:done()) then return end
   local a, b = self.req:result()
   if self.phase == "inputs" then
+    self:_release()
     local why
     if a then
       local list = inputs_of(a)
@@ -120,6 +153,8 @@ function Chain:_step()
       else
         why = NO_INPUTS
       end
+    elseif stops(b) then
+      return self:_finish(nil, b)
     else
       why = fetch_failed(b)
     end
@@ -184,15 +219,26 @@ function M.start(client, ep, body, query, opts, model_id)
   -- the caller's at once, not the chain's later.
   local ok, err = core.validate(ep.name, body, opts.extra_body, nil, query, model_id)
   if not ok then return nil, errors.from_core(err, { attempts = 0 }) end
-  local first, ferr = client:get_model_async(model_id)
-  if not first then return nil, ferr end
+  local by_model = fetching[client]
+  if not by_model then
+    by_model = {}
+    fetching[client] = by_model
+  end
+  local f = by_model[model_id]
+  if not f then
+    local first, ferr = client:get_model_async(model_id)
+    if not first then return nil, ferr end
+    f = { req = first, users = 0 }
+    by_model[model_id] = f
+  end
+  f.users = f.users + 1
   local call_opts = {}
   for key, v in pairs(opts) do
     if key ~= "on_done" then call_opts[key] = v end
   end
   local chain = setmetatable({
     client = client, ep = ep, body = body, query = query, opts = call_opts, model_id = model_id,
-    on_done = opts.on_done, phase = "inputs", req = first, why = false,
+    on_done = opts.on_done, phase = "inputs", req = f.req, fetch = f, why = false,
     state = "waiting", r1 = false, r2 = false,
   }, Chain)
   client._sched:add_wait(chain)

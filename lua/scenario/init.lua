@@ -129,6 +129,36 @@ for _, ep in ipairs(core.endpoints) do
   M[fname] = function(...) return validate(nil, ...) end
 end
 
+-- An image file's data URL, for data_url and image_base64 (fname, for
+-- their messages), or nil and a `file` error.
+local function read_image(fname, path, opts)
+  if type(path) ~= "string" then
+    error(("bad argument #1 to '%s' (string expected, got %s)"):format(fname, type(path)), 3)
+  end
+  local max_bytes
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
+    end
+    for k, v in pairs(opts) do
+      if k ~= "max_bytes" then
+        error(("bad argument #2 to '%s' (unknown option '%s')"):format(fname, tostring(k)), 3)
+      end
+      if type(v) ~= "number" or v < 1 or v ~= math.floor(v) or v > 2 ^ 53 then
+        error(("bad argument #2 to '%s' (option 'max_bytes' must be a positive integer, at most 2^53)"):format(fname),
+          3)
+      end
+    end
+    max_bytes = opts.max_bytes
+  end
+  if path:find("\0", 1, true) then
+    error(("bad argument #1 to '%s' (the path contains a NUL byte)"):format(fname), 3)
+  end
+  local url, message = core.data_url(path, max_bytes)
+  if url then return url end
+  return nil, errors.new("file", message, { path = path })
+end
+
 --- An image file as a data URL, for the `data` of
 -- @{scenario.Client:add_training_images}: `"data:image/png;base64,..."`.
 -- The type is read from the file's first bytes (PNG, JPEG, WebP or GIF),
@@ -143,30 +173,27 @@ end
 --   unreadable, not a regular file, too large, or not one of those images
 -- @raise when `path` is not a string or `opts` is not a table of known options
 function M.data_url(path, opts)
-  if type(path) ~= "string" then
-    error(("bad argument #1 to 'data_url' (string expected, got %s)"):format(type(path)), 2)
-  end
-  local max_bytes
-  if opts ~= nil then
-    if type(opts) ~= "table" then
-      error(("bad argument #2 to 'data_url' (table expected, got %s)"):format(type(opts)), 2)
-    end
-    for k, v in pairs(opts) do
-      if k ~= "max_bytes" then
-        error(("bad argument #2 to 'data_url' (unknown option '%s')"):format(tostring(k)), 2)
-      end
-      if type(v) ~= "number" or v < 1 or v ~= math.floor(v) or v > 2 ^ 53 then
-        error("bad argument #2 to 'data_url' (option 'max_bytes' must be a positive integer, at most 2^53)", 2)
-      end
-    end
-    max_bytes = opts.max_bytes
-  end
-  if path:find("\0", 1, true) then
-    error("bad argument #1 to 'data_url' (the path contains a NUL byte)", 2)
-  end
-  local url, message = core.data_url(path, max_bytes)
-  if url then return url end
-  return nil, errors.new("file", message, { path = path })
+  return read_image("data_url", path, opts)
+end
+
+--- An image file in bare base64, for the `image` of
+-- @{scenario.Client:upload_asset}, which the upload guide sends without
+-- the `data:` prefix: `client:upload_asset { name = "leaf.png", image =
+-- assert(scenario.image_base64("leaf.png")) }`. The file is checked as
+-- @{data_url} checks it.
+-- @tparam string path the file
+-- @tparam[opt] table opts `max_bytes`, as for @{data_url} (the guide takes
+--   images under 6 MB this way)
+-- @treturn[1] string the base64
+-- @treturn[1] string its media type (`"image/png"`)
+-- @return[2] nil
+-- @treturn[2] scenario.Error err of kind `file`, as @{data_url}'s
+-- @raise as @{data_url}
+function M.image_base64(path, opts)
+  local url, err = read_image("image_base64", path, opts)
+  if not url then return nil, err end
+  local mime, b64 = url:match("^data:([^;,]+);base64,(.*)$")
+  return b64, mime
 end
 
 --- Runs `fn(...)` in a coroutine in which the client's blocking calls

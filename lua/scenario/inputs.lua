@@ -53,20 +53,22 @@ local function check_value(out, path, input, v, typ)
     if typ == "string" and type(input.maxLength) == "number" and chars(v) > input.maxLength then
       fail("is %d characters long; at most %d", chars(v), input.maxLength)
     end
-    if type(input.allowedValues) == "table" and input.allowedValues[1] ~= nil then
-      local allowed = false
-      for _, a in ipairs(input.allowedValues) do
-        if a == v then allowed = true end
-      end
-      if not allowed then
-        local names = {}
-        for i, a in ipairs(input.allowedValues) do names[i] = tostring(a) end
-        local hint = core.suggest(v, names)
-        fail("%q is not one of %s%s", v, table.concat(names, ", "), hint and ("; did you mean '" .. hint .. "'?") or "")
-      end
-    end
   elseif typ == "object" then
     if type(v) ~= "table" then fail("expected an object, got %s", type(v)) end
+    return
+  else
+    return
+  end
+  -- models.retrieve.md: allowedValues, for string or number types.
+  if type(input.allowedValues) == "table" and input.allowedValues[1] ~= nil then
+    for _, a in ipairs(input.allowedValues) do
+      if a == v then return end
+    end
+    local names = {}
+    for i, a in ipairs(input.allowedValues) do names[i] = tostring(a) end
+    local hint = type(v) == "string" and core.suggest(v, names)
+    fail("%s is not one of %s%s", type(v) == "string" and ("%q"):format(v) or tostring(v), table.concat(names, ", "),
+      hint and ("; did you mean '" .. hint .. "'?") or "")
   end
 end
 

@@ -34,6 +34,7 @@ The paths (n is a number of bytes; the body is BLOCK repeated):
   /redirect-relative  302 to /ok/10?SIGNED
   /redirect-http  302 to PLAIN, an http URL on another host
   /hops/n      302 to /hops/(n-1)?SIGNED, and at /hops/0 200 with 10 bytes
+  /redirect-self  302 to http://127.0.0.2:PORT/ok/10?SIGNED, this CDN over http
   /expired     403 with S3's XML "Request has expired"
   /huge-error  500 with a Content-Length of 1 MiB, 64 KiB of it, then nothing until the client goes
   DOTS         (see below) 200 with 10 bytes: the target kept dot segments and escapes
@@ -79,6 +80,7 @@ local function serve(log_path, parent)
   io.stdout:write(("READY %d %d\n"):format(select(2, cdn:getsockname()), select(2, proxy:getsockname())))
   io.stdout:flush()
   local started, asked = socket.gettime(), {}
+  local origin = ("http://127.0.0.2:%d"):format(select(2, cdn:getsockname()))
 
   local function note(via, head)
     log:write(via, " ", #head, "\n", head)
@@ -207,6 +209,9 @@ local function serve(log_path, parent)
     end
     if route == "redirect-http" then
       return answer(sock, "302 Found", { "Location: " .. M.PLAIN }, "moved")
+    end
+    if route == "redirect-self" then -- absolute: from https in front of it (TLS), it leaves https
+      return answer(sock, "302 Found", { ("Location: %s/ok/10?%s"):format(origin, M.SIGNED) }, "")
     end
     if route == "hops" and n then
       if n == 0 then return answer(sock, "200 OK", ok_head(10), M.body(10)) end
