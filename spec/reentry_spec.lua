@@ -258,3 +258,79 @@ describe("a blocking wait for a training inside a callback", function()
     assert.equal("trained", (w:result()).status)
   end)
 end)
+
+describe("a wait on a download or a job from inside its own on_progress", function()
+  local cdn_server = require "spec.support.cdn_server"
+  local s, cdn, dir
+  setup(function()
+    s = testing.start()
+    cdn = cdn_server.start()
+  end)
+  teardown(function()
+    s:stop()
+    cdn:stop()
+  end)
+  before_each(function() dir = helper.tmpdir() end)
+  after_each(function() helper.sh("rm -rf '" .. dir .. "'") end)
+
+  local function client()
+    return scenario.new { base_url = s.base_url, api_key = helper.API_KEY, api_secret = helper.API_SECRET,
+                          timeout = 30 }
+  end
+
+  -- Each on_progress blocks on its own download until it ends. Run nested,
+  -- each would run the next one a frame deeper: 24 MiB comes in hundreds
+  -- of chunks, so the stack would grow with the file.
+  it("runs the later calls after it, in order, as deep as the first, and the download ends whole", function()
+    local c = client()
+    local n = 24 * 1024 * 1024
+    local dl
+    local told, depths, inner = {}, {}, {}
+    dl = c:download_asset_async(cdn:url("/big/" .. n), dir .. "/big", { on_progress = function(done, total)
+      told[#told + 1] = done
+      depths[#depths + 1] = depth()
+      if total ~= n then told[#told + 1] = "total " .. tostring(total) end
+      local path, meta = dl:wait(30)
+      inner[#inner + 1] = path or tostring(meta)
+    end })
+    local path, meta = dl:wait(60)
+    assert.equal(dir .. "/big", path, tostring(meta))
+    c:poll()
+    local f = assert(io.open(path, "rb"))
+    assert.equal(n, f:seek("end"))
+    f:close()
+    assert.truthy(#told >= 2, #told)
+    for i = 2, #told do assert.truthy(told[i] > told[i - 1]) end
+    assert.equal(n, told[#told])
+    for i = 1, #told do
+      assert.equal(dir .. "/big", inner[i])
+      assert.equal(depths[1], depths[i], ("call %d of %d"):format(i, #told))
+    end
+    c:close()
+  end)
+
+  it("a job's wait: each on_progress waits on it, none nested, all after it in order", function()
+    local c = client()
+    s:script_jobs { progress = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9 } }
+    local doc = assert(c:generate("model_bfl-flux-1-dev", { prompt = "a blue gem" }))
+    local w
+    local told, depths, inner = {}, {}, {}
+    w = c:wait_for_job_async(doc.job.jobId, { interval = 0.001, timeout = 30, on_progress = function(job)
+      told[#told + 1] = job.progress or 0
+      depths[#depths + 1] = depth()
+      local done, err = w:wait(30)
+      inner[#inner + 1] = done and done.status or tostring(err)
+    end })
+    local job, err = w:wait(30)
+    assert.equal("success", job and job.status, tostring(err))
+    c:poll()
+    assert.truthy(#told >= 9, #told)
+    for i = 1, #told do
+      assert.truthy(i == 1 or told[i] >= told[i - 1])
+      assert.equal("success", inner[i])
+      assert.equal(depths[1], depths[i], ("call %d of %d"):format(i, #told))
+    end
+    c:close()
+    s:script_jobs {}
+  end)
+end)

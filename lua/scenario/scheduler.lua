@@ -67,6 +67,7 @@ function Scheduler.new(client)
     efn = {}, ea = {}, eb = {}, ehead = 1, etail = 0,
     rounds = 0,      -- rounds in progress: no user code runs until none is
     draining = setmetatable({}, { __mode = "k" }), -- coroutines running the events
+    inside = setmetatable({}, { __mode = "k" }),   -- owners whose event is running -> how many
     direct_call = false, -- an idle core call that the next direct call reuses
     direct_req = false,  -- and its request table
   }, Scheduler)
@@ -81,6 +82,17 @@ function Scheduler:defer(fn, a, b)
   self.efn[i], self.ea[i], self.eb[i] = fn, a, b
 end
 
+-- Runs event fn of owner a, counted in `inside` while it runs, so that a
+-- wait on a from inside it does not run a's next events nested.
+local function run_event(self, fn, a, b)
+  if a == nil then return fn(self, a, b) end
+  local inside = self.inside
+  inside[a] = (inside[a] or 0) + 1
+  fn(self, a, b)
+  local n = inside[a] - 1
+  inside[a] = n > 0 and n or nil
+end
+
 local function run_events(self)
   local efn, ea, eb = self.efn, self.ea, self.eb
   while self.ehead <= self.etail do
@@ -88,7 +100,7 @@ local function run_events(self)
     local fn, a, b = efn[i], ea[i], eb[i]
     efn[i], ea[i], eb[i] = nil, nil, nil
     self.ehead = i + 1
-    fn(self, a, b)
+    run_event(self, fn, a, b)
   end
   self.ehead, self.etail = 1, 0
 end
@@ -96,15 +108,18 @@ end
 local function skip() end
 
 -- Runs, in order, the events queued for owner (their first argument),
--- and leaves the others where they are.
+-- and leaves the others where they are. Inside an event of owner (its
+-- on_progress waits on it), it runs none: each would run the next nested,
+-- one stack frame deeper per chunk; they run after it, in order.
 local function run_owned(self, owner)
+  if self.inside[owner] then return end
   local efn, ea, eb = self.efn, self.ea, self.eb
   local i = self.ehead
   while i <= self.etail do
     if ea[i] == owner and efn[i] ~= skip then
       local fn, b = efn[i], eb[i]
       efn[i], ea[i], eb[i] = skip, false, false
-      fn(self, owner, b)
+      run_event(self, fn, owner, b)
     end
     i = i + 1
   end
@@ -128,7 +143,10 @@ function Scheduler:drain(owner)
   draining[co] = true
   local ok, err = pcall(run_events, self)
   draining[co] = nil
-  if not ok then error(err, 0) end
+  if not ok then
+    self.inside = setmetatable({}, { __mode = "k" }) -- the counts of the events it cut short
+    error(err, 0)
+  end
 end
 
 local function deliver_line(self, level, line)
