@@ -198,6 +198,15 @@ describe("download_job_assets", function()
     assert.is_nil(none)
     assert.same({ "invalid_response", 'the asset id "../../escaped" cannot name a file' }, { err.kind, err.message })
     assert.equal(0, #asked("get_asset", before))
+    -- Ids that are not strings, from a server that sends numbers or objects.
+    for _, bad in ipairs { 42, {}, true, 1.5 } do
+      none, err = c:download_job_assets({ jobId = "job_z", metadata = { assetIds = { "asset_a", bad } } }, dir)
+      assert.is_nil(none)
+      assert.same({ "invalid_response",
+        ("the job job_z lists an asset id that is a %s (metadata.assetIds[2])"):format(type(bad)) },
+        { err.kind, err.message })
+    end
+    assert.equal(0, #asked("get_asset", before))
     assert.equal(2, #names(dir))
     c:close()
   end)

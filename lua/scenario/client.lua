@@ -531,6 +531,12 @@ function Client:download_job_assets(job, dir, opts)
     return nil, errors.new("invalid_response", ("the job %s lists no assets (metadata.assetIds)")
       :format(tostring(job.jobId)), { attempts = 0, job = job })
   end
+  for i, id in ipairs(ids) do
+    if type(id) ~= "string" then
+      return nil, errors.new("invalid_response", ("the job %s lists an asset id that is a %s (metadata.assetIds[%d])")
+        :format(tostring(job.jobId), type(id), i), { attempts = 0, job = job })
+    end
+  end
   -- As await does, before 5.2: the first yield comes before any download
   -- starts, so that one that fails leaves none going on.
   local yields = self:_yields()

@@ -50,8 +50,9 @@ local function plain_name(id)
 end
 
 local function unnameable(self)
-  return errors.new("invalid_response", ("the asset id %q cannot name a file"):format(tostring(self.asset_id)),
-    { attempts = self.attempts })
+  local id = self.asset_id
+  local what = type(id) == "string" and ("the asset id %q"):format(id) or ("an asset id that is a %s"):format(type(id))
+  return errors.new("invalid_response", what .. " cannot name a file", { attempts = self.attempts })
 end
 
 -- Ends it; its on_done runs at the next drain.
@@ -231,7 +232,7 @@ function M.start(client, asset, path, opts, dir)
   if type(asset) == "table" then
     dl.asset_id = type(asset.id) == "string" and asset.id or false
     dl:_took_asset(asset, true)
-  elseif M.is_url(asset) then
+  elseif type(asset) == "string" and M.is_url(asset) then
     dl:_fetch(asset, true)
   elseif dir and not plain_name(asset) then
     dl.asset_id = asset
