@@ -125,12 +125,14 @@ static sc_download *dl_of(const sc_call *call) {
   return (sc_download *)call->ext;
 }
 
-static int is_2xx(long status) {
-  return status >= 200 && status < 300;
+/* Only a 200 is the file: a 206 is a part of it (a cache or a proxy
+ * answering a range nobody asked for), a 204 or another 2xx no file. */
+static int is_file(long status) {
+  return status == 200;
 }
 
 /* CURLOPT_HEADERFUNCTION: the header lines kept as an API call keeps them
- * (on_header); at the end of a final 2xx's headers, a Content-Length over
+ * (on_header); at the end of a final 200's headers, a Content-Length over
  * max_bytes stops the transfer before any of the body comes, and the
  * temporary file is made. */
 static size_t dl_on_header(char *p, size_t size, size_t n, void *ud) {
@@ -145,7 +147,7 @@ static size_t dl_on_header(char *p, size_t size, size_t n, void *ud) {
    * is followed by another. */
   if (curl_easy_getinfo(call->r.easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status < 200) return len;
   dl->status = status;
-  if (!is_2xx(status)) return len;
+  if (!is_file(status)) return len;
   if (curl_easy_getinfo(call->r.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK) cl = -1;
   dl->total = cl;
   if (cl > (curl_off_t)dl->max_bytes) {
@@ -156,15 +158,15 @@ static size_t dl_on_header(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
-/* CURLOPT_WRITEFUNCTION: a 2xx's body to the file (or to memory, without
- * a path) as it comes, up to max_bytes; the start of an error's body to
+/* CURLOPT_WRITEFUNCTION: a 200's body to the file (or to memory, without
+ * a path) as it comes, up to max_bytes; the start of any other body to
  * memory, for its message. */
 static size_t dl_on_body(char *p, size_t size, size_t n, void *ud) {
   sc_call *call = (sc_call *)ud;
   sc_download *dl = dl_of(call);
   sc_request *r = &call->r;
   size_t len = size * n;
-  if (!is_2xx(dl->status)) {
+  if (!is_file(dl->status)) {
     size_t room = SC_DOWNLOAD_ERROR_BODY - r->resp.len;
     if (!buf_add(&r->resp, p, len > room ? room : len)) {
       r->nomem = 1;
@@ -439,7 +441,7 @@ static void dl_error(lua_State *L, const char *kind) {
   lua_setfield(L, -2, "message");
 }
 
-enum { DL_DONE, DL_FILE, DL_TOO_LARGE, DL_TRANSFER, DL_SHORT, DL_REDIRECT, DL_HTTP };
+enum { DL_DONE, DL_FILE, DL_TOO_LARGE, DL_TRANSFER, DL_SHORT, DL_REDIRECT, DL_NOT_FILE, DL_HTTP };
 
 /* sc_call_kind.finish: core.finish on a done download. Whatever happens
  * on the disk (the rename, or the removal of the temporary file) happens
@@ -461,11 +463,12 @@ static int dl_finish(lua_State *L, sc_call *call) {
     outcome = DL_TOO_LARGE;
   } else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && dl->error_cut)) {
     outcome = DL_TRANSFER;
-  } else if (!is_2xx(status)) {
-    outcome = status >= 300 && status < 400 &&
-                      curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != NULL
-                  ? DL_REDIRECT
-                  : DL_HTTP;
+  } else if (!is_file(status)) {
+    if (status >= 300 && status < 400 && curl_easy_getinfo(r->easy, CURLINFO_REDIRECT_URL, &location) == CURLE_OK &&
+        location != NULL)
+      outcome = DL_REDIRECT;
+    else
+      outcome = status >= 200 && status < 300 ? DL_NOT_FILE : DL_HTTP;
   } else if (total >= 0 && received != total) {
     outcome = DL_SHORT;
   } else {
@@ -509,7 +512,7 @@ static int dl_finish(lua_State *L, sc_call *call) {
       /* A GET that broke off mid-file changed nothing on the server: a
        * lost connection (or a stall), to be tried again, not an answer
        * that cannot be read as push_transfer_error has it for an API call. */
-      if (is_2xx(got) && !r->nomem && !r->head_overflow) {
+      if (is_file(got) && !r->nomem && !r->head_overflow) {
         lua_pushstring(L, rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "connection");
         lua_setfield(L, -2, "kind");
       }
@@ -531,6 +534,10 @@ static int dl_finish(lua_State *L, sc_call *call) {
       lua_setfield(L, -2, "location");
       push_headers(L, r);
       lua_setfield(L, -2, "headers");
+      break;
+    case DL_NOT_FILE:
+      lua_pushfstring(L, "HTTP %s: not the whole file (a 200 was expected)", int_text((lua_Integer)status, n1));
+      dl_error(L, "invalid_response");
       break;
     default: /* DL_HTTP: as an API call's, for the Lua layer's errors.from_core */
       lua_pushnil(L);

@@ -257,6 +257,22 @@ describe("download_asset from a CDN that misbehaves", function()
     c:close()
   end)
 
+  it("an answer that is not 200 (206 with a part of the file, 204) is no file: it leaves nothing", function()
+    local c = client { max_retries = 1, sleep = function() end }
+    for route, status in pairs { ["/partial/200000"] = 206, ["/nocontent"] = 204 } do
+      local before = #cdn:requests()
+      for _, path in ipairs { dir .. "/asset.png", false } do
+        local none, err = c:download_asset(cdn:url(route), path or nil)
+        assert.is_nil(none, route)
+        assert.same({ "invalid_response", status, ("HTTP %d: not the whole file (a 200 was expected)"):format(status) },
+          { err.kind, err.status, err.message }, route)
+      end
+      assert.equal(before + 2, #cdn:requests(), route) -- not tried again
+      assert.same({}, names(dir), route)
+    end
+    c:close()
+  end)
+
   it("onto a full disk (ulimit -f) fails as kind file, and leaves nothing", function()
     local path = dir .. "/big.bin"
     local out, ok = helper.run_lua(([[

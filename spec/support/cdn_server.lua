@@ -29,6 +29,8 @@ The paths (n is a number of bytes; the body is BLOCK repeated):
   /short/n     Content-Length n, n/2 bytes, then FIN
   /reset/n     Content-Length n, n/2 bytes, then RST
   /hold/n      Content-Length n, n/4 bytes, then nothing until the client goes
+  /partial/n   206 Partial Content, the first n/2 bytes of n with their Content-Range
+  /nocontent   204 No Content
   /flaky/n     500 the first time a target is asked for, /ok/n after
   /redirect    302 to ELSEWHERE
   /redirect-relative  302 to /ok/10?SIGNED
@@ -172,6 +174,13 @@ local function serve(log_path, parent)
     local route, n = path:match("^/([%a-]+)/?(%d*)$")
     n = tonumber(n)
     if route == "ok" and n then return answer(sock, "200 OK", ok_head(n), M.body(n)) end
+    if route == "partial" and n then
+      local half = math.floor(n / 2)
+      local head_lines = ok_head(half)
+      head_lines[#head_lines + 1] = ("Content-Range: bytes 0-%d/%d"):format(half - 1, n)
+      return answer(sock, "206 Partial Content", head_lines, M.body(n):sub(1, half))
+    end
+    if route == "nocontent" then return answer(sock, "204 No Content", {}, "") end
     if route == "big" and n then
       answer(sock, "200 OK", ok_head(n, "application/octet-stream"))
       return stream(sock, n)
