@@ -238,15 +238,21 @@ static int add_secret(sc_client *c, const char *s, size_t len) {
 }
 
 /* The "user:pass" of a proxy URL (with or without a scheme), or NULL and
- * *len 0 when it has none. */
-static const char *proxy_userinfo(const char *url, size_t *len) {
-  const char *start = strstr(url, "://"), *at;
+ * *len 0 when it has none: all before the last '@', as a password may
+ * hold an '@' or a '/' that its owner did not escape. In a message
+ * (in_text) the URL ends at a space or a quote; the client's own URLs
+ * are read whole, for a password may hold those too. */
+static const char *proxy_userinfo(const char *url, size_t *len, int in_text) {
+  const char *start = strstr(url, "://"), *at = NULL;
   start = start != NULL ? start + 3 : url;
-  at = strchr(start, '@');
+  for (const char *p = start; *p != '\0'; p++) {
+    if (in_text && (*p == ' ' || *p == '\'' || *p == '"' || *p == '\n')) break;
+    if (*p == '@') at = p;
+  }
   *len = 0;
-  if (at == NULL || memchr(start, '/', (size_t)(at - start)) != NULL) return NULL;
+  if (at == NULL || at == start) return NULL;
   *len = (size_t)(at - start);
-  return *len > 0 ? start : NULL;
+  return start;
 }
 
 /* Keeps the credentials of the proxy option and of the environment's
@@ -256,13 +262,22 @@ static int collect_proxy_auth(sc_client *c) {
   for (int i = 0; i < SC_PROXY_SOURCES; i++) {
     const char *url = i == 0 ? c->proxy : getenv(proxy_env[i - 1]);
     size_t len;
-    const char *ui = url != NULL ? proxy_userinfo(url, &len) : NULL;
+    const char *ui = url != NULL ? proxy_userinfo(url, &len, 0) : NULL;
     if (ui == NULL) continue;
     c->proxy_auth[c->nproxy_auth].s = dup_bytes(ui, len);
     if (c->proxy_auth[c->nproxy_auth].s == NULL) return 0;
     c->proxy_auth[c->nproxy_auth++].len = len;
   }
   return 1;
+}
+
+/* The length of the longest proxy credential of c's at p, or 0. */
+static size_t known_auth_at(const sc_client *c, const char *p) {
+  size_t hit = 0;
+  for (int i = 0; c != NULL && i < c->nproxy_auth; i++)
+    if (hit < c->proxy_auth[i].len && strncmp(p, c->proxy_auth[i].s, c->proxy_auth[i].len) == 0)
+      hit = c->proxy_auth[i].len;
+  return hit;
 }
 
 /* Pushes libcurl's message text, with any proxy credentials in it (it
@@ -273,18 +288,16 @@ static void push_curl_message(lua_State *L, const sc_client *c, const char *text
   const char *p = text;
   luaL_buffinit(L, &b);
   while (*p) {
-    size_t hit = 0;
-    for (int i = 0; c != NULL && i < c->nproxy_auth; i++)
-      if (hit < c->proxy_auth[i].len && strncmp(p, c->proxy_auth[i].s, c->proxy_auth[i].len) == 0)
-        hit = c->proxy_auth[i].len;
+    size_t hit = known_auth_at(c, p);
     if (hit == 0 && p[0] == ':' && p[1] == '/' && p[2] == '/') {
       size_t len;
-      const char *ui = proxy_userinfo(p, &len);
-      if (ui != NULL) {
-        luaL_addlstring(&b, "://", 3);
-        p = ui;
-        hit = len;
-      }
+      luaL_addlstring(&b, "://", 3);
+      p += 3;
+      /* A credential the client knows of runs further than the URL seems
+       * to in a message: its password may hold a space or a quote. */
+      hit = known_auth_at(c, p);
+      if (hit == 0 && proxy_userinfo(p - 3, &len, 1) != NULL) hit = len;
+      if (hit == 0) continue;
     }
     if (hit > 0) {
       luaL_addlstring(&b, "[redacted]", 10);

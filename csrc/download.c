@@ -303,7 +303,7 @@ static int proxy_for(const sc_client *c, const char *u, size_t len, char **out) 
   n = strlen(p);
   *out = (char *)malloc(n + 1);
   if (*out == NULL) return 0;
-  ui = proxy_userinfo(p, &ulen);
+  ui = proxy_userinfo(p, &ulen, 0);
   if (ui == NULL) {
     memcpy(*out, p, n + 1);
   } else { /* "scheme://" or nothing, then what follows the '@' */

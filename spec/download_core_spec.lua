@@ -10,7 +10,9 @@ local cdn_server = require "spec.support.cdn_server"
 
 local SIGNED = cdn_server.SIGNED
 local KEY, SECRET = helper.API_KEY, helper.API_SECRET
-local PROXY_USER, PROXY_PASS = "proxy-user-5d1", "proxy-pass-9b7"
+-- A password with an '@' and a '/' left unescaped, as people write them:
+-- the user information runs to the last '@'.
+local PROXY_USER, PROXY_PASS = "proxy-user-5d1", "proxy-pass@9b7/x"
 
 -- The names in directory dir, sorted.
 local function names(dir)

@@ -183,14 +183,20 @@ describe("proxies", function()
   end)
 
   it("keep their credentials out of the errors of a proxy libcurl cannot use", function()
-    local lines = {}
-    local client = helper.client { proxy = "http://user:s3cretpw@[bad:3128", max_retries = 0,
-      logger = function(_, line) lines[#lines + 1] = line end }
-    local _, err = client:create_model()
-    assert.equal("connection", err.kind)
-    assert.falsy(tostring(err):find("s3cretpw", 1, true), tostring(err))
-    assert.truthy(err.message:find("[redacted]", 1, true), err.message)
-    for _, line in ipairs(lines) do assert.falsy(line:find("s3cretpw", 1, true), line) end
+    -- Passwords with an '@' or a '/' their owner did not escape: all of
+    -- the user information runs to the last '@'.
+    for _, pw in ipairs { "s3cretpw", "s3c@retpw", "s3c/r@etpw", "s3c@@ret/pw" } do
+      local lines = {}
+      local client = helper.client { proxy = "http://user:" .. pw .. "@[bad:3128", max_retries = 0,
+        logger = function(_, line) lines[#lines + 1] = line end }
+      local _, err = client:create_model()
+      assert.equal("connection", err.kind)
+      for _, part in ipairs { "s3c", "pw", "ret" } do
+        assert.falsy(tostring(err):find(part, 1, true), tostring(err))
+        for _, line in ipairs(lines) do assert.falsy(line:find(part, 1, true), line) end
+      end
+      assert.truthy(err.message:find("[redacted]", 1, true), err.message)
+    end
     -- and from the environment, which libcurl reads itself
     local out = create_in_child("HTTPS_PROXY='http://user:env pw 9f@[bad:1' http_proxy='http://u:envpw2@[x:1'",
       "base_url = 'http://0.0.0.0:1/v1', allow_insecure = true")
@@ -203,6 +209,15 @@ describe("proxies", function()
       io.write(tostring(err))
     ]]), "http_proxy='http://u:envpw2@[x:1'")
     assert.falsy(out2:find("envpw2", 1, true), out2)
+    out2 = helper.run_lua(([[
+      local scenario = require "scenario"
+      local c = scenario.new { api_key = "k", api_secret = "s", base_url = "http://0.0.0.0:1/v1",
+        allow_insecure = true, max_retries = 0 }
+      local _, err = c:create_model()
+      io.write(tostring(err))
+    ]]), "http_proxy='http://u:env@p/w 2@[x:1'")
+    assert.truthy(out2:find("[redacted]", 1, true), out2)
+    assert.falsy(out2:find("env", 1, true) or out2:find("w 2", 1, true), out2)
   end)
 
   it("keep their credentials out of the client's fields and text", function()
