@@ -336,6 +336,9 @@ static const char *dl_acquire(sc_client *c, sc_call *call) {
   char *proxy = NULL;
   const char *err;
   cfg.user = cfg.password = NULL;
+  /* No byte for the client's timeout is a stall in the TLS handshake
+   * too, which CURLOPT_LOW_SPEED_TIME does not watch. */
+  if (cfg.timeout_ms > 0 && cfg.timeout_ms < cfg.connect_timeout_ms) cfg.connect_timeout_ms = cfg.timeout_ms;
   cfg.timeout_ms = 0;
   cfg.max_bytes = dl->max_bytes;
   /* HTTP/2 where TLS offers it, but over HTTP/1.1 for a client driven by

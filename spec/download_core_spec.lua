@@ -317,6 +317,25 @@ describe("a download that fails", function()
     h:close()
   end)
 
+  -- A host that takes the connection and never answers the TLS
+  -- handshake: no byte for the client's timeout (1 s) ends it, not the
+  -- connect_timeout (10 s by default), which is for the API's calls.
+  it("times out within the client's timeout in a TLS handshake that never ends", function()
+    local socket = require "socket"
+    local server = assert(socket.bind("127.0.0.1", 0))
+    local _, port = server:getsockname()
+    local h = client { timeout = 1 }
+    local t0 = core.now()
+    local none, err = download(h, ("https://localhost:%d/a.png"):format(port), path)
+    local took = core.now() - t0
+    server:close()
+    assert.is_nil(none)
+    assert.equal("timeout", err.kind, msg(err))
+    assert.truthy(took < 5, took) -- 10 s when it waits for the connect_timeout
+    assert.same({}, names(dir))
+    h:close()
+  end)
+
   it("leaves a file already at path as it was, until a whole one replaces it", function()
     helper.write(path, "the old one")
     local target = dir .. "/target"
