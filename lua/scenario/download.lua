@@ -55,17 +55,7 @@ local function unnameable(self)
   return errors.new("invalid_response", what .. " cannot name a file", { attempts = self.attempts })
 end
 
--- Ends it; its on_done runs at the next drain.
-function Download:_finish(a, b)
-  if self.state == "done" then return end
-  self.state = "done"
-  self.r1, self.r2 = a, b
-  if self.req and not self.req:done() then self.req:cancel() end
-  self.req = false
-  local sched = self.client._sched
-  sched:forget_wait(self)
-  sched:notify(self)
-end
+Download._finish = Pollable.finish
 
 -- The event that runs on_progress with the bytes so far, and the file's
 -- length where the server said it.
@@ -179,17 +169,7 @@ function Download:_step()
   return self:_finish(nil, err)
 end
 
-function Download:_due()
-  return self.req and self.req:done() and 0 or math.huge
-end
-
--- With nothing on the wire, sleeps (the client's sleep) until the
--- client's next work is due, at most left seconds.
-function Download:_idle(now, left)
-  local due = self.client._sched:due(now)
-  if left and now + left < due then due = now + left end
-  if due > now and due < math.huge then self.client._sleep(due - now) end
-end
+Download._due, Download._idle = Pollable.due, Pollable.idle
 
 function Download:_attempts()
   return self.attempts

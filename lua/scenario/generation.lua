@@ -119,20 +119,15 @@ function Chain:_release()
   if f.users == 0 and not f.req:done() then f.req:cancel() end
 end
 
--- Ends it; its on_done runs at the next drain.
+-- Ends it; its on_done runs at the next drain. A fetch of the inputs is
+-- not its own to cancel: it lets go of it (_release).
 function Chain:_finish(a, b)
   if self.state == "done" then return end
-  self.state = "done"
-  self.r1, self.r2 = a, b
   if self.phase == "inputs" then
     self.req = false
     self:_release()
   end
-  if self.req and not self.req:done() then self.req:cancel() end
-  self.req = false
-  local sched = self.client._sched
-  sched:forget_wait(self)
-  sched:notify(self)
+  return Pollable.finish(self, a, b)
 end
 
 -- One step, at the start of each of the client's rounds: when the
@@ -168,17 +163,7 @@ function Chain:_step()
   return self:_finish(note(a, b, self.why))
 end
 
-function Chain:_due()
-  return self.req and self.req:done() and 0 or math.huge
-end
-
--- With nothing on the wire, sleeps (the client's sleep) until the
--- client's next work is due, at most left seconds.
-function Chain:_idle(now, left)
-  local due = self.client._sched:due(now)
-  if left and now + left < due then due = now + left end
-  if due > now and due < math.huge then self.client._sleep(due - now) end
-end
+Chain._due, Chain._idle = Pollable.due, Pollable.idle
 
 function Chain:_attempts()
   return self.phase == "call" and self.req and self.req.attempts or 0

@@ -1,4 +1,4 @@
---- What a request and a training wait share: the handle a caller moves
+--- What a request and the waits share: the handle a caller moves
 -- and reads (`poll`, `done`, `result`, `wait`), which the client's
 -- machine (scenario.scheduler) drives. Each class takes the functions
 -- made for it here, and says how it spends a wait while nothing is on
@@ -80,6 +80,35 @@ function M.methods(class, words)
   end
 
   return m
+end
+
+-- What the waits the machine steps (scenario.Wait, the generate chain,
+-- scenario.Download) share: each holds its current request in `req`.
+
+--- Ends w with (a, b): it drops the request it still waits on and leaves
+-- the machine's waits, and its on_done runs at the next drain.
+function M.finish(w, a, b)
+  if w.state == "done" then return end
+  w.state = "done"
+  w.r1, w.r2 = a, b
+  if w.req and not w.req:done() then w.req:cancel() end
+  w.req = false
+  local sched = w.client._sched
+  sched:forget_wait(w)
+  sched:notify(w)
+end
+
+--- When w next needs a round: once its request is done, to take it.
+function M.due(w)
+  return w.req and w.req:done() and 0 or math.huge
+end
+
+--- With nothing on the wire, sleeps (the client's sleep) until the
+-- client's next work is due, at most left seconds.
+function M.idle(w, now, left)
+  local due = w.client._sched:due(now)
+  if left and now + left < due then due = now + left end
+  if due > now and due < math.huge then w.client._sleep(due - now) end
 end
 
 return M

@@ -112,15 +112,9 @@ end
 -- Ends the wait; its on_done runs at the next drain of the client's machine.
 function Wait:_finish(a, b)
   if self.state == "done" then return end
-  self.state = "done"
   -- What on_progress raised, where the caller of the blocking form sees it.
   if self.callback_error ~= nil and type(b) == "table" then b.callback_error = self.callback_error end
-  self.r1, self.r2 = a, b
-  if self.req and not self.req:done() then self.req:cancel() end
-  self.req = false
-  local sched = self.client._sched
-  sched:forget_wait(self)
-  sched:notify(self)
+  return Pollable.finish(self, a, b)
 end
 
 local function ended(self, kind, message)
@@ -253,13 +247,7 @@ Wait.result = shared.result
 -- @return as `result`
 Wait.wait = shared.wait
 
--- With nothing on the wire, sleeps (the client's sleep) until the
--- client's next work is due, at most left seconds.
-function Wait:_idle(now, left)
-  local due = self.client._sched:due(now)
-  if left and now + left < due then due = now + left end
-  if due > now and due < math.huge then self.client._sleep(due - now) end
-end
+Wait._idle = Pollable.idle
 
 function Wait:_attempts()
   return self.polls

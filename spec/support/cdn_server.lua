@@ -23,6 +23,7 @@ The paths (n is a number of bytes; the body is BLOCK repeated):
 
   /ok/n        200, Content-Length n, Content-Type "Image/PNG; q=1"
   /big/n       the same as application/octet-stream, written 64 KiB at a time
+  /slow/n      the same, 16 KiB every 2 ms: a file that comes over many rounds
   /chunked/n   200, chunked, no Content-Length
   /nolen/n     200, no Content-Length: the body ends with the connection
   /cut/n       chunked, cut off (FIN) after n/2 bytes, without its last chunk
@@ -132,6 +133,17 @@ local function serve(log_path, parent)
     return true
   end
 
+  local function slowly(sock, n)
+    local b = M.BLOCK:sub(1, 16384)
+    while n > 0 do
+      local piece = n >= #b and b or b:sub(1, n)
+      if not send(sock, piece) then return false end
+      n = n - #piece
+      socket.sleep(0.002)
+    end
+    return true
+  end
+
   local function chunked(sock, n)
     local step = 10000
     local sent = 0
@@ -184,6 +196,10 @@ local function serve(log_path, parent)
     if route == "big" and n then
       answer(sock, "200 OK", ok_head(n, "application/octet-stream"))
       return stream(sock, n)
+    end
+    if route == "slow" and n then
+      answer(sock, "200 OK", ok_head(n, "application/octet-stream"))
+      return slowly(sock, n)
     end
     if route == "chunked" and n then
       answer(sock, "200 OK", { "Content-Type: text/plain", "Transfer-Encoding: chunked" })
