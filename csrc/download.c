@@ -28,6 +28,7 @@
 
 #include "common.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -66,6 +67,9 @@ typedef struct sc_download {
   int file_errno;      /* a local failure (creating or writing the file), or 0 */
   int too_large;       /* the body passed max_bytes: 1, or 2 when Content-Length said it would */
   int error_cut;       /* an error's body passed SC_DOWNLOAD_ERROR_BODY: the rest was not read */
+  /* this response's, reset at its status line */
+  curl_off_t length_seen; /* the value its Content-Length lines agree on, or -1 before one */
+  int bad_length;         /* they disagree, or one is not a length: the length to check is unknown */
 } sc_download;
 
 /* Closes and removes the temporary file, if there is one. */
@@ -86,6 +90,8 @@ static void dl_reset(sc_download *dl) {
   dl->file_errno = 0;
   dl->too_large = 0;
   dl->error_cut = 0;
+  dl->length_seen = -1;
+  dl->bad_length = 0;
 }
 
 /* Creates the temporary file beside dl->path: its name followed by a
@@ -131,6 +137,47 @@ static int is_file(long status) {
   return status == 200;
 }
 
+/* Reads a header line (len bytes at p) for the response's length: a
+ * status line starts a response; a Content-Length line is a list of
+ * digits (RFC 9110 8.6), each the same, and the same as any earlier line
+ * of the response. libcurl takes the last one of several, so a response
+ * with 108 bytes said first and 3 last would be cut at 3 and pass as
+ * whole: such a response is marked bad_length. */
+static void dl_read_length(sc_download *dl, const char *p, size_t len) {
+  static const char name[] = "content-length:";
+  size_t i = sizeof name - 1;
+  if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+    dl->length_seen = -1;
+    dl->bad_length = 0;
+    return;
+  }
+  if (len < i) return;
+  for (size_t k = 0; k < i; k++)
+    if (tolower((unsigned char)p[k]) != name[k]) return;
+  for (;;) {
+    curl_off_t v = 0;
+    size_t digits = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+    while (i < len && p[i] >= '0' && p[i] <= '9' && digits < 18) {
+      v = v * 10 + (p[i++] - '0');
+      digits++;
+    }
+    while (i < len && (p[i] == ' ' || p[i] == '\t')) i++;
+    if (digits == 0 || (i < len && p[i] >= '0' && p[i] <= '9') || (dl->length_seen >= 0 && v != dl->length_seen)) {
+      dl->bad_length = 1;
+      return;
+    }
+    dl->length_seen = v;
+    if (i < len && p[i] == ',') {
+      i++;
+      continue;
+    }
+    while (i < len && (p[i] == '\r' || p[i] == '\n')) i++;
+    if (i != len) dl->bad_length = 1;
+    return;
+  }
+}
+
 /* CURLOPT_HEADERFUNCTION: the header lines kept as an API call keeps them
  * (on_header); at the end of a final 200's headers, a Content-Length over
  * max_bytes stops the transfer before any of the body comes, and the
@@ -142,12 +189,16 @@ static size_t dl_on_header(char *p, size_t size, size_t n, void *ud) {
   long status = 0;
   curl_off_t cl = -1;
   if (on_header(p, size, n, &call->r) != len) return 0;
-  if (!((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n'))) return len;
+  if (!((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n'))) {
+    dl_read_length(dl, p, len);
+    return len;
+  }
   /* The blank line: a response's headers are over. An interim one (1xx)
    * is followed by another. */
   if (curl_easy_getinfo(call->r.easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status < 200) return len;
   dl->status = status;
   if (!is_file(status)) return len;
+  if (dl->bad_length) return 0;
   if (curl_easy_getinfo(call->r.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK) cl = -1;
   dl->total = cl;
   if (cl > (curl_off_t)dl->max_bytes) {
@@ -444,7 +495,7 @@ static void dl_error(lua_State *L, const char *kind) {
   lua_setfield(L, -2, "message");
 }
 
-enum { DL_DONE, DL_FILE, DL_TOO_LARGE, DL_TRANSFER, DL_SHORT, DL_REDIRECT, DL_NOT_FILE, DL_HTTP };
+enum { DL_DONE, DL_FILE, DL_TOO_LARGE, DL_BAD_LENGTH, DL_TRANSFER, DL_SHORT, DL_REDIRECT, DL_NOT_FILE, DL_HTTP };
 
 /* sc_call_kind.finish: core.finish on a done download. Whatever happens
  * on the disk (the rename, or the removal of the temporary file) happens
@@ -464,6 +515,8 @@ static int dl_finish(lua_State *L, sc_call *call) {
     err = dl->file_errno;
   } else if (too_large) {
     outcome = DL_TOO_LARGE;
+  } else if (dl->bad_length && is_file(status)) {
+    outcome = DL_BAD_LENGTH;
   } else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && dl->error_cut)) {
     outcome = DL_TRANSFER;
   } else if (!is_file(status)) {
@@ -537,6 +590,10 @@ static int dl_finish(lua_State *L, sc_call *call) {
       lua_setfield(L, -2, "location");
       push_headers(L, r);
       lua_setfield(L, -2, "headers");
+      break;
+    case DL_BAD_LENGTH:
+      lua_pushstring(L, "HTTP 200 whose Content-Length cannot be read (two that differ, or not a number)");
+      dl_error(L, "invalid_response");
       break;
     case DL_NOT_FILE:
       lua_pushfstring(L, "HTTP %s: not the whole file (a 200 was expected)", int_text((lua_Integer)status, n1));

@@ -33,6 +33,11 @@ local function is_array(v)
   return true, n
 end
 
+-- A bound from the server, as text: 3, not 3.0, and 1.5 as it is.
+local function num(x)
+  return ("%.14g"):format(x)
+end
+
 local function number_ok(v)
   return type(v) == "number" and v == v and v > -math.huge and v < math.huge
 end
@@ -46,12 +51,13 @@ local function check_value(out, path, input, v, typ)
     if not number_ok(v) then
       return fail("expected a finite number, got %s", type(v) == "number" and tostring(v) or type(v))
     end
-    if type(input.min) == "number" and v < input.min then fail("must be at least %s, got %s", input.min, v) end
-    if type(input.max) == "number" and v > input.max then fail("must be at most %s, got %s", input.max, v) end
+    local min, max = input.min, input.max
+    if type(min) == "number" and v < min then fail("must be at least %s, got %s", num(min), num(v)) end
+    if type(max) == "number" and v > max then fail("must be at most %s, got %s", num(max), num(v)) end
   elseif typ == "string" or typ == "file" or typ == "model" then
     if type(v) ~= "string" then return fail("expected a string, got %s", type(v)) end
     if typ == "string" and type(input.maxLength) == "number" and chars(v) > input.maxLength then
-      fail("is %d characters long; at most %d", chars(v), input.maxLength)
+      fail("is %d characters long; at most %s", chars(v), num(input.maxLength))
     end
   elseif typ == "object" then
     if type(v) ~= "table" then fail("expected an object, got %s", type(v)) end
@@ -109,7 +115,7 @@ function M.problems(inputs, body)
           out[#out + 1] = { path = k, message = ("expected an array, got %s"):format(type(v)) }
         else
           if type(input.maxLength) == "number" and n > input.maxLength then
-            out[#out + 1] = { path = k, message = ("has %d items; at most %d"):format(n, input.maxLength) }
+            out[#out + 1] = { path = k, message = ("has %d items; at most %s"):format(n, num(input.maxLength)) }
           end
           for i = 1, n do check_value(out, ("%s[%d]"):format(k, i), input, v[i], element[typ]) end
         end

@@ -20,12 +20,22 @@ Wait.INTERVAL = 5      -- seconds between polls at first, and after a change (a 
 Wait.MAX_INTERVAL = 30 -- the cap the interval backs off to while nothing changes
 Wait.BACKOFF = 1.5
 
+-- A field's value as on_progress tells it apart: a string, number or
+-- boolean as itself; anything else (an object from a server that
+-- changed its shape) as its type, for a table is a new one each poll.
+local function plain(v)
+  local t = type(v)
+  if t == "string" then return "s" .. v end
+  if t == "number" or t == "boolean" then return tostring(v) end
+  return t
+end
+
 -- What on_progress tells apart: the status and the training's stage,
 -- queue position, progress and remaining time.
 local function training_signature(model)
   local p = type(model.trainingProgress) == "table" and model.trainingProgress or {}
-  return table.concat({ tostring(model.status), tostring(p.stage), tostring(p.position), tostring(p.progress),
-    tostring(p.remainingTimeMs) }, "|")
+  return table.concat({ plain(model.status), plain(p.stage), plain(p.position), plain(p.progress),
+    plain(p.remainingTimeMs) }, "|")
 end
 
 --- What is waited for, each its own: the call that polls it, what an
@@ -46,7 +56,7 @@ Wait.KINDS = {
   },
   job = {
     what = "wait_for_job", endpoint = "get_job", member = "job", id = "jobId", interval = 3,
-    signature = function(job) return tostring(job.status) .. "|" .. tostring(job.progress) end,
+    signature = function(job) return plain(job.status) .. "|" .. plain(job.progress) end,
     ends = {
       success = true,
       failure = { "job_failed", function(id, job)
