@@ -294,13 +294,14 @@ static int loopback_tail(const char *h, size_t len, int quad) {
 }
 
 /* Whether the host h (len bytes, as a URL writes it: an IPv6 address in
- * brackets) names this very machine: localhost (with or without its final
- * dot), an address of 127/8 (127.1 too), and ::1, also as an IPv4-mapped
- * address. The one rule for base_url (options.lua, through
- * core.loopback_host) and for a download's URL (download.c): what needs no
- * TLS, and never goes through a proxy. */
+ * brackets) names this very machine: localhost, an address of 127/8
+ * (127.1 too), and ::1, also as an IPv4-mapped address. Not "localhost.":
+ * libcurl 7.88 answers "localhost" itself but asks DNS for that one.
+ * The one rule for base_url (options.lua, through core.loopback_host)
+ * and for a download's URL (download.c): what needs no TLS, and never
+ * goes through a proxy. */
 static int loopback_host(const char *h, size_t len) {
-  static const char *const names[] = { "localhost", "localhost.", "[::1]", "[0:0:0:0:0:0:0:1]", NULL };
+  static const char *const names[] = { "localhost", "[::1]", "[0:0:0:0:0:0:0:1]", NULL };
   static const char mapped[] = "[::ffff:127.";
   char low[64];
   if (len >= sizeof low) return 0;

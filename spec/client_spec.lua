@@ -108,11 +108,11 @@ describe("scenario.new", function()
     assert.is_table(with("http://api.example.com/v1", { allow_insecure = true }))
     assert.is_table(with("http://localhost:8080/v1"))
     assert.is_table(with("http://[::1]:8080/v1"))
-    for _, host in ipairs { "LocalHost", "localhost.", "127.1", "127.0.0.2", "[::ffff:127.0.0.1]",
+    for _, host in ipairs { "LocalHost", "127.1", "127.0.0.2", "[::ffff:127.0.0.1]",
       "[0:0:0:0:0:0:0:1]" } do
       assert.is_table(with("http://" .. host .. ":8080/v1"), host)
     end
-    for _, host in ipairs { "localhost.example", "127.0.0.1.example", "1127.0.0.1", "[::2]" } do
+    for _, host in ipairs { "localhost.example", "localhost.", "127.0.0.1.example", "1127.0.0.1", "[::2]" } do
       assert.has_error(function() with("http://" .. host .. ":8080/v1") end, nil, host)
     end
     assert.is_table(with("https://api.example.com/v1"))
