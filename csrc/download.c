@@ -54,6 +54,10 @@
  * kept for its message; the transfer stops when more comes. */
 #define SC_DOWNLOAD_ERROR_BODY 4096
 
+/* How much of a file's name its temporary file's name keeps: 255 (the
+ * usual NAME_MAX) less the 14 bytes of ".xxxxxxxx.part". */
+#define SC_TMP_NAME_KEEP 241
+
 /* What a download keeps beside its sc_request (sc_call.ext). */
 typedef struct sc_download {
   char *path;          /* where the file goes; NULL: the body is kept in memory (r.resp) */
@@ -102,7 +106,13 @@ static void dl_reset(sc_download *dl) {
 static int dl_open_tmp(sc_download *dl) {
   size_t n = strlen(dl->path) + 32;
   char *name = (char *)malloc(n);
+  const char *base = strrchr(dl->path, '/');
+  size_t keep;
   int err = ENOMEM;
+  /* The 14 bytes added must not push a long name (up to 255 bytes) over
+   * the file system's limit on a name: the name is cut to make room. */
+  base = base != NULL ? base + 1 : dl->path;
+  keep = (size_t)(base - dl->path) + (strlen(base) > SC_TMP_NAME_KEEP ? SC_TMP_NAME_KEEP : strlen(base));
   if (name != NULL) {
     for (int tries = 0; tries < 64; tries++) {
       struct timespec ts;
@@ -111,7 +121,7 @@ static int dl_open_tmp(sc_download *dl) {
       clock_gettime(CLOCK_REALTIME, &ts);
       salt = ((unsigned long)ts.tv_nsec ^ ((unsigned long)getpid() << 12) ^ (unsigned long)(uintptr_t)dl ^
               ((unsigned long)tries * 2654435761UL)) & 0xffffffffUL;
-      (void)snprintf(name, n, "%s.%08lx.part", dl->path, salt);
+      (void)snprintf(name, n, "%.*s.%08lx.part", (int)keep, dl->path, salt);
       fd = open_retrying(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC);
       if (fd >= 0) {
         dl->fd = fd;

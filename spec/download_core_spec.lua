@@ -355,6 +355,28 @@ describe("a download that fails", function()
     h:close()
   end)
 
+  -- The temporary file's name adds 14 bytes to the file's: a name near
+  -- the 255 bytes a file system allows would fail with ENAMETOOLONG.
+  it("to a name of 255 bytes works, and fails without leaving its temporary file", function()
+    local h = client()
+    local long = dir .. "/" .. ("n"):rep(251) .. ".png"
+    local seen
+    local call = core.start_download(h, cdn:url("/hold/400000"), long, 1000000)
+    assert(core.submit(call))
+    drive_until(h, function()
+      seen = names(dir)
+      return #seen == 1
+    end)
+    assert.equal(("n"):rep(241) .. ".", seen[1]:sub(1, 242))
+    assert.equal(256, #seen[1] + 1) -- 255 bytes, ".xxxxxxxx.part" included
+    call:close()
+    assert.same({}, names(dir))
+    assert.equal(long, (download(h, cdn:url("/ok/5000"), long)))
+    assert.equal(cdn_server.body(5000), helper.read(long))
+    assert.same({ ("n"):rep(251) .. ".png" }, names(dir))
+    h:close()
+  end)
+
   it("over max_bytes stops: before any byte when Content-Length says so, else as the body passes it", function()
     local h = client()
     local none, err = download(h, cdn:url("/ok/5000"), path, 4999)
