@@ -32,6 +32,7 @@
 #include "json.c"
 #include "lookup.c"
 #include "schema.h"
+#include "walk.c"
 
 #define SC_EXACT_LIMIT 9007199254740992.0 /* 2^53 */
 
@@ -384,6 +385,7 @@ static int rd_array(sc_reader *r, const sc_type *items) {
   if (r->p < r->end && *r->p == ']') {
     r->p++;
     lua_createtable(L, 0, 0);
+    luaL_setmetatable(L, ARRAY_MT);
     return RD_VALUE;
   }
   for (;;) {
@@ -422,6 +424,9 @@ static int rd_array(sc_reader *r, const sc_type *items) {
     tbl = base + 1;
   }
   rd_flush(L, tbl, n - waiting, waiting);
+  /* Marked as scenario.array {} marks one, so that sent back in a body
+   * it is an array again, empty or not. */
+  luaL_setmetatable(L, ARRAY_MT);
   return RD_VALUE;
 }
 
@@ -580,6 +585,7 @@ static int empty_container(sc_reader *r, const sc_type *t, int empty_ok) {
   }
   r->p++;
   lua_createtable(r->w->L, 0, 0);
+  if (t->kind == SC_ARRAY) luaL_setmetatable(r->w->L, ARRAY_MT); /* an array, as the schema has it */
   if (t->kind == SC_OBJECT && !empty_ok) check_required(r->w, t, get_lookup(r->w, t), 0);
   return 1;
 }

@@ -116,8 +116,14 @@ static int walk_count(sc_walk *w) {
   return 1;
 }
 
+/* What an array is called in messages; table_enter knows it by its address. */
+static const char array_what[] = "an array (a sequence table)";
+static const char any_what[] = "a table";
+
 static void expected(sc_walk *w, int idx, const char *what) {
-  walk_fail(w, "expected %s, got %s", what, describe(w->L, idx));
+  int t = lua_type(w->L, idx);
+  walk_fail(w, "expected %s, got %s%s", what, describe(w->L, idx),
+            what == array_what && (t == LUA_TLIGHTUSERDATA || t == LUA_TUSERDATA) ? SC_ARRAY_HINT : "");
 }
 
 /* Checks what every table must satisfy and marks it open on the path,
@@ -135,7 +141,8 @@ static int table_enter(sc_walk *w, int idx, const char *what, int slots) {
     lua_pop(L, 1);
     if (!marked) {
       walk_fail(w, "tables with a metatable are not accepted (they are read raw, "
-                   "so a proxy would lose its fields)");
+                   "so a proxy would lose its fields)%s",
+                what == array_what || what == any_what ? SC_ARRAY_HINT : "");
       return 0;
     }
   }
@@ -328,7 +335,11 @@ static lua_Integer sequence_length(sc_walk *w, int idx) {
 static void check_array(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
   lua_Integer n;
-  if (!table_enter(w, idx, "an array (a sequence table)", 8)) return;
+  if (is_cjson_empty_array(L, idx)) {
+    put(w, "[]", 2);
+    return;
+  }
+  if (!table_enter(w, idx, array_what, 8)) return;
   n = sequence_length(w, idx);
   if (n < 0) return;
   putc1(w, '[');
@@ -587,14 +598,16 @@ static void check_generic(sc_walk *w, int idx) {
       return;
     case LUA_TLIGHTUSERDATA:
       if (is_null(L, idx)) { put(w, "null", 4); return; }
+      if (is_cjson_empty_array(L, idx)) { put(w, "[]", 2); return; }
       break;
     default: break;
   }
   if (lua_type(L, idx) != LUA_TTABLE) {
-    walk_fail(w, "%s cannot be sent as JSON", describe(L, idx));
+    walk_fail(w, "%s cannot be sent as JSON%s", describe(L, idx),
+              lua_type(L, idx) == LUA_TLIGHTUSERDATA ? SC_ARRAY_HINT : "");
     return;
   }
-  if (!table_enter(w, idx, "a table", 8)) return;
+  if (!table_enter(w, idx, any_what, 8)) return;
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);

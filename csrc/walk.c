@@ -163,14 +163,56 @@ static int is_null(lua_State *L, int idx) {
  * metamethods, so reading such a table raw loses nothing. */
 #define ARRAY_MT "scenario.array"
 
-/* Whether the metatable on top of the stack is ARRAY_MT. */
+/* Whether the value on top of the stack is field of a loaded lua-cjson
+ * (OpenResty's 2.1.0.x marks arrays with cjson.array_mt and
+ * cjson.empty_array_mt, and writes cjson.empty_array, a light userdata,
+ * as []). The module is found where require left it, read raw, never
+ * required: a script that has not loaded it has none of its markers. */
+static int is_cjson_marker(lua_State *L, const char *field) {
+  static const char *const names[] = { "cjson", "cjson.safe", NULL };
+  int found = 0;
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED"); /* v loaded */
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    for (int i = 0; names[i] != NULL && !found; i++) {
+      lua_pushstring(L, names[i]);
+      lua_rawget(L, -2); /* v loaded mod */
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushstring(L, field);
+        lua_rawget(L, -2); /* v loaded mod marker */
+        found = !lua_isnil(L, -1) && lua_rawequal(L, -1, -4);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+  return found;
+}
+
+/* Whether the metatable on top of the stack marks an array:
+ * scenario.array's, or lua-cjson's array_mt or empty_array_mt. */
 static int is_array_mt(lua_State *L) {
   int same;
   luaL_getmetatable(L, ARRAY_MT);
   same = lua_rawequal(L, -1, -2);
   lua_pop(L, 1);
-  return same;
+  return same || is_cjson_marker(L, "array_mt") || is_cjson_marker(L, "empty_array_mt");
 }
+
+/* Whether the value at idx is lua-cjson's empty_array (a light userdata
+ * that is not null). */
+static int is_cjson_empty_array(lua_State *L, int idx) {
+  int found;
+  if (lua_type(L, idx) != LUA_TLIGHTUSERDATA || lua_touserdata(L, idx) == NULL) return 0;
+  lua_pushvalue(L, idx);
+  found = is_cjson_marker(L, "empty_array");
+  lua_pop(L, 1);
+  return found;
+}
+
+/* What a message that refuses a table or a userdata where an array
+ * belongs adds: how to mark one. */
+#define SC_ARRAY_HINT "; mark an array with scenario.array()"
 
 /* Whether the table at idx carries ARRAY_MT. */
 static int is_marked_array(lua_State *L, int idx) {

@@ -154,13 +154,13 @@ local function new_model(self, body)
   self.made = self.made + 1
   local at = now_iso(self)
   local model = copy(self.template) or {
-    capabilities = { "txt2img" }, collectionIds = {}, custom = true, exampleAssetIds = {},
-    privacy = "private", source = "scenario", status = "new", tags = {}, trainingImagesNumber = 0,
+    capabilities = array { "txt2img" }, collectionIds = array(), custom = true, exampleAssetIds = array(),
+    privacy = "private", source = "scenario", status = "new", tags = array(), trainingImagesNumber = 0,
     type = "custom",
   }
   model.id = ("model_standin%06d"):format(self.made)
   model.createdAt, model.updatedAt = at, at
-  model.trainingImages = model.trainingImages or {}
+  model.trainingImages = model.trainingImages or array()
   for k, v in pairs(body or {}) do
     if v ~= core.null then model[k] = v end
   end
@@ -221,7 +221,7 @@ end
 function handlers.update_model_tags(self, params, _, body)
   local model, status, headers, err = find(self, params[1])
   if not model then return status, headers, err end
-  local added, deleted, has = {}, {}, {}
+  local added, deleted, has = array(), array(), {}
   for _, t in ipairs(type(model.tags) == "table" and model.tags or {}) do has[t] = true end
   body = body or {}
   for _, t in ipairs(type(body.add) == "table" and body.add or {}) do
@@ -230,7 +230,7 @@ function handlers.update_model_tags(self, params, _, body)
   for _, t in ipairs(type(body.delete) == "table" and body.delete or {}) do
     if has[t] then has[t], deleted[#deleted + 1] = nil, t end
   end
-  local tags = {}
+  local tags = array()
   for _, t in ipairs(type(model.tags) == "table" and model.tags or {}) do if has[t] then tags[#tags + 1] = t end end
   for _, t in ipairs(added) do tags[#tags + 1] = t end
   model.tags = tags
