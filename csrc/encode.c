@@ -360,9 +360,25 @@ static int cmp_cstr(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Reports the keys of the table at idx that its type's lookup lk does not
- * know, in sorted order so the report is stable whatever the hash order. */
-static void report_unknown_keys(sc_walk *w, int idx, const sc_lookup *lk) {
+/* "parent.name" where name (len bytes) is no field of t but a field of one
+ * of its object fields (rank, in parameters), into out; else NULL. */
+static const char *nested_field(sc_walk *w, const sc_type *t, const char *name, size_t len, char *out,
+                                size_t size) {
+  for (int i = 0; i < t->nfields; i++) {
+    const sc_type *ft = t->fields[i].type;
+    if (ft->kind != SC_OBJECT || ft->nfields == 0 || lookup_find(get_lookup(w, ft), name, len) < 0) continue;
+    if (strlen(t->fields[i].name) + 1 + len >= size) return NULL;
+    (void)snprintf(out, size, "%s.%s", t->fields[i].name, name);
+    return out;
+  }
+  return NULL;
+}
+
+/* Reports the keys of the table at idx that its type t (its lookup lk)
+ * does not know, in sorted order so the report is stable whatever the
+ * hash order: with the field of that name one level down, or else the
+ * closest name, as a hint. */
+static void report_unknown_keys(sc_walk *w, int idx, const sc_type *t, const sc_lookup *lk) {
   lua_State *L = w->L;
   const char *names[SC_MAX_ERRORS];
   int n = 0, unlisted = 0;
@@ -374,6 +390,7 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_lookup *lk) {
       size_t len;
       const char *k = lua_tolstring(L, -1, &len);
       if (lookup_find(lk, k, len) >= 0) continue;
+      if (w->read_table == lua_topointer(L, idx) && lookup_find(get_lookup(w, w->read_type), k, len) >= 0) continue;
       if (n == SC_MAX_ERRORS) {
         unlisted++;
         continue;
@@ -389,7 +406,9 @@ static void report_unknown_keys(sc_walk *w, int idx, const sc_lookup *lk) {
   }
   if (n > 1) qsort(names, (size_t)n, sizeof names[0], cmp_cstr);
   for (int i = 0; i < n; i++) {
-    const char *hint = suggest(names[i], strlen(names[i]), lk->name, lk->n);
+    char down[128];
+    const char *hint = nested_field(w, t, names[i], strlen(names[i]), down, sizeof down);
+    if (hint == NULL) hint = suggest(names[i], strlen(names[i]), lk->name, lk->n);
     path_key(w, names[i], strlen(names[i]));
     if (hint)
       walk_fail(w, "unknown field (did you mean \"%s\"?)", hint);
@@ -507,7 +526,7 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   }
   lua_settop(L, base);
   if (extra && !w->stopped) put_extra(w, idx, extra, &first);
-  if (unknown && !w->stopped) report_unknown_keys(w, idx, lk);
+  if (unknown && !w->stopped) report_unknown_keys(w, idx, t, lk);
   putc1(w, '}');
 }
 
@@ -664,6 +683,77 @@ static void walk_check_size(sc_walk *w) {
   }
 }
 
+/* How many fields of an object read from the API, which the body does not
+ * take, make the body such an object (a model from get_model given to
+ * update_model) rather than a few slips. */
+#define SC_READ_FIELDS_MIN 3
+
+/* The type of what ep answers with as its member (update_model's model),
+ * or NULL. */
+static const sc_type *member_type(const sc_endpoint *ep) {
+  const sc_type *r = ep->response;
+  if (ep->returns != SC_RETURNS_MEMBER || ep->member == NULL || r == NULL || r->kind != SC_OBJECT) return NULL;
+  for (int i = 0; i < r->nfields; i++)
+    if (strcmp(r->fields[i].name, ep->member) == 0)
+      return r->fields[i].type->kind == SC_OBJECT ? r->fields[i].type : NULL;
+  return NULL;
+}
+
+/* When the body at idx holds SC_READ_FIELDS_MIN or more fields of ep's
+ * member type that its own type t does not take, it is an object read
+ * from the API sent back whole: one problem says so and names what the
+ * body takes, instead of one "unknown field" per field (13 for a model
+ * given to update_model), and the walk skips those fields. */
+static void report_read_object(sc_walk *w, const sc_endpoint *ep, int idx, const sc_type *t) {
+  enum { SHOWN = 6 };
+  lua_State *L = w->L;
+  const sc_type *rt = member_type(ep);
+  const sc_lookup *lk, *rlk;
+  const char *names[SC_MAX_ERRORS];
+  int n = 0, count = 0;
+  luaL_Buffer b;
+  if (rt == NULL || rt == t || t->kind != SC_OBJECT || lua_type(L, idx) != LUA_TTABLE) return;
+  lk = get_lookup(w, t);
+  rlk = get_lookup(w, rt);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    size_t len;
+    const char *k;
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING) continue;
+    k = lua_tolstring(L, -1, &len);
+    if (lookup_find(lk, k, len) >= 0 || lookup_find(rlk, k, len) < 0) continue;
+    count++;
+    if (n < SC_MAX_ERRORS) names[n++] = k; /* the body's keys: alive while it is */
+  }
+  if (count < SC_READ_FIELDS_MIN) return;
+  qsort(names, (size_t)n, sizeof names[0], cmp_cstr);
+  luaL_buffinit(L, &b);
+  lua_pushfstring(L, "the body is a %s as the API answers it: %d of its fields cannot be sent to %s (", ep->member,
+                  count, ep->name);
+  luaL_addvalue(&b);
+  for (int i = 0; i < n && i < SHOWN; i++) {
+    if (i > 0) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, names[i]);
+  }
+  if (count > SHOWN) {
+    char more[24];
+    lua_pushfstring(L, " and %s more", int_text((lua_Integer)(count - SHOWN), more));
+    luaL_addvalue(&b);
+  }
+  lua_pushfstring(L, "); %s takes only ", ep->name);
+  luaL_addvalue(&b);
+  for (int i = 0; i < t->nfields; i++) {
+    if (i > 0) luaL_addstring(&b, i == t->nfields - 1 ? " and " : ", ");
+    luaL_addstring(&b, t->fields[i].name);
+  }
+  luaL_pushresult(&b);
+  walk_fail(w, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
+  w->read_table = lua_topointer(L, idx);
+  w->read_type = rt;
+}
+
 static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
   lua_State *L = w->L;
   int type = lua_type(L, body);
@@ -679,8 +769,13 @@ static void walk_body(sc_walk *w, const sc_endpoint *ep, int body, int extra) {
     return;
   }
   /* A map body (generate's: the model's inputs by name) takes any member. */
-  if (ep->body->kind == SC_MAP) check_map(w, body, ep->body, extra);
-  else check_object(w, body, ep->body, extra);
+  if (ep->body->kind == SC_MAP) {
+    check_map(w, body, ep->body, extra);
+  } else {
+    report_read_object(w, ep, body, ep->body);
+    check_object(w, body, ep->body, extra);
+    w->read_table = NULL;
+  }
   walk_check_size(w);
 }
 

@@ -39,6 +39,10 @@ typedef struct sc_walk {
   void *lookups;    /* that cache's C side */
   sc_seg path[SC_PATH_MAX];
   const void *open[SC_MAX_DEPTH + 1]; /* tables on the path, for cycles */
+  /* A body that is an object read from the API: its fields of this type
+   * were reported as one problem (encode.c, report_read_object). */
+  const void *read_table;
+  const struct sc_type *read_type;
 } sc_walk;
 
 static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
@@ -57,6 +61,8 @@ static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
   w->open[0] = NULL;
   w->cache = 0;
   w->lookups = NULL;
+  w->read_table = NULL;
+  w->read_type = NULL;
 }
 
 static void path_key(sc_walk *w, const char *key, size_t len) {

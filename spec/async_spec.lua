@@ -722,6 +722,28 @@ describe("scenario.spawn", function()
     assert.equal("id", good_id)
   end)
 
+  it("keeps what the function returned on the task, nils and all, with their count", function()
+    server.enqueue("model_example")
+    local client = helper.client()
+    local made = scenario.spawn(function(name)
+      local model = client:create_model { name = name }
+      return model.id, nil, name, nil
+    end, "kept")
+    local none = scenario.spawn(function() end)
+    local bad = scenario.spawn(function() error("no results") end)
+    local report = scenario.report_task_error
+    scenario.report_task_error = function() end
+    local deadline = core.now() + 10
+    while scenario.step() > 0 do
+      assert(core.now() < deadline, "gave up waiting")
+      core.sleep(0.001)
+    end
+    scenario.report_task_error = report
+    assert.same({ n = 4, "id", nil, "kept", nil }, made.results)
+    assert.same({ n = 0 }, none.results)
+    assert.is_nil(bad.results)
+  end)
+
   if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then -- LuaJIT yields across pcall
     it("sends nothing when the first yield fails (across pcall, Lua 5.1)", function()
       local client = helper.client()

@@ -1153,7 +1153,7 @@ function scenario.image_base64(path, opts) end
 ---Runs fn as a task whose blocking calls yield instead of blocking; `scenario.step()` moves it.
 ---@param fn function
 ---@param ... any
----@return {done: boolean, ok?: boolean, error?: any}
+---@return {done: boolean, ok?: boolean, error?: any, results?: {n: integer, [integer]: any}}
 function scenario.spawn(fn, ...) end
 
 ---Moves every spawned task forward.

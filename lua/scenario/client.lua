@@ -280,7 +280,7 @@ for _, ep in ipairs(core.endpoints) do
   local checked = name == "generate"
   Client[name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
     check_self(self, name)
-    opts = options.check_call(name, n, opts, false, tb)
+    opts = options.check_call(name, n, opts, false, tb, nil, ep)
     if checked then
       -- The schema's check first: a body it refuses needs no inputs fetched.
       local ok, raw = core.validate(name, body, opts.extra_body, nil, self:_query(query), p1)
@@ -296,7 +296,7 @@ for _, ep in ipairs(core.endpoints) do
   end)
   Client[async_name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
     check_self(self, async_name)
-    opts = options.check_call(async_name, n, opts, true, tb)
+    opts = options.check_call(async_name, n, opts, true, tb, nil, ep)
     if checked then return generation.start(self, ep, body, self:_query(query), opts, p1) end
     return self:_start(ep, body, self:_query(query), opts, true, p1, p2)
   end)

@@ -121,7 +121,7 @@ end
 for _, ep in ipairs(core.endpoints) do
   local fname, name, tb, n = "validate_" .. ep.name, ep.name, ep.takes_body, methods.opts_position(ep)
   local validate = methods.positional(ep, function(_, body, query, opts, ...)
-    opts = options.check_call(fname, n, opts, false, tb)
+    opts = options.check_call(fname, n, opts, false, tb, nil, ep)
     local ok, raw = core.validate(name, body, opts.extra_body, nil, query, ...)
     if ok then return true end
     return nil, errors.from_core(raw, { attempts = 0 })
@@ -216,7 +216,8 @@ end
 -- @tparam function fn the script
 -- @param ... its arguments
 -- @treturn table the task: `task.done` (boolean), and once done
---   `task.ok` and `task.error` (what `fn` raised, if it did)
+--   `task.ok`, and `task.results` (what `fn` returned, with its count
+--   `n`, as `table.pack` makes it) or `task.error` (what it raised)
 -- @raise when `fn` is not a function
 function M.spawn(fn, ...)
   if type(fn) ~= "function" then

@@ -190,7 +190,39 @@ local NO_OPTIONS = M.NO_OPTIONS
 --- Checks the per-call options table, argument n of fname: on_done only
 -- for an async call, extra_body only where there is a body to add to.
 -- depth: how many calls deeper than the method it is made from.
-function M.check_call(fname, n, opts, async, takes_body, depth)
+-- The words for an argument's position, in the hint of a query field.
+local ORDINALS = { "first", "second", "third", "fourth", "fifth" }
+
+-- A value as a hint writes it: a short scalar as Lua would, else `...`.
+local function sample(v)
+  if type(v) == "string" and #v <= 40 and not v:find("[%c\\\"]") then return ('"%s"'):format(v) end
+  if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
+  return "..."
+end
+
+-- Raises that option k is a query field of ep, the method fname's (its
+-- opts argument #n), with the call that passes it where it goes.
+local function misplaced_query(n, fname, k, v, ep, level)
+  local receiver = fname:find("^validate_") and "scenario." or "client:"
+  local args = {}
+  for _, p in ipairs(ep.params) do args[#args + 1] = p end
+  if ep.takes_body then args[#args + 1] = "body" end
+  args[#args + 1] = ("{ %s = %s }"):format(k, sample(v))
+  argerror(n, fname, ("unknown option '%s': %s is a query field: pass it as the %s argument, %s%s(%s)")
+    :format(k, k, ORDINALS[#args] or ("#" .. #args), receiver, fname, table.concat(args, ", ")), level + 1)
+end
+
+-- Whether name is a query field of ep.
+local function in_query(ep, name)
+  for _, q in ipairs(ep and ep.query or {}) do
+    if q == name then return true end
+  end
+  return false
+end
+
+--- Checks the options of a call to fname (its argument #n); ep, where
+-- given, is its endpoint, for the hint of an option that is a query field.
+function M.check_call(fname, n, opts, async, takes_body, depth, ep)
   local level = 3 + (depth or 0)
   if opts == nil then return NO_OPTIONS end
   if type(opts) ~= "table" then
@@ -198,6 +230,7 @@ function M.check_call(fname, n, opts, async, takes_body, depth)
   end
   for k, v in pairs(opts) do
     if call_options[k] == nil or (k == "on_done" and not async) or (k == "extra_body" and not takes_body) then
+      if call_options[k] == nil and in_query(ep, k) then misplaced_query(n, fname, k, v, ep, level) end
       unknown(n, fname, k, call_option_names, level)
     end
     if type(v) ~= call_options[k] then

@@ -54,7 +54,7 @@ function M.iterator(ep, check_self, class)
   local each, list = pages.each, ep.name
   return function(self, query, opts)
     check_self(self, each)
-    opts = options.check_call(each, 2, opts, false, false)
+    opts = options.check_call(each, 2, opts, false, false, nil, ep)
     local page, i, token, seen, over = nil, 0, nil, {}, false
     local gave, empty = false, 0 -- whether this page gave an item; pages in a row that gave none
     local ring, nseen = {}, 0 -- the tokens in seen, by when they came

@@ -26,18 +26,28 @@ function M.spawn(fn, ...)
   return task
 end
 
+-- Takes what a resume of task gave: whether the task has ended. An end
+-- keeps what the function returned (`results`, with its count `n`, as
+-- table.pack makes it), or what it raised (`error`).
+local function resumed(task, report, ok, ...)
+  if ok and coroutine.status(task.co) ~= "dead" then return false end
+  task.done, task.ok = true, ok
+  if ok then
+    task.results = { n = select("#", ...), ... }
+  else
+    local err = ...
+    task.error = err
+    -- The report must not end the round: what it raises is dropped.
+    pcall(report, task, err)
+  end
+  return true
+end
+
 local function step_all(report)
   local i = 1
   while list[i] do
     local task = list[i]
-    local ok, err = coroutine.resume(task.co)
-    if not ok or coroutine.status(task.co) == "dead" then
-      task.done, task.ok = true, ok
-      if not ok then
-        task.error = err
-        -- The report must not end the round: what it raises is dropped.
-        pcall(report, task, err)
-      end
+    if resumed(task, report, coroutine.resume(task.co)) then
       table.remove(list, i)
     else
       i = i + 1
