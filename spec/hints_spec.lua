@@ -20,7 +20,8 @@ describe("an option that is a query field", function()
 
   it("says where it goes, with the call that passes it there", function()
     assert.equal("bad argument #2 to 'list_models' (unknown option 'pageSize': pageSize is a query field: pass it "
-      .. "as the first argument, client:list_models({ pageSize = 5 }))", raised(c.list_models, c, nil, { pageSize = 5 }))
+      .. "as the first argument, client:list_models({ pageSize = 5 }))",
+      raised(c.list_models, c, nil, { pageSize = 5 }))
     assert.equal("bad argument #3 to 'get_model' (unknown option 'originalAssets': originalAssets is a query field: "
       .. "pass it as the second argument, client:get_model(modelId, { originalAssets = true }))",
       raised(c.get_model, c, "model_x", nil, { originalAssets = true }))
