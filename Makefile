@@ -1,14 +1,24 @@
-# scenario: Lua client for the Scenario API.
-#   make          build build/$(LUA)/scenario/core.so
-#   make test     install missing Debian packages, build, run the specs
-#   make demo     train a LoRA end to end (the local stand-in without credentials)
-#   make test-love the LÖVE example, headless, against the stand-in
-#   make docs     the API reference, in build/docs
-#   make types    types/scenario.lua, the LuaLS definitions, from the endpoint table
+# scenario: Lua client for the Scenario API. `make help` prints the lines
+# below that start with "#   make": one per target, the one list of them.
+#   make             build build/$(LUA)/scenario/core.so
+#   make help        this list
+#   make test        install missing Debian packages, build, run the specs (the README's command)
+#   make check       run the specs, without installing anything
+#   make test-all    the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
+#   make test-asan   the specs against a build with AddressSanitizer and UBSan
+#   make test-valgrind  the specs under valgrind --leak-check=full
+#   make test-love   the LÖVE example, headless, against the stand-in
+#   make demo        train a LoRA, generate 4 images with it and download them (the stand-in without credentials)
+#   make demo-all    every example in turn
+#   make lint        cppcheck and clang-tidy on the C, luacheck on the Lua, luarocks lint on the rockspec
+#   make docs        the API reference, in build/docs
+#   make types       types/scenario.lua, the LuaLS definitions, from the endpoint table
 #   make docs-pages  README.md's endpoint list and docs/endpoints.md, from the endpoint table
-#   make rock     a source rock of HEAD, in build/
-#   make install  PREFIX=/usr/local
-#   make test-all the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
+#   make bench       the benchmarks (bench/README.md)
+#   make fuzz        the libFuzzer harnesses (fuzz/README.md), FUZZ_TIME seconds each
+#   make rock        a source rock of HEAD, in build/
+#   make install     the module into PREFIX (default /usr/local)
+#   make clean       remove build/
 # LUA picks the interpreter: make LUA=luajit test, make LUA=lua5.1 install.
 
 LUA        ?= lua5.4
@@ -41,9 +51,12 @@ DEB_PKGS := $(DEMO_DEBS) binutils lua-cjson lua-busted \
             gzip openssl socat nghttp2-server python3-h2 locales valgrind cppcheck clang-tidy lua-check luarocks \
             lua-ldoc
 
-.PHONY: all test check deps demo install clean check-lint
+.PHONY: all help test check deps demo install clean check-lint
 
 all: $(SO)
+
+help:
+	@sed -n 's/^#   \(make.*\)/\1/p' Makefile
 
 $(SO): $(CSRC)
 	@mkdir -p $(dir $@)
@@ -290,9 +303,9 @@ docs-pages: $(SO)
 
 # ---- packaging ----
 # make rock packs build/scenario-0.1.0-1.src.rock, which
-#   luarocks --lua-version=5.4 install --deps-mode=none build/scenario-0.1.0-1.src.rock
+#   luarocks --lua-version=5.4 install build/scenario-0.1.0-1.src.rock
 # builds offline (luarocks 3.8 takes its one dependency, lua, as provided
-# by the system's; --deps-mode=none keeps it from looking further). It packs
+# by the system's, and looks no further). It packs
 # HEAD, the committed files only: uncommitted changes and untracked files
 # (build outputs among them) are not in it, so commit first. The rockspec's
 # source is a git URL; a source rock of one holds, as luarocks pack makes it

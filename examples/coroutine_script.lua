@@ -6,6 +6,7 @@
 --   SCENARIO_DEMO_DELAY=1 lua5.4 examples/run_demo.lua examples/coroutine_script.lua
 --
 -- It exits non-zero if any create failed.
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 -- Internal clock and sleep of the C core, fine for a demo; a real host has
 -- its own frame timer and calls scenario.step() from its update callback.

@@ -7,6 +7,7 @@
 -- against the local stand-in server (after make), with example IDs:
 --
 --   lua5.4 examples/run_demo.lua examples/create_composition.lua
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 
 local args = arg or {}

@@ -9,6 +9,7 @@
 -- The create body takes no training parameters or images (the model comes
 -- back with status "new" and none yet); name and shortDescription may be
 -- left out, and are then generated when training starts.
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 
 local client = scenario.new()

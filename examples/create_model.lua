@@ -2,7 +2,9 @@
 --
 --   SCENARIO_SDK_API_KEY=... SCENARIO_SDK_API_SECRET=... lua5.4 examples/create_model.lua
 --
--- (make demo runs it against a local stand-in server when those are unset.)
+-- Without those it runs against a local stand-in server, as make demo
+-- EXAMPLE=create_model does.
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 
 local client = scenario.new()

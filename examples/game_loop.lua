@@ -10,6 +10,7 @@
 --   SCENARIO_DEMO_DELAY=1 lua5.4 examples/run_demo.lua examples/game_loop.lua
 --
 -- It exits non-zero if any create failed.
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 -- now() and sleep() of the C core are internal, but they do for a demo: a
 -- monotonic clock and a blocking sleep, with no LuaSocket needed. A real

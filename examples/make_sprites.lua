@@ -10,6 +10,7 @@
 -- temporary directory. make demo runs it against the local stand-in when
 -- the credentials are unset. SCENARIO_POLL_INTERVAL sets the seconds
 -- between progress polls (default 5; the stand-in's demo uses less).
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 
 local images = arg[1] or (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/assets"

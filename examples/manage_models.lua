@@ -5,6 +5,7 @@
 --   SCENARIO_SDK_API_KEY=... SCENARIO_SDK_API_SECRET=... lua5.4 examples/manage_models.lua
 --
 -- (make demo EXAMPLE=manage_models runs it against the local stand-in.)
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 
 local client = scenario.new()

@@ -14,29 +14,12 @@
 -- long after it arrives (requests wait side by side, not in turn), as a
 -- slow real server would: examples/game_loop.lua uses it.
 local script = assert(arg[1], "usage: lua5.4 examples/run_demo.lua SCRIPT [ARGS...]")
-local lua = arg[-1] or "lua5.4"
-local here = (arg[0]:match("^(.*)/[^/]*$") or ".")
-local root = here:match("^(.*)/examples$") or (here == "examples" and ".") or (here .. "/..")
-
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local cpath = os.getenv("SCENARIO_TEST_CPATH")
-if cpath and cpath:sub(1, 2) == "./" then cpath = root .. cpath:sub(2) end
-cpath = cpath or (root .. "/build/" .. lua:match("[^/]*$") .. "/?.so")
-local lpath = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua"
-package.path = lpath .. ";" .. root .. "/?.lua;" .. package.path
-package.cpath = cpath .. ";" .. package.cpath
-
-local function has(name)
-  local v = os.getenv(name)
-  return v ~= nil and v ~= ""
-end
+local checkout = dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua")
+local lua, root, shell_quote, has = checkout.lua, checkout.root, checkout.shell_quote, checkout.has
 
 local env = ""
 local stand_in
-if has("SCENARIO_SDK_API_KEY") and has("SCENARIO_SDK_API_SECRET") then
+if checkout.has_credentials() then
   print("Credentials found: talking to " .. (os.getenv("SCENARIO_BASE_URL") or "the Scenario API") .. ".")
 else
   local delay
@@ -65,10 +48,7 @@ local args = {}
 for i = 2, #arg do args[#args + 1] = shell_quote(arg[i]) end
 io.stdout:flush() -- before the example writes to the same terminal
 local ok, how, code = os.execute(("%sLUA_PATH=%s LUA_CPATH=%s %s %s %s"):format(env,
-  shell_quote(lpath .. ";;"), shell_quote(cpath .. ";;"), lua, shell_quote(script), table.concat(args, " ")))
+  shell_quote(checkout.lpath .. ";;"), shell_quote(checkout.cpath .. ";;"), lua, shell_quote(script),
+  table.concat(args, " ")))
 if stand_in then stand_in:stop() end
-if type(ok) == "number" then -- Lua 5.1 and LuaJIT: the wait status
-  if ok ~= 0 then os.exit(1) end
-elseif not ok then
-  os.exit(how == "exit" and code or 1)
-end
+checkout.exit_as(ok, how, code)

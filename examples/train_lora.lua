@@ -5,9 +5,10 @@
 --
 --   SCENARIO_SDK_API_KEY=... SCENARIO_SDK_API_SECRET=... lua5.4 examples/train_lora.lua DIR
 --
--- DIR defaults to examples/assets. make demo runs it against the local
--- stand-in when the credentials are unset. SCENARIO_POLL_INTERVAL sets the
+-- DIR defaults to examples/assets. Without the credentials it runs against
+-- the local stand-in, as make demo EXAMPLE=train_lora does. SCENARIO_POLL_INTERVAL sets the
 -- seconds between progress polls (default 5; the stand-in's demo uses less).
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 
 local dir = arg[1] or (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/assets"

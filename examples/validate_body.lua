@@ -6,6 +6,7 @@
 -- (with the module installed; from the checkout after make, prefix
 -- LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/lua5.4/?.so;;').
 -- It also runs through the demo wrapper: lua5.4 examples/run_demo.lua examples/validate_body.lua
+dofile((arg[0]:match("^(.-)[^/]*$") or "") .. "checkout.lua").example() -- this checkout, from anywhere
 local scenario = require "scenario"
 
 local good = {

@@ -52,7 +52,7 @@ describe("luarocks make", function()
     -- A copy of the sources: luarocks builds in the current directory.
     local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua types LICENSE scenario-0.1.0-1.rockspec %s/src && "
       .. "cd %s/src && "
-      .. "luarocks --lua-version=%s make --deps-mode=none --tree %s/tree scenario-0.1.0-1.rockspec")
+      .. "luarocks --lua-version=%s make --tree %s/tree scenario-0.1.0-1.rockspec")
       :format(dir, dir, dir, v, dir))
     assert.is_true(ok, out)
     local code = ([[
@@ -125,7 +125,7 @@ describe("make rock", function()
     -- Offline: a proxy that is not there fails any download, or clone.
     local ok, out, rock_dir = install(("mkdir -p %s && abs=$(pwd)/%s && cd %s && "
       .. "http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 all_proxy=http://127.0.0.1:9 "
-      .. "luarocks --lua-version=%s install --deps-mode=none --tree %s/tree \"$abs\""):format(dir, rock, dir, v, dir),
+      .. "luarocks --lua-version=%s install --tree %s/tree \"$abs\""):format(dir, rock, dir, v, dir),
       v, dir)
     local code = ([[
       package.path = '%s/tree/share/lua/%s/?.lua;%s/tree/share/lua/%s/?/init.lua;' .. package.path
@@ -285,5 +285,31 @@ describe("the reference", function()
       assert.truthy(validates:find("\n-- @function validate_" .. ep.name .. "\n", 1, true), ep.name)
     end
     assert.truthy(methods:find("\n-- @function each_model\n", 1, true))
+  end)
+end)
+
+describe("make help", function()
+  it("lists every target a user runs, each a real one, with a line of what it does", function()
+    local ok, out = sh("make --no-print-directory help")
+    assert.is_true(ok, out)
+    local f = assert(io.open("Makefile"))
+    local makefile = f:read("*a")
+    f:close()
+    local listed = {}
+    for line in out:gmatch("[^\n]+") do
+      local target, what = line:match("^make ?([%w-]*)%s+(%S.*)$")
+      assert.truthy(target, line)
+      listed[target] = what
+      if target ~= "" then assert.truthy(makefile:find("\n" .. target .. ":", 1, true), target) end
+    end
+    assert.truthy(listed[""], "the bare make")
+    -- The targets other targets run are not for users.
+    local inner = { all = true, deps = true, ["check-lint"] = true, ["check-valgrind"] = true,
+                    ["check-asan"] = true, ["fuzz-build"] = true, ["fuzz-run"] = true, ["deps-fuzz"] = true }
+    for names in makefile:gmatch("\n%.PHONY:([^\n]*)") do
+      for name in names:gmatch("%S+") do
+        if not inner[name] then assert.truthy(listed[name], "make help does not list " .. name) end
+      end
+    end
   end)
 end)

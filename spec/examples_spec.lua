@@ -242,3 +242,43 @@ describe("the README's stand-in example", function()
     assert.truthy(out:find("ok 1 - trains a model", 1, true), out)
   end)
 end)
+
+describe("every example of make demo-all", function()
+  -- The list make demo-all runs, read from the Makefile: one list.
+  local f = assert(io.open("Makefile"))
+  local makefile = f:read("*a")
+  f:close()
+  local list = assert(makefile:match("\nEXAMPLES :=%s*(.-[^\\])\n"), "no EXAMPLES in the Makefile")
+  local pwd = assert(io.popen("pwd"))
+  local root = pwd:read("*l")
+  pwd:close()
+
+  it("lists each script of examples/ but the helpers", function()
+    local listed = {}
+    for name in list:gmatch("[%w_]+") do listed[#listed + 1] = name .. ".lua" end
+    table.sort(listed)
+    local files = {}
+    local p = assert(io.popen("cd examples && ls *.lua"))
+    for name in p:lines() do
+      if name ~= "run_demo.lua" and name ~= "checkout.lua" then files[#files + 1] = name end
+    end
+    p:close()
+    assert.same(files, listed)
+  end)
+
+  -- No LUA_PATH, LUA_CPATH or credentials, from another directory: each
+  -- finds this checkout from its own path and, without credentials, runs
+  -- against the stand-in.
+  for name in list:gmatch("[%w_]+") do
+    it(("runs %s with plain %s from another directory"):format(name, helper.LUA), function()
+      local dir = helper.tmpdir()
+      local ok, out = helper.sh(("cd '%s' && env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 "
+        .. "-u LUA_PATH_5_3 -u LUA_CPATH_5_3 -u LUA_PATH_5_2 -u LUA_CPATH_5_2 -u SCENARIO_TEST_CPATH "
+        .. "-u SCENARIO_SDK_API_KEY -u SCENARIO_SDK_API_SECRET -u SCENARIO_BASE_URL %s '%s/examples/%s.lua'")
+        :format(dir, helper.LUA, root, name))
+      helper.sh("rm -rf '" .. dir .. "'")
+      assert.is_true(ok, out)
+      assert.truthy(out:find("using the local stand-in at http://127.0.0.1:", 1, true), out)
+    end)
+  end
+end)
