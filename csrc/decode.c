@@ -372,6 +372,21 @@ static void rd_flush(lua_State *L, int tbl, lua_Integer first, int n) {
   for (int i = n; i >= 1; i--) lua_rawseti(L, tbl, first + i);
 }
 
+/* Marks the table on top of the stack as scenario.array {} marks one, so
+ * that sent back in a body it is an array again, empty or not. The
+ * metatable is kept at item 0 of the names' anchor table, one rawgeti
+ * away, rather than looked up by name in the registry for each array. */
+static void rd_mark_array(sc_reader *r) {
+  lua_State *L = r->w->L;
+  if (lua_rawgeti(L, r->names, 0) == LUA_TNIL) {
+    lua_pop(L, 1);
+    luaL_getmetatable(L, ARRAY_MT);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, r->names, 0);
+  }
+  lua_setmetatable(L, -2);
+}
+
 /* Reads the array at r->p (its '[') and pushes it. items: the type of
  * every item, or NULL for unknown data. */
 static int rd_array(sc_reader *r, const sc_type *items) {
@@ -385,7 +400,7 @@ static int rd_array(sc_reader *r, const sc_type *items) {
   if (r->p < r->end && *r->p == ']') {
     r->p++;
     lua_createtable(L, 0, 0);
-    luaL_setmetatable(L, ARRAY_MT);
+    rd_mark_array(r);
     return RD_VALUE;
   }
   for (;;) {
@@ -424,9 +439,7 @@ static int rd_array(sc_reader *r, const sc_type *items) {
     tbl = base + 1;
   }
   rd_flush(L, tbl, n - waiting, waiting);
-  /* Marked as scenario.array {} marks one, so that sent back in a body
-   * it is an array again, empty or not. */
-  luaL_setmetatable(L, ARRAY_MT);
+  rd_mark_array(r);
   return RD_VALUE;
 }
 
@@ -585,7 +598,7 @@ static int empty_container(sc_reader *r, const sc_type *t, int empty_ok) {
   }
   r->p++;
   lua_createtable(r->w->L, 0, 0);
-  if (t->kind == SC_ARRAY) luaL_setmetatable(r->w->L, ARRAY_MT); /* an array, as the schema has it */
+  if (t->kind == SC_ARRAY) rd_mark_array(r); /* an array, as the schema has it */
   if (t->kind == SC_OBJECT && !empty_ok) check_required(r->w, t, get_lookup(r->w, t), 0);
   return 1;
 }
