@@ -7,7 +7,7 @@
 #   make types    types/scenario.lua, the LuaLS definitions, from the endpoint table
 #   make docs-pages  README.md's endpoint list and docs/endpoints.md, from the endpoint table
 #   make rock     a source rock of HEAD, in build/
-#   make install  PREFIX=/usr/local
+#   make install  PREFIX=/usr/local (the modules, and the scenario command in bin)
 #   make test-all the specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
 # LUA picks the interpreter: make LUA=luajit test, make LUA=lua5.1 install.
 
@@ -142,11 +142,20 @@ docs: deps
 	  echo "make docs: ldoc reported problems (above)"; exit 1; \
 	fi
 
+# The scenario command finds the modules where install puts them, whatever
+# the interpreter's own paths are.
+BIN_PATHS = package.path = "$(PREFIX)/share/lua/$(LUA_V)/?.lua;$(PREFIX)/share/lua/$(LUA_V)/?/init.lua;" \
+  .. package.path; package.cpath = "$(PREFIX)/lib/lua/$(LUA_V)/?.so;" .. package.cpath
+
 install: $(SO)
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario
 	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario/core.so
 	install -d $(DESTDIR)$(PREFIX)/share/lua/$(LUA_V)/scenario
 	install -m 644 $(LUASRC) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_V)/scenario/
+	@mkdir -p $(BUILD)/bin
+	sed -e '1s|.*|#!/usr/bin/env $(LUA)|' -e '1a $(BIN_PATHS)' tools/scenario > $(BUILD)/bin/scenario
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/bin/scenario $(DESTDIR)$(PREFIX)/bin/scenario
 
 clean:
 	rm -rf build

@@ -298,22 +298,27 @@ local function check_command(c, flags, args)
   end
 end
 
-local function number_flag(flags, name, min)
-  local v = flags[name]
-  if v == nil then return nil end
-  local n = tonumber(v)
-  if not n or n ~= n or n < min or n == math.huge then
-    usage_error(("--%s must be a number of at least %s, got '%s'"):format(name, tostring(min), v))
+-- The values of the flags that take a number or JSON, read in place
+-- before anything else runs: a mistake in one is a usage error before
+-- any request or credential is needed.
+local MINIMUM = { N = 0, SECONDS = 0 }
+local function read_values(flags, c)
+  for name, v in pairs(flags) do
+    local kind = ALL_FLAGS[name][2]
+    if MINIMUM[kind] then
+      local n = tonumber(v)
+      local min = name == "count" and 1 or MINIMUM[kind]
+      if not n or n ~= n or n < min or n == math.huge or (kind == "N" and n ~= math.floor(n)) then
+        usage_error(("--%s must be a %s of at least %d, got '%s'"):format(name,
+          kind == "N" and "whole number" or "number", min, v), c)
+      end
+      flags[name] = n
+    elseif kind == "JSON" then
+      local doc, why = core.parse_json(v, true)
+      if doc == nil then usage_error(("--%s is not JSON: %s"):format(name, tostring(why)), c) end
+      flags[name] = doc
+    end
   end
-  return n
-end
-
-local function json_flag(flags, name)
-  local v = flags[name]
-  if v == nil then return nil end
-  local doc, why = core.parse_json(v, true)
-  if doc == nil then usage_error(("--%s is not JSON: %s"):format(name, tostring(why))) end
-  return doc
 end
 
 -- ---- output --------------------------------------------------------------------------
@@ -420,7 +425,7 @@ local RUN = {}
 RUN["models list"] = function(ctx)
   local query = ctx.flags.type and { type = ctx.flags.type } or nil
   local list = {}
-  for model, err in ctx.client:each_model(query) do
+  for model, err in ctx.connect():each_model(query) do
     if not model then api_error(err) end
     list[#list + 1] = model
   end
@@ -435,12 +440,12 @@ RUN["models list"] = function(ctx)
 end
 
 RUN["models get"] = function(ctx, id)
-  local model = check(ctx.client:get_model(id))
+  local model = check(ctx.connect():get_model(id))
   emit(ctx, { model = model }, function() return describe(model) end)
 end
 
 RUN["models delete"] = function(ctx, id)
-  check(ctx.client:delete_model(id))
+  check(ctx.connect():delete_model(id))
   emit(ctx, { deleted = id }, "deleted " .. id .. "\n")
 end
 
@@ -460,10 +465,10 @@ local function images(dir)
 end
 
 RUN.train = function(ctx, dir)
-  local client, flags = ctx.client, ctx.flags
+  local flags = ctx.flags
   local body = { name = flags.name or dir:gsub("/+$", ""):match("([^/]*)$"), type = flags.type or "flux.1-lora" }
   if body.name == "" then body.name = "model" end
-  local parameters = json_flag(flags, "parameters")
+  local parameters = flags.parameters
   local train_body = parameters ~= nil and { parameters = parameters } or nil
   -- Everything that can be checked here is, before anything is sent.
   check(scenario.validate_create_model(body))
@@ -478,6 +483,7 @@ RUN.train = function(ctx, dir)
   end
   need_consent(ctx, ctx.command)
 
+  local client = ctx.connect()
   local model = check(client:create_model(body))
   note(ctx, ("created %s"):format(model.id))
   -- Until the training starts nothing was paid for: a model left half
@@ -521,10 +527,10 @@ local BASES = {
 }
 
 RUN.generate = function(ctx, model_id, prompt)
-  local client, flags = ctx.client, ctx.flags
-  local count = number_flag(flags, "count", 1) or 1
+  local flags = ctx.flags
+  local count = flags.count or 1
   local dir = flags.output or "."
-  local body = json_flag(flags, "inputs") or {}
+  local body = flags.inputs or {}
   if type(body) ~= "table" or body[1] ~= nil then usage_error("--inputs must be a JSON object", ctx.command) end
   body.prompt, body.numOutputs = prompt, count
   local isdir = os.execute("test -d " .. shell_quote(dir))
@@ -534,6 +540,7 @@ RUN.generate = function(ctx, model_id, prompt)
   need_consent(ctx, ctx.command)
 
   -- A LoRA runs through its base model; any other model runs itself.
+  local client = ctx.connect()
   local model = check(client:get_model(model_id))
   local path_model = model_id
   if flags.base or tostring(model.type):find("lora", 1, true) then
@@ -568,13 +575,13 @@ end
 local function job_text(job) return describe(job) end
 
 RUN["jobs get"] = function(ctx, id)
-  local job = check(ctx.client:get_job(id))
+  local job = check(ctx.connect():get_job(id))
   emit(ctx, { job = job }, job_text)
 end
 
 RUN["jobs wait"] = function(ctx, id)
   ctx.bar = progress(ctx)
-  local job = check(ctx.client:wait_for_job(id, wait_opts(ctx, function(j)
+  local job = check(ctx.connect():wait_for_job(id, wait_opts(ctx, function(j)
     ctx.bar.show("job", j.status == "success" and 1 or j.progress, tostring(j.status))
   end)))
   ctx.bar.done()
@@ -582,7 +589,7 @@ RUN["jobs wait"] = function(ctx, id)
 end
 
 RUN["jobs cancel"] = function(ctx, id)
-  local job = check(ctx.client:cancel_job(id))
+  local job = check(ctx.connect():cancel_job(id))
   emit(ctx, { job = job }, job_text)
 end
 
@@ -590,7 +597,7 @@ RUN.download = function(ctx, asset)
   local path = ctx.flags.output
   if not path then usage_error("'scenario download' needs -o FILE", ctx.command) end
   ctx.bar = progress(ctx)
-  local got, meta = check(ctx.client:download_asset(asset, path, { on_progress = function(done, total)
+  local got, meta = check(ctx.connect():download_asset(asset, path, { on_progress = function(done, total)
     if total and total > 0 then ctx.bar.show("downloading", done / total, ("%d bytes"):format(done)) end
   end }))
   ctx.bar.done()
@@ -598,10 +605,10 @@ RUN.download = function(ctx, asset)
 end
 
 RUN.request = function(ctx, method, path)
-  local opts = { body = json_flag(ctx.flags, "body"), query = json_flag(ctx.flags, "query") }
+  local opts = { body = ctx.flags.body, query = ctx.flags.query }
   if opts.query ~= nil and type(opts.query) ~= "table" then usage_error("--query must be a JSON object") end
   -- A JSON false is a document too: the error is told by its type.
-  local doc, meta = ctx.client:request(method:upper(), path, opts)
+  local doc, meta = ctx.connect():request(method:upper(), path, opts)
   if doc == nil or scenario.is_error(meta) then api_error(meta) end
   ctx.out:write(to_json(doc), "\n")
 end
@@ -612,13 +619,10 @@ end
 local function make_client(ctx)
   local flags = ctx.flags
   local opts = {
-    max_retries = number_flag(flags, "retries", 0),
-    timeout = number_flag(flags, "timeout", 0),
+    max_retries = flags.retries,
+    timeout = flags.timeout,
     project_id = flags.project,
   }
-  if opts.max_retries and opts.max_retries ~= math.floor(opts.max_retries) then
-    usage_error("--retries must be a whole number")
-  end
   if flags["stand-in"] then
     if flags["base-url"] then usage_error("--stand-in and --base-url cannot go together") end
     local ok, s = pcall(require("scenario.testing").start)
@@ -676,14 +680,18 @@ function M.main(argv)
     end
     ctx.command = c
     check_command(c, flags, args)
-    ctx.interval = number_flag(flags, "interval", 0)
-    ctx.wait_timeout = number_flag(flags, "wait-timeout", 0)
+    read_values(flags, c)
+    ctx.interval, ctx.wait_timeout = flags.interval, flags["wait-timeout"]
     ctx.tty_err, ctx.tty_in = is_terminal(2), is_terminal(0)
-    ctx.client = make_client(ctx)
+    -- Made when first needed: what can be checked without it is, first.
+    function ctx.connect()
+      if not ctx.client then ctx.client = make_client(ctx) end
+      return ctx.client
+    end
     return RUN[c.words](ctx, unpack(args)) or 0
   end
   local ok, result = pcall(run)
-  local code = 0
+  local code
   if ok then
     code = result
   elseif getmetatable(result) == Failure then
