@@ -100,6 +100,19 @@ describe("the scenario command", function()
       end
       assert.equal(2, n, out)
     end)
+
+    it("stops its stand-in when it ends, also on a failure", function()
+      local socket = require "socket"
+      for _, args in ipairs { { "--stand-in", "models", "list" }, { "--stand-in", "models", "get", "model_none" } } do
+        local code, out, err = run(args)
+        assert.equal(args[3] == "list" and 0 or 1, code, out .. err)
+        local port = tonumber(err:match("stand%-in of the API at http://127%.0%.0%.1:(%d+)/v1"))
+        assert.is_number(port, err)
+        local c = socket.connect("127.0.0.1", port)
+        if c then c:close() end
+        assert.is_nil(c, "the stand-in still listens on " .. port)
+      end
+    end)
   end)
 
   describe("against a server given by --base-url, with the credentials in the environment", function()
@@ -235,6 +248,30 @@ describe("the scenario command", function()
         assert.equal(2, code, out .. err)
         assert.truthy(err:find("--yes", 1, true), err)
         assert.equal(before, requests(s))
+      end)
+    end
+  end)
+
+  describe("a paid action at a terminal (script gives it one)", function()
+    local has_script = helper.sh("command -v script")
+    local terminal_it = has_script and it or pending
+    for _, case in ipairs { { "n", 1, 0 }, { "y", 0, 1 } } do
+      terminal_it(("says the price, asks, and goes on only on a yes: %s"):format(case[1]), function()
+        local dir = outdir()
+        local before = requests(s)
+        local cmd = command({ "--base-url", url, "--interval", "0.01", "generate", "model_bfl-flux-1-dev", "x",
+          "-n", "2", "-o", dir }, env)
+        local _, out = helper.sh(("printf '%s\\n' | timeout -k 5 %d script -qec %s /dev/null; echo \"exit=$?\"")
+          :format(case[1], LIMIT, quote(cmd)))
+        assert.truthy(out:find("2 images will cost 19.75 creative units.", 1, true), out)
+        assert.truthy(out:find("Go on? [y/N]", 1, true), out)
+        assert.truthy(out:find("exit=" .. case[2], 1, true), out)
+        local asked, paid = assert(s:requests()), 0
+        for i = before + 1, #asked do
+          local r = asked[i]
+          if r.endpoint == "generate" and not (r.query or ""):find("dryRun", 1, true) then paid = paid + 1 end
+        end
+        assert.equal(case[3], paid)
       end)
     end
   end)

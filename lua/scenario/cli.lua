@@ -630,6 +630,7 @@ local function make_client(ctx)
       error(setmetatable({ code = 1, kind = "stand_in", message = tostring(s) }, Failure), 0)
     end
     ctx.stand_in = s
+    note(ctx, "using a stand-in of the API at " .. s.base_url)
     -- The stand-in moves a step per poll: no reason to wait seconds.
     ctx.interval = ctx.interval or 0.05
     opts.base_url, opts.api_key, opts.api_secret = s.base_url, "stand-in-key", "stand-in-secret"
