@@ -78,7 +78,7 @@ describe("luarocks make", function()
     assert.is_true(ok2, out2)
     assert.equal("@" .. dir .. "/tree/share/lua/" .. v .. "/scenario/init.lua", out2)
     assert.is_true(ok3, out3)
-    assert.equal('{"models":[]}\n', out3)
+    assert.truthy(out3:find('\n{"models":[]}\n', 1, true), out3) -- after the stand-in's line on stderr
   end)
 
   it("installs the LuaLS definitions, types/scenario.lua, and the LICENSE into the rock's directory", function()

@@ -671,6 +671,12 @@ end
 -- @treturn int the exit code
 function M.main(argv)
   local ctx = { out = io.stdout, err = io.stderr, cleanup = {}, flags = {} }
+  -- Known before the command line is read, so that a mistake in it still
+  -- gives the one JSON document.
+  for _, a in ipairs(argv or {}) do
+    if a == "--" then break end
+    if a == "--json" then ctx.json = true end
+  end
   local function run()
     local flags, words = lex(argv or {})
     ctx.flags, ctx.json = flags, flags.json == true
