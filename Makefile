@@ -17,7 +17,7 @@
 #   make bench       the benchmarks (bench/README.md)
 #   make fuzz        the libFuzzer harnesses (fuzz/README.md), FUZZ_TIME seconds each
 #   make rock        a source rock of HEAD, in build/
-#   make install     the module into PREFIX (default /usr/local)
+#   make install     the modules and the scenario command into PREFIX (default /usr/local)
 #   make clean       remove build/
 # LUA picks the interpreter: make LUA=luajit test, make LUA=lua5.1 install.
 
@@ -165,11 +165,20 @@ docs: deps
 	  echo "make docs: ldoc reported problems (above)"; exit 1; \
 	fi
 
+# The scenario command finds the modules where install puts them, whatever
+# the interpreter's own paths are.
+BIN_PATHS = package.path = "$(PREFIX)/share/lua/$(LUA_V)/?.lua;$(PREFIX)/share/lua/$(LUA_V)/?/init.lua;" \
+  .. package.path; package.cpath = "$(PREFIX)/lib/lua/$(LUA_V)/?.so;" .. package.cpath
+
 install: $(SO)
 	install -d $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario
 	install -m 755 $(SO) $(DESTDIR)$(PREFIX)/lib/lua/$(LUA_V)/scenario/core.so
 	install -d $(DESTDIR)$(PREFIX)/share/lua/$(LUA_V)/scenario
 	install -m 644 $(LUASRC) $(DESTDIR)$(PREFIX)/share/lua/$(LUA_V)/scenario/
+	@mkdir -p $(BUILD)/bin
+	sed -e '1s|.*|#!/usr/bin/env $(LUA)|' -e '1a $(BIN_PATHS)' tools/scenario > $(BUILD)/bin/scenario
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/bin/scenario $(DESTDIR)$(PREFIX)/bin/scenario
 
 clean:
 	rm -rf build

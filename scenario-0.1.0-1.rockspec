@@ -35,6 +35,7 @@ build = {
       libdirs = { "$(CURL_LIBDIR)" },
     },
     ["scenario"] = "lua/scenario/init.lua",
+    ["scenario.cli"] = "lua/scenario/cli.lua",
     ["scenario.client"] = "lua/scenario/client.lua",
     ["scenario.download"] = "lua/scenario/download.lua",
     ["scenario.errors"] = "lua/scenario/errors.lua",
@@ -67,7 +68,10 @@ build = {
   -- as a file of its own, <rock dir>/conf/LICENSE (conf files stay in
   -- the rock's directory: nothing is deployed from them).
   copy_directories = { "types" },
+  -- The scenario command: luarocks installs a wrapper in the tree's bin
+  -- that runs it with this interpreter and the tree's paths.
   install = {
     conf = { "LICENSE" },
+    bin = { scenario = "tools/scenario" },
   },
 }

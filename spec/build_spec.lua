@@ -38,9 +38,16 @@ describe("make install", function()
       .. "end")
       :format(prefix, v, prefix, v, prefix, v, table.concat(lua_modules(), "', '"))
     local out2, ok2 = helper.run_lua(code, "cd / &&") -- away from the checkout
+    -- The command, with the shebang of the interpreter, finds the
+    -- installed modules from anywhere, whatever LUA_PATH says.
+    local shebang = helper.read(prefix .. "/bin/scenario"):match("^([^\n]*)")
+    local ok3, out3 = sh(("cd / && env -u LUA_PATH -u LUA_CPATH %s/bin/scenario models --help"):format(prefix))
     sh("rm -rf " .. prefix)
     assert.is_true(ok2, out2)
     assert.equal(prefix .. "/lib/lua/" .. v .. "/scenario/core.so", out2)
+    assert.equal("#!/usr/bin/env " .. helper.LUA, shebang)
+    assert.is_true(ok3, out3)
+    assert.truthy(out3:find("scenario models SUBCOMMAND", 1, true), out3)
   end)
 end)
 
@@ -50,7 +57,7 @@ describe("luarocks make", function()
     local dir = os.tmpname()
     os.remove(dir)
     -- A copy of the sources: luarocks builds in the current directory.
-    local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua types LICENSE scenario-0.1.0-1.rockspec %s/src && "
+    local ok, out = sh(("mkdir -p %s/src && cp -r csrc lua types tools LICENSE scenario-0.1.0-1.rockspec %s/src && "
       .. "cd %s/src && "
       .. "luarocks --lua-version=%s make --tree %s/tree scenario-0.1.0-1.rockspec")
       :format(dir, dir, dir, v, dir))
@@ -63,18 +70,25 @@ describe("luarocks make", function()
       io.write(package.loaded["scenario.core"] and debug.getinfo(scenario.new, "S").source)
     ]]):format(dir, v, dir, v, dir, v)
     local out2, ok2 = helper.run_lua(code, "cd / &&")
+    -- The command luarocks installs in the tree's bin, with the tree's
+    -- paths as luarocks path gives them.
+    local ok3, out3 = sh(("cd / && eval \"$(luarocks --lua-version=%s path --tree %s/tree)\" && "
+      .. "%s/tree/bin/scenario --stand-in --json models list"):format(v, dir, dir))
     sh("rm -rf " .. dir)
     assert.is_true(ok2, out2)
     assert.equal("@" .. dir .. "/tree/share/lua/" .. v .. "/scenario/init.lua", out2)
+    assert.is_true(ok3, out3)
+    assert.truthy(out3:find('\n{"models":[]}\n', 1, true), out3) -- after the stand-in's line on stderr
   end)
 
   it("installs the LuaLS definitions, types/scenario.lua, and the LICENSE into the rock's directory", function()
     local v = _VERSION:match("%d+%.%d+")
     local dir = os.tmpname()
     os.remove(dir)
-    local ok, out, rock_dir = install(("mkdir -p %s/src && cp -r csrc lua types LICENSE scenario-0.1.0-1.rockspec "
-      .. "%s/src && cd %s/src && luarocks --lua-version=%s make --deps-mode=none --tree %s/tree "
-      .. "scenario-0.1.0-1.rockspec"):format(dir, dir, dir, v, dir), v, dir)
+    local ok, out, rock_dir = install(("mkdir -p %s/src && cp -r csrc lua types tools LICENSE "
+      .. "scenario-0.1.0-1.rockspec %s/src && cd %s/src && "
+      .. "luarocks --lua-version=%s make --deps-mode=none --tree %s/tree scenario-0.1.0-1.rockspec")
+      :format(dir, dir, dir, v, dir), v, dir)
     local types_same = ok and (sh(("cmp types/scenario.lua %s/types/scenario.lua"):format(rock_dir)))
     local license_same = ok and (sh(("cmp LICENSE %s/conf/LICENSE"):format(rock_dir)))
     sh("rm -rf " .. dir)
