@@ -88,14 +88,15 @@ describe("the scenario command", function()
       assert.truthy(err:find("will cost 10 creative units", 1, true), err)
     end)
 
-    it("generates with a base model and downloads the images", function()
-      local dir = outdir()
+    it("generates with a base model and downloads the images, into a directory it makes", function()
+      local dir = outdir() .. "/new/sprites"
       local code, out, err = run { "--stand-in", "generate", "model_bfl-flux-1-dev", "a cabin", "-n", "2", "-o", dir,
         "--yes" }
       assert.equal(0, code, err)
       local n = 0
       for path in out:gmatch("[^\n]+") do
         n = n + 1
+        assert.equal(dir .. "/", path:sub(1, #dir + 1))
         assert.equal(PNG, helper.read(path):sub(1, 8), path)
       end
       assert.equal(2, n, out)

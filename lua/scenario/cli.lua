@@ -533,9 +533,10 @@ RUN.generate = function(ctx, model_id, prompt)
   local body = flags.inputs or {}
   if type(body) ~= "table" or body[1] ~= nil then usage_error("--inputs must be a JSON object", ctx.command) end
   body.prompt, body.numOutputs = prompt, count
-  local isdir = os.execute("test -d " .. shell_quote(dir))
+  -- -o names where the files go: made if missing, as curl --create-dirs does.
+  local isdir = os.execute("mkdir -p " .. shell_quote(dir) .. " 2>/dev/null && test -d " .. shell_quote(dir))
   if isdir ~= true and isdir ~= 0 then
-    usage_error(("%s is not a directory"):format(dir), ctx.command)
+    usage_error(("%s is not a directory, and cannot be made one"):format(dir), ctx.command)
   end
   need_consent(ctx, ctx.command)
 
