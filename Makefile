@@ -1,6 +1,6 @@
 # scenario: Lua client for the Scenario API. `make help` prints the lines
 # below that start with "#   make": one per target, the one list of them.
-#   make             build build/$(LUA)/scenario/core.so
+#   make             build build/<lua>/scenario/core.so
 #   make help        this list
 #   make test        install missing Debian packages, build, run the specs (the README's command)
 #   make check       run the specs, without installing anything
@@ -56,7 +56,7 @@ DEB_PKGS := $(DEMO_DEBS) binutils lua-cjson lua-busted \
 all: $(SO)
 
 help:
-	@sed -n 's/^#   \(make.*\)/\1/p' Makefile
+	@sed -n 's/^#   \(make.*\)/\1/p' $(firstword $(MAKEFILE_LIST))
 
 $(SO): $(CSRC)
 	@mkdir -p $(dir $@)

@@ -372,10 +372,12 @@ static void rd_flush(lua_State *L, int tbl, lua_Integer first, int n) {
   for (int i = n; i >= 1; i--) lua_rawseti(L, tbl, first + i);
 }
 
-/* Marks the table on top of the stack as scenario.array {} marks one, so
- * that sent back in a body it is an array again, empty or not. The
+/* Marks the empty table on top of the stack as scenario.array {} marks
+ * one, so that sent back in a body it is [] again, not {}. Only an empty
+ * array needs it: a full one is written as an array by its keys, and
+ * stays a plain table a script may give a metatable of its own. The
  * metatable is kept at item 0 of the names' anchor table, one rawgeti
- * away, rather than looked up by name in the registry for each array. */
+ * away, rather than looked up by name in the registry each time. */
 static void rd_mark_array(sc_reader *r) {
   lua_State *L = r->w->L;
   if (lua_rawgeti(L, r->names, 0) == LUA_TNIL) {
@@ -439,7 +441,6 @@ static int rd_array(sc_reader *r, const sc_type *items) {
     tbl = base + 1;
   }
   rd_flush(L, tbl, n - waiting, waiting);
-  rd_mark_array(r);
   return RD_VALUE;
 }
 

@@ -126,6 +126,17 @@ static void expected(sc_walk *w, int idx, const char *what) {
             what == array_what && (t == LUA_TLIGHTUSERDATA || t == LUA_TUSERDATA) ? SC_ARRAY_HINT : "");
 }
 
+/* Whether the table at idx, untyped, could be meant as an array: empty,
+ * or with an item 1. Only then does a refusal name scenario.array(). */
+static int may_be_array(lua_State *L, int idx) {
+  int empty;
+  if (lua_rawlen(L, idx) > 0) return 1;
+  lua_pushnil(L);
+  empty = !lua_next(L, idx);
+  if (!empty) lua_pop(L, 2);
+  return empty;
+}
+
 /* Checks what every table must satisfy and marks it open on the path,
  * and makes room for `slots` more stack slots. Returns 0 (after recording
  * why) if the walk must not descend into it. */
@@ -137,12 +148,12 @@ static int table_enter(sc_walk *w, int idx, const char *what, int slots) {
     return 0;
   }
   if (lua_getmetatable(L, idx)) {
-    int marked = is_array_mt(L);
+    int marked = walk_is_array_mt(w);
     lua_pop(L, 1);
     if (!marked) {
       walk_fail(w, "tables with a metatable are not accepted (they are read raw, "
                    "so a proxy would lose its fields)%s",
-                what == array_what || what == any_what ? SC_ARRAY_HINT : "");
+                what == array_what || (what == any_what && may_be_array(L, idx)) ? SC_ARRAY_HINT : "");
       return 0;
     }
   }
@@ -335,7 +346,7 @@ static lua_Integer sequence_length(sc_walk *w, int idx) {
 static void check_array(sc_walk *w, int idx, const sc_type *t) {
   lua_State *L = w->L;
   lua_Integer n;
-  if (is_cjson_empty_array(L, idx)) {
+  if (walk_is_empty_array(w, idx)) {
     put(w, "[]", 2);
     return;
   }
@@ -473,8 +484,8 @@ static void check_object(sc_walk *w, int idx, const sc_type *t, int extra) {
   int first = 1, unknown = 0, base, top, vt;
   const sc_lookup *lk;
   if (!table_enter(w, idx, "a table", 2 * t->nfields + 8)) return;
-  if (is_marked_array(L, idx)) {
-    walk_fail(w, "expected an object, got a scenario.array");
+  if (walk_is_marked(w, idx)) {
+    walk_fail(w, "expected an object, got a table marked as an array");
     return;
   }
   lk = get_lookup(w, t);
@@ -590,10 +601,9 @@ static void put_members(sc_walk *w, int idx, const sc_type *items, int extra) {
 
 /* A map: string keys, each value of type t->items; extra as put_members. */
 static void check_map(sc_walk *w, int idx, const sc_type *t, int extra) {
-  lua_State *L = w->L;
   if (!table_enter(w, idx, "a table", 8)) return;
-  if (is_marked_array(L, idx)) {
-    walk_fail(w, "expected an object, got a scenario.array");
+  if (walk_is_marked(w, idx)) {
+    walk_fail(w, "expected an object, got a table marked as an array");
     return;
   }
   put_members(w, idx, t->items, extra);
@@ -617,7 +627,7 @@ static void check_generic(sc_walk *w, int idx) {
       return;
     case LUA_TLIGHTUSERDATA:
       if (is_null(L, idx)) { put(w, "null", 4); return; }
-      if (is_cjson_empty_array(L, idx)) { put(w, "[]", 2); return; }
+      if (walk_is_empty_array(w, idx)) { put(w, "[]", 2); return; }
       break;
     default: break;
   }
@@ -636,10 +646,10 @@ static void check_generic(sc_walk *w, int idx) {
   }
   if (n == 0) {
     /* As lua-cjson: an untyped empty table is an object, unless marked. */
-    if (is_marked_array(L, idx)) put(w, "[]", 2);
+    if (walk_is_marked(w, idx)) put(w, "[]", 2);
     else put(w, "{}", 2);
-  } else if (only_string && is_marked_array(L, idx)) {
-    walk_fail(w, "is a scenario.array, but has string keys");
+  } else if (only_string && walk_is_marked(w, idx)) {
+    walk_fail(w, "is marked as an array, but has string keys");
   } else if (only_string) {
     put_members(w, idx, NULL, 0);
   } else if (only_index) {
@@ -699,9 +709,17 @@ static const sc_type *member_type(const sc_endpoint *ep) {
   return NULL;
 }
 
-/* When the body at idx holds SC_READ_FIELDS_MIN or more fields of ep's
- * member type that its own type t does not take, it is an object read
- * from the API sent back whole: one problem says so and names what the
+/* Whether the key k (len bytes) names the member's identity: "id", or
+ * "<member>Id" (jobId), which only the API writes. */
+static int identity_key(const char *member, const char *k, size_t len) {
+  size_t m = strlen(member);
+  if (len == 2 && memcmp(k, "id", 2) == 0) return 1;
+  return len == m + 2 && memcmp(k, member, m) == 0 && memcmp(k + m, "Id", 2) == 0;
+}
+
+/* When the body at idx holds its identity (identity_key) and, with it,
+ * SC_READ_FIELDS_MIN or more fields of ep's member type that its own type
+ * t does not take, it is an object read from the API sent back whole: one problem says so and names what the
  * body takes, instead of one "unknown field" per field (13 for a model
  * given to update_model), and the walk skips those fields. */
 static void report_read_object(sc_walk *w, const sc_endpoint *ep, int idx, const sc_type *t) {
@@ -710,7 +728,7 @@ static void report_read_object(sc_walk *w, const sc_endpoint *ep, int idx, const
   const sc_type *rt = member_type(ep);
   const sc_lookup *lk, *rlk;
   const char *names[SC_MAX_ERRORS];
-  int n = 0, count = 0;
+  int n = 0, count = 0, identity = 0;
   luaL_Buffer b;
   if (rt == NULL || rt == t || t->kind != SC_OBJECT || lua_type(L, idx) != LUA_TTABLE) return;
   lk = get_lookup(w, t);
@@ -723,14 +741,16 @@ static void report_read_object(sc_walk *w, const sc_endpoint *ep, int idx, const
     if (lua_type(L, -1) != LUA_TSTRING) continue;
     k = lua_tolstring(L, -1, &len);
     if (lookup_find(lk, k, len) >= 0 || lookup_find(rlk, k, len) < 0) continue;
+    identity |= identity_key(ep->member, k, len);
     count++;
     if (n < SC_MAX_ERRORS) names[n++] = k; /* the body's keys: alive while it is */
   }
-  if (count < SC_READ_FIELDS_MIN) return;
+  if (count < SC_READ_FIELDS_MIN || !identity) return;
   qsort(names, (size_t)n, sizeof names[0], cmp_cstr);
   luaL_buffinit(L, &b);
-  lua_pushfstring(L, "the body is a %s as the API answers it: %d of its fields cannot be sent to %s (", ep->member,
-                  count, ep->name);
+  lua_pushfstring(L, "the body is %s %s as the API answers it: %d of its fields cannot be sent to %s (",
+                  ep->member[0] != '\0' && strchr("aeiou", ep->member[0]) != NULL ? "an" : "a", ep->member, count,
+                  ep->name);
   luaL_addvalue(&b);
   for (int i = 0; i < n && i < SHOWN; i++) {
     if (i > 0) luaL_addstring(&b, ", ");

@@ -256,8 +256,8 @@ static void build_url(lua_State *L, sc_buf *u, const char *base_url, const sc_en
   for (i = 0; ok && query && i < ep->query->nfields; i++) {
     const sc_field *f = &ep->query->fields[i];
     lua_pushstring(L, f->name);
-    if (lua_rawget(L, query) == LUA_TNIL ||
-        (lua_type(L, -1) == LUA_TTABLE && lua_rawlen(L, -1) == 0)) { /* an empty list: none */
+    if (lua_rawget(L, query) == LUA_TNIL || (lua_type(L, -1) == LUA_TTABLE && lua_rawlen(L, -1) == 0) ||
+        is_cjson_empty_array(L, -1)) { /* an empty list: none */
       lua_pop(L, 1);
       continue;
     }

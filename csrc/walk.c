@@ -43,6 +43,13 @@ typedef struct sc_walk {
    * were reported as one problem (encode.c, report_read_object). */
   const void *read_table;
   const struct sc_type *read_type;
+  /* What marks an array, looked up at the first table with a metatable or
+   * light userdata of the walk (walk_marks): scenario.array's metatable
+   * and lua-cjson's markers. A walk runs no user code, so they hold. */
+  int marks_ready;
+  int nmarks, nempty;
+  const void *marks[5];   /* metatables */
+  const void *empty[2];   /* cjson.empty_array of each cjson loaded */
 } sc_walk;
 
 static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
@@ -63,6 +70,7 @@ static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
   w->lookups = NULL;
   w->read_table = NULL;
   w->read_type = NULL;
+  w->marks_ready = 0;
 }
 
 static void path_key(sc_walk *w, const char *key, size_t len) {
@@ -174,13 +182,15 @@ static int is_null(lua_State *L, int idx) {
  * cjson.empty_array_mt, and writes cjson.empty_array, a light userdata,
  * as []). The module is found where require left it, read raw, never
  * required: a script that has not loaded it has none of its markers. */
+/* The lua-cjson modules whose markers are taken. */
+static const char *const cjson_names[] = { "cjson", "cjson.safe", NULL };
+
 static int is_cjson_marker(lua_State *L, const char *field) {
-  static const char *const names[] = { "cjson", "cjson.safe", NULL };
   int found = 0;
   lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED"); /* v loaded */
   if (lua_type(L, -1) == LUA_TTABLE) {
-    for (int i = 0; names[i] != NULL && !found; i++) {
-      lua_pushstring(L, names[i]);
+    for (int i = 0; cjson_names[i] != NULL && !found; i++) {
+      lua_pushstring(L, cjson_names[i]);
       lua_rawget(L, -2); /* v loaded mod */
       if (lua_type(L, -1) == LUA_TTABLE) {
         lua_pushstring(L, field);
@@ -216,19 +226,73 @@ static int is_cjson_empty_array(lua_State *L, int idx) {
   return found;
 }
 
+/* Looks up, once per walk, what marks an array (sc_walk.marks). */
+static void walk_marks(sc_walk *w) {
+  lua_State *L = w->L;
+  if (w->marks_ready) return;
+  w->marks_ready = 1;
+  w->nmarks = w->nempty = 0;
+  luaL_getmetatable(L, ARRAY_MT);
+  if (lua_type(L, -1) == LUA_TTABLE) w->marks[w->nmarks++] = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED"); /* loaded */
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    for (int i = 0; cjson_names[i] != NULL; i++) {
+      lua_pushstring(L, cjson_names[i]);
+      lua_rawget(L, -2);                         /* loaded mod */
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        static const char *const mts[] = { "array_mt", "empty_array_mt" };
+        for (int k = 0; k < 2; k++) {
+          lua_pushstring(L, mts[k]);
+          lua_rawget(L, -2);
+          if (lua_type(L, -1) == LUA_TTABLE && w->nmarks < 5) w->marks[w->nmarks++] = lua_topointer(L, -1);
+          lua_pop(L, 1);
+        }
+        lua_pushliteral(L, "empty_array");
+        lua_rawget(L, -2);
+        if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) != NULL && w->nempty < 2)
+          w->empty[w->nempty++] = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 1);
+}
+
+/* Whether the metatable on top of the stack marks an array (walk_marks). */
+static int walk_is_array_mt(sc_walk *w) {
+  const void *p = lua_topointer(w->L, -1);
+  walk_marks(w);
+  for (int i = 0; i < w->nmarks; i++)
+    if (w->marks[i] == p) return 1;
+  return 0;
+}
+
+/* Whether the table at idx carries a metatable that marks an array. */
+static int walk_is_marked(sc_walk *w, int idx) {
+  int marked = 0;
+  if (lua_getmetatable(w->L, idx)) {
+    marked = walk_is_array_mt(w);
+    lua_pop(w->L, 1);
+  }
+  return marked;
+}
+
+/* Whether the value at idx is lua-cjson's empty_array. */
+static int walk_is_empty_array(sc_walk *w, int idx) {
+  const void *p;
+  if (lua_type(w->L, idx) != LUA_TLIGHTUSERDATA || (p = lua_touserdata(w->L, idx)) == NULL) return 0;
+  walk_marks(w);
+  for (int i = 0; i < w->nempty; i++)
+    if (w->empty[i] == p) return 1;
+  return 0;
+}
+
 /* What a message that refuses a table or a userdata where an array
  * belongs adds: how to mark one. */
 #define SC_ARRAY_HINT "; mark an array with scenario.array()"
 
-/* Whether the table at idx carries ARRAY_MT. */
-static int is_marked_array(lua_State *L, int idx) {
-  int marked = 0;
-  if (lua_getmetatable(L, idx)) {
-    marked = is_array_mt(L);
-    lua_pop(L, 1);
-  }
-  return marked;
-}
 
 /* Pushes a short text for a key or scalar value, for messages. Unlike
  * luaL_tolstring it never calls a __tostring metamethod, so no user code

@@ -55,10 +55,13 @@ end
 -- make demo would, and this process ends with it.
 function M.example()
   if M.has_credentials() then return end
+  if M.has("SCENARIO_SDK_API_KEY") or M.has("SCENARIO_SDK_API_SECRET") then
+    io.stderr:write("Only one of SCENARIO_SDK_API_KEY and SCENARIO_SDK_API_SECRET is set: the API needs both.\n")
+  end
   local args = {}
   for i = 1, #arg do args[#args + 1] = M.shell_quote(arg[i]) end
   io.stdout:flush()
-  M.exit_as(os.execute(("%s %s %s %s"):format(M.lua, M.shell_quote(M.here .. "/run_demo.lua"),
+  M.exit_as(os.execute(("%s %s %s %s"):format(M.shell_quote(M.lua), M.shell_quote(M.here .. "/run_demo.lua"),
     M.shell_quote(arg[0]), table.concat(args, " "))))
 end
 

@@ -48,7 +48,7 @@ local args = {}
 for i = 2, #arg do args[#args + 1] = shell_quote(arg[i]) end
 io.stdout:flush() -- before the example writes to the same terminal
 local ok, how, code = os.execute(("%sLUA_PATH=%s LUA_CPATH=%s %s %s %s"):format(env,
-  shell_quote(checkout.lpath .. ";;"), shell_quote(checkout.cpath .. ";;"), lua, shell_quote(script),
+  shell_quote(checkout.lpath .. ";;"), shell_quote(checkout.cpath .. ";;"), shell_quote(lua), shell_quote(script),
   table.concat(args, " ")))
 if stand_in then stand_in:stop() end
 checkout.exit_as(ok, how, code)

@@ -412,14 +412,14 @@ describe("scenario.array", function()
     assert.equal("[1,2]", core.to_json(t))
     assert.equal("[]", core.to_json(scenario.array()))
     local _, err = core.to_json(scenario.array { a = 1 })
-    assert.matches("is a scenario.array, but has string keys", err.errors[1].message)
+    assert.matches("is marked as an array, but has string keys", err.errors[1].message)
     assert.has_error(function() scenario.array(setmetatable({}, {})) end)
     assert.equal("scenario.array", getmetatable(t)) -- the shared metatable cannot be reached or changed
     assert.has_error(function() setmetatable(t, nil) end)
     -- a typed object field wants an object
     local ok, verr = scenario.validate_update_model("m1", { parameters = scenario.array() })
     assert.is_nil(ok)
-    assert.matches("parameters: expected an object, got a scenario.array", tostring(verr))
+    assert.matches("parameters: expected an object, got a table marked as an array", tostring(verr))
   end)
 end)
 

@@ -744,7 +744,7 @@ describe("the body of generate", function()
     for _, bad in ipairs {
       { body = "prompt", path = "", message = "the body must be a table, got a string" },
       { body = { "a", "b" }, path = "", message = "unexpected key 1 (keys must be strings)" },
-      { body = scenario.array(), path = "", message = "expected an object, got a scenario.array" },
+      { body = scenario.array(), path = "", message = "expected an object, got a table marked as an array" },
       { body = { prompt = print }, path = "prompt", message = "a function cannot be sent as JSON" },
     } do
       local doc, err = client:generate("model_x", bad.body)

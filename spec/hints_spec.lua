@@ -31,6 +31,9 @@ describe("an option that is a query field", function()
     assert.equal("bad argument #2 to 'validate_list_models' (unknown option 'pageSize': pageSize is a query field: "
       .. "pass it as the first argument, scenario.validate_list_models({ pageSize = ... }))",
       raised(scenario.validate_list_models, nil, { pageSize = {} }))
+    assert.equal("bad argument #2 to 'list_models' (unknown option 'pageSize': pageSize is a query field: pass it "
+      .. "as the first argument, client:list_models({ pageSize = ... }))",
+      raised(c.list_models, c, nil, { pageSize = 0 / 0 }))
     assert.equal("bad argument #2 to 'each_model' (unknown option 'pageSize': pageSize is a query field: pass it "
       .. "as the first argument, client:each_model({ pageSize = 5 }))", raised(c.each_model, c, nil, { pageSize = 5 }))
   end)
@@ -84,6 +87,18 @@ describe("an object read from the API given to an update", function()
       .. "update_model takes only classSlug, concepts, epoch, name, negativePromptEmbedding, parameters, "
       .. "promptEmbedding, shortDescription, thumbnail and type", err.message)
     assert.equal(before, #s:requests())
+  end)
+
+  it("is known by its identity: fields of a model written by hand, without an id, are named one by one", function()
+    local _, err = scenario.validate_create_model { name = "n", privacy = "public", tags = { "a" },
+                                                     capabilities = { "txt2img" } }
+    assert.equal("3 problems in the request: capabilities: unknown field; privacy: unknown field; tags: unknown "
+      .. "field", err.message)
+    _, err = scenario.validate_upload_asset { name = "n", image = "x", id = "a", kind = "image",
+                                               mimeType = "image/png", ownerId = "o" }
+    assert.equal("1 problem in the request: the body is an asset as the API answers it: 4 of its fields cannot be "
+      .. "sent to upload_asset (id, kind, mimeType, ownerId); upload_asset takes only name, canvas, collectionIds, "
+      .. "hide, image, parentId and thumbnail", err.message)
   end)
 
   it("leaves a few stray fields to their own problems, and others beside it", function()

@@ -196,7 +196,9 @@ local ORDINALS = { "first", "second", "third", "fourth", "fifth" }
 -- A value as a hint writes it: a short scalar as Lua would, else `...`.
 local function sample(v)
   if type(v) == "string" and #v <= 40 and not v:find("[%c\\\"]") then return ('"%s"'):format(v) end
-  if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
+  if type(v) == "boolean" or (type(v) == "number" and v == v and v > -math.huge and v < math.huge) then
+    return tostring(v)
+  end
   return "..."
 end
 
