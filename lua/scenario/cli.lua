@@ -47,6 +47,18 @@ local function shell_quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
+-- A path for a command's argument: one that starts with '-' would be
+-- read as an option (mkdir --version), so it goes as ./-name.
+local function path_arg(p)
+  return shell_quote(p:sub(1, 1) == "-" and "./" .. p or p)
+end
+
+-- Text from the server or the user as one line a terminal shows as it
+-- is: control characters (a newline, an escape sequence) written \ddd.
+local function printable(v)
+  return (tostring(v):gsub("%c", function(c) return ("\\%03d"):format(c:byte()) end))
+end
+
 -- ---- the flags -------------------------------------------------------------------
 local GLOBAL_FLAGS = {
   { "json", nil, "print exactly one JSON document on stdout (progress stays on stderr)" },
@@ -300,17 +312,24 @@ end
 
 -- The values of the flags that take a number or JSON, read in place
 -- before anything else runs: a mistake in one is a usage error before
--- any request or credential is needed.
-local MINIMUM = { N = 0, SECONDS = 0 }
+-- any request or credential is needed, and so before anything is paid
+-- for (a wait that refuses its timeout after the training started would
+-- be too late). Seconds are in (0, 1e6], as the library takes them.
+local MAX_VALUE = 1e6
 local function read_values(flags, c)
   for name, v in pairs(flags) do
     local kind = ALL_FLAGS[name][2]
-    if MINIMUM[kind] then
+    if kind == "N" or kind == "SECONDS" then
       local n = tonumber(v)
-      local min = name == "count" and 1 or MINIMUM[kind]
-      if not n or n ~= n or n < min or n == math.huge or (kind == "N" and n ~= math.floor(n)) then
-        usage_error(("--%s must be a %s of at least %d, got '%s'"):format(name,
-          kind == "N" and "whole number" or "number", min, v), c)
+      local min = name == "count" and 1 or 0
+      local bad = not n or n ~= n or n > MAX_VALUE
+      if kind == "N" then
+        bad = bad or n < min or n ~= math.floor(n)
+        if bad then
+          usage_error(("--%s must be a whole number from %d to %d, got '%s'"):format(name, min, MAX_VALUE, v), c)
+        end
+      elseif bad or n <= 0 then
+        usage_error(("--%s must be a number of seconds in (0, %d], got '%s'"):format(name, MAX_VALUE, v), c)
       end
       flags[name] = n
     elseif kind == "JSON" then
@@ -361,7 +380,9 @@ local function to_json(value)
   if text then return text end
   -- An answer the encoder cannot write (it came from the server whole)
   -- is a failure to report, not a crash.
-  local why = type(problems) == "table" and problems[1] and problems[1].message or tostring(problems)
+  local first = type(problems) == "table" and type(problems.errors) == "table" and problems.errors[1]
+  local why = first and ((first.path ~= "" and first.path .. ": " or "") .. tostring(first.message))
+    or tostring(problems and problems.message)
   error(setmetatable({ code = 1, kind = "invalid_response", message = "cannot write the answer as JSON: " .. why },
     Failure), 0)
 end
@@ -380,7 +401,7 @@ local function describe(t)
       for _, item in ipairs(v) do items[#items + 1] = type(item) == "table" and "{...}" or tostring(item) end
       v = table.concat(items, ", ")
     end
-    lines[#lines + 1] = ("%-22s %s"):format(k .. ":", tostring(v))
+    lines[#lines + 1] = ("%-22s %s"):format(printable(k) .. ":", printable(v))
   end
   return table.concat(lines, "\n") .. "\n"
 end
@@ -389,11 +410,16 @@ end
 -- a function of doc that returns one).
 local function emit(ctx, doc, text)
   if ctx.json then
-    ctx.out:write(to_json(doc), "\n")
+    ctx.write(to_json(doc), "\n")
   else
     if type(text) == "function" then text = text(doc) end
-    ctx.out:write(text)
+    ctx.write(text)
   end
+end
+
+-- Ends the command as a failure of kind (exit 1) that says message.
+local function fail(kind, message)
+  error(setmetatable({ code = 1, kind = kind, message = message }, Failure), 0)
 end
 
 -- ---- asking before a paid action ----------------------------------------------------
@@ -407,11 +433,16 @@ local function need_consent(ctx, c)
 end
 
 local function confirm(ctx, what, cost)
-  note(ctx, ("%s will cost %s creative units."):format(what, tostring(cost)))
+  if cost == nil then
+    note(ctx, ("%s: the dry run gave no price."):format(what))
+  else
+    note(ctx, ("%s will cost %s creative units."):format(what, printable(cost)))
+  end
   if ctx.flags.yes then return true end
   ctx.err:write("Go on? [y/N] ")
   ctx.err:flush()
   local line = io.stdin:read("*l")
+  if line == nil then ctx.err:write("\n") end
   return line ~= nil and line:match("^%s*[yY]") ~= nil
 end
 
@@ -432,8 +463,8 @@ RUN["models list"] = function(ctx)
   emit(ctx, { models = core.array(list) }, function()
     local lines = {}
     for _, m in ipairs(list) do
-      lines[#lines + 1] = ("%s\t%s\t%s\t%s\n"):format(tostring(m.id), tostring(m.status), tostring(m.type),
-        tostring(m.name))
+      lines[#lines + 1] = ("%s\t%s\t%s\t%s\n"):format(printable(m.id), printable(m.status), printable(m.type),
+        printable(m.name))
     end
     return table.concat(lines)
   end)
@@ -451,17 +482,29 @@ end
 
 local IMAGE = { png = true, jpg = true, jpeg = true, webp = true, gif = true }
 
--- The image files of dir, by name.
+-- The image files of dir, by name; names that start with '.' (hidden)
+-- are skipped. find's NUL-separated list keeps a name with a newline
+-- whole, where ls's lines would split it.
 local function images(dir)
-  local p = io.popen("ls -1 " .. shell_quote(dir) .. " 2>/dev/null")
-  local list = {}
-  for name in p:lines() do
-    local ext = name:match("%.([%w]+)$")
-    if ext and IMAGE[ext:lower()] then list[#list + 1] = name end
-  end
+  local p = io.popen("find " .. path_arg(dir) .. " -mindepth 1 -maxdepth 1 -print0 2>/dev/null")
+  local all = p:read("*a") or ""
   p:close()
+  local list, at = {}, 1
+  while at <= #all do
+    local stop = all:find("\0", at, true) or #all + 1
+    local name = all:sub(at, stop - 1):match("([^/]*)$")
+    at = stop + 1
+    local ext = name:match("%.([%w]+)$")
+    if ext and IMAGE[ext:lower()] and name:sub(1, 1) ~= "." then list[#list + 1] = name end
+  end
   table.sort(list)
   return list
+end
+
+-- Whether path is a directory.
+local function is_dir(path)
+  local a = os.execute("test -d " .. path_arg(path))
+  return a == true or a == 0
 end
 
 RUN.train = function(ctx, dir)
@@ -473,6 +516,7 @@ RUN.train = function(ctx, dir)
   -- Everything that can be checked here is, before anything is sent.
   check(scenario.validate_create_model(body))
   check(scenario.validate_train_model("model_check", train_body))
+  if not is_dir(dir) then usage_error(("%s is not a directory"):format(dir), ctx.command) end
   local files = images(dir)
   if #files == 0 then usage_error(("no images (PNG, JPEG, WebP or GIF) in %s"):format(dir), ctx.command) end
   local data = {}
@@ -490,15 +534,17 @@ RUN.train = function(ctx, dir)
   -- made is deleted on the way out.
   local started = false
   ctx.cleanup[#ctx.cleanup + 1] = function()
-    if not started then
-      client:delete_model(model.id)
+    if started then return end
+    local gone, err = client:delete_model(model.id)
+    if gone then
       note(ctx, ("deleted %s, which was not trained"):format(model.id))
+    else
+      note(ctx, ("%s was not trained, and is left over: deleting it failed (%s)"):format(model.id, tostring(err)))
     end
   end
   local quote = check(client:train_model(model.id, train_body, { dryRun = true, trainingImagesCount = #files }))
   if not confirm(ctx, ("Training %s on %d images"):format(model.id, #files), quote.creativeUnitsCost) then
-    note(ctx, "not trained")
-    return 1
+    fail("declined", "not trained: the answer was not yes")
   end
   ctx.bar = progress(ctx)
   for i, name in ipairs(files) do
@@ -512,7 +558,8 @@ RUN.train = function(ctx, dir)
   local trained = check(client:wait_for_training(model.id, wait_opts(ctx, function(m)
     local p = type(m.trainingProgress) == "table" and m.trainingProgress or {}
     local detail = tostring(m.status == "training" and p.stage or m.status)
-    if tonumber(p.position) then detail = detail .. (" (position %d in the queue)"):format(math.floor(p.position)) end
+    local at = tonumber(p.position)
+    if at and at >= 0 and at < 1e9 then detail = detail .. (" (position %d in the queue)"):format(math.floor(at)) end
     ctx.bar.show("training", m.status == "trained" and 1 or p.progress, detail)
   end)))
   ctx.bar.done()
@@ -534,7 +581,7 @@ RUN.generate = function(ctx, model_id, prompt)
   if type(body) ~= "table" or body[1] ~= nil then usage_error("--inputs must be a JSON object", ctx.command) end
   body.prompt, body.numOutputs = prompt, count
   -- -o names where the files go: made if missing, as curl --create-dirs does.
-  local isdir = os.execute("mkdir -p " .. shell_quote(dir) .. " 2>/dev/null && test -d " .. shell_quote(dir))
+  local isdir = os.execute("mkdir -p " .. path_arg(dir) .. " 2>/dev/null && test -d " .. path_arg(dir))
   if isdir ~= true and isdir ~= 0 then
     usage_error(("%s is not a directory, and cannot be made one"):format(dir), ctx.command)
   end
@@ -554,12 +601,11 @@ RUN.generate = function(ctx, model_id, prompt)
   end
   local quote = check(client:generate(path_model, body, { dryRun = true }))
   if not confirm(ctx, ("%d image%s"):format(count, count == 1 and "" or "s"), quote.creativeUnitsCost) then
-    note(ctx, "not generated")
-    return 1
+    fail("declined", "not generated: the answer was not yes")
   end
   local doc = check(client:generate(path_model, body))
   local job_id = doc.job and doc.job.jobId
-  if type(job_id) ~= "string" then usage_error("the answer names no job") end
+  if type(job_id) ~= "string" then fail("invalid_response", "the generation's answer names no job (job.jobId)") end
   note(ctx, ("job %s"):format(job_id))
   ctx.bar = progress(ctx)
   local job = check(client:wait_for_job(job_id, wait_opts(ctx, function(j)
@@ -573,7 +619,7 @@ RUN.generate = function(ctx, model_id, prompt)
     table.concat(paths, "\n") .. "\n")
 end
 
-local function job_text(job) return describe(job) end
+local function job_text(doc) return describe(doc.job) end
 
 RUN["jobs get"] = function(ctx, id)
   local job = check(ctx.connect():get_job(id))
@@ -611,7 +657,7 @@ RUN.request = function(ctx, method, path)
   -- A JSON false is a document too: the error is told by its type.
   local doc, meta = ctx.connect():request(method:upper(), path, opts)
   if doc == nil or scenario.is_error(meta) then api_error(meta) end
-  ctx.out:write(to_json(doc), "\n")
+  ctx.write(to_json(doc), "\n")
 end
 
 -- ---- running ----------------------------------------------------------------------------
@@ -661,7 +707,11 @@ local function report(ctx, f)
     local e = { kind = f.kind, message = f.err and f.err.message or f.message, exit = f.code }
     if f.err then e.status, e.code = f.err.status, f.err.code end
     local doc = core.to_json({ error = e })
-    if doc then ctx.out:write(doc, "\n") end
+    if not doc then -- a message with bytes that are not UTF-8: as ASCII, '?' for the rest
+      e.message = tostring(e.message):gsub("[\128-\255]", "?")
+      doc = core.to_json({ error = e }) or '{"error":{"kind":"unknown"}}'
+    end
+    ctx.write(doc, "\n")
   end
 end
 
@@ -672,6 +722,12 @@ end
 -- @treturn int the exit code
 function M.main(argv)
   local ctx = { out = io.stdout, err = io.stderr, cleanup = {}, flags = {} }
+  -- Writes to stdout, keeping the first failure (a full disk, a closed
+  -- pipe: LuaSocket ignores SIGPIPE), which makes the exit code 1.
+  function ctx.write(...)
+    local ok, err = ctx.out:write(...)
+    if not ok and not ctx.out_error then ctx.out_error = err end
+  end
   -- Known before the command line is read, so that a mistake in it still
   -- gives the one JSON document.
   for _, a in ipairs(argv or {}) do
@@ -683,7 +739,7 @@ function M.main(argv)
     ctx.flags, ctx.json = flags, flags.json == true
     local c, args, help = resolve(words, flags)
     if help then
-      ctx.out:write(help)
+      ctx.write(help)
       return 0
     end
     ctx.command = c
@@ -716,7 +772,12 @@ function M.main(argv)
   for i = #ctx.cleanup, 1, -1 do pcall(ctx.cleanup[i]) end
   if ctx.client then pcall(ctx.client.close, ctx.client) end
   if ctx.stand_in then pcall(ctx.stand_in.stop, ctx.stand_in) end
-  ctx.out:flush()
+  local flushed, why = ctx.out:flush()
+  if not flushed and not ctx.out_error then ctx.out_error = why end
+  if ctx.out_error then
+    ctx.err:write("scenario: cannot write to stdout: ", tostring(ctx.out_error), "\n")
+    if code == 0 then code = 1 end
+  end
   return code
 end
 
