@@ -224,7 +224,7 @@ lint: deps
 # checks the one this machine compiles.
 OTHER_LUAS := $(filter-out lua5.4,$(LUAS))
 check-lint:
-	luacheck -q lua spec examples bench tools
+	luacheck -q lua spec examples bench tools tools/scenario
 	luarocks lint scenario-0.1.0-1.rockspec
 	cppcheck --enable=warning,style,performance,portability --std=c99 --error-exitcode=1 \
 	  --inline-suppr --quiet --force -I csrc $(shell pkg-config --cflags lua5.4) \
