@@ -431,8 +431,10 @@ describe("download_job_assets in a coroutine whose yield fails (Lua 5.1: inside 
     local ok, pok, perr = coroutine.resume(co)
     assert.is_true(ok, tostring(pok))
     local deadline = core.now() + 20
-    if coroutine.status(co) == "dead" then -- the yield failed: the call raised
-      assert.is_false(pok)
+    -- Dead at once and failed: the yield failed (Lua 5.1), and the call
+    -- raised. Dead at once and done: the files came within the first
+    -- rounds, with no yield needed (a slow process, such as under valgrind).
+    if coroutine.status(co) == "dead" and not pok then
       assert.truthy(tostring(perr):find("yield", 1, true), tostring(perr))
       for _ = 1, 20 do c:poll() end
       assert.equal(0, c:poll())
