@@ -43,13 +43,15 @@ typedef struct sc_walk {
    * were reported as one problem (encode.c, report_read_object). */
   const void *read_table;
   const struct sc_type *read_type;
-  /* What marks an array, looked up at the first table with a metatable or
-   * light userdata of the walk (walk_marks): scenario.array's metatable
-   * and lua-cjson's markers. A walk runs no user code, so they hold. */
+  /* What marks an array (find_marks), found at the first table with a
+   * metatable or light userdata of the walk (walk_marks). A walk runs no
+   * user code, so they hold until it ends. */
   int marks_ready;
-  int nmarks, nempty;
-  const void *marks[5];   /* metatables */
-  const void *empty[2];   /* cjson.empty_array of each cjson loaded */
+  struct sc_marks {
+    int nmt, nempty;
+    const void *mt[5];    /* scenario.array's metatable; each cjson's array_mt and empty_array_mt */
+    const void *empty[2]; /* each cjson's empty_array */
+  } marks;
 } sc_walk;
 
 static void walk_init(sc_walk *w, lua_State *L, sc_buf *out) {
@@ -177,96 +179,87 @@ static int is_null(lua_State *L, int idx) {
  * metamethods, so reading such a table raw loses nothing. */
 #define ARRAY_MT "scenario.array"
 
-/* Whether the value on top of the stack is field of a loaded lua-cjson
- * (OpenResty's 2.1.0.x marks arrays with cjson.array_mt and
+/* What marks an array: scenario.array's metatable, and lua-cjson's
+ * markers (OpenResty's 2.1.0.x marks arrays with cjson.array_mt and
  * cjson.empty_array_mt, and writes cjson.empty_array, a light userdata,
- * as []). The module is found where require left it, read raw, never
- * required: a script that has not loaded it has none of its markers. */
-/* The lua-cjson modules whose markers are taken. */
-static const char *const cjson_names[] = { "cjson", "cjson.safe", NULL };
-
-static int is_cjson_marker(lua_State *L, const char *field) {
-  int found = 0;
-  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED"); /* v loaded */
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    for (int i = 0; cjson_names[i] != NULL && !found; i++) {
-      lua_pushstring(L, cjson_names[i]);
-      lua_rawget(L, -2); /* v loaded mod */
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_pushstring(L, field);
-        lua_rawget(L, -2); /* v loaded mod marker */
-        found = !lua_isnil(L, -1) && lua_rawequal(L, -1, -4);
-        lua_pop(L, 1);
-      }
-      lua_pop(L, 1);
-    }
-  }
-  lua_pop(L, 1);
-  return found;
-}
-
-/* Whether the metatable on top of the stack marks an array:
- * scenario.array's, or lua-cjson's array_mt or empty_array_mt. */
-static int is_array_mt(lua_State *L) {
-  int same;
+ * as []). lua-cjson is found where require left it, as cjson or
+ * cjson.safe, read raw, never required: a script that has not loaded it
+ * has none of its markers. */
+static void find_marks(lua_State *L, struct sc_marks *m) {
+  static const char *const modules[] = { "cjson", "cjson.safe" };
+  static const char *const mts[] = { "array_mt", "empty_array_mt" };
+  m->nmt = m->nempty = 0;
   luaL_getmetatable(L, ARRAY_MT);
-  same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 1);
-  return same || is_cjson_marker(L, "array_mt") || is_cjson_marker(L, "empty_array_mt");
-}
-
-/* Whether the value at idx is lua-cjson's empty_array (a light userdata
- * that is not null). */
-static int is_cjson_empty_array(lua_State *L, int idx) {
-  int found;
-  if (lua_type(L, idx) != LUA_TLIGHTUSERDATA || lua_touserdata(L, idx) == NULL) return 0;
-  lua_pushvalue(L, idx);
-  found = is_cjson_marker(L, "empty_array");
-  lua_pop(L, 1);
-  return found;
-}
-
-/* Looks up, once per walk, what marks an array (sc_walk.marks). */
-static void walk_marks(sc_walk *w) {
-  lua_State *L = w->L;
-  if (w->marks_ready) return;
-  w->marks_ready = 1;
-  w->nmarks = w->nempty = 0;
-  luaL_getmetatable(L, ARRAY_MT);
-  if (lua_type(L, -1) == LUA_TTABLE) w->marks[w->nmarks++] = lua_topointer(L, -1);
+  if (lua_type(L, -1) == LUA_TTABLE) m->mt[m->nmt++] = lua_topointer(L, -1);
   lua_pop(L, 1);
   lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED"); /* loaded */
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    for (int i = 0; cjson_names[i] != NULL; i++) {
-      lua_pushstring(L, cjson_names[i]);
-      lua_rawget(L, -2);                         /* loaded mod */
-      if (lua_type(L, -1) == LUA_TTABLE) {
-        static const char *const mts[] = { "array_mt", "empty_array_mt" };
-        for (int k = 0; k < 2; k++) {
-          lua_pushstring(L, mts[k]);
-          lua_rawget(L, -2);
-          if (lua_type(L, -1) == LUA_TTABLE && w->nmarks < 5) w->marks[w->nmarks++] = lua_topointer(L, -1);
-          lua_pop(L, 1);
-        }
-        lua_pushliteral(L, "empty_array");
+  for (int i = 0; i < 2 && lua_type(L, -1) == LUA_TTABLE; i++) {
+    lua_pushstring(L, modules[i]);
+    lua_rawget(L, -2);                           /* loaded mod */
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      for (int k = 0; k < 2; k++) {
+        lua_pushstring(L, mts[k]);
         lua_rawget(L, -2);
-        if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) != NULL && w->nempty < 2)
-          w->empty[w->nempty++] = lua_touserdata(L, -1);
+        if (lua_type(L, -1) == LUA_TTABLE) m->mt[m->nmt++] = lua_topointer(L, -1);
         lua_pop(L, 1);
       }
+      lua_pushliteral(L, "empty_array");
+      lua_rawget(L, -2);
+      if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) != NULL)
+        m->empty[m->nempty++] = lua_touserdata(L, -1);
       lua_pop(L, 1);
     }
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
 }
 
-/* Whether the metatable on top of the stack marks an array (walk_marks). */
-static int walk_is_array_mt(sc_walk *w) {
-  const void *p = lua_topointer(w->L, -1);
-  walk_marks(w);
-  for (int i = 0; i < w->nmarks; i++)
-    if (w->marks[i] == p) return 1;
+/* Whether the metatable on top of the stack is one of m's. */
+static int marks_array_mt(lua_State *L, const struct sc_marks *m) {
+  const void *p = lua_topointer(L, -1);
+  for (int i = 0; i < m->nmt; i++)
+    if (m->mt[i] == p) return 1;
   return 0;
+}
+
+/* Whether the value at idx is one of m's cjson.empty_array. */
+static int marks_empty_array(lua_State *L, int idx, const struct sc_marks *m) {
+  const void *p;
+  if (lua_type(L, idx) != LUA_TLIGHTUSERDATA || (p = lua_touserdata(L, idx)) == NULL) return 0;
+  for (int i = 0; i < m->nempty; i++)
+    if (m->empty[i] == p) return 1;
+  return 0;
+}
+
+/* Whether the metatable on top of the stack marks an array, outside a
+ * walk (scenario.array's own check). */
+static int is_array_mt(lua_State *L) {
+  struct sc_marks m;
+  find_marks(L, &m);
+  return marks_array_mt(L, &m);
+}
+
+/* Whether the value at idx is lua-cjson's empty_array, outside a walk
+ * (a query value, url.c). */
+static int is_cjson_empty_array(lua_State *L, int idx) {
+  struct sc_marks m;
+  if (lua_type(L, idx) != LUA_TLIGHTUSERDATA) return 0;
+  find_marks(L, &m);
+  return marks_empty_array(L, idx, &m);
+}
+
+/* The walk's marks, found at its first need. */
+static const struct sc_marks *walk_marks(sc_walk *w) {
+  if (!w->marks_ready) {
+    find_marks(w->L, &w->marks);
+    w->marks_ready = 1;
+  }
+  return &w->marks;
+}
+
+/* Whether the metatable on top of the stack marks an array. */
+static int walk_is_array_mt(sc_walk *w) {
+  return marks_array_mt(w->L, walk_marks(w));
 }
 
 /* Whether the table at idx carries a metatable that marks an array. */
@@ -281,12 +274,7 @@ static int walk_is_marked(sc_walk *w, int idx) {
 
 /* Whether the value at idx is lua-cjson's empty_array. */
 static int walk_is_empty_array(sc_walk *w, int idx) {
-  const void *p;
-  if (lua_type(w->L, idx) != LUA_TLIGHTUSERDATA || (p = lua_touserdata(w->L, idx)) == NULL) return 0;
-  walk_marks(w);
-  for (int i = 0; i < w->nempty; i++)
-    if (w->empty[i] == p) return 1;
-  return 0;
+  return lua_type(w->L, idx) == LUA_TLIGHTUSERDATA && marks_empty_array(w->L, idx, walk_marks(w));
 }
 
 /* What a message that refuses a table or a userdata where an array
