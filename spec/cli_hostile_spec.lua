@@ -5,63 +5,14 @@
 -- as a process, against a stand-in this spec starts (--base-url) or its own
 -- (--stand-in), every run under `timeout`.
 local helper = require "spec.helper"
-local core = require "scenario.core"
 local testing = require "scenario.testing"
 
 local KEY, SECRET = "hostile-key-3c9e1f07aa", "hostile-secret-5b2d88e4c1"
 local LIMIT = 30
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local ROOT = (function()
-  local p = assert(io.popen("pwd"))
-  local d = p:read("*l")
-  p:close()
-  return d
-end)()
-
-local function absolute(p)
-  if p:sub(1, 2) == "./" then return ROOT .. p:sub(2) end
-  return p
-end
-
--- The shell command that runs the tool with args (a list); opts.env
--- (NAME=value settings) before it, opts.cwd its working directory.
-local function command(args, opts)
-  opts = opts or {}
-  local words = {}
-  for i, a in ipairs(args) do words[i] = quote(a) end
-  return ("cd %s && env -u SCENARIO_SDK_API_KEY -u SCENARIO_SDK_API_SECRET -u SCENARIO_BASE_URL %s "
-    .. "LUA_PATH=%s LUA_CPATH=%s %s %s %s")
-    :format(quote(opts.cwd or ROOT), opts.env or "",
-      quote(ROOT .. "/lua/?.lua;" .. ROOT .. "/lua/?/init.lua;;"), quote(absolute(helper.CPATH) .. ";;"),
-      helper.LUA, quote(ROOT .. "/tools/scenario"), table.concat(words, " "))
-end
-
--- Runs the tool: exit code, stdout, stderr. opts.input: stdin's file
--- (default /dev/null); opts.stdout: where stdout goes instead of a file.
-local function run(args, opts)
-  opts = opts or {}
-  local dir = helper.tmpdir()
-  local out_to = opts.stdout or (dir .. "/out")
-  helper.write(dir .. "/out", "")
-  local p = assert(io.popen(("timeout -k 5 %d sh -c %s <%s >%s 2>%s/err; echo $?")
-    :format(LIMIT, quote(command(args, opts)), opts.input or "/dev/null", out_to, dir)))
-  local code = tonumber(p:read("*a"):match("(%d+)"))
-  p:close()
-  local out, err = helper.read(dir .. "/out"), helper.read(dir .. "/err")
-  helper.sh("rm -rf " .. quote(dir))
-  return code, out, err
-end
-
--- The one JSON document of a --json run (the whole of stdout).
-local function json(out)
-  local doc, why = core.parse_json(out)
-  assert(doc, ("stdout is not one JSON document (%s): %s"):format(tostring(why), out))
-  return doc
-end
+local cli = require "spec.support.cli_run"
+local quote, command, json = cli.quote, cli.command, cli.json
+local run = cli.runner(LIMIT)
 
 local function no_traceback(text)
   assert.is_nil(text:find("stack traceback", 1, true), text)

@@ -3,7 +3,6 @@
 -- stand-in: its own (--stand-in) and one this spec starts, reached with
 -- --base-url and the credentials in the environment.
 local helper = require "spec.helper"
-local core = require "scenario.core"
 local testing = require "scenario.testing"
 
 local unpack = table.unpack or unpack -- luacheck: ignore 143
@@ -12,42 +11,14 @@ local KEY, SECRET = "cli-key-5d1e0a7c93", "cli-secret-b86f24e1d0"
 -- Every run is bounded: a hung command fails its test, not the suite.
 local LIMIT = 120
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local cli = require "spec.support.cli_run"
+local quote, command, json = cli.quote, cli.command, cli.json
+local run = cli.runner(LIMIT)
 
--- The shell command that runs the tool with args (a list), env (a
--- string of NAME=value settings) before it.
-local function command(args, env)
-  local words = {}
-  for i, a in ipairs(args) do words[i] = quote(a) end
-  return ("env -u SCENARIO_SDK_API_KEY -u SCENARIO_SDK_API_SECRET -u SCENARIO_BASE_URL %s "
-    .. "LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='%s;;' %s tools/scenario %s")
-    :format(env or "", helper.CPATH, helper.LUA, table.concat(words, " "))
-end
-
--- Runs the tool: its exit code, stdout and stderr. stdin is /dev/null
--- unless input names a file.
-local function run(args, env, input)
-  local dir = helper.tmpdir()
-  local p = assert(io.popen(("timeout -k 5 %d sh -c %s <%s >%s/out 2>%s/err; echo $?")
-    :format(LIMIT, quote(command(args, env)), input or "/dev/null", dir, dir)))
-  local code = tonumber(p:read("*a"):match("(%d+)"))
-  p:close()
-  local out, err = helper.read(dir .. "/out"), helper.read(dir .. "/err")
-  helper.sh("rm -rf " .. quote(dir))
-  return code, out, err
-end
-
+-- The options of a run with the credentials in the environment, and the
+-- stand-in's URL.
 local function env_for(s)
-  return ("SCENARIO_SDK_API_KEY=%s SCENARIO_SDK_API_SECRET=%s"):format(KEY, SECRET), s.base_url
-end
-
--- The document of a --json run, read with the library's own parser.
-local function json(out)
-  local doc, why = core.parse_json(out)
-  assert(doc, ("not JSON (%s): %s"):format(tostring(why), out))
-  return doc
+  return { env = ("SCENARIO_SDK_API_KEY=%s SCENARIO_SDK_API_SECRET=%s"):format(KEY, SECRET) }, s.base_url
 end
 
 local function requests(s)
