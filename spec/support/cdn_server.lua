@@ -296,6 +296,7 @@ end
 
 -- ---- the driver ------------------------------------------------------------
 
+local server_process = require "spec.support.server_process"
 local Server = {}
 Server.__index = Server
 
@@ -320,9 +321,7 @@ end
 
 function Server:stop()
   if self.stopped then return end
-  self.stopped = true
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  self.proc:close()
+  server_process.stop(self)
   os.remove(self.log)
 end
 
@@ -330,14 +329,10 @@ function M.start()
   local lua = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
   local log = os.tmpname()
   local my_pid = require("scenario.standin_process").my_pid
-  local proc = assert(io.popen(("echo $$; exec %s spec/support/cdn_server.lua --serve %s %s")
-    :format(lua, log, my_pid() or ""), "r"))
-  local pid = proc:read("*l")
-  local line = proc:read("*l")
-  local port, pport = (line or ""):match("^READY (%d+) (%d+)$")
-  assert(port, "the CDN did not start: " .. tostring(line))
-  return setmetatable({ pid = pid, proc = proc, log = log, port = tonumber(port),
-    proxy = "127.0.0.1:" .. pport }, Server)
+  local pid, proc, ports = server_process.start(lua, "spec/support/cdn_server.lua",
+    ("--serve %s %s"):format(log, my_pid() or ""), "the CDN")
+  return setmetatable({ pid = pid, proc = proc, log = log, port = ports[1],
+    proxy = "127.0.0.1:" .. assert(ports[2], "the CDN named no proxy port") }, Server)
 end
 
 return M

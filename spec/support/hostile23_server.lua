@@ -159,6 +159,7 @@ end
 
 local M = {}
 
+local server_process = require "spec.support.server_process"
 local Server = {}
 Server.__index = Server
 
@@ -193,9 +194,7 @@ end
 
 function Server:stop()
   if self.stopped then return end
-  self.stopped = true
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  self.proc:close()
+  server_process.stop(self)
   os.remove(self.log)
 end
 
@@ -208,15 +207,13 @@ function M.start(routes, host)
   f:write(ser(routes))
   f:close()
   local my_pid = require("scenario.standin_process").my_pid
-  local proc = assert(io.popen(("echo $$; exec %s spec/support/hostile23_server.lua --serve %s %s %s %s")
-    :format(lua, rpath, log, my_pid() or "", host), "r"))
-  local pid = proc:read("*l")
-  local line = proc:read("*l")
+  local ok, pid, proc, ports = pcall(server_process.start, lua, "spec/support/hostile23_server.lua",
+    ("--serve %s %s %s %s"):format(rpath, log, my_pid() or "", host), "hostile23 server")
   os.remove(rpath)
-  local port = (line or ""):match("^READY (%d+)$")
-  assert(port, "hostile23 server did not start: " .. tostring(line))
-  local base = ("http://%s:%s"):format(host, port)
-  return setmetatable({ pid = pid, proc = proc, log = log, port = tonumber(port), base = base,
+  if not ok then error(pid, 0) end
+  local port = ports[1]
+  local base = ("http://%s:%d"):format(host, port)
+  return setmetatable({ pid = pid, proc = proc, log = log, port = port, base = base,
     url = base .. "/v1" }, Server)
 end
 

@@ -438,6 +438,7 @@ M.LUA = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
 -- The driver's pid, for the server to watch (the library's reading of
 -- /proc: process plumbing, not HTTP, so the server's independence stands).
 local my_pid = require("scenario.standin_process").my_pid
+local server_process = require "spec.support.server_process"
 
 local Server = {}
 Server.__index = Server
@@ -465,10 +466,8 @@ end
 
 function Server:stop()
   if self.stopped then return end
-  self.stopped = true
   pcall(self._control, self, "QUIT")
-  os.execute("kill " .. self.pid .. " 2>/dev/null")
-  self.proc:close()
+  server_process.stop(self)
 end
 
 --- Starts a server process for the plan; see the top of this file.
@@ -477,16 +476,13 @@ function M.start(plan)
   local f = assert(io.open(path, "wb"))
   f:write(ser(plan))
   f:close()
-  local proc = assert(io.popen(("echo $$; exec %s spec/support/hostile_server.lua --serve %s %s")
-    :format(M.LUA, path, my_pid() or ""), "r"))
-  local pid = proc:read("*l")
-  local line = proc:read("*l")
+  local ok, pid, proc, ports = pcall(server_process.start, M.LUA, "spec/support/hostile_server.lua",
+    ("--serve %s %s"):format(path, my_pid() or ""), "hostile server")
   os.remove(path)
-  local port, ctl_port = (line or ""):match("^READY (%d+) (%d+)$")
-  assert(port, "hostile server did not start: " .. tostring(line))
+  if not ok then error(pid, 0) end
   return setmetatable({
-    pid = pid, proc = proc, port = tonumber(port), ctl_port = tonumber(ctl_port),
-    url = "http://127.0.0.1:" .. port .. "/v1",
+    pid = pid, proc = proc, port = ports[1], ctl_port = assert(ports[2], "hostile server named no control port"),
+    url = "http://127.0.0.1:" .. ports[1] .. "/v1",
   }, Server)
 end
 

@@ -14,6 +14,7 @@ M.LUA = os.getenv("SCENARIO_TEST_LUA") or "lua5.4"
 local server -- the one running server, started on first use
 
 local my_pid = require("scenario.standin_process").my_pid
+local server_process = require "spec.support.server_process"
 
 local function control(method, path, body)
   local sock = assert(socket.connect("127.0.0.1", server.ctl_port))
@@ -50,19 +51,13 @@ function M.server(standin, opts)
   local delay = opts and opts.delay
   assert(delay == nil or (type(delay) == "number" and delay >= 0 and delay < math.huge),
     "replay.server: opts.delay must be a number of seconds, at least 0")
-  local cmd = ("echo $$; exec %s spec/support/replay_server.lua --parent %s%s%s"):format(
-    M.LUA, my_pid() or "",
-    standin and (" --standin " .. standin) or "",
-    delay and (" --standin-delay %.17g"):format(delay) or "")
-  local proc = assert(io.popen(cmd, "r"))
-  local pid = proc:read("*l")
-  local line = proc:read("*l")
-  local data_port, ctl_port = (line or ""):match("^READY (%d+) (%d+)$")
-  assert(data_port, "replay server did not start: " .. tostring(line))
+  local pid, proc, ports = server_process.start(M.LUA, "spec/support/replay_server.lua",
+    ("--parent %s%s%s"):format(my_pid() or "", standin and (" --standin " .. standin) or "",
+      delay and (" --standin-delay %.17g"):format(delay) or ""), "replay server")
   server = {
-    port = tonumber(data_port),
-    ctl_port = tonumber(ctl_port),
-    url = "http://127.0.0.1:" .. data_port .. "/v1",
+    port = ports[1],
+    ctl_port = assert(ports[2], "replay server named no control port"),
+    url = "http://127.0.0.1:" .. ports[1] .. "/v1",
     proc = proc,
   }
 
@@ -109,10 +104,7 @@ function M.server(standin, opts)
   -- the process); finalisers run in reverse order of creation. A signal,
   -- not a control request: LuaJIT may have unloaded LuaSocket by the time
   -- this runs at exit, and a socket made now would be finalised after.
-  server.guard = compat.on_gc(function()
-    os.execute("kill " .. pid .. " 2>/dev/null")
-    proc:close()
-  end)
+  server.guard = compat.on_gc(function() server_process.stop { pid = pid, proc = proc } end)
   return server
 end
 
