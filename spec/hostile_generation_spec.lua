@@ -606,17 +606,22 @@ describe("a download or a generation stopped mid-way", function()
     return x:done()
   end
 
-  it("leaves nothing at path and no temporary file when the client is closed mid-transfer", function()
-    local s = serve { ["/slow.png"] = { trickle = 400, every = 0.01 } }
-    local d = tmpdir()
-    local c = client(s.url)
-    local dl = c:download_asset_async(s.base .. "/slow.png", d .. "/x.png")
+  -- Polls dl, a download into d, until its temporary file is there (5 s at most).
+  local function until_part(dl, d)
     local deadline = socket.gettime() + 5
     while socket.gettime() < deadline and not listing(d):find("part", 1, true) do
       dl:poll()
       socket.sleep(0.02)
     end
     assert.truthy(listing(d):find("part", 1, true), "no temporary file ever appeared")
+  end
+
+  it("leaves nothing at path and no temporary file when the client is closed mid-transfer", function()
+    local s = serve { ["/slow.png"] = { trickle = 400, every = 0.01 } }
+    local d = tmpdir()
+    local c = client(s.url)
+    local dl = c:download_asset_async(s.base .. "/slow.png", d .. "/x.png")
+    until_part(dl, d)
     c:close()
     pcall(dl.wait, dl, 2)
     only(d, {})
@@ -645,12 +650,7 @@ describe("a download or a generation stopped mid-way", function()
     local d = tmpdir()
     do
       local c = client(s.url)
-      local dl = c:download_asset_async(s.base .. "/slow.png", d .. "/x.png")
-      local deadline = socket.gettime() + 5
-      while socket.gettime() < deadline and not listing(d):find("part", 1, true) do
-        dl:poll()
-        socket.sleep(0.02)
-      end
+      until_part(c:download_asset_async(s.base .. "/slow.png", d .. "/x.png"), d)
     end
     collectgarbage()
     collectgarbage()
