@@ -678,6 +678,22 @@ end)
 describe("scenario.spawn", function()
   before_each(function() server.reset() end)
 
+  -- Steps every task until none runs (10 s at most), with report as
+  -- scenario.report_task_error meanwhile, if given.
+  local function step_all(report)
+    local saved = scenario.report_task_error
+    scenario.report_task_error = report or saved
+    local deadline = core.now() + 10
+    local ok, err = pcall(function()
+      while scenario.step() > 0 do
+        assert(core.now() < deadline, "gave up waiting")
+        core.sleep(0.001)
+      end
+    end)
+    scenario.report_task_error = saved
+    assert(ok, err)
+  end
+
   it("lets create_model yield inside a spawned coroutine, driven by scenario.step", function()
     server.enqueue(compat.unpack(delayed(0.2, 2)))
     local client = helper.client()
@@ -701,17 +717,10 @@ describe("scenario.spawn", function()
     server.enqueue("model_example")
     local client = helper.client()
     local reported = {}
-    local report = scenario.report_task_error
-    scenario.report_task_error = function(task, err) reported[#reported + 1] = { task, err } end
     local bad = scenario.spawn(function() error("task failed") end)
     local good_id
     local good = scenario.spawn(function() good_id = (client:create_model {}).id end)
-    local deadline = core.now() + 10
-    while scenario.step() > 0 do
-      assert(core.now() < deadline, "gave up waiting")
-      core.sleep(0.001)
-    end
-    scenario.report_task_error = report
+    step_all(function(task, err) reported[#reported + 1] = { task, err } end)
     assert.equal(1, #reported)
     assert.equal(bad, reported[1][1])
     assert.equal(bad.error, reported[1][2])
@@ -731,14 +740,7 @@ describe("scenario.spawn", function()
     end, "kept")
     local none = scenario.spawn(function() end)
     local bad = scenario.spawn(function() error("no results") end)
-    local report = scenario.report_task_error
-    scenario.report_task_error = function() end
-    local deadline = core.now() + 10
-    while scenario.step() > 0 do
-      assert(core.now() < deadline, "gave up waiting")
-      core.sleep(0.001)
-    end
-    scenario.report_task_error = report
+    step_all(function() end)
     assert.same({ n = 4, "id", nil, "kept", nil }, made.results)
     assert.same({ n = 0 }, none.results)
     assert.is_nil(bad.results)
@@ -751,8 +753,7 @@ describe("scenario.spawn", function()
       local task = scenario.spawn(function()
         result = { pcall(client.create_model, client, {}) }
       end)
-      local deadline = core.now() + 10
-      while scenario.step() > 0 do assert(core.now() < deadline, "gave up waiting") end
+      step_all()
       assert.is_true(task.ok)
       assert.is_false(result[1])
       assert.truthy(tostring(result[2]):find("yield", 1, true), tostring(result[2]))
@@ -762,12 +763,8 @@ describe("scenario.spawn", function()
   end
 
   it("refuses to be stepped from inside a task", function()
-    local report = scenario.report_task_error
-    scenario.report_task_error = function() error("a report that raises ends nothing") end
     local task = scenario.spawn(function() scenario.step() end)
-    local deadline = core.now() + 10
-    while scenario.step() > 0 do assert(core.now() < deadline, "gave up waiting") end
-    scenario.report_task_error = report
+    step_all(function() error("a report that raises ends nothing") end)
     assert.is_false(task.ok)
     assert.truthy(tostring(task.error):find("called from inside a spawned task", 1, true))
   end)
