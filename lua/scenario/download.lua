@@ -13,6 +13,7 @@
 local core = require "scenario.core"
 local errors = require "scenario.errors"
 local Pollable = require "scenario.pollable"
+local options = require "scenario.options"
 
 local M = {}
 
@@ -50,9 +51,8 @@ local function plain_name(id)
 end
 
 local function unnameable(self)
-  local id = self.asset_id
-  local what = type(id) == "string" and ("the asset id %q"):format(id) or ("an asset id that is a %s"):format(type(id))
-  return errors.new("invalid_response", what .. " cannot name a file", { attempts = self.attempts })
+  return errors.new("invalid_response", ("the asset id %q cannot name a file"):format(self.asset_id),
+    { attempts = self.attempts })
 end
 
 Download._finish = Pollable.finish
@@ -189,11 +189,6 @@ function Download:cancel()
   return true
 end
 
---- Whether s names an asset by URL rather than by id.
-function M.is_url(s)
-  return s:match("^%a[%w+.-]*://") ~= nil
-end
-
 --- Starts a download for client: asset is an asset table (its `url`), an
 -- asset id (fetched with get_asset for its URL) or a URL; path (or, with
 -- dir, a file named after the asset in it) or nil for the bytes. opts:
@@ -212,7 +207,7 @@ function M.start(client, asset, path, opts, dir)
   if type(asset) == "table" then
     dl.asset_id = type(asset.id) == "string" and asset.id or false
     dl:_took_asset(asset, true)
-  elseif type(asset) == "string" and M.is_url(asset) then
+  elseif options.is_url(asset) then
     dl:_fetch(asset, true)
   elseif dir and not plain_name(asset) then
     dl.asset_id = asset

@@ -369,6 +369,11 @@ local function check_download_options(fname, n, opts, async)
   return opts
 end
 
+--- Whether the string s names an asset by URL rather than by id.
+function M.is_url(s)
+  return s:match("^%a[%w+.-]*://") ~= nil
+end
+
 --- Checks download_asset's arguments: an asset table (with a `url`), an
 -- asset id, or a URL the core would download (https, or http to a
 -- loopback host); a path or nil; the options. Returns the options.
@@ -380,7 +385,7 @@ function M.check_download(fname, asset, path, opts, async)
   elseif type(asset) ~= "string" or asset == "" then
     argerror(1, fname, ("asset must be an asset table, an asset id or a URL, got %s"):format(
       asset == "" and "an empty string" or type(asset)), 3)
-  elseif asset:match("^%a[%w+.-]*://") then
+  elseif M.is_url(asset) then
     local why = core.download_url_problem(asset)
     if why then argerror(1, fname, why, 3) end
   end
