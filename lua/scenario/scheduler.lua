@@ -70,6 +70,11 @@ function Scheduler.new(client)
     inside = setmetatable({}, { __mode = "k" }),   -- owners whose event is running -> how many
     direct_call = false, -- an idle core call that the next direct call reuses
     direct_req = false,  -- and its request table
+    -- Nothing has come in since a poll last found the machine idle
+    -- (Scheduler:idle): what client:poll reads, every frame, instead of
+    -- five fields. Whatever adds work (add, add_wait, defer, a failed
+    -- reap) clears it; only that poll sets it.
+    quiet = true,
   }, Scheduler)
 end
 
@@ -77,6 +82,7 @@ end
 
 --- Queues fn(self, a, b) to run at the next drain.
 function Scheduler:defer(fn, a, b)
+  self.quiet = false
   local i = self.etail + 1
   self.etail = i
   self.efn[i], self.ea[i], self.eb[i] = fn, a, b
@@ -205,6 +211,7 @@ end
 
 --- Takes in a new request (validated, its call idle): queued.
 function Scheduler:add(req)
+  self.quiet = false
   self.seq = self.seq + 1
   self.live[req] = self.seq
   self.nlive = self.nlive + 1
@@ -296,6 +303,14 @@ end
 
 --- How many requests and training waits have not finished: what
 -- `client:poll()` returns. A wait's poll in flight is the wait's, not one more.
+--- Whether nothing is in the machine: no request live, no wait, no
+-- finished call or event left to take, no reap owed. A round and a drain
+-- would then do nothing, and unfinished() is 0.
+function Scheduler:idle()
+  return self.nlive == 0 and self.waiters[1] == nil and self.done[1] == nil and not self.reap_failed
+    and self.ehead > self.etail
+end
+
 function Scheduler:unfinished()
   local n = self.nlive + #self.waiters
   for _, w in ipairs(self.waiters) do
@@ -306,6 +321,7 @@ end
 
 --- Adds a training wait (scenario.Wait), stepped at the start of each round.
 function Scheduler:add_wait(w)
+  self.quiet = false
   self.waiters[#self.waiters + 1] = w
 end
 
@@ -505,6 +521,7 @@ local function round(self, wait)
       if finished > 0 or self.done[1] ~= nil or self.reap_failed then
         local scan = self.reap_failed
         self.reap_failed = true
+        self.quiet = false
         reap(self, scan)
         self.reap_failed = false
       end
