@@ -199,6 +199,8 @@ bench: deps
 	@$(BENCH_ENV) $(LUA) bench/scale.lua
 	@echo
 	@$(BENCH_ENV) $(LUA) bench/poll.lua
+	@echo
+	@$(BENCH_ENV) $(LUA) bench/download.lua
 
 # ---- robustness -----------------------------------------------------------
 # The whole suite under valgrind (leaks of the module's own memory and any

@@ -5,6 +5,8 @@
 --   h1tls   the same over TLS with HTTP/1.1 only
 --   list    GET /v1/models?pageSize=500[&paginationToken=N]: page N of a
 --           list of `models` copies of the recorded model (pages given)
+--   files   on the plain server, GET /files/<name>: the file <dir>/files/<name>
+--           as it is (sendfile), for bench/download.lua
 -- The certificate is self-signed for 127.0.0.1; `cert` is its path.
 local core = require "scenario.core"
 local bodies = require "bench.bodies"
@@ -38,8 +40,8 @@ end
 function M.start(opts)
   opts = opts or {}
   local dir = sh("mktemp -d"):gsub("%s+$", "")
-  sh(("mkdir -p %s/pages && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
-    .. "-addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s/cert.pem 2>&1"):format(dir, dir, dir))
+  sh(("mkdir -p %s/pages %s/files && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+    .. "-addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s/cert.pem 2>&1"):format(dir, dir, dir, dir))
   local get = assert(require("spec.support.replay").fixture("get_model").response.body)
   write(dir .. "/get.json", get)
   local models = opts.models or 10000
@@ -79,6 +81,11 @@ http {
       default_type application/json;
       return 200 '%s';
     }
+    location ^~ /files/ {
+      default_type application/octet-stream;
+      root %s;
+      sendfile on;
+    }
 %s
   }
   server {
@@ -98,7 +105,7 @@ http {
     }
   }
 }
-]]):format(dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, ports.plain, response, get_location,
+]]):format(dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, ports.plain, response, dir, get_location,
     ports.h2, get_location, ports.h1tls, get_location, ports.list, dir))
   sh(("nginx -c %s/nginx.conf -p %s 2>&1"):format(dir, dir))
   local server = { dir = dir, ports = ports, cert = dir .. "/cert.pem", models = models, pages = pages,
