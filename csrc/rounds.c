@@ -36,6 +36,9 @@ typedef struct sc_events {
   double timer_at;      /* when libcurl's timeout falls due (ev_now); < 0: none */
   int lost;             /* a socket could not be kept (no memory): rounds fall back on curl_multi_perform */
   long handed;          /* sockets handed to libcurl as ready, ever (core.handles) */
+  int running;          /* transfers running, as libcurl said after its last action */
+  long late;            /* waits begun after a transfer ended in the same look, or with nothing
+                         * to wait on, ever (core.handles): what ev_drive must never do */
 } sc_events;
 
 /* Seconds on the monotonic clock, as libcurl's timeouts are kept. */
@@ -111,8 +114,7 @@ static void ev_free(sc_events *ev) {
  * track of a socket, or left its timeout unset: lost then hands the
  * client over to curl_multi_perform. */
 static void ev_act(CURLM *multi, sc_events *ev, curl_socket_t fd, int what) {
-  int running;
-  if (curl_multi_socket_action(multi, fd, what, &running) != CURLM_OK) ev->lost = 1;
+  if (curl_multi_socket_action(multi, fd, what, &ev->running) != CURLM_OK) ev->lost = 1;
 }
 
 /* Hands libcurl its timeout while it is due. */
@@ -139,7 +141,7 @@ static int ev_watched(const sc_events *ev, curl_socket_t fd) {
  * just added is on its way before the wait, which is then for its answer.
  * Out of memory, it sets lost. */
 static void ev_drive(CURLM *multi, sc_events *ev, int ms) {
-  int got, wait = ms;
+  int got, wait = ms, before = ev->running, ended;
   size_t n;
   ev_run_due(multi, ev);
   n = ev->n;
@@ -147,6 +149,15 @@ static void ev_drive(CURLM *multi, sc_events *ev, int ms) {
     double left = (ev->timer_at - ev_now()) * 1000;
     if (left < wait) wait = left <= 0 ? 0 : (int)ceil(left);
   }
+  /* libcurl reads a fast transfer mostly in the timeouts it sets to run
+   * again at once, so the due actions above often end one. Its caller
+   * takes it now: a wait would hold it back until another socket moved,
+   * and with nothing left to wait on (no socket, no timeout) a wait can
+   * only run its whole length, a second in a blocking call. (A transfer
+   * removed since the last action makes `before` high: one wait skipped.) */
+  ended = ev->running < before;
+  if (wait > 0 && (ended || (n == 0 && ev->timer_at < 0))) wait = 0;
+  if (wait > 0 && (ev->running < before || (n == 0 && ev->timer_at < 0))) ev->late++;
   if (ev->ready_cap < n) {
     struct pollfd *v = (struct pollfd *)realloc(ev->ready, n * sizeof *v);
     if (v == NULL) {
