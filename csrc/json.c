@@ -68,7 +68,8 @@ static uint64_t unclean8(uint64_t v, int json) {
   return (v & SC_HIGHS) | (json ? needs_escape8(v) : HAS_ZERO(v));
 }
 
-#if defined(__SSE2__) && defined(__GNUC__)
+/* SC_NO_SIMD: the portable code, for a test of it on a machine with SSE2. */
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(SC_NO_SIMD)
 #include <emmintrin.h>
 #define SC_SSE2 1
 /* unclean8 for the sixteen bytes at p, as a mask of bits (bit k: byte k). */
