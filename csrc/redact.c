@@ -381,6 +381,25 @@ static const char *next_stop(sc_stops *st, const sc_secrets *ss, const char *p, 
 }
 #endif
 
+/* Whether the text at p, a backslash, starts a \u escape at some depth
+ * (its backslashes 1, 2 or 4, then a 'u'): the one reading of it that
+ * can be any character (readings_at). */
+static int unicode_at(const char *p, const char *end) {
+  int run = 0;
+  while (p + run < end && p[run] == '\\' && run < 5) run++;
+  return (run == 1 || run == 2 || run == 4) && p + run < end && p[run] == 'u';
+}
+
+/* Whether c is the first byte of a reading of a backslash at some depth
+ * other than a \u escape (readings_at): itself, what \b \f \n \r \t
+ * and \/ stand for, and a quote. */
+static int backslash_reads_as(char c) {
+  switch (c) {
+    case '\\': case '\b': case '\f': case '\n': case '\r': case '\t': case '/': case '"': return 1;
+    default: return 0;
+  }
+}
+
 /* Replaces in b every text that spells one of the secrets with the
  * marker. Returns 0 when memory runs out (b is then unchanged). One
  * pass, stopping only at the bytes a spelling starts with; a backslash
@@ -399,7 +418,7 @@ static int scrub(sc_buf *b, sc_secrets *ss) {
   stops_init(&st, ss);
   while ((p = next_stop(&st, ss, p, end)) < end) {
     size_t hit = 0;
-    int escape;
+    int escape, unicode;
     if (*p == '\\') {
       /* A backslash right after the last one looked at is escaped if that
        * one was not: a run of them costs one step each, not the run. */
@@ -412,6 +431,7 @@ static int scrub(sc_buf *b, sc_secrets *ss) {
       }
     }
     escape = *p == '\\' || *p == '%';
+    unicode = *p == '\\' && unicode_at(p, end);
     for (int i = 0; i < ss->n; i++) {
       const sc_secret *sc = &ss->list[i];
       size_t n;
@@ -419,6 +439,10 @@ static int scrub(sc_buf *b, sc_secrets *ss) {
        * some secret: its first two bytes, unless escaped, already tell. */
       if (!escape && (*p != sc->s[0] || (p + 1 < end && p[1] != sc->s[1] && p[1] != '\\' && p[1] != '%')))
         continue;
+      /* A backslash (the '/' of "\/", say) reads as a few characters
+       * only, unless a \u escape starts at it: a secret that starts with
+       * none of them is not spelled here. */
+      if (*p == '\\' && !unicode && !backslash_reads_as(sc->s[0])) continue;
       n = spells_at(p, end, sc, &ss->fr);
       if (n > hit) hit = n;
     }

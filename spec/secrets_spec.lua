@@ -303,10 +303,11 @@ describe("secrets", function()
   it("are redacted as the model finds them wherever they fall, by the vector scan and the portable one", function()
     math.randomseed(16)
     -- second bytes a backslash or a '%', first bytes shared, an escape
-    -- byte first, and the sets of the test above
+    -- byte first, first bytes a backslash also reads as, and the sets of
+    -- the test above
     local creds = { { "bench-key-0001", "s3cr/et+v4lue==" }, { "k%41y\\%25-0002", "\\sec%ret\\\\/2" },
       { "cl\195\169-\240\159\152\128-0003", "p\195\164ssw\195\182rd-\"secret\"/" },
-      { "a\\key-0004", "a%2secret-04" }, { "%ukey-0005", "uu\\u0041-sec\"5" } }
+      { "a\\key-0004", "a%2secret-04" }, { "%ukey-0005", "uu\\u0041-sec\"5" }, { "/key/0006", "\"secret\"-06" } }
     local cases = {}
     for _, cred in ipairs(creds) do
       local key, secret = cred[1], cred[2]
