@@ -68,7 +68,8 @@ static uint64_t unclean8(uint64_t v, int json) {
   return (v & SC_HIGHS) | (json ? needs_escape8(v) : HAS_ZERO(v));
 }
 
-#if defined(__SSE2__) && defined(__GNUC__)
+/* SC_NO_SIMD: the portable code, for a test of it on a machine with SSE2. */
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(SC_NO_SIMD)
 #include <emmintrin.h>
 #define SC_SSE2 1
 /* unclean8 for the sixteen bytes at p, as a mask of bits (bit k: byte k). */
@@ -215,14 +216,80 @@ static int json_put_string(sc_buf *b, const char *s, size_t len) {
   return json_put_checked(b, s, len, &chars, &nul) == -1;
 }
 
+/* The largest k for which fmt_short tries d * 10^k: most doubles in a
+ * request (a scale, a strength, a guidance) have a few decimals, and a
+ * double that has none of these few pays 9 multiplications more. */
+#define SC_SHORT_DECIMALS 8
+
+/*
+ * fmt_double for a double that is the nearest one to a decimal
+ * m / 10^k with m below 10^15 and k at most SC_SHORT_DECIMALS, whose
+ * "%g" form has no exponent (from 1e-4 up): out of snprintf's and
+ * strtod's way, which cost thousands of instructions. Returns the length
+ * written, or 0 when d is not such a double.
+ *
+ * Why the text is the one fmt_double's loop would print: IEEE division
+ * rounds correctly and m and 10^k are exact doubles, so m / 10^k == |d|
+ * means |d| is the double nearest to the decimal. A decimal of at most
+ * 15 significant digits (DBL_DIG) comes back unchanged from its nearest
+ * double at "%.15g", which reads back as d: the loop stops at 15 and
+ * prints the decimal's digits, trailing zeros dropped, in "%f" style as
+ * its exponent lies in [-4, 15). Two such decimals cannot share a double
+ * (both would be its "%.15g"), so whichever k passes gives that text.
+ */
+static int fmt_short(double d, char out[32]) {
+  static const double p10[SC_SHORT_DECIMALS + 1] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8 };
+  double a = d < 0 ? -d : d;
+  char digits[20];
+  int k, nd = 0, n = 0, point;
+  uint64_t m = 0;
+  if (d == 0) {
+    if (signbit(d)) out[n++] = '-';
+    out[n++] = '0';
+    out[n] = '\0';
+    return n;
+  }
+  /* Outside, "%g" may take the exponent form: left to the loop. NaN too. */
+  if (!(a >= 1e-4 && a < 1e15)) return 0;
+  for (k = 0; k <= SC_SHORT_DECIMALS; k++) {
+    double t = a * p10[k];
+    if (t >= 1e15) return 0;
+    m = (uint64_t)(t + 0.5);
+    if ((double)m / p10[k] == a) break;
+  }
+  if (k > SC_SHORT_DECIMALS || m == 0) return 0;
+  while (k > 0 && m % 10 == 0) {
+    m /= 10;
+    k--;
+  }
+  for (; m > 0; m /= 10) digits[nd++] = (char)('0' + m % 10); /* least significant first */
+  /* The exponent "%g" sees, nd - 1 - k, must be -4 or more for "%f" style. */
+  if (nd - 1 - k < -4) return 0;
+  if (d < 0) out[n++] = '-';
+  point = nd - k; /* digits before the point; 0 or less: "0." and zeros */
+  if (point <= 0) {
+    out[n++] = '0';
+    out[n++] = '.';
+    for (int z = point; z < 0; z++) out[n++] = '0';
+  }
+  for (int j = nd - 1; j >= 0; j--) {
+    out[n++] = digits[j];
+    if (j == k && k > 0 && point > 0) out[n++] = '.';
+  }
+  out[n] = '\0';
+  return n;
+}
+
 /*
  * The shortest "%.Ng" that reads back as the same double, with the
  * locale's decimal point (a host may have called setlocale) turned into
  * '.'. d must be finite. Returns the length written into out[32].
  */
 static int fmt_double(double d, char out[32]) {
-  int prec, n = 0;
-  const char *dp = localeconv()->decimal_point;
+  int prec, n = fmt_short(d, out);
+  const char *dp;
+  if (n > 0) return n;
+  dp = localeconv()->decimal_point;
   /* A normal double whose shortest form has at most 15 digits prints as
    * exactly that form at %.15g; subnormals carry fewer digits, so search
    * them from 1. */

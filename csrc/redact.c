@@ -292,23 +292,112 @@ static int escaped_at(const char *start, const char *p) {
   return odd;
 }
 
-/* The first place at or after p that holds one of the n bytes `starts`,
- * or end. next[i] is where starts[i] was last found (or end; NULL: not
- * looked for yet): only a byte found before p is looked for again. So
- * each start byte costs one memchr run over the answer, in the C
- * library's vector code, and one more call for each place it occurs:
- * most bytes of an answer start no secret. */
-static const char *next_start(const unsigned char *starts, int n, const char **next, const char *p,
-                              const char *end) {
-  const char *first = end;
-  for (int i = 0; i < n; i++) {
-    if (next[i] == NULL || next[i] < p) {
-      const void *q = memchr(p, starts[i], (size_t)(end - p));
-      next[i] = q != NULL ? (const char *)q : end;
+/*
+ * Where the scan stops next: at or after p, the first '\\' or '%', or
+ * the first byte of a secret that the next byte does not rule out (it is the
+ * secret's second byte, or starts an escape, or there is none). The scan
+ * itself (scrub) tells which secret a stop may start, so a stop here
+ * only has to be a superset of those; every backslash is one, as scrub
+ * follows runs of them. SC_NO_SIMD builds the portable code on a
+ * machine with SSE2, to test it.
+ */
+#if defined(__SSE2__) && defined(__GNUC__) && !defined(SC_NO_SIMD)
+#include <emmintrin.h>
+
+/* The bytes to compare with, each in all sixteen lanes, made once a
+ * scan. Slots past the secrets repeat the first one's, so that the test
+ * of a block has no loop: a slot tested twice adds nothing. */
+typedef struct sc_stops {
+  __m128i first[SC_SECRETS], second[SC_SECRETS], bslash, pct;
+} sc_stops;
+
+static void stops_init(sc_stops *st, const sc_secrets *ss) {
+  for (int i = 0; i < SC_SECRETS; i++) {
+    const char *s = ss->list[i < ss->n ? i : 0].s;
+    st->first[i] = _mm_set1_epi8(s[0]);
+    st->second[i] = _mm_set1_epi8(s[1]);
+  }
+  st->bslash = _mm_set1_epi8('\\');
+  st->pct = _mm_set1_epi8('%');
+}
+
+/* Sixteen places at a time, each with the byte after it (a second load,
+ * one byte on), while there are seventeen bytes to read; the rest one
+ * by one. Most of an answer passes at a few instructions per sixteen
+ * bytes, where a start byte as common as a letter would stop each time. */
+static const char *next_stop(const sc_stops *st, const sc_secrets *ss, const char *p, const char *end) {
+  for (; end - p > 16; p += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+    __m128i escapes = _mm_or_si128(_mm_cmpeq_epi8(w, st->bslash), _mm_cmpeq_epi8(w, st->pct));
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, st->bslash), _mm_cmpeq_epi8(v, st->pct));
+    unsigned m;
+    /* Written out, one line a secret: the compiler keeps a loop of three. */
+#if SC_SECRETS != 3
+#error "next_stop tests three secrets"
+#endif
+#define SC_PAIR(i) \
+  _mm_and_si128(_mm_cmpeq_epi8(v, st->first[i]), _mm_or_si128(_mm_cmpeq_epi8(w, st->second[i]), escapes))
+    hit = _mm_or_si128(_mm_or_si128(hit, SC_PAIR(0)), _mm_or_si128(SC_PAIR(1), SC_PAIR(2)));
+#undef SC_PAIR
+    m = (unsigned)_mm_movemask_epi8(hit);
+    if (m != 0) return p + __builtin_ctz(m);
+  }
+  for (; p < end; p++) {
+    if (*p == '\\' || *p == '%') return p;
+    for (int i = 0; i < ss->n; i++) {
+      const char *s = ss->list[i].s;
+      if (*p == s[0] && (p + 1 == end || p[1] == s[1] || p[1] == '\\' || p[1] == '%')) return p;
     }
-    if (next[i] < first) first = next[i];
+  }
+  return end;
+}
+#else
+/* Without SSE2: the bytes a spelling can start with, by memchr, which
+ * is the C library's vector code where there is one. next[i] is where
+ * starts[i] was last found (or end; NULL: not looked for yet): only a
+ * byte found before p is looked for again. So each start byte costs one
+ * memchr run over the answer, and one more call for each place it
+ * occurs; scrub rules out most of those by the next byte. */
+typedef struct sc_stops {
+  const char *next[SC_SECRETS + 2];
+} sc_stops;
+
+static void stops_init(sc_stops *st, const sc_secrets *ss) {
+  (void)ss;
+  for (int i = 0; i < SC_SECRETS + 2; i++) st->next[i] = NULL;
+}
+
+static const char *next_stop(sc_stops *st, const sc_secrets *ss, const char *p, const char *end) {
+  const char *first = end;
+  for (int i = 0; i < ss->nstarts; i++) {
+    if (st->next[i] == NULL || st->next[i] < p) {
+      const void *q = memchr(p, ss->starts[i], (size_t)(end - p));
+      st->next[i] = q != NULL ? (const char *)q : end;
+    }
+    if (st->next[i] < first) first = st->next[i];
   }
   return first;
+}
+#endif
+
+/* Whether the text at p, a backslash, starts a \u escape at some depth
+ * (its backslashes 1, 2 or 4, then a 'u'): the one reading of it that
+ * can be any character (readings_at). */
+static int unicode_at(const char *p, const char *end) {
+  int run = 0;
+  while (p + run < end && p[run] == '\\' && run < 5) run++;
+  return (run == 1 || run == 2 || run == 4) && p + run < end && p[run] == 'u';
+}
+
+/* Whether c is the first byte of a reading of a backslash at some depth
+ * other than a \u escape (readings_at): itself, what \b \f \n \r \t
+ * and \/ stand for, and a quote. */
+static int backslash_reads_as(char c) {
+  switch (c) {
+    case '\\': case '\b': case '\f': case '\n': case '\r': case '\t': case '/': case '"': return 1;
+    default: return 0;
+  }
 }
 
 /* Replaces in b every text that spells one of the secrets with the
@@ -319,16 +408,17 @@ static int scrub(sc_buf *b, sc_secrets *ss) {
   static const char marker[] = SC_REDACTED;
   sc_buf out = { NULL, 0, 0 };
   const char *d, *end, *copied, *p;
-  const char *next[SC_SECRETS + 2] = { NULL };
+  sc_stops st;
   const char *bs = NULL; /* the last backslash looked at */
   int bs_escaped = 0;    /* ... and whether it was escaped */
   if (b->len == 0 || ss->n == 0) return 1; /* before any arithmetic: an empty buffer's data is NULL */
   if (!frontier_ready(ss)) return 0;
   d = copied = p = b->data;
   end = d + b->len;
-  while ((p = next_start(ss->starts, ss->nstarts, next, p, end)) < end) {
+  stops_init(&st, ss);
+  while ((p = next_stop(&st, ss, p, end)) < end) {
     size_t hit = 0;
-    int escape;
+    int escape, unicode;
     if (*p == '\\') {
       /* A backslash right after the last one looked at is escaped if that
        * one was not: a run of them costs one step each, not the run. */
@@ -341,6 +431,7 @@ static int scrub(sc_buf *b, sc_secrets *ss) {
       }
     }
     escape = *p == '\\' || *p == '%';
+    unicode = *p == '\\' && unicode_at(p, end);
     for (int i = 0; i < ss->n; i++) {
       const sc_secret *sc = &ss->list[i];
       size_t n;
@@ -348,6 +439,10 @@ static int scrub(sc_buf *b, sc_secrets *ss) {
        * some secret: its first two bytes, unless escaped, already tell. */
       if (!escape && (*p != sc->s[0] || (p + 1 < end && p[1] != sc->s[1] && p[1] != '\\' && p[1] != '%')))
         continue;
+      /* A backslash (the '/' of "\/", say) reads as a few characters
+       * only, unless a \u escape starts at it: a secret that starts with
+       * none of them is not spelled here. */
+      if (*p == '\\' && !unicode && !backslash_reads_as(sc->s[0])) continue;
       n = spells_at(p, end, sc, &ss->fr);
       if (n > hit) hit = n;
     }

@@ -96,6 +96,85 @@ describe("encoding", function()
     end
   end)
 
+  -- A double with a few decimals is written without snprintf (fmt_short in
+  -- csrc/json.c); every double must still come out as the loop over
+  -- "%.15g" to "%.17g" writes it, subnormals from "%.1g". The model here
+  -- is that loop, with Lua's own format and tonumber.
+  it("writes every float as the shortest %.Ng that reads back, short decimals and the rest alike", function()
+    local function shortest(x)
+      local from = (x ~= 0 and math.abs(x) < 2.2250738585072014e-308) and 1 or 15
+      for p = from, 17 do
+        local s = ("%." .. p .. "g"):format(x)
+        if tonumber(s) == x then return s end
+      end
+      error("no %.Ng reads back as " .. ("%.17g"):format(x))
+    end
+    -- Before 5.3 an integral double below 2^53 is written as an integer.
+    local function float(x)
+      if math.type then return math.type(x) == "float" end
+      return not (x == math.floor(x) and math.abs(x) < 2 ^ 53 and not (x == 0 and 1 / x < 0))
+    end
+    local values = {}
+    local function add(x)
+      if x == x and x ~= math.huge and x ~= -math.huge and float(x) then values[#values + 1] = x end
+    end
+    -- The doubles next to x, one unit in the last place away, where
+    -- string.pack can tell.
+    local function neighbours(x)
+      if not string.pack or x == 0 then return end
+      local bits = string.unpack("<i8", string.pack("<d", x))
+      add((string.unpack("<d", string.pack("<i8", bits + 1))))
+      add((string.unpack("<d", string.pack("<i8", bits - 1))))
+    end
+    for _, x in ipairs { 0.0, -0.0, 0.1, 0.8, -0.8, 0.5, 1e-4, 1e-5, 9.9999999999999e-5, 0.00010000000000001,
+      0.00012345678, 123456.789, 2 ^ 53, -(2 ^ 53), 2 ^ 53 + 2, 2 ^ 52 + 0.5, 1e15, -1e15, 999999999999999.9,
+      999999999999999.0, 99999999999999.99, 1e16, 1e14 + 0.5, 0.30000000000000004, 1 / 3, -2 / 3, 5e-324,
+      2.2250738585072014e-308, 2.225073858507201e-308, 1e-310, 1.7976931348623157e308, 12.5, 0.05, 0.000123,
+      0.12345678, 0.123456789, 1.23456789012345, 4503599627370495.5, 100000.0, 1e21, 3.0, -7.25 } do
+      add(x)
+      neighbours(x)
+    end
+    math.randomseed(20)
+    local function digits(n)
+      local t = {}
+      for i = 1, n do t[i] = math.random(0, 9) end
+      return table.concat(t)
+    end
+    for _ = 1, 30000 do
+      -- a decimal of up to 17 digits, the point anywhere in it or before
+      -- it, read as the double nearest to it
+      local int, frac = digits(math.random(0, 9)), digits(math.random(0, 10))
+      local text = (math.random(2) == 1 and "-" or "") .. (int == "" and "0" or int) .. "." .. frac .. "0"
+      local x = tonumber(text)
+      add(x)
+      if math.random(4) == 1 then neighbours(x) end
+      -- a decimal made by division, and an arbitrary double near it
+      add(math.random(0, 999999) / 10 ^ math.random(0, 10))
+      add((math.random() - 0.5) * 10 ^ math.random(-12, 18))
+    end
+    if string.pack then
+      for _ = 1, 20000 do
+        add((string.unpack("<d", string.pack("<I4I4", math.random(0, 2 ^ 32 - 1), math.random(0, 2 ^ 32 - 1)))))
+      end
+    end
+    assert.truthy(#values > 80000, #values)
+    for i = 1, #values, 1000 do
+      local batch, want = {}, {}
+      for j = i, math.min(i + 999, #values) do
+        batch[#batch + 1] = values[j]
+        want[#want + 1] = shortest(values[j])
+      end
+      if core.to_json(batch) ~= "[" .. table.concat(want, ",") .. "]" then
+        for j, x in ipairs(batch) do
+          assert.equal(want[j], core.to_json({ x }):sub(2, -2), ("%.17g"):format(x))
+        end
+      end
+    end
+    -- and through the request encoder, as a concept's scale
+    assert.equal('{"concepts":[{"modelId":"m","scale":-0.85}]}',
+      encode { concepts = { { modelId = "m", scale = -0.85 } } })
+  end)
+
   it("escapes every string correctly", function()
     local s = 'q"b\\s/n\nr\rt\tb\bf\fc\1\31del\127é漢🙂'
     local json = encode { name = s }

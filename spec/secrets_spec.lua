@@ -292,6 +292,113 @@ describe("secrets", function()
     end
   end)
 
+  -- The scan passes over text sixteen bytes at a time where it can
+  -- (next_stop in csrc/redact.c): it may stop only less often than at
+  -- every byte that starts a secret, never skip a place the model finds
+  -- a spelling at. So spellings at every offset in and across the blocks,
+  -- in the last bytes read one by one, in texts shorter than a block,
+  -- after runs of backslashes, among bytes that start a secret or an
+  -- escape or come second in one; the same cases again against a build
+  -- with the portable code (SC_NO_SIMD).
+  it("are redacted as the model finds them wherever they fall, by the vector scan and the portable one", function()
+    math.randomseed(16)
+    -- second bytes a backslash or a '%', first bytes shared, an escape
+    -- byte first, first bytes a backslash also reads as, and the sets of
+    -- the test above
+    local creds = { { "bench-key-0001", "s3cr/et+v4lue==" }, { "k%41y\\%25-0002", "\\sec%ret\\\\/2" },
+      { "cl\195\169-\240\159\152\128-0003", "p\195\164ssw\195\182rd-\"secret\"/" },
+      { "a\\key-0004", "a%2secret-04" }, { "%ukey-0005", "uu\\u0041-sec\"5" }, { "/key/0006", "\"secret\"-06" } }
+    local cases = {}
+    for _, cred in ipairs(creds) do
+      local key, secret = cred[1], cred[2]
+      local c = helper.client { api_key = key, api_secret = secret }
+      local secrets = { key, secret, helper.basic_auth(key, secret):sub(#"Basic " + 1) }
+      -- the noise: each secret's first two bytes, escape bytes, hex digits
+      local noise = { "\\", "%", "u", "0", "4", "d", "x", "\"", "/", " ", "\195" }
+      for _, sec in ipairs(secrets) do
+        noise[#noise + 1] = sec:sub(1, 1)
+        noise[#noise + 1] = sec:sub(2, 2)
+        noise[#noise + 1] = sec:sub(1, 2)
+      end
+      local function pad(n)
+        local t = {}
+        for i = 1, n do t[i] = noise[math.random(#noise)] end
+        return table.concat(t):sub(1, n)
+      end
+      local function piece()
+        local sec, r = secrets[math.random(#secrets)], math.random(4)
+        if r == 1 then return spell(sec) end
+        if r == 2 then return spell(sec:sub(1, math.random(1, #sec - 1))) end
+        if r == 3 then return ("\\"):rep(math.random(0, 40)) .. spell(sec) end
+        return sec
+      end
+      local texts = { "", "\\", "%", ("\\"):rep(17), ("\\"):rep(33) .. "u" }
+      for n = 0, 40 do -- a spelling at each offset, then 0 to 2 bytes or more
+        for _, sec in ipairs(secrets) do
+          texts[#texts + 1] = pad(n) .. spell(sec) .. pad(math.random(0, 2))
+          texts[#texts + 1] = pad(n) .. sec .. pad(math.random(0, 20))
+          texts[#texts + 1] = pad(n) .. sec:sub(1, math.random(1, #sec - 1))
+        end
+      end
+      for _ = 1, 200 do texts[#texts + 1] = pad(math.random(0, 20)) end -- shorter than a block, mostly
+      for _ = 1, 300 do -- longer, with a few spellings and noise around them
+        local parts = {}
+        for k = 1, math.random(1, 8) do parts[k] = math.random(2) == 1 and piece() or pad(math.random(0, 40)) end
+        texts[#texts + 1] = table.concat(parts)
+      end
+      for _, text in ipairs(texts) do
+        local want = model(text, secrets)
+        assert.equal(want, core.redact(c._handle, text), text)
+        cases[#cases + 1] = { key, secret, text, want }
+      end
+    end
+    assert.truthy(#cases > 3000, #cases)
+    -- The same cases, in a fresh interpreter, against the portable build.
+    local dir = helper.tmpdir()
+    local pc = helper.LUA == "luajit" and "luajit" or helper.LUA
+    local ok, out = helper.sh(("mkdir -p %s/scenario && cc -std=c99 -Wall -Wextra -Werror -DSC_NO_SIMD -fPIC -shared "
+      .. "$(pkg-config --cflags %s libcurl) csrc/core.c -o %s/scenario/core.so $(pkg-config --libs libcurl)")
+      :format(dir, pc, dir))
+    assert.is_true(ok, out)
+    local data = {}
+    for _, case in ipairs(cases) do
+      for _, field in ipairs(case) do data[#data + 1] = #field .. ":" .. field end
+    end
+    helper.write(dir .. "/cases", table.concat(data))
+    local got, ran = helper.run_lua(([[
+      package.cpath = %q .. package.cpath
+      local scenario = require "scenario"
+      local core = require "scenario.core"
+      local f = assert(io.open(%q, "rb"))
+      local data = f:read("*a")
+      f:close()
+      local pos = 1
+      local function field()
+        local colon = data:find(":", pos, true)
+        local n = tonumber(data:sub(pos, colon - 1))
+        pos = colon + n + 1
+        return data:sub(colon + 1, colon + n)
+      end
+      local clients, n, bad = {}, 0, 0
+      while pos <= #data do
+        local key, secret, text, want = field(), field(), field(), field()
+        local id = key .. "\0" .. secret
+        clients[id] = clients[id]
+          or scenario.new { api_key = key, api_secret = secret, base_url = "http://127.0.0.1:1/v1" }
+        local got = core.redact(clients[id]._handle, text)
+        n = n + 1
+        if got ~= want then
+          bad = bad + 1
+          if bad == 1 then io.write(("%%q became %%q, not %%q\n"):format(text, got, want)) end
+        end
+      end
+      io.write(("%%d cases, %%d wrong"):format(n, bad))
+    ]]):format(dir .. "/?.so;", dir .. "/cases"))
+    helper.sh("rm -rf " .. dir)
+    assert.is_true(ran, got)
+    assert.equal(#cases .. " cases, 0 wrong", got)
+  end)
+
   it("are redacted when echoed with \\u escapes past ASCII, as Python's json.dumps writes them", function()
     local key, secret = "key-\195\188nicode-01", "p\195\164ssw\195\182rd-secret"
     local c = helper.client { api_key = key, api_secret = secret, max_retries = 0 }
