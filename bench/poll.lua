@@ -6,8 +6,8 @@
 -- The replay server (spec/support/replay_server.lua) answers every request
 -- only after DELAY seconds, so the requests stay connected, sent and waiting
 -- for their response for the whole measurement; this is checked before and
--- after. Three clients: one with no request, one with 1 in flight, one
--- with 20 (max_concurrent = 20). Each poll is timed on its own with
+-- after. A client per case: with no request, and with 1, 8 and 64 in
+-- flight (max_concurrent as many). Each poll is timed on its own with
 -- core.now() (CLOCK_MONOTONIC); the cases take turns in blocks, as in
 -- micro.lua, and an empty pair of now() calls is timed the same way: the
 -- clock's own share of each figure.
@@ -17,6 +17,16 @@ local socket = require "socket"
 local replay = require "spec.support.replay"
 local bodies = require "bench.bodies"
 
+-- `lua5.4 bench/poll.lua --idle N`: N polls of a client with nothing in
+-- flight and nothing else, for callgrind to count (run.lua's method: a
+-- run of N less a run of 1).
+if arg and arg[1] == "--idle" then
+  local c = scenario.new { api_key = "k", api_secret = "s", base_url = "http://127.0.0.1:9/v1" }
+  for _ = 1, tonumber(arg[2]) do c:poll() end
+  return
+end
+
+local IN_FLIGHT = { 1, 8, 64 } -- the cases with requests, besides none
 local N = tonumber(arg and arg[1]) or 100000 -- timed polls per case
 local WARMUP = 2000                          -- untimed polls per case first
 local BLOCK = 1000                           -- polls per case per turn
@@ -38,29 +48,30 @@ end
 -- ---- the requests in flight -------------------------------------------------
 
 local idle = new_client {}
-local one = new_client {}
-local twenty = new_client { max_concurrent = 20 }
-local reqs = {}
+local busy, reqs, total = {}, {}, 0 -- busy[k]: the client with IN_FLIGHT[k] in flight
 local started = now()
-reqs[1] = assert(one:create_model_async(bodies.typical))
-for i = 2, 21 do reqs[i] = assert(twenty:create_model_async(bodies.typical)) end
-
--- Every request is in flight when the server has read all 21 of them, whole,
--- on 21 open connections, and none has an answer.
-local function check_in_flight(when)
-  assert(idle:poll() == 0 and one:poll() == 1 and twenty:poll() == 20, when .. ": a request finished")
-  for _, r in ipairs(reqs) do assert(r.state == "running", when .. ": " .. tostring(r)) end
-  local got, stats = #server.requests(), server.stats()
-  assert(got == 21 and stats.open == 21 and stats.connections == 21,
-    ("%s: the server has %d requests on %d open connections (%d accepted); want 21"):format(
-      when, got, stats.open, stats.connections))
+for k, n in ipairs(IN_FLIGHT) do
+  busy[k] = new_client { max_concurrent = n }
+  for _ = 1, n do reqs[#reqs + 1] = assert(busy[k]:create_model_async(bodies.typical)) end
+  total = total + n
 end
 
-local deadline = now() + 10
-while #server.requests() < 21 or server.stats().open < 21 do
+-- Every request is in flight when the server has read all of them, whole,
+-- on as many open connections, and none has an answer.
+local function check_in_flight(when)
+  assert(idle:poll() == 0, when .. ": the idle client has work")
+  for k, n in ipairs(IN_FLIGHT) do assert(busy[k]:poll() == n, when .. ": a request finished") end
+  for _, r in ipairs(reqs) do assert(r.state == "running", when .. ": " .. tostring(r)) end
+  local got, stats = #server.requests(), server.stats()
+  assert(got == total and stats.open == total and stats.connections == total,
+    ("%s: the server has %d requests on %d open connections (%d accepted); want %d"):format(
+      when, got, stats.open, stats.connections, total))
+end
+
+local deadline = now() + 20
+while #server.requests() < total or server.stats().open < total do
   assert(now() < deadline, "the requests did not reach the server")
-  one:poll()
-  twenty:poll()
+  for _, c in ipairs(busy) do c:poll() end
   socket.sleep(0.002)
 end
 check_in_flight("before")
@@ -70,9 +81,8 @@ check_in_flight("before")
 local cases = {
   { name = "now() pair alone (the clock)" },
   { name = "0 in flight", client = idle },
-  { name = "1 in flight", client = one },
-  { name = "20 in flight (max_concurrent = 20)", client = twenty },
 }
+for k, n in ipairs(IN_FLIGHT) do cases[#cases + 1] = { name = ("%d in flight"):format(n), client = busy[k] } end
 for _, c in ipairs(cases) do
   c.samples = {}
   for i = 1, N do c.samples[i] = 0 end -- allocated before the clock runs
@@ -115,7 +125,20 @@ local elapsed = now() - started
 check_in_flight("after")
 assert(elapsed < DELAY, ("the measurement took %.1f s, longer than the server's delay"):format(elapsed))
 
-for _, c in ipairs { idle, one, twenty } do c:close() end
+idle:close()
+for _, c in ipairs(busy) do c:close() end
+
+-- Instructions of an idle poll: callgrind over runs of 100,001 and 1 polls.
+local instructions
+if os.getenv("BENCH_NO_CALLGRIND") == nil then
+  local stats = require "bench.stats"
+  local function collected(n)
+    local out = stats.sh(("valgrind --tool=callgrind --callgrind-out-file=/dev/null %s bench/poll.lua --idle %d 2>&1")
+      :format(arg[-1] or "lua5.4", n))
+    return assert(tonumber((out:match("Collected : (%d+)"))), out)
+  end
+  instructions = (collected(100001) - collected(1)) / 100000
+end
 
 -- ---- the table --------------------------------------------------------------
 
@@ -136,5 +159,12 @@ for _, c in ipairs(cases) do
 end
 print()
 print(("Every figure includes the now() pair that times it, which the first row measures alone. "
-  .. "The 21 requests stayed in flight throughout (%.1f s of the server's %d s delay, 21 connections); "
-  .. "Lua heap %+.1f KiB over the %d timed polls."):format(elapsed, DELAY, kb1 - kb0, 3 * N))
+  .. "The %d requests stayed in flight throughout (%.1f s of the server's %d s delay, %d connections); "
+  .. "Lua heap %+.1f KiB over the %d timed polls."):format(total, elapsed, DELAY, total, kb1 - kb0,
+  (#cases - 1) * N))
+local top = cases[#cases].samples -- sorted above
+print()
+print(("Targets: with %d in flight, median %.2f µs (target under 10 µs, %s)%s."):format(IN_FLIGHT[#IN_FLIGHT],
+  pct(top, 0.5) * 1e6, pct(top, 0.5) < 10e-6 and "met" or "missed",
+  instructions and ("; with nothing in flight, %.0f instructions a poll (callgrind; target under 1,000, %s)")
+    :format(instructions, instructions < 1000 and "met" or "missed") or ""))
