@@ -487,20 +487,17 @@ static int l_client_new(lua_State *L) {
   return 1;
 }
 
-/* core.handles(handle) -> attached, pooled, opened, handed, late: the
- * easy handles the client's calls hold, those in its pool, how many
- * connections (sockets) libcurl has opened for the client so far, how many
- * times a round has handed libcurl a socket that was ready, and how many
- * waits began after a transfer had ended or with nothing to wait on
- * (rounds.c: always 0). */
+/* core.handles(handle) -> attached, pooled, opened, handed: the easy
+ * handles the client's calls hold, those in its pool, how many connections
+ * (sockets) libcurl has opened for the client so far, and how many times
+ * a round has handed libcurl a socket that was ready (rounds.c). */
 static int l_client_handles(lua_State *L) {
   sc_client *c = check_client(L, 1);
   lua_pushinteger(L, c->attached);
   lua_pushinteger(L, c->npool);
   lua_pushinteger(L, (lua_Integer)c->socks.opened);
   lua_pushinteger(L, (lua_Integer)c->ev.handed);
-  lua_pushinteger(L, (lua_Integer)c->ev.late);
-  return 5;
+  return 4;
 }
 
 /* core.redact(handle, text) -> text with every spelling of the client's

@@ -37,8 +37,6 @@ typedef struct sc_events {
   int lost;             /* a socket could not be kept (no memory): rounds fall back on curl_multi_perform */
   long handed;          /* sockets handed to libcurl as ready, ever (core.handles) */
   int running;          /* transfers running, as libcurl said after its last action */
-  long late;            /* waits begun after a transfer ended in the same look, or with nothing
-                         * to wait on, ever (core.handles): what ev_drive must never do */
 } sc_events;
 
 /* Seconds on the monotonic clock, as libcurl's timeouts are kept. */
@@ -141,7 +139,7 @@ static int ev_watched(const sc_events *ev, curl_socket_t fd) {
  * just added is on its way before the wait, which is then for its answer.
  * Out of memory, it sets lost. */
 static void ev_drive(CURLM *multi, sc_events *ev, int ms) {
-  int got, wait = ms, before = ev->running, ended;
+  int got, wait = ms, before = ev->running;
   size_t n;
   ev_run_due(multi, ev);
   n = ev->n;
@@ -155,9 +153,7 @@ static void ev_drive(CURLM *multi, sc_events *ev, int ms) {
    * and with nothing left to wait on (no socket, no timeout) a wait can
    * only run its whole length, a second in a blocking call. (A transfer
    * removed since the last action makes `before` high: one wait skipped.) */
-  ended = ev->running < before;
-  if (wait > 0 && (ended || (n == 0 && ev->timer_at < 0))) wait = 0;
-  if (wait > 0 && (ev->running < before || (n == 0 && ev->timer_at < 0))) ev->late++;
+  if (wait > 0 && (ev->running < before || (n == 0 && ev->timer_at < 0))) wait = 0;
   if (ev->ready_cap < n) {
     struct pollfd *v = (struct pollfd *)realloc(ev->ready, n * sizeof *v);
     if (v == NULL) {

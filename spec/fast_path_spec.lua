@@ -191,28 +191,3 @@ describe("client:poll() with nothing in flight", function()
     assert.has_error(function() c:poll() end, "bad argument #1 to 'poll' (the client is closed)")
   end)
 end)
-
-describe("a transfer that libcurl ends inside one of its own timeouts", function()
-  -- A fast transfer is read mostly in the timeouts libcurl sets to run
-  -- again at once; the one that reads its last bytes used to be followed
-  -- by a wait for a socket that no longer mattered, a whole second when
-  -- none was left (poll(NULL, 0, 1000)). core.handles counts the waits
-  -- begun so. Files of 16 MB, written as fast as the CDN can: about one
-  -- download in three ended so before the fix.
-  it("is taken at once: no wait follows it", function()
-    local cdn = require("spec.support.cdn_server").start()
-    local c = helper.client {}
-    local path = os.tmpname()
-    finally(function()
-      os.remove(path)
-      c:close()
-      cdn:stop()
-    end)
-    for k = 1, 16 do
-      local got, meta = c:download_asset(cdn:url("/big/" .. (16000000 + k * 200003)), path)
-      assert(got, tostring(meta))
-    end
-    local _, _, _, _, late = core.handles(c._handle)
-    assert.equal(0, late)
-  end)
-end)
