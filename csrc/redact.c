@@ -309,16 +309,52 @@ static int escaped_at(const char *start, const char *p) {
  * of a block has no loop: a slot tested twice adds nothing. */
 typedef struct sc_stops {
   __m128i first[SC_SECRETS], second[SC_SECRETS], bslash, pct;
+  char bytes[SC_SECRETS + 2]; /* the bytes a stop starts with, for skip_quiet */
+  int avx2;                   /* whether this CPU runs skip_quiet */
 } sc_stops;
+
+/* x86-64 compilers that take a function's own target: AVX2 where the CPU
+ * has it, chosen as the scan starts; SSE2 is in every x86-64. */
+#if defined(__x86_64__) && !defined(__clang_analyzer__)
+#include <immintrin.h>
+#define SC_AVX2 1
+
+/* From p, past every block of 32 bytes that holds none of the bytes a
+ * stop starts with: where one does, or where fewer than 33 bytes are
+ * left. Two thirds of next_stop's first test per byte, on a register
+ * twice as wide: an answer whose stops are rare (its secrets start with
+ * uncommon bytes) passes at the speed the C library's memchr had here. */
+__attribute__((target("avx2"))) static const char *skip_quiet(const sc_stops *st, const char *p, const char *end) {
+  const __m256i b0 = _mm256_set1_epi8(st->bytes[0]), b1 = _mm256_set1_epi8(st->bytes[1]),
+                b2 = _mm256_set1_epi8(st->bytes[2]), b3 = _mm256_set1_epi8(st->bytes[3]),
+                b4 = _mm256_set1_epi8(st->bytes[4]);
+  for (; end - p > 32; p += 32) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i any = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, b0), _mm256_cmpeq_epi8(v, b1)),
+                                  _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, b2), _mm256_cmpeq_epi8(v, b3)),
+                                                  _mm256_cmpeq_epi8(v, b4)));
+    if (_mm256_movemask_epi8(any) != 0) break;
+  }
+  return p;
+}
+#endif
 
 static void stops_init(sc_stops *st, const sc_secrets *ss) {
   for (int i = 0; i < SC_SECRETS; i++) {
     const char *s = ss->list[i < ss->n ? i : 0].s;
     st->first[i] = _mm_set1_epi8(s[0]);
     st->second[i] = _mm_set1_epi8(s[1]);
+    st->bytes[i] = s[0];
   }
   st->bslash = _mm_set1_epi8('\\');
   st->pct = _mm_set1_epi8('%');
+  st->bytes[SC_SECRETS] = '\\';
+  st->bytes[SC_SECRETS + 1] = '%';
+#ifdef SC_AVX2
+  st->avx2 = __builtin_cpu_supports("avx2");
+#else
+  st->avx2 = 0;
+#endif
 }
 
 /* Sixteen places at a time, each with the byte after it (a second load,
@@ -328,13 +364,25 @@ static void stops_init(sc_stops *st, const sc_secrets *ss) {
 static const char *next_stop(const sc_stops *st, const sc_secrets *ss, const char *p, const char *end) {
   for (; end - p > 16; p += 16) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
-    __m128i escapes = _mm_or_si128(_mm_cmpeq_epi8(w, st->bslash), _mm_cmpeq_epi8(w, st->pct));
     __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, st->bslash), _mm_cmpeq_epi8(v, st->pct));
+    __m128i w, escapes;
     unsigned m;
+    /* First the bytes alone: in most blocks of an answer none can start
+     * a stop, and this costs a third of the test with the next byte. */
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(hit, _mm_cmpeq_epi8(v, st->first[0])),
+                                       _mm_or_si128(_mm_cmpeq_epi8(v, st->first[1]),
+                                                    _mm_cmpeq_epi8(v, st->first[2])))) == 0) {
+#ifdef SC_AVX2
+      /* A quiet block: the next ones may be too (-16: the loop adds it). */
+      if (st->avx2) p = skip_quiet(st, p + 16, end) - 16;
+#endif
+      continue;
+    }
+    w = _mm_loadu_si128((const __m128i *)(const void *)(p + 1));
+    escapes = _mm_or_si128(_mm_cmpeq_epi8(w, st->bslash), _mm_cmpeq_epi8(w, st->pct));
     /* Written out, one line a secret: the compiler keeps a loop of three. */
 #if SC_SECRETS != 3
-#error "next_stop tests three secrets"
+#error "next_stop and skip_quiet test three secrets"
 #endif
 #define SC_PAIR(i) \
   _mm_and_si128(_mm_cmpeq_epi8(v, st->first[i]), _mm_or_si128(_mm_cmpeq_epi8(w, st->second[i]), escapes))
