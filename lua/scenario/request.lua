@@ -75,6 +75,18 @@ function Request:_what()
   return self.endpoint
 end
 
+-- The meta of a success: what core.finish returned beside the result.
+function Request:_meta(status, headers, raw, problems)
+  local meta = { status = status, body = raw, attempts = self.attempts, problems = problems,
+                 inputs_unchecked = self.inputs_unchecked or nil }
+  if type(headers) == "string" then
+    lazy_headers[meta] = headers
+    return setmetatable(meta, Meta)
+  end
+  meta.headers = headers
+  return meta
+end
+
 -- " in 12.3 ms", or "" when the attempt was not timed (no logger).
 local function took(t0)
   return t0 and (" in %.1f ms"):format((core.now() - t0) * 1000) or ""
@@ -117,15 +129,7 @@ function Request:_outcome(call, ok, result, status, headers, raw, problems)
           .. "(meta.problems): %s", c:_where(call, endpoint), status, errors.escape(errors.list_problems(problems)))
       end
     end
-    local meta = { status = status, body = raw, attempts = attempts, problems = problems,
-                   inputs_unchecked = self.inputs_unchecked or nil }
-    if type(headers) == "string" then
-      lazy_headers[meta] = headers
-      setmetatable(meta, Meta)
-    else
-      meta.headers = headers
-    end
-    return nil, result, meta
+    return nil, result, self:_meta(status, headers, raw, problems)
   end
   local err = errors.from_core(status, { attempts = attempts, parse_date = core.parse_http_date })
   local delay

@@ -427,11 +427,15 @@ end
 -- request meanwhile ("finishing" is in no count); the cancellation then
 -- stands.
 function Scheduler:finished(req)
-  local c = self.client
   leave(self, req)
   req.state = "finishing"
   local call = req.call
-  local ok, result, status, headers, raw, problems = pcall(c._transport.finish, call)
+  return self:took(req, call, pcall(self.client._transport.finish, call))
+end
+
+--- What finished does once the result of req's call is taken (ok and
+-- what core.finish returned, as pcall gives them).
+function Scheduler:took(req, call, ok, result, status, headers, raw, problems)
   if req.state == "done" then return end
   local done, err = pcall(decide, self, req, call, ok, result, status, headers, raw, problems)
   if not done then return ended_by_raise(self, req, "the result could not be handled", err) end
@@ -633,7 +637,17 @@ function Scheduler:direct(ep, call, opts)
     -- A finaliser, the transport or the logger may close the client at
     -- any of these steps; the call then ends as the machine's would.
     if c._closed then return nil, cancelled(req.attempts) end
-    self:finished(req)
+    req.state = "finishing"
+    local ok, result, status, headers, raw, problems = pcall(t.finish, call)
+    -- The usual end: a success with nothing to record, log or save. Its
+    -- meta is the one the policy would make (Request:_outcome), without
+    -- the policy's steps, none of which has anything to do for it.
+    if ok and result ~= nil and not req.t0 and not c._recorder and not req.ep.download then
+      req.state = "done"
+      self.direct_call, self.direct_req = call, req
+      return result, req:_meta(status, headers, raw, problems)
+    end
+    self:took(req, call, ok, result, status, headers, raw, problems)
     if req.state == "done" then
       local a, b = req.r1, req.r2
       self.direct_call = call -- idle again, for the next direct call
