@@ -229,10 +229,11 @@ function Client:poll()
 end
 
 -- Whether a blocking call should yield here rather than block.
+local running, isyieldable = coroutine.running, coroutine.isyieldable
 function Client:_yields()
-  local co, main = coroutine.running()
+  local co, main = running()
   if co == nil or main or not (tasks.spawned(co) or self._yield) then return false end
-  if coroutine.isyieldable then return coroutine.isyieldable() end
+  if isyieldable then return isyieldable() end
   return true
 end
 
@@ -248,7 +249,8 @@ function Client:_blocking(ep, body, query, opts, p1, p2)
   -- Training waits need rounds too: with one going, even a lone call
   -- goes through the machine.
   if not yields and sched.nlive == 0 and sched.waiters[1] == nil then
-    local reuse = sched:take_idle_call()
+    local reuse = sched.direct_call -- the idle call the last one left, if any: taken
+    sched.direct_call = false
     local call, err = self:_call(ep, body, query, opts, reuse or nil, p1, p2)
     local a, b
     if call == nil then
@@ -290,8 +292,9 @@ for _, ep in ipairs(core.endpoints) do
   -- (scenario.generation): the one endpoint whose body the schema leaves open.
   local checked = name == "generate"
   Client[name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
-    check_self(self, name)
-    opts = options.check_call(name, n, opts, false, tb, nil, ep)
+    -- The checks of a call that uses no option cost a lookup each (poll's)
+    if open_scheds[self] == nil then check_self(self, name) end -- raises
+    opts = opts == nil and NO_OPTIONS or options.check_call(name, n, opts, false, tb, nil, ep)
     if checked then
       -- The schema's check first: a body it refuses needs no inputs fetched.
       local ok, raw = core.validate(name, body, opts.extra_body, nil, self:_query(query), p1)
@@ -303,7 +306,8 @@ for _, ep in ipairs(core.endpoints) do
       local a, b = self:_blocking(ep, body, self:_query(query), opts, p1)
       return generation.note(a, b, why)
     end
-    return self:_blocking(ep, body, self:_query(query), opts, p1, p2)
+    if self.project_id ~= nil then query = self:_query(query) end
+    return self:_blocking(ep, body, query, opts, p1, p2)
   end)
   Client[async_name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
     check_self(self, async_name)

@@ -591,14 +591,9 @@ end
 
 -- ---- a direct call ------------------------------------------------------------
 
---- The idle core call the last direct call left, for the next to load
--- (or false); `give_back` returns one that could not be loaded.
-function Scheduler:take_idle_call()
-  local call = self.direct_call
-  self.direct_call = false
-  return call
-end
-
+--- Returns the idle core call that a direct call took from
+-- `direct_call` (which client:_blocking empties as it takes it) and
+-- could not load.
 function Scheduler:give_back(call)
   if call then self.direct_call = call end
 end
