@@ -301,8 +301,6 @@ function Scheduler:live_list()
   return list
 end
 
---- How many requests and training waits have not finished: what
--- `client:poll()` returns. A wait's poll in flight is the wait's, not one more.
 --- Whether nothing is in the machine: no request live, no wait, no
 -- finished call or event left to take, no reap owed. A round and a drain
 -- would then do nothing, and unfinished() is 0.
@@ -311,6 +309,8 @@ function Scheduler:idle()
     and self.ehead > self.etail
 end
 
+--- How many requests and training waits have not finished: what
+-- `client:poll()` returns. A wait's poll in flight is the wait's, not one more.
 function Scheduler:unfinished()
   local n = self.nlive + #self.waiters
   for _, w in ipairs(self.waiters) do
