@@ -95,12 +95,7 @@ local ok, err = pcall(function()
     c.mbps, c.cpu, c.rss = {}, {}, {}
   end
   for r = 1, ROUNDS do
-    local order = {}
-    for i = 1, #contenders do order[i] = i end
-    if r % 2 == 0 then -- every other round in reverse
-      for i = 1, #order // 2 do order[i], order[#order - i + 1] = order[#order - i + 1], order[i] end
-    end
-    for _, i in ipairs(order) do
+    for _, i in ipairs(stats.order(#contenders, r)) do
       local c = contenders[i]
       os.remove(out)
       local cpu, wall, rss = download(c)

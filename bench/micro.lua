@@ -10,7 +10,8 @@ local pure = require "bench.pure_lua"
 local ROUNDS = tonumber(arg and arg[1]) or 15
 local now = core.now
 
-local median = require("bench.stats").median
+local stats = require "bench.stats"
+local median = stats.median
 
 -- Iterations that take about 20 ms, found once per contender.
 local function calibrate(fn)
@@ -31,12 +32,7 @@ local function race(contenders)
     ks[i], samples[i] = calibrate(c.fn), {}
   end
   for r = 1, ROUNDS do
-    local order = {}
-    for i = 1, #contenders do order[i] = i end
-    if r % 2 == 0 then
-      for i = 1, #order // 2 do order[i], order[#order - i + 1] = order[#order - i + 1], order[i] end
-    end
-    for _, i in ipairs(order) do
+    for _, i in ipairs(stats.order(#contenders, r)) do
       local fn, k = contenders[i].fn, ks[i]
       collectgarbage()
       local t0 = now()

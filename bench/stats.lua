@@ -27,6 +27,14 @@ function M.status_kb(field)
   end
 end
 
+--- The order in which n contenders take their turns in round r: 1..n,
+-- and every other round n..1, so that none always goes first.
+function M.order(n, r)
+  local order = {}
+  for i = 1, n do order[i] = r % 2 == 1 and i or n + 1 - i end
+  return order
+end
+
 --- The lowest and the highest of t.
 function M.spread(t)
   local lo, hi = math.huge, -math.huge
