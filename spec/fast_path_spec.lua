@@ -145,7 +145,7 @@ describe("client:poll() with nothing in flight", function()
     c:close()
   end)
 
-  it("after an idle poll, still drives what starts next: a request, a wait, a download", function()
+  it("after an idle poll, still drives a request that starts next", function()
     server.enqueue(replay.answer("get_model", { sticky = true }))
     local c = helper.client {}
     assert.equal(0, c:poll())
@@ -180,6 +180,60 @@ describe("client:poll() with nothing in flight", function()
     assert.is_true(second:done())
     assert.equal(0, c:poll())
     c:close()
+  end)
+
+  it("after an idle poll, still delivers a line owed to the logger", function()
+    -- A call refused before it is sent queues its log line (defer) for
+    -- the next drain: the poll after it must run one.
+    local lines = {}
+    local c = helper.client { logger = function(_, line) lines[#lines + 1] = line end }
+    assert.equal(0, c:poll())
+    assert.is_nil(c:get_model_async(42))
+    assert.equal(0, #lines) -- not from inside the call
+    assert.equal(0, c:poll())
+    assert.equal(1, #lines)
+    assert.matches("not sent", lines[1])
+    c:close()
+  end)
+
+  it("after an idle poll, still steps a training wait that starts next", function()
+    server.enqueue(replay.answer("get_model", { sticky = true }))
+    local c = helper.client {}
+    assert.equal(0, c:poll())
+    local w = assert(c:wait_for_training_async("m1", { interval = 0.01, timeout = 10 }))
+    local deadline = core.now() + 10
+    while c:poll() > 0 do
+      assert(core.now() < deadline, "the wait was not stepped")
+      core.sleep(0.001)
+    end
+    assert.is_true(w:done())
+    c:close()
+  end)
+
+  it("is a client's still when a finaliser reaches the client", function()
+    -- The collector takes an object it finalises out of weak values
+    -- first, and the table poll checks its receiver by is one: poll must
+    -- not read a missing entry as a closed client.
+    local got
+    do
+      local c = helper.client {}
+      local function finalise()
+        local ok, n = pcall(c.poll, c)
+        got = { ok, n, (pcall(c.poll, c)) } -- and again, as it is now
+        c:close()
+      end
+      if newproxy then -- 5.1 and LuaJIT: tables have no __gc
+        getmetatable(newproxy(true)).__gc = finalise
+      else
+        setmetatable({}, { __gc = finalise })
+      end
+    end
+    for _ = 1, 10 do
+      collectgarbage("collect")
+      if got then break end
+    end
+    assert.is_table(got, "the finaliser did not run")
+    assert.same({ true, 0, true }, got)
   end)
 
   it("still refuses what is not an open client", function()

@@ -340,6 +340,16 @@ describe("secrets", function()
           texts[#texts + 1] = pad(n) .. sec:sub(1, math.random(1, #sec - 1))
         end
       end
+      -- After quiet text, which the AVX2 pass skips 32 bytes at a time
+      -- (skip_quiet): a spelling at each offset from 0 to 100, each of its
+      -- ways to start drawn many times over (spell escapes each character
+      -- its own way: as it is, %xx, \uXXXX at a depth, \/ and \")
+      for n = 0, 100 do
+        for _, sec in ipairs(secrets) do
+          texts[#texts + 1] = ("z"):rep(n) .. spell(sec) .. ("z"):rep(math.random(0, 40))
+          texts[#texts + 1] = ("z"):rep(n) .. sec
+        end
+      end
       for _ = 1, 200 do texts[#texts + 1] = pad(math.random(0, 20)) end -- shorter than a block, mostly
       for _ = 1, 300 do -- longer, with a few spellings and noise around them
         local parts = {}

@@ -220,7 +220,13 @@ function Client:poll()
   -- rest), and with nothing come in since a poll found the machine idle
   -- (sched.quiet) no round or drain is run.
   local sched = open_scheds[self]
-  if sched == nil then check_self(self, "poll") end -- raises
+  if sched == nil then
+    -- Not an open client (check_self raises), or one a finaliser reaches:
+    -- the collector takes such an object out of weak values first.
+    check_self(self, "poll")
+    sched = self._sched
+    open_scheds[self] = sched
+  end
   if sched.quiet then return 0 end
   sched:round(0)
   sched:drain()
@@ -229,11 +235,12 @@ function Client:poll()
 end
 
 -- Whether a blocking call should yield here rather than block.
-local running, isyieldable = coroutine.running, coroutine.isyieldable
+-- (coroutine's functions are read at each call: a wrapper such as
+-- coxpcall may replace them after this module is loaded.)
 function Client:_yields()
-  local co, main = running()
+  local co, main = coroutine.running()
   if co == nil or main or not (tasks.spawned(co) or self._yield) then return false end
-  if isyieldable then return isyieldable() end
+  if coroutine.isyieldable then return coroutine.isyieldable() end
   return true
 end
 
@@ -293,7 +300,7 @@ for _, ep in ipairs(core.endpoints) do
   local checked = name == "generate"
   Client[name] = methods.positional(ep, function(self, body, query, opts, p1, p2)
     -- The checks of a call that uses no option cost a lookup each (poll's)
-    if open_scheds[self] == nil then check_self(self, name) end -- raises
+    if open_scheds[self] == nil then check_self(self, name) end
     opts = opts == nil and NO_OPTIONS or options.check_call(name, n, opts, false, tb, nil, ep)
     if checked then
       -- The schema's check first: a body it refuses needs no inputs fetched.
