@@ -34,6 +34,18 @@ local function allocated(fn)
   return (after - before) * 1024
 end
 
+-- Polls c until done() holds (by default: until nothing is unfinished),
+-- for at most 10 s; what names what did not happen.
+local function poll_until(c, what, done)
+  local deadline = core.now() + 10
+  while true do
+    local left = c:poll()
+    if done and done() or not done and left == 0 then return end
+    assert(core.now() < deadline, what)
+    core.sleep(0.001)
+  end
+end
+
 -- Counts the calls of Request.new and Request.reset while fn runs.
 local function requests_made(fn)
   local new, reset = Request.new, Request.reset
@@ -150,11 +162,7 @@ describe("client:poll() with nothing in flight", function()
     local c = helper.client {}
     assert.equal(0, c:poll())
     local req = assert(c:get_model_async("m1"))
-    local deadline = core.now() + 10
-    while c:poll() > 0 do
-      assert(core.now() < deadline, "the request was not driven")
-      core.sleep(0.001)
-    end
+    poll_until(c, "the request was not driven")
     assert.is_true(req:done())
     assert.is_table((req:result()))
     assert.equal(0, c:poll())
@@ -171,12 +179,7 @@ describe("client:poll() with nothing in flight", function()
       second = assert(c:get_model_async("m2", nil, { on_done = function() done = done + 1 end }))
     end }))
     assert(c:get_model("m3")) -- the machine runs it; its on_done waits for a drain
-    local deadline = core.now() + 10
-    while done < 2 do
-      assert(core.now() < deadline, ("%d of 2 on_done ran"):format(done))
-      c:poll()
-      core.sleep(0.001)
-    end
+    poll_until(c, "an on_done did not run", function() return done == 2 end)
     assert.is_true(second:done())
     assert.equal(0, c:poll())
     c:close()
@@ -201,11 +204,7 @@ describe("client:poll() with nothing in flight", function()
     local c = helper.client {}
     assert.equal(0, c:poll())
     local w = assert(c:wait_for_training_async("m1", { interval = 0.01, timeout = 10 }))
-    local deadline = core.now() + 10
-    while c:poll() > 0 do
-      assert(core.now() < deadline, "the wait was not stepped")
-      core.sleep(0.001)
-    end
+    poll_until(c, "the wait was not stepped")
     assert.is_true(w:done())
     c:close()
   end)
