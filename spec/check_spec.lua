@@ -166,7 +166,17 @@ describe("encoding", function()
       end
       if core.to_json(batch) ~= "[" .. table.concat(want, ",") .. "]" then
         for j, x in ipairs(batch) do
-          assert.equal(want[j], core.to_json({ x }):sub(2, -2), ("%.17g"):format(x))
+          local got = core.to_json({ x }):sub(2, -2)
+          if jit and got ~= want[j] then
+            -- LuaJIT formats numbers itself, not with the C library, and
+            -- rounds an exact tie in the last digit up where C rounds it to
+            -- even (1503142598073086.25 at "%.17g"): the model's text is
+            -- then another of the same length that reads back the same.
+            assert.equal(#want[j], #got, ("%.17g"):format(x))
+            assert.equal(x, tonumber(got), ("%.17g"):format(x))
+          else
+            assert.equal(want[j], got, ("%.17g"):format(x))
+          end
         end
       end
     end
