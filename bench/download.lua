@@ -46,11 +46,7 @@ local function run_curl(from, to, fsync)
   local text = sh(curl_cmd(from, to, fsync))
   local s, e = text:match("wall ([%d.]+) ([%d.]+)")
   local rss = tonumber(text:match("maxrss (%d+)")) * 1024
-  local lines = {}
-  for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
-  -- bash `times`: the second line is the children's user and system time
-  local um, us, sm, ss = lines[#lines]:match("(%d+)m([%d.]+)s%s+(%d+)m([%d.]+)s")
-  return tonumber(um) * 60 + tonumber(us) + tonumber(sm) * 60 + tonumber(ss), tonumber(e) - tonumber(s), rss
+  return stats.children_cpu(text), tonumber(e) - tonumber(s), rss
 end
 
 local contenders = {

@@ -131,13 +131,9 @@ for _, c in ipairs(busy) do c:close() end
 -- Instructions of an idle poll: callgrind over runs of 100,001 and 1 polls.
 local instructions
 if os.getenv("BENCH_NO_CALLGRIND") == nil then
-  local stats = require "bench.stats"
-  local function collected(n)
-    local out = stats.sh(("valgrind --tool=callgrind --callgrind-out-file=/dev/null %s bench/poll.lua --idle %d 2>&1")
-      :format(arg[-1] or "lua5.4", n))
-    return assert(tonumber((out:match("Collected : (%d+)"))), out)
-  end
-  instructions = (collected(100001) - collected(1)) / 100000
+  instructions = require("bench.stats").instructions(function(n)
+    return ("%s bench/poll.lua --idle %d"):format(arg[-1] or "lua5.4", n)
+  end, 100001)
 end
 
 -- ---- the table --------------------------------------------------------------

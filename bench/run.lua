@@ -77,26 +77,13 @@ local function run(c)
   local t0 = socket.gettime()
   local out = sh(c.cmd(c.n) .. " 2>&1")
   local wall = socket.gettime() - t0
-  if c.cli then
-    -- bash `times`: the second line is the children's user and system time
-    local lines = {}
-    for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
-    local um, us, sm, ss = lines[#lines]:match("(%d+)m([%d.]+)s%s+(%d+)m([%d.]+)s")
-    return tonumber(um) * 60 + tonumber(us) + tonumber(sm) * 60 + tonumber(ss), wall
-  end
+  if c.cli then return stats.children_cpu(out), wall end
   local cpu, w = out:match("([%d.]+) ([%d.]+)")
   return tonumber(cpu), tonumber(w)
 end
 
--- User-space instructions per call (callgrind): a run of CALLGRIND_N calls
--- less a run of 1, over the difference, so start-up and loading cancel.
-local function instructions(c)
-  local function total(n)
-    local out = sh(("valgrind --tool=callgrind --callgrind-out-file=/dev/null %s 2>&1"):format(c.cmd(n)))
-    return assert(tonumber((out:match("Collected : (%d+)"))), out)
-  end
-  return (total(CALLGRIND_N) - total(1)) / (CALLGRIND_N - 1)
-end
+-- User-space instructions per call (callgrind).
+local function instructions(c) return stats.instructions(c.cmd, CALLGRIND_N) end
 
 
 local ok, err = pcall(function()

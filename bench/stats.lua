@@ -35,6 +35,26 @@ function M.order(n, r)
   return order
 end
 
+--- User-space instructions per run of what cmd(n) runs n times
+-- (callgrind): a run of n less a run of 1, over n - 1, so that start-up
+-- and loading cancel.
+function M.instructions(cmd, n)
+  local function total(k)
+    local out = M.sh(("valgrind --tool=callgrind --callgrind-out-file=/dev/null %s 2>&1"):format(cmd(k)))
+    return assert(tonumber((out:match("Collected : (%d+)"))), out)
+  end
+  return (total(n) - total(1)) / (n - 1)
+end
+
+--- The children's user plus system seconds in text, whose last line is
+-- what bash's `times` printed for them.
+function M.children_cpu(text)
+  local last
+  for l in text:gmatch("[^\n]+") do last = l end
+  local um, us, sm, ss = last:match("(%d+)m([%d.]+)s%s+(%d+)m([%d.]+)s")
+  return tonumber(um) * 60 + tonumber(us) + tonumber(sm) * 60 + tonumber(ss)
+end
+
 --- The lowest and the highest of t.
 function M.spread(t)
   local lo, hi = math.huge, -math.huge
