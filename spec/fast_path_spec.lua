@@ -16,23 +16,7 @@ before_each(function()
   server.reset()
 end)
 
--- Bytes the Lua heap grows by while fn runs, the collector stopped (so
--- that nothing is freed meanwhile: what fn makes is counted whether it
--- keeps it or not).
--- LuaJIT's compiler takes its traces from the same heap: it is off
--- meanwhile.
-local jit = rawget(_G, "jit")
-local function allocated(fn)
-  if jit then jit.off() end
-  collectgarbage("collect")
-  collectgarbage("stop")
-  local before = collectgarbage("count")
-  fn()
-  local after = collectgarbage("count")
-  collectgarbage("restart")
-  if jit then jit.on() end
-  return (after - before) * 1024
-end
+local allocated = helper.allocated
 
 -- Polls c until done() holds (by default: until nothing is unfinished),
 -- for at most 10 s; what names what did not happen.

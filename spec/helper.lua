@@ -169,5 +169,22 @@ function helper.watching(base, name, seen)
   }, { __index = base })
 end
 
+--- Bytes the Lua heap grows by while fn runs, the collector stopped so
+-- that nothing is freed meanwhile: what fn makes is counted whether it
+-- keeps it or not. LuaJIT's compiler takes its traces from the same heap,
+-- so it is off meanwhile.
+function helper.allocated(fn)
+  local jit = rawget(_G, "jit")
+  if jit then jit.off() end
+  collectgarbage("collect")
+  collectgarbage("stop")
+  local before = collectgarbage("count")
+  fn()
+  local after = collectgarbage("count")
+  collectgarbage("restart")
+  if jit then jit.on() end
+  return (after - before) * 1024
+end
+
 package.loaded["spec.helper"] = helper
 return helper
