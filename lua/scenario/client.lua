@@ -261,7 +261,7 @@ function Client:_blocking(ep, body, query, opts, p1, p2)
     local call, err = self:_call(ep, body, query, opts, reuse or nil, p1, p2)
     local a, b
     if call == nil then
-      sched:give_back(reuse)
+      if reuse then sched.direct_call = reuse end -- not loaded: idle still, for the next
       a, b = nil, err
     else
       a, b = sched:direct(ep, call, opts)

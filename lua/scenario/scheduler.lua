@@ -591,13 +591,6 @@ end
 
 -- ---- a direct call ------------------------------------------------------------
 
---- Returns the idle core call that a direct call took from
--- `direct_call` (which client:_blocking empties as it takes it) and
--- could not load.
-function Scheduler:give_back(call)
-  if call then self.direct_call = call end
-end
-
 --- A blocking call with nothing else in flight: a request of its own,
 -- in no list, driven by the same steps and policy as the others
 -- (`send`, `finished`), without the rounds that sharing the client
